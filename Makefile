@@ -1,0 +1,55 @@
+# Makefile — builds and installs the taxi_duration extension (PGXS).
+#
+#   make                 build taxi_duration.so (core + extension)
+#   make install         install it, the SQL script and the default bundle
+#   make installcheck    pg_regress on a throwaway cluster (not as root)
+#   make core-test       the pure-C core's unit tests (+ sanitizers, fuzzing:
+#                        core-sanitize, core-fuzz)
+#   make test            every test (tests/run_all.sh; root is fine)
+
+EXTENSION = taxi_duration
+MODULE_big = taxi_duration
+EXTVERSION = 0.1.0
+
+include src/core/sources.mk
+
+EXT_SOURCES = $(wildcard src/*.c)
+OBJS = $(EXT_SOURCES:.c=.o) $(TD_CORE_SOURCES:.c=.o)
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+DEFAULT_BUNDLE = model/default_bundle.json
+
+REGRESS = predict jsonb model_management trigger
+REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=tests/regress.conf \
+	--inputdir=. --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src/core -Wextra -Werror -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers
+SHLIB_LINK = -lcjson
+
+EXTRA_CLEAN = tmp_check results regression.diffs regression.out
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The default bundle goes next to the extension's SQL script.
+install: install-default-bundle
+
+install-default-bundle: $(DEFAULT_BUNDLE)
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/$(EXTENSION)'
+	$(INSTALL_DATA) $(DEFAULT_BUNDLE) '$(DESTDIR)$(datadir)/extension/$(EXTENSION)/default_bundle.json'
+
+core-test:
+	$(MAKE) -C src/core test
+
+core-sanitize:
+	$(MAKE) -C src/core test-sanitize
+
+core-fuzz:
+	$(MAKE) -C src/core fuzz-run
+
+test:
+	bash tests/run_all.sh
+
+.PHONY: install-default-bundle core-test core-sanitize core-fuzz test

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh — install what building, the demo and the tests need
+# on Debian 12 / Ubuntu: PostgreSQL 15 with its server headers, pgTAP and
+# pg_prove, cJSON, libcurl, clang (libFuzzer, sanitizers), valgrind, and the
+# Python packages pinned in model/requirements.txt.  Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+APT_PACKAGES=(
+	postgresql-15 postgresql-server-dev-15 postgresql-contrib
+	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+	libcjson-dev libcurl4-openssl-dev
+	build-essential clang libclang-rt-14-dev valgrind
+	python3 python3-pip
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Debian's own python3 refuses system-wide pip installs (PEP 668) unless told.
+pip_install() {
+	python3 -m pip install -q --disable-pip-version-check "$@" 2>/tmp/td-pip.err && return 0
+	if grep -q externally-managed /tmp/td-pip.err; then
+		python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@"
+	else
+		cat /tmp/td-pip.err >&2
+		return 1
+	fi
+}
+pip_install -r model/requirements.txt

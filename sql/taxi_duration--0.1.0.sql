@@ -1,0 +1,147 @@
+-- taxi_duration--0.1.0.sql — the extension's SQL objects.
+-- Prediction functions, the trigger, and model management.  Everything lives
+-- in the schema taxi_duration; see README.md and docs/.
+
+\echo Use "CREATE EXTENSION taxi_duration" to load this file. \quit
+
+-- Role allowed to load models and to change taxi_duration.model_uri
+-- (roles are cluster-wide, so it outlives DROP EXTENSION; create it once).
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'taxi_duration_admin') THEN
+		CREATE ROLE taxi_duration_admin NOLOGIN;
+	END IF;
+	IF current_setting('server_version_num')::int >= 150000 THEN
+		EXECUTE 'GRANT ALTER SYSTEM ON PARAMETER taxi_duration.model_uri TO taxi_duration_admin';
+	END IF;
+END
+$$;
+
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
+------------------------------------------------------------------------------
+-- Prediction
+------------------------------------------------------------------------------
+
+-- Not STRICT: a NULL argument is a missing value for the model.
+-- STABLE, not IMMUTABLE: the answer changes when a new model is loaded.
+CREATE FUNCTION predict_duration(pu_location_id integer,
+								 do_location_id integer,
+								 trip_distance double precision)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'predict_duration'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION predict_duration(integer, integer, double precision) IS
+'Predicted trip duration in minutes from pickup and drop-off zones and distance in miles';
+
+CREATE FUNCTION predict_duration(pu_location_id integer,
+								 do_location_id integer,
+								 trip_distance double precision,
+								 pickup_datetime timestamp)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'predict_duration_at'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION predict_duration(integer, integer, double precision, timestamp) IS
+'Predicted trip duration in minutes, using the pickup time (local, as TLC records it) when the model does';
+
+CREATE FUNCTION predict_duration(ride jsonb)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'predict_duration_jsonb'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION predict_duration(jsonb) IS
+'Predicted trip duration in minutes for a trip event {"ride": {...}, "ride_id": ...} or a bare ride object';
+
+CREATE FUNCTION fill_predicted_duration()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'fill_predicted_duration'
+LANGUAGE C;
+
+COMMENT ON FUNCTION fill_predicted_duration() IS
+'BEFORE INSERT OR UPDATE row trigger: fills the column named by its first argument with the predicted duration; a second argument ''null'' turns rejected rows into NULL with a warning';
+
+------------------------------------------------------------------------------
+-- Model management
+------------------------------------------------------------------------------
+
+CREATE FUNCTION model_info(
+	OUT model_name text,
+	OUT model_version text,
+	OUT run_id text,
+	OUT source text,
+	OUT sha256 text,
+	OUT bytes bigint,
+	OUT loaded_at timestamptz,
+	OUT generation bigint,
+	OUT estimator text,
+	OUT objective text,
+	OUT trees integer,
+	OUT features integer,
+	OUT inputs text[],
+	OUT image_bytes bigint,
+	OUT created_at text,
+	OUT last_error text,
+	OUT last_error_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'model_info'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION model_info() IS
+'The model every backend serves from its next statement on, and the last failed automatic load';
+
+CREATE FUNCTION load_model(uri text,
+	OUT model_name text,
+	OUT model_version text,
+	OUT run_id text,
+	OUT source text,
+	OUT sha256 text,
+	OUT bytes bigint,
+	OUT loaded_at timestamptz,
+	OUT generation bigint,
+	OUT estimator text,
+	OUT objective text,
+	OUT trees integer,
+	OUT features integer,
+	OUT inputs text[],
+	OUT image_bytes bigint,
+	OUT created_at text,
+	OUT last_error text,
+	OUT last_error_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'load_model'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION load_model(text) IS
+'Load a model bundle (file://, later s3:// and models:/) into shared memory and serve it from the next statement on, in every backend';
+
+CREATE FUNCTION load_model(
+	OUT model_name text,
+	OUT model_version text,
+	OUT run_id text,
+	OUT source text,
+	OUT sha256 text,
+	OUT bytes bigint,
+	OUT loaded_at timestamptz,
+	OUT generation bigint,
+	OUT estimator text,
+	OUT objective text,
+	OUT trees integer,
+	OUT features integer,
+	OUT inputs text[],
+	OUT image_bytes bigint,
+	OUT created_at text,
+	OUT last_error text,
+	OUT last_error_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'load_configured_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION load_model() IS
+'Reload the model named by taxi_duration.model_uri (the default bundle when it is empty)';
+
+REVOKE ALL ON FUNCTION load_model(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION load_model() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION load_model(text) TO taxi_duration_admin;
+GRANT EXECUTE ON FUNCTION load_model() TO taxi_duration_admin;

@@ -1,0 +1,121 @@
+/*
+ * core_pg.c — glue between the pure-C core and PostgreSQL.
+ *
+ * The core allocates through hooks; here they are palloc in the caller's
+ * CurrentMemoryContext, asking for NULL instead of an ERROR on failure so
+ * that the core (and cJSON inside it) never longjmps with half-built state.
+ * Callers pick the lifetime by switching memory context around core calls.
+ *
+ * Core errors (td_error) become ereport(ERROR) with a SQLSTATE chosen by
+ * status, the core's message and detail, and a hint where one helps.
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "taxi_duration.h"
+
+/* Allocation hook: palloc in the current context, NULL on failure. */
+static void *
+td_pg_malloc(size_t size)
+{
+	return palloc_extended(size == 0 ? 1 : size,
+						   MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+}
+
+/* Free hook: pfree, ignoring NULL as free() does. */
+static void
+td_pg_free(void *ptr)
+{
+	if (ptr != NULL)
+		pfree(ptr);
+}
+
+/* Install the palloc hooks in the core (and through it in cJSON). */
+void
+TdCoreInit(void)
+{
+	td_allocator allocator;
+
+	allocator.malloc_fn = td_pg_malloc;
+	allocator.free_fn = td_pg_free;
+	td_set_allocator(&allocator);
+}
+
+/* SQLSTATE for a core status. */
+static int
+td_errcode_for(td_status status)
+{
+	switch (status)
+	{
+		case TD_ERR_NOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case TD_ERR_VERSION:
+		case TD_ERR_UNSUPPORTED:
+			return ERRCODE_FEATURE_NOT_SUPPORTED;
+		case TD_ERR_LIMIT:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case TD_ERR_IMAGE:
+			return ERRCODE_DATA_CORRUPTED;
+		case TD_ERR_INPUT:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case TD_ERR_MISSING_INPUT:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case TD_ERR_RIDE_JSON:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case TD_ERR_JSON:
+		case TD_ERR_FORMAT:
+		case TD_ERR_INVALID:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case TD_OK:
+			break;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+/* A hint for a core status, or NULL. */
+static const char *
+td_hint_for(td_status status)
+{
+	switch (status)
+	{
+		case TD_ERR_JSON:
+		case TD_ERR_FORMAT:
+		case TD_ERR_INVALID:
+		case TD_ERR_VERSION:
+		case TD_ERR_UNSUPPORTED:
+			return "Export bundles with \"python -m model train\"; the format is described in docs/bundle-format.md. The model that was being served is still served.";
+		case TD_ERR_LIMIT:
+			return "The limits are listed in docs/bundle-format.md; taxi_duration.max_bundle_size sets the largest bundle accepted. The model that was being served is still served.";
+		case TD_ERR_MISSING_INPUT:
+			return "Call a form of taxi_duration.predict_duration() that passes this input, such as the one taking the pickup time or the jsonb ride.";
+		default:
+			return NULL;
+	}
+}
+
+/* Raise a core error as a PostgreSQL ERROR. */
+void
+TdReportCoreError(const td_error *error)
+{
+	const char *hint = td_hint_for(error->status);
+
+	ereport(ERROR,
+			errcode(td_errcode_for(error->status)),
+			errmsg("%s", error->message[0] ? error->message : td_status_name(error->status)),
+			error->detail[0] ? errdetail("%s", error->detail) : 0,
+			hint ? errhint("%s", hint) : 0);
+	pg_unreachable();
+}
+
+/* Predict one trip, raising any core error. */
+double
+TdPredictOrError(td_predictor *predictor, const td_value *values)
+{
+	td_error	error;
+	double		minutes;
+
+	if (td_predict(predictor, values, &minutes, &error) != TD_OK)
+		TdReportCoreError(&error);
+	return minutes;
+}

@@ -1,0 +1,375 @@
+/*
+ * shmem.c — the shared control block and the published model.
+ *
+ * One fixed shared-memory block (sized at postmaster start, so the library
+ * must be in shared_preload_libraries) describes the model being served.
+ * The model itself is a flat, position-independent image (core/) in its own
+ * dynamic shared memory segment, one segment per published version:
+ *
+ *   publish: build the image in private memory, copy it into a new DSM
+ *            segment, pin the segment, then under the exclusive lock swap
+ *            `current`, bump `generation` and remember the version in a
+ *            small ring; finally unpin the previous segment.  A segment lives
+ *            while it is pinned (it is current) or any backend maps it, so a
+ *            statement still running on the old version keeps it alive and
+ *            the last backend to let go frees it.
+ *   read:    backends read `generation` (an atomic, no lock) once per
+ *            statement; only when it moved do they take the shared lock to
+ *            read the handle and attach (model_cache.c).  Attaching happens
+ *            under the lock, so a segment cannot be unpinned and destroyed
+ *            between reading its handle and mapping it.
+ *
+ * Locking protocol:
+ *   lock       (shared to read, exclusive to write) guards current, recent[],
+ *              next_recent and the last-failure fields; `generation` is
+ *              written only while holding it exclusively.
+ *   load_lock  serialises automatic loads of the configured model, so that
+ *              a burst of first calls loads it once; never taken while
+ *              holding `lock`.
+ *   statement_generation[backend id - 1] is written by its own backend only
+ *              (the version its current statement runs on) and read by that
+ *              backend's parallel workers, so that a parallel query never
+ *              mixes versions.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "postmaster/autovacuum.h"
+#include "postmaster/postmaster.h"
+#include "replication/walsender.h"
+#include "storage/backendid.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/timestamp.h"
+
+#include "taxi_duration.h"
+
+#define TD_RECENT_MODELS 16
+#define TD_FAILURE_MESSAGE_MAX 512
+
+typedef struct TdRecentModel
+{
+	uint64		generation;
+	dsm_handle	handle;
+} TdRecentModel;
+
+typedef struct TdSharedState
+{
+	LWLock	   *lock;
+	LWLock	   *load_lock;
+	pg_atomic_uint64 generation;
+	TdPublishedModel current;
+	TdRecentModel recent[TD_RECENT_MODELS];
+	int			next_recent;
+	int			max_backends;
+	TimestampTz failure_at;
+	char		failure_source[TD_SOURCE_MAX];
+	char		failure_message[TD_FAILURE_MESSAGE_MAX];
+	pg_atomic_uint64 statement_generation[FLEXIBLE_ARRAY_MEMBER];
+} TdSharedState;
+
+bool		td_shmem_ready = false;
+
+static TdSharedState *td_state = NULL;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* Number of backend slots (MaxBackends, computed by hand before PG15). */
+static int
+td_max_backends(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return MaxBackends;
+#else
+	return MaxConnections + autovacuum_max_workers + 1 +
+		max_worker_processes + max_wal_senders;
+#endif
+}
+
+/* Size of the shared block. */
+static Size
+td_shmem_size(void)
+{
+	return add_size(offsetof(TdSharedState, statement_generation),
+					mul_size(td_max_backends(), sizeof(pg_atomic_uint64)));
+}
+
+/* Ask for our shared memory and locks (PG15+: from the request hook). */
+static void
+td_shmem_request(void)
+{
+#if PG_VERSION_NUM >= 150000
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	RequestAddinShmemSpace(td_shmem_size());
+	RequestNamedLWLockTranche("taxi_duration", 2);
+}
+
+/* Create or attach to the shared block. */
+static void
+td_shmem_startup(void)
+{
+	bool		found;
+	int			i;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	td_state = ShmemInitStruct("taxi_duration", td_shmem_size(), &found);
+	if (!found)
+	{
+		LWLockPadded *locks = GetNamedLWLockTranche("taxi_duration");
+
+		memset(td_state, 0, offsetof(TdSharedState, statement_generation));
+		td_state->lock = &locks[0].lock;
+		td_state->load_lock = &locks[1].lock;
+		pg_atomic_init_u64(&td_state->generation, 0);
+		td_state->max_backends = td_max_backends();
+		for (i = 0; i < td_state->max_backends; i++)
+			pg_atomic_init_u64(&td_state->statement_generation[i], 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+	td_shmem_ready = true;
+}
+
+/* Install the hooks; called from _PG_init while preloading. */
+void
+TdShmemInit(void)
+{
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = td_shmem_request;
+#else
+	td_shmem_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = td_shmem_startup;
+}
+
+/* ERROR unless the library was preloaded and the shared block exists. */
+void
+TdRequireSharedState(void)
+{
+	if (td_state == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("taxi_duration must be loaded via \"shared_preload_libraries\""),
+				errdetail("The model is kept in shared memory, which is set up only when the server starts with the library preloaded."),
+				errhint("Add taxi_duration to shared_preload_libraries in postgresql.conf and restart the server."));
+}
+
+/* The generation being served (0: none), read without a lock. */
+uint64
+TdCurrentGeneration(void)
+{
+	TdRequireSharedState();
+	return pg_atomic_read_u64(&td_state->generation);
+}
+
+/* Copy the current model's description; false if nothing is published. */
+bool
+TdGetPublished(TdPublishedModel *published)
+{
+	bool		have;
+
+	TdRequireSharedState();
+	LWLockAcquire(td_state->lock, LW_SHARED);
+	have = td_state->current.generation != 0;
+	if (have)
+		*published = td_state->current;
+	LWLockRelease(td_state->lock);
+	return have;
+}
+
+/*
+ * Put an image into a new DSM segment and make it the current model.
+ * Nothing that can fail runs between pinning the new segment and swapping
+ * it in, so an error leaves the previous model serving and leaks nothing.
+ */
+void
+TdPublishModel(const td_image *image, Size image_bytes, const char *source,
+			   const char *sha256, int64 bundle_bytes)
+{
+	dsm_segment *segment;
+	TdPublishedModel previous;
+	uint64		generation;
+	bool		had_previous;
+
+	TdRequireSharedState();
+
+	segment = dsm_create(image_bytes, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (segment == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				errmsg("could not create a shared memory segment for the model"),
+				errdetail("The server has no free dynamic shared memory slot."),
+				errhint("Retry once statements using older model versions have finished."));
+	memcpy(dsm_segment_address(segment), image, image_bytes);
+	dsm_pin_segment(segment);
+
+	LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
+	previous = td_state->current;
+	had_previous = previous.generation != 0;
+	generation = pg_atomic_read_u64(&td_state->generation) + 1;
+
+	td_state->current.generation = generation;
+	td_state->current.handle = dsm_segment_handle(segment);
+	td_state->current.image_bytes = image_bytes;
+	td_state->current.bundle_bytes = bundle_bytes;
+	td_state->current.loaded_at = GetCurrentTimestamp();
+	td_state->current.loaded_by = OidIsValid(MyDatabaseId) ? GetUserId() : InvalidOid;
+	strlcpy(td_state->current.source, source, TD_SOURCE_MAX);
+	strlcpy(td_state->current.sha256, sha256, sizeof(td_state->current.sha256));
+
+	td_state->recent[td_state->next_recent].generation = generation;
+	td_state->recent[td_state->next_recent].handle = td_state->current.handle;
+	td_state->next_recent = (td_state->next_recent + 1) % TD_RECENT_MODELS;
+	td_state->failure_at = 0;
+	td_state->failure_source[0] = '\0';
+	td_state->failure_message[0] = '\0';
+
+	pg_atomic_write_u64(&td_state->generation, generation);
+	LWLockRelease(td_state->lock);
+
+	if (had_previous)
+		dsm_unpin_segment(previous.handle);
+	dsm_detach(segment);
+}
+
+/* dsm_attach, or this process's existing mapping of the segment. */
+static dsm_segment *
+td_attach_once(dsm_handle handle, bool *already_mapped)
+{
+	dsm_segment *segment = dsm_find_mapping(handle);
+
+	if (segment != NULL)
+	{
+		*already_mapped = true;
+		return segment;
+	}
+	return dsm_attach(handle);
+}
+
+/*
+ * Map the segment of `wanted_generation` (0: the current one) and describe
+ * it.  A wanted generation no longer published falls back to the current
+ * one.  Returns NULL if nothing is published.  A new mapping is pinned for
+ * the session and the caller detaches it when done; if this backend already
+ * maps that segment (a segment maps once per process), that mapping is
+ * returned with *already_mapped set, and the caller must not detach it.
+ */
+dsm_segment *
+TdAttachPublished(uint64 wanted_generation, TdPublishedModel *published,
+				  bool *already_mapped)
+{
+	dsm_segment *segment = NULL;
+	int			i;
+
+	TdRequireSharedState();
+	*already_mapped = false;
+	LWLockAcquire(td_state->lock, LW_SHARED);
+	if (wanted_generation != 0 &&
+		wanted_generation != td_state->current.generation)
+	{
+		for (i = 0; i < TD_RECENT_MODELS && segment == NULL; i++)
+		{
+			if (td_state->recent[i].generation == wanted_generation)
+			{
+				/* still mapped by the leader, or already gone (NULL) */
+				segment = td_attach_once(td_state->recent[i].handle, already_mapped);
+				if (segment != NULL)
+				{
+					*published = td_state->current;
+					published->generation = wanted_generation;
+					published->handle = td_state->recent[i].handle;
+				}
+			}
+		}
+	}
+	if (segment == NULL && td_state->current.generation != 0)
+	{
+		*published = td_state->current;
+		segment = td_attach_once(td_state->current.handle, already_mapped);
+		if (segment == NULL)
+			elog(ERROR, "taxi_duration: current model segment %u is gone",
+				 td_state->current.handle);
+	}
+	if (segment != NULL && !*already_mapped)
+		dsm_pin_mapping(segment);
+	LWLockRelease(td_state->lock);
+	return segment;
+}
+
+/* Record the generation this backend's current statement runs on. */
+void
+TdSetStatementGeneration(uint64 generation)
+{
+	if (td_state == NULL || MyBackendId < 1 || MyBackendId > td_state->max_backends)
+		return;
+	pg_atomic_write_u64(&td_state->statement_generation[MyBackendId - 1],
+						generation);
+}
+
+/* In a parallel worker, the generation the leader's statement runs on. */
+uint64
+TdLeaderStatementGeneration(void)
+{
+	if (td_state == NULL || ParallelLeaderBackendId == InvalidBackendId ||
+		ParallelLeaderBackendId < 1 ||
+		ParallelLeaderBackendId > td_state->max_backends)
+		return 0;
+	return pg_atomic_read_u64(&td_state->statement_generation[ParallelLeaderBackendId - 1]);
+}
+
+/* Remember why an automatic load failed (shown by model_info()). */
+void
+TdRecordLoadFailure(const char *source, const char *message)
+{
+	if (td_state == NULL)
+		return;
+	LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
+	td_state->failure_at = GetCurrentTimestamp();
+	strlcpy(td_state->failure_source, source ? source : "", TD_SOURCE_MAX);
+	strlcpy(td_state->failure_message, message ? message : "", TD_FAILURE_MESSAGE_MAX);
+	LWLockRelease(td_state->lock);
+}
+
+/* The last automatic-load failure since the last publish, if any. */
+bool
+TdLastLoadFailure(char *source, Size source_len, char *message,
+				  Size message_len, TimestampTz *at)
+{
+	bool		have;
+
+	TdRequireSharedState();
+	LWLockAcquire(td_state->lock, LW_SHARED);
+	have = td_state->failure_at != 0;
+	if (have)
+	{
+		strlcpy(source, td_state->failure_source, source_len);
+		strlcpy(message, td_state->failure_message, message_len);
+		*at = td_state->failure_at;
+	}
+	LWLockRelease(td_state->lock);
+	return have;
+}
+
+void
+TdAcquireLoadLock(void)
+{
+	TdRequireSharedState();
+	LWLockAcquire(td_state->load_lock, LW_EXCLUSIVE);
+}
+
+void
+TdReleaseLoadLock(void)
+{
+	LWLockRelease(td_state->load_lock);
+}

@@ -1,0 +1,32 @@
+/*
+ * taxi_duration.c — module entry point.
+ *
+ * _PG_init only fans out.  It is safe however the library is loaded: as a
+ * preloaded library (settings, shared memory, the loader worker), by CREATE
+ * EXTENSION or a first function call in a server that did not preload it
+ * (settings only; the functions then explain what to configure), or later
+ * as a logical-decoding output plugin.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+
+#include "taxi_duration.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	TdCoreInit();
+	TdGucInit();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	TdShmemInit();
+	TdLoaderWorkerRegister();
+}

@@ -1,0 +1,121 @@
+/*
+ * taxi_duration.h — declarations shared by the extension's C files.
+ *
+ * The extension is a thin PostgreSQL layer over the pure-C core (core/):
+ *   guc.c          settings (taxi_duration.*)
+ *   shmem.c        the shared control block and the published model (DSM)
+ *   model_load.c   fetch → compile → publish (load_model, default model)
+ *   model_fetch.c  reading a bundle's bytes from a URI
+ *   model_cache.c  each backend's view of the current model, pinned per
+ *                  statement
+ *   predict.c      predict_duration() in its three forms
+ *   trigger.c      fill_predicted_duration() trigger
+ *   model_info.c   model_info(), load_model() SQL entry points
+ *   loader_worker.c the background worker that loads the configured model
+ *                  at start-up and when taxi_duration.model_uri changes
+ *   core_pg.c      core ↔ PostgreSQL glue (allocator, error mapping)
+ */
+#ifndef TAXI_DURATION_H
+#define TAXI_DURATION_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "storage/dsm.h"
+#include "td_core.h"
+
+#if PG_VERSION_NUM < 140000
+#error "taxi_duration requires PostgreSQL 14 or later"
+#endif
+
+/* Version shims, named after the newer API. */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/* Role allowed to load models and change taxi_duration.model_uri. */
+#define TD_ADMIN_ROLE "taxi_duration_admin"
+
+#define TD_SOURCE_MAX 1024
+#define TD_SHA256_HEX_LEN 64
+
+/* guc.c */
+extern char *td_model_uri;
+extern int	td_max_bundle_size_kb;
+extern int	td_load_retry_seconds;
+extern void TdGucInit(void);
+
+/* shmem.c */
+typedef struct TdPublishedModel
+{
+	uint64		generation;		/* 0: nothing published yet */
+	dsm_handle	handle;
+	Size		image_bytes;
+	int64		bundle_bytes;
+	TimestampTz loaded_at;
+	Oid			loaded_by;
+	char		source[TD_SOURCE_MAX];
+	char		sha256[TD_SHA256_HEX_LEN + 1];
+} TdPublishedModel;
+
+extern bool td_shmem_ready;
+extern void TdShmemInit(void);
+extern void TdRequireSharedState(void);
+extern uint64 TdCurrentGeneration(void);
+extern void TdPublishModel(const td_image *image, Size image_bytes,
+						   const char *source, const char *sha256,
+						   int64 bundle_bytes);
+extern dsm_segment *TdAttachPublished(uint64 wanted_generation,
+									  TdPublishedModel *published,
+									  bool *already_mapped);
+extern bool TdGetPublished(TdPublishedModel *published);
+extern void TdSetStatementGeneration(uint64 generation);
+extern uint64 TdLeaderStatementGeneration(void);
+extern void TdRecordLoadFailure(const char *source, const char *message);
+extern bool TdLastLoadFailure(char *source, Size source_len,
+							  char *message, Size message_len,
+							  TimestampTz *at);
+extern void TdAcquireLoadLock(void);
+extern void TdReleaseLoadLock(void);
+
+/* model_fetch.c */
+extern char *TdFetchBundle(const char *uri, Size max_bytes, Size *len);
+extern char *TdDefaultBundleUri(void);
+
+/* model_load.c */
+extern void TdLoadModel(const char *uri);
+extern void TdEnsureModelLoaded(void);
+extern const char *TdConfiguredUri(void);
+
+/* model_cache.c */
+typedef struct TdModelRef TdModelRef;
+
+/* Positions of the standard inputs in the current image, -1 when absent. */
+typedef struct TdStandardInputs
+{
+	int			pu_location_id;
+	int			do_location_id;
+	int			trip_distance;
+	int			pickup_datetime;
+} TdStandardInputs;
+
+extern TdModelRef *TdModelForCall(void);
+extern td_predictor *TdModelPredictor(TdModelRef *ref);
+extern const td_image *TdModelImage(TdModelRef *ref);
+extern const TdStandardInputs *TdModelStandardInputs(TdModelRef *ref);
+extern uint64 TdModelGeneration(TdModelRef *ref);
+
+/* core_pg.c */
+extern void TdCoreInit(void);
+extern void TdReportCoreError(const td_error *error) pg_attribute_noreturn();
+extern double TdPredictOrError(td_predictor *predictor, const td_value *values);
+
+/* predict.c */
+extern int64 TdTimestampToCore(Timestamp ts, const char *what);
+
+/* loader_worker.c */
+extern void TdLoaderWorkerRegister(void);
+PGDLLEXPORT extern void TdLoaderWorkerMain(Datum main_arg);
+
+#endif							/* TAXI_DURATION_H */

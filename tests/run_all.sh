@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# tests/run_all.sh — every test of taxi_duration, in one command.
+#
+#   bash tests/run_all.sh          (root or not; needs scripts/install-deps.sh done)
+#
+# Suites, in order: build + install; the pure-C core's unit tests, the same
+# under ASan/UBSan, a short libFuzzer pass; the Python tests; pg_regress on a
+# throwaway cluster; pgTAP (pg_prove) on a throwaway cluster with the library
+# preloaded and on one without it; the parity test on every 2021-02
+# validation trip.  Servers run as the `postgres` OS user when invoked as root.
+# Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
+#
+# Environment: TAXI_DATA_DIR (parquet months; else downloaded),
+# FUZZ_SECONDS (per fuzz target, default 15), TD_TEST_PORT (default 54400).
+set -u
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+. tests/lib/cluster.sh
+
+if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$REPO/../shared/data" ]; then
+	export TAXI_DATA_DIR="$REPO/../shared/data"
+fi
+PORT=${TD_TEST_PORT:-54400}
+WORK=$(mktemp -d /tmp/taxi_duration_tests.XXXXXX)
+chmod 755 "$WORK"
+[ "$(id -u)" = 0 ] && chown postgres: "$WORK"
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+passed=0
+failed=0
+failed_names=()
+cleanup() {
+	td_cluster_stop "$WORK/pgtap"
+	td_cluster_stop "$WORK/nopreload"
+}
+trap cleanup EXIT
+
+run_suite() {
+	local name=$1
+	shift
+	echo
+	echo "=== $name"
+	local start=$SECONDS
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "--- ok: $name ($((SECONDS - start)) s)"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		echo "--- FAILED: $name ($((SECONDS - start)) s)"
+	fi
+}
+
+build_and_install() {
+	make -s clean >/dev/null && make -s && $SUDO make -s install >/dev/null
+}
+
+python_tests() {
+	python3 -m pytest -q tests/python
+}
+
+regress() {
+	local pgxs_dir out=$WORK/regress
+	pgxs_dir=$(dirname "$(pg_config --pgxs)")/../..
+	mkdir -p "$out"
+	[ "$(id -u)" = 0 ] && chown postgres: "$out"
+	if td_as_pg "$pgxs_dir/src/test/regress/pg_regress" \
+		--temp-instance="$out/instance" --temp-config="$REPO/tests/regress.conf" \
+		--inputdir="$REPO" --outputdir="$out" --bindir="$(pg_config --bindir)" \
+		--port=$((PORT + 2)) --load-extension=taxi_duration \
+		predict jsonb model_management trigger; then
+		return 0
+	fi
+	cat "$out/regression.diffs" 2>/dev/null | head -200
+	return 1
+}
+
+# pgTAP on a cluster with the library preloaded, then on one without it.
+pgtap() {
+	local dir=$WORK/pgtap dsn
+	td_cluster_start "$dir" "$PORT" "shared_preload_libraries = 'taxi_duration'
+max_worker_processes = 16
+taxi_duration.load_retry_interval = 0" || return 1
+	dsn="host=$dir port=$PORT user=postgres dbname=postgres"
+	psql -X -q "$dsn" -v ON_ERROR_STOP=1 \
+		-c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION dblink" \
+		-c "CREATE EXTENSION taxi_duration" \
+		-c "CREATE TABLE td_test_paths (name text PRIMARY KEY, uri text)" \
+		-c "INSERT INTO td_test_paths VALUES
+			('default', 'file://$(pg_config --sharedir)/extension/taxi_duration/default_bundle.json'),
+			('small', 'file://$REPO/tests/fixtures/bundles/small_xgb.json'),
+			('linear', 'file://$REPO/tests/fixtures/bundles/linear.json'),
+			('bad_dir', 'file://$REPO/tests/fixtures/bundles/bad'),
+			('socket_dir', '$dir'), ('port', '$PORT')" || return 1
+	pg_prove -h "$dir" -p "$PORT" -U postgres -d postgres tests/pgtap/*.sql
+}
+
+pgtap_nopreload() {
+	local dir=$WORK/nopreload port=$((PORT + 1))
+	td_cluster_start "$dir" "$port" "" || return 1
+	psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+		-c "CREATE EXTENSION pgtap" || return 1
+	pg_prove -h "$dir" -p "$port" -U postgres -d postgres tests/pgtap/nopreload/*.sql
+}
+
+parity() {
+	python3 tests/parity/parity.py \
+		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
+		--bundle model/default_bundle.json --month 2021-02
+}
+
+run_suite "build and install" build_and_install
+run_suite "core unit tests" make -s -C src/core test
+run_suite "core unit tests (ASan+UBSan)" make -s -C src/core test-sanitize
+run_suite "core fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C src/core fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
+run_suite "python tests" python_tests
+run_suite "pg_regress" regress
+run_suite "pgTAP (preloaded)" pgtap
+run_suite "pgTAP (not preloaded)" pgtap_nopreload
+run_suite "parity with XGBoost (2021-02)" parity
+
+echo
+[ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
