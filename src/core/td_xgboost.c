@@ -666,6 +666,13 @@ walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 						 "Tree %u is deeper than %u levels.", t, plan->limits->max_depth);
 			return TD_ERR_LIMIT;
 		}
+		if (next + 2 > n - num_deleted)
+		{
+			td_error_set(plan->err, TD_ERR_INVALID,
+						 "Tree %u has more nodes reachable from its root than num_nodes %u minus num_deleted %u.",
+						 t, n, num_deleted);
+			return TD_ERR_INVALID;
+		}
 		s->newid[l] = (int32_t) next;
 		s->newid[r] = (int32_t) next + 1;
 		if (out != NULL)

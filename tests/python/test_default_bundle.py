@@ -5,7 +5,6 @@ import json
 import jsonschema
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from sklearn.feature_extraction import DictVectorizer
 
 from conftest import DEFAULT_BUNDLE, SCHEMA, assert_csr_identical, frame_for_reader

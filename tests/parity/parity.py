@@ -1,0 +1,73 @@
+"""Parity: the extension predicts what XGBoost itself predicts, on every validation trip.
+
+    python3 tests/parity/parity.py --dsn DSN --bundle model/default_bundle.json --month 2021-02
+
+Loads the month's trips into PostgreSQL (scripts/load_trips.py), has the extension serve the
+bundle, predicts every trip in SQL (with the pickup time and without it), and compares each value
+with XGBoost's own prediction (``Booster.inplace_predict``) from the same bundle through the Python
+reader (model/bundle.py), which builds the features from the bundle alone.  Reports the maximum
+absolute difference and how many predictions are bit-identical as float32; fails if any differs
+by more than 1e-4 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from model.bundle import load_bundle  # noqa: E402
+from model.data import load_month  # noqa: E402
+
+TOLERANCE = 1e-4
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dsn", required=True)
+    ap.add_argument("--bundle", default=str(REPO / "model" / "default_bundle.json"))
+    ap.add_argument("--month", default="2021-02")
+    args = ap.parse_args()
+
+    subprocess.run([sys.executable, str(REPO / "scripts" / "load_trips.py"), "--dsn", args.dsn,
+                    "--month", args.month, "--table", "parity_trips"], check=True,
+                   stdout=subprocess.DEVNULL)
+    uri = "file://" + os.path.abspath(args.bundle)
+    with psycopg.connect(args.dsn, autocommit=True) as conn:
+        conn.execute("SELECT taxi_duration.load_model(%s)", (uri,))
+        rows = conn.execute(
+            "SELECT taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
+            "                                      lpep_pickup_datetime),"
+            "       taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance)"
+            " FROM parity_trips ORDER BY ride_id").fetchall()
+    sql = np.array(rows, dtype=np.float64)
+
+    bundle = load_bundle(args.bundle)
+    trips = load_month(args.month)
+    with_time = bundle.predict(trips)
+    without_time = bundle.predict(trips.drop(columns=["lpep_pickup_datetime"]))
+
+    ok = True
+    for label, col, ref in (("with pickup time", 0, with_time), ("without pickup time", 1, without_time)):
+        if len(ref) != len(sql):
+            print(f"row count differs: SQL {len(sql)}, XGBoost {len(ref)}")
+            return 1
+        diff = np.abs(sql[:, col] - ref.astype(np.float64))
+        identical = int(np.sum(sql[:, col].astype(np.float32) == ref.astype(np.float32)))
+        worst = int(np.argmax(diff))
+        print(f"parity {label}: {len(ref)} trips, max |SQL - XGBoost| = {diff.max():.3g} min "
+              f"(trip {worst}), bit-identical float32: {identical}/{len(ref)}")
+        ok &= bool(diff.max() <= TOLERANCE)
+    print("parity:", "ok" if ok else f"FAILED (tolerance {TOLERANCE})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
