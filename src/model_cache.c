@@ -142,7 +142,7 @@ td_model_for_new_statement(LocalTransactionId lxid, TimestampTz start)
 TdModelRef *
 TdModelForCall(void)
 {
-	LocalTransactionId lxid = MyProc->lxid;
+	LocalTransactionId lxid = TD_MY_LXID();
 	TimestampTz start = GetCurrentStatementStartTimestamp();
 
 	if (likely(td_current != NULL && lxid == td_statement_lxid &&

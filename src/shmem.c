@@ -26,7 +26,7 @@
  *   load_lock  serialises automatic loads of the configured model, so that
  *              a burst of first calls loads it once; never taken while
  *              holding `lock`.
- *   statement_generation[backend id - 1] is written by its own backend only
+ *   statement_generation[backend slot] is written by its own backend only
  *              (the version its current statement runs on) and read by that
  *              backend's parallel workers, so that a parallel query never
  *              mixes versions.
@@ -38,7 +38,11 @@
 #include "postmaster/autovacuum.h"
 #include "postmaster/postmaster.h"
 #include "replication/walsender.h"
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#else
 #include "storage/backendid.h"
+#endif
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -311,21 +315,22 @@ TdAttachPublished(uint64 wanted_generation, TdPublishedModel *published,
 void
 TdSetStatementGeneration(uint64 generation)
 {
-	if (td_state == NULL || MyBackendId < 1 || MyBackendId > td_state->max_backends)
+	int			slot = TD_MY_BACKEND_SLOT();
+
+	if (td_state == NULL || slot < 0 || slot >= td_state->max_backends)
 		return;
-	pg_atomic_write_u64(&td_state->statement_generation[MyBackendId - 1],
-						generation);
+	pg_atomic_write_u64(&td_state->statement_generation[slot], generation);
 }
 
 /* In a parallel worker, the generation the leader's statement runs on. */
 uint64
 TdLeaderStatementGeneration(void)
 {
-	if (td_state == NULL || ParallelLeaderBackendId == InvalidBackendId ||
-		ParallelLeaderBackendId < 1 ||
-		ParallelLeaderBackendId > td_state->max_backends)
+	int			slot = TD_LEADER_BACKEND_SLOT();
+
+	if (td_state == NULL || slot < 0 || slot >= td_state->max_backends)
 		return 0;
-	return pg_atomic_read_u64(&td_state->statement_generation[ParallelLeaderBackendId - 1]);
+	return pg_atomic_read_u64(&td_state->statement_generation[slot]);
 }
 
 /* Remember why an automatic load failed (shown by model_info()). */

@@ -34,6 +34,17 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/* PG17 renamed backend ids to proc numbers (0-based) and moved lxid. */
+#if PG_VERSION_NUM >= 170000
+#define TD_MY_BACKEND_SLOT() (MyProcNumber)
+#define TD_LEADER_BACKEND_SLOT() (ParallelLeaderProcNumber == INVALID_PROC_NUMBER ? -1 : ParallelLeaderProcNumber)
+#define TD_MY_LXID() (MyProc->vxid.lxid)
+#else
+#define TD_MY_BACKEND_SLOT() (MyBackendId == InvalidBackendId ? -1 : MyBackendId - 1)
+#define TD_LEADER_BACKEND_SLOT() (ParallelLeaderBackendId == InvalidBackendId ? -1 : ParallelLeaderBackendId - 1)
+#define TD_MY_LXID() (MyProc->lxid)
+#endif
+
 /* Role allowed to load models and change taxi_duration.model_uri. */
 #define TD_ADMIN_ROLE "taxi_duration_admin"
 

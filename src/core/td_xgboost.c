@@ -366,7 +366,7 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 		cJSON_ArrayForEach(p, indptr)
 		{
 			if (!td_json_is_integer(p) || p->valuedouble < 0 || p->valuedouble > n ||
-				p->valuedouble < prev || (i == 0 && p->valuedouble != 0) ||
+				p->valuedouble <= prev || (i == 0 && p->valuedouble != 0) ||
 				(i == k - 1 && p->valuedouble != n))
 			{
 				td_free(starts);
@@ -441,6 +441,9 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 		xgb->tree_begin = (uint32_t) (it_begin * npt);
 		xgb->tree_end = (uint32_t) (it_end * npt);
 	}
+
+	if (xgb->tree_end <= xgb->tree_begin)
+		return fail(plan, TD_ERR_INVALID, "The iteration range selects no trees.");
 
 	/* Every tree: shapes and sizes, against the limits. */
 	xgb->trees = td_calloc_array(n, sizeof(const cJSON *));

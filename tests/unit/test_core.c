@@ -340,6 +340,9 @@ test_validation(void)
 		free(a);
 		free(b);
 	}
+	expect_variant("num_deleted larger than the unreachable nodes", "\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"5\"",
+				   "\"num_deleted\":\"2\",\"num_feature\":\"4\",\"num_nodes\":\"5\"", TD_ERR_INVALID, "num_deleted");
+	expect_variant("empty iteration", "\"iteration_indptr\":[0,1,2]", "\"iteration_indptr\":[0,2,2]", TD_ERR_INVALID, "iteration_indptr");
 	expect_variant("threshold inf (1e999)", "2.5E0", "1e999", TD_ERR_INVALID, "finite");
 	expect_variant("threshold beyond float32", "2.5E0", "1e39", TD_ERR_INVALID, "finite");
 	expect_variant("leaf value not a number", "1.25E-1", "\"x\"", TD_ERR_INVALID, "not a number");
