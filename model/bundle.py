@@ -601,7 +601,7 @@ class Bundle:
         out[ok] = found
         return out
 
-    def transform(self, records) -> sp.csr_matrix:
+    def transform(self, records, dtype=np.float32) -> sp.csr_matrix:
         """Estimator input for ``records`` (list of dicts, DataFrame, or dict of columns).
 
         float32 CSR, shape (n, features.count), sorted column indices, one stored value per feature
@@ -629,9 +629,9 @@ class Bundle:
             idx_cols.append(idx)
             val_cols.append(np.ones(n, dtype=np.float64))
         if not idx_cols:
-            return sp.csr_matrix((n, self.count), dtype=np.float32)
+            return sp.csr_matrix((n, self.count), dtype=dtype)
         I = np.stack(idx_cols, axis=1)
-        V = np.stack(val_cols, axis=1).astype(np.float32)
+        V = np.stack(val_cols, axis=1).astype(dtype)
         order = np.argsort(I, axis=1, kind="stable")
         I = np.take_along_axis(I, order, axis=1)
         V = np.take_along_axis(V, order, axis=1)
@@ -642,7 +642,7 @@ class Bundle:
         data = V[mask]
         if indptr[-1] < 2**31:
             indptr = indptr.astype(np.int32)
-        return sp.csr_matrix((data, indices, indptr), shape=(n, self.count), dtype=np.float32)
+        return sp.csr_matrix((data, indices, indptr), shape=(n, self.count), dtype=dtype)
 
     # ---- prediction ----
     def predict_matrix(self, X) -> np.ndarray:
@@ -653,8 +653,10 @@ class Bundle:
         return float(self.estimator["intercept"]) + X.astype(np.float64) @ coef
 
     def predict(self, records) -> np.ndarray:
-        """Durations in minutes: float32 for XGBoost (XGBoost's own result), float64 for linear."""
-        return self.predict_matrix(self.transform(records))
+        """Durations in minutes: float32 for XGBoost (XGBoost's own result), float64 for linear
+        (features in double, as scikit-learn and the C core compute them)."""
+        dtype = np.float32 if self.estimator_type == "xgboost" else np.float64
+        return self.predict_matrix(self.transform(records, dtype=dtype))
 
 
 def loads_bundle(data: bytes | str, *, validate: bool = True, verify: bool = True, path=None) -> Bundle:

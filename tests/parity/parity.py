@@ -7,7 +7,9 @@ bundle, predicts every trip in SQL (with the pickup time and without it), and co
 with XGBoost's own prediction (``Booster.inplace_predict``) from the same bundle through the Python
 reader (model/bundle.py), which builds the features from the bundle alone.  Reports the maximum
 absolute difference and how many predictions are bit-identical as float32; fails if any differs
-by more than 1e-4 minutes.
+by more than 1e-4 minutes.  The same is done for a linear bundle (``--linear-bundle``) against
+scikit-learn's arithmetic (features in double): within 1e-9 minutes.  The default bundle is served
+again at the end.
 """
 
 from __future__ import annotations
@@ -27,45 +29,55 @@ from model.bundle import load_bundle  # noqa: E402
 from model.data import load_month  # noqa: E402
 
 TOLERANCE = 1e-4
+LINEAR_TOLERANCE = 1e-9
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dsn", required=True)
-    ap.add_argument("--bundle", default=str(REPO / "model" / "default_bundle.json"))
-    ap.add_argument("--month", default="2021-02")
-    args = ap.parse_args()
-
-    subprocess.run([sys.executable, str(REPO / "scripts" / "load_trips.py"), "--dsn", args.dsn,
-                    "--month", args.month, "--table", "parity_trips"], check=True,
-                   stdout=subprocess.DEVNULL)
-    uri = "file://" + os.path.abspath(args.bundle)
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute("SELECT taxi_duration.load_model(%s)", (uri,))
+def compare(dsn: str, path: str, trips, tolerance: float) -> bool:
+    """Serve `path`, predict every trip in SQL and with the Python reader, report, compare."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT taxi_duration.load_model(%s)", ("file://" + os.path.abspath(path),))
         rows = conn.execute(
             "SELECT taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
             "                                      lpep_pickup_datetime),"
             "       taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance)"
             " FROM parity_trips ORDER BY ride_id").fetchall()
     sql = np.array(rows, dtype=np.float64)
-
-    bundle = load_bundle(args.bundle)
-    trips = load_month(args.month)
-    with_time = bundle.predict(trips)
-    without_time = bundle.predict(trips.drop(columns=["lpep_pickup_datetime"]))
-
+    bundle = load_bundle(path)
     ok = True
-    for label, col, ref in (("with pickup time", 0, with_time), ("without pickup time", 1, without_time)):
+    for label, col, ref in (("with pickup time", 0, bundle.predict(trips)),
+                            ("without pickup time", 1,
+                             bundle.predict(trips.drop(columns=["lpep_pickup_datetime"])))):
         if len(ref) != len(sql):
-            print(f"row count differs: SQL {len(sql)}, XGBoost {len(ref)}")
-            return 1
-        diff = np.abs(sql[:, col] - ref.astype(np.float64))
-        identical = int(np.sum(sql[:, col].astype(np.float32) == ref.astype(np.float32)))
+            print(f"row count differs: SQL {len(sql)}, Python {len(ref)}")
+            return False
+        ref = ref.astype(np.float64)
+        diff = np.abs(sql[:, col] - ref)
+        identical = int(np.sum(sql[:, col] == ref))
         worst = int(np.argmax(diff))
-        print(f"parity {label}: {len(ref)} trips, max |SQL - XGBoost| = {diff.max():.3g} min "
-              f"(trip {worst}), bit-identical float32: {identical}/{len(ref)}")
-        ok &= bool(diff.max() <= TOLERANCE)
-    print("parity:", "ok" if ok else f"FAILED (tolerance {TOLERANCE})")
+        print(f"parity {Path(path).name} ({bundle.estimator_type}) {label}: {len(ref)} trips, "
+              f"max |SQL - reference| = {diff.max():.3g} min (trip {worst}), "
+              f"bit-identical: {identical}/{len(ref)}")
+        ok &= bool(diff.max() <= tolerance)
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dsn", required=True)
+    ap.add_argument("--bundle", default=str(REPO / "model" / "default_bundle.json"))
+    ap.add_argument("--linear-bundle",
+                    default=str(REPO / "tests" / "fixtures" / "bundles" / "linear.json"))
+    ap.add_argument("--month", default="2021-02")
+    args = ap.parse_args()
+
+    subprocess.run([sys.executable, str(REPO / "scripts" / "load_trips.py"), "--dsn", args.dsn,
+                    "--month", args.month, "--table", "parity_trips"], check=True,
+                   stdout=subprocess.DEVNULL)
+    trips = load_month(args.month)
+    ok = True
+    for path, tolerance in ((args.linear_bundle, LINEAR_TOLERANCE), (args.bundle, TOLERANCE)):
+        ok &= compare(args.dsn, path, trips, tolerance)
+    print("parity:", "ok" if ok else "FAILED")
     return 0 if ok else 1
 
 
