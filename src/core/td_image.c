@@ -422,7 +422,8 @@ td_image_check(const void *image, size_t size, td_error *err)
 					return bad_image(err, "a node value is not finite");
 				if (nd->left < 0)
 				{
-					if (nd->left != -1)
+					/* leaves split on feature 0: the scorer reads x[split] */
+					if (nd->left != -1 || nd->split != 0)
 						return bad_image(err, "a node is inconsistent");
 					continue;
 				}
