@@ -47,6 +47,13 @@ SELECT predict_duration(130, 205, 3.66) <> :'before' AS new_model_served;
 SELECT model_version, estimator FROM load_model(:'fixtures' || '/linear.json');
 SELECT predict_duration(130, 205, 3.66) > 0 AS linear_predicts;
 
+-- a model that needs an input the call does not carry
+SELECT model_version, inputs FROM load_model(:'fixtures' || '/requires_pickup.json');
+SELECT predict_duration(130, 205, 3.66);
+SELECT predict_duration('{"PULocationID": 130, "DOLocationID": 205, "trip_distance": 3.66}');
+SELECT predict_duration(130, 205, 3.66, '2021-02-03 08:30') > 0 AS with_pickup_time;
+SELECT predict_duration(130, 205, 3.66, NULL) > 0 AS null_pickup_is_missing_not_absent;
+
 -- load_model() with no argument reloads the configured (default) model
 SELECT model_name, source LIKE '%/default_bundle.json' AS default_source FROM load_model();
 SELECT predict_duration(130, 205, 3.66) = :'before' AS default_back;

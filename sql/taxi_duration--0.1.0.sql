@@ -66,75 +66,45 @@ COMMENT ON FUNCTION fill_predicted_duration() IS
 -- Model management
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION model_info(
-	OUT model_name text,
-	OUT model_version text,
-	OUT run_id text,
-	OUT source text,
-	OUT sha256 text,
-	OUT bytes bigint,
-	OUT loaded_at timestamptz,
-	OUT generation bigint,
-	OUT estimator text,
-	OUT objective text,
-	OUT trees integer,
-	OUT features integer,
-	OUT inputs text[],
-	OUT image_bytes bigint,
-	OUT created_at text,
-	OUT last_error text,
-	OUT last_error_at timestamptz)
-RETURNS record
+-- What model_info() and load_model() return.
+CREATE TYPE model_status AS (
+	model_name text,			-- from the bundle
+	model_version text,
+	run_id text,
+	source text,				-- the URI it was loaded from
+	sha256 text,				-- of the bundle's bytes
+	bytes bigint,				-- bundle size
+	loaded_at timestamptz,
+	generation bigint,			-- increases with every load, cluster-wide
+	estimator text,				-- xgboost or linear
+	objective text,
+	trees integer,				-- trees evaluated per prediction
+	features integer,
+	inputs text[],
+	image_bytes bigint,			-- the shared compiled image
+	created_at text,			-- when the bundle was exported
+	last_error text,			-- last failed automatic load since then
+	last_error_at timestamptz
+);
+
+CREATE FUNCTION model_info()
+RETURNS model_status
 AS 'MODULE_PATHNAME', 'model_info'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION model_info() IS
 'The model every backend serves from its next statement on, and the last failed automatic load';
 
-CREATE FUNCTION load_model(uri text,
-	OUT model_name text,
-	OUT model_version text,
-	OUT run_id text,
-	OUT source text,
-	OUT sha256 text,
-	OUT bytes bigint,
-	OUT loaded_at timestamptz,
-	OUT generation bigint,
-	OUT estimator text,
-	OUT objective text,
-	OUT trees integer,
-	OUT features integer,
-	OUT inputs text[],
-	OUT image_bytes bigint,
-	OUT created_at text,
-	OUT last_error text,
-	OUT last_error_at timestamptz)
-RETURNS record
+CREATE FUNCTION load_model(uri text)
+RETURNS model_status
 AS 'MODULE_PATHNAME', 'load_model'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION load_model(text) IS
 'Load a model bundle (file://, later s3:// and models:/) into shared memory and serve it from the next statement on, in every backend';
 
-CREATE FUNCTION load_model(
-	OUT model_name text,
-	OUT model_version text,
-	OUT run_id text,
-	OUT source text,
-	OUT sha256 text,
-	OUT bytes bigint,
-	OUT loaded_at timestamptz,
-	OUT generation bigint,
-	OUT estimator text,
-	OUT objective text,
-	OUT trees integer,
-	OUT features integer,
-	OUT inputs text[],
-	OUT image_bytes bigint,
-	OUT created_at text,
-	OUT last_error text,
-	OUT last_error_at timestamptz)
-RETURNS record
+CREATE FUNCTION load_model()
+RETURNS model_status
 AS 'MODULE_PATHNAME', 'load_configured_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 

@@ -79,8 +79,9 @@ td_switch_model(uint64 wanted_generation)
 		return;
 	}
 
-	if (td_image_check(dsm_segment_address(segment), published.image_bytes,
-					   &error) != TD_OK)
+	/* fully checked before it was published (model_load.c): header only */
+	if (td_image_check_header(dsm_segment_address(segment),
+							  published.image_bytes, &error) != TD_OK)
 	{
 		dsm_detach(segment);
 		TdReportCoreError(&error);

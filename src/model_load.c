@@ -83,6 +83,9 @@ TdLoadModel(const char *uri)
 	if (td_compile_bundle(bundle, bundle_bytes, &limits, &image, &image_bytes,
 						  &error) != TD_OK)
 		TdReportCoreError(&error);
+	/* never publish an image that fails its own full check */
+	if (td_image_check(image, image_bytes, &error) != TD_OK)
+		TdReportCoreError(&error);
 
 	TdPublishModel(image, image_bytes, uri, sha256, (int64) bundle_bytes);
 	error_context_stack = callback.previous;

@@ -393,6 +393,32 @@ mark_used(td_plan *plan, unsigned char *used, uint32_t index, const char *what)
 	return TD_OK;
 }
 
+/*
+ * Check that `list` (one of the features.* arrays, optional) is an array of
+ * at most features.count entries, and count them into *n (0 when absent).
+ */
+static td_status
+read_feature_list(td_plan *plan, const cJSON *list, const char *name,
+				  uint32_t *n)
+{
+	*n = 0;
+	if (list == NULL || cJSON_IsNull(list))
+		return TD_OK;
+	if (!cJSON_IsArray(list))
+	{
+		td_error_set(plan->err, TD_ERR_INVALID, "\"%s\" is not an array.", name);
+		return TD_ERR_INVALID;
+	}
+	*n = td_json_count_children(list, plan->num_features);
+	if (*n > plan->num_features)
+	{
+		td_error_set(plan->err, TD_ERR_INVALID,
+					 "\"%s\" has more entries than \"features.count\".", name);
+		return TD_ERR_INVALID;
+	}
+	return TD_OK;
+}
+
 static td_status
 read_numeric(td_plan *plan, const cJSON *list, unsigned char *used)
 {
@@ -403,21 +429,9 @@ read_numeric(td_plan *plan, const cJSON *list, unsigned char *used)
 	char		where[128];
 	td_status	st;
 
-	if (list == NULL || cJSON_IsNull(list))
-		return TD_OK;
-	if (!cJSON_IsArray(list))
-	{
-		td_error_set(plan->err, TD_ERR_INVALID,
-					 "\"features.numeric\" is not an array.");
-		return TD_ERR_INVALID;
-	}
-	n = td_json_count_children(list, plan->num_features);
-	if (n > plan->num_features)
-	{
-		td_error_set(plan->err, TD_ERR_INVALID,
-					 "\"features.numeric\" has more entries than \"features.count\".");
-		return TD_ERR_INVALID;
-	}
+	st = read_feature_list(plan, list, "features.numeric", &n);
+	if (st != TD_OK)
+		return st;
 	plan->numeric = td_calloc_array(n, sizeof(td_numeric_spec));
 	if (plan->numeric == NULL)
 		return td_error_nomem(plan->err);
@@ -493,21 +507,9 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 	char		where[160];
 	td_status	st;
 
-	if (list == NULL || cJSON_IsNull(list))
-		return TD_OK;
-	if (!cJSON_IsArray(list))
-	{
-		td_error_set(plan->err, TD_ERR_INVALID,
-					 "\"features.categorical\" is not an array.");
-		return TD_ERR_INVALID;
-	}
-	n = td_json_count_children(list, plan->num_features);
-	if (n > plan->num_features)
-	{
-		td_error_set(plan->err, TD_ERR_INVALID,
-					 "\"features.categorical\" has more entries than \"features.count\".");
-		return TD_ERR_INVALID;
-	}
+	st = read_feature_list(plan, list, "features.categorical", &n);
+	if (st != TD_OK)
+		return st;
 	/* Count the inputs first so one array holds them all. */
 	cJSON_ArrayForEach(entry, list)
 	{

@@ -267,21 +267,11 @@ string_ok(const td_image_header *h, uint64_t off)
 }
 
 td_status
-td_image_check(const void *image, size_t size, td_error *err)
+td_image_check_header(const void *image, size_t size, td_error *err)
 {
 	const td_image_header *h = TD_IMG_HDR(image);
 	const char *base = (const char *) image;
-	const td_image_input *inputs;
-	const uint32_t *aliases;
-	const td_image_numeric *numeric;
-	const td_image_categorical *cats;
-	const uint32_t *cat_inputs;
-	const td_image_slot *slots;
-	const td_image_tree *trees;
-	const td_image_node *nodes;
-	uint64_t	vocab = 0;
 	uint64_t	i;
-	uint64_t	j;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
@@ -317,6 +307,30 @@ td_image_check(const void *image, size_t size, td_error *err)
 	for (i = 0; i < TD_META_COUNT; i++)
 		if (!string_ok(h, h->meta[i]))
 			return bad_image(err, "a metadata string lies outside the string pool");
+	return TD_OK;
+}
+
+td_status
+td_image_check(const void *image, size_t size, td_error *err)
+{
+	const td_image_header *h = TD_IMG_HDR(image);
+	const char *base = (const char *) image;
+	const td_image_input *inputs;
+	const uint32_t *aliases;
+	const td_image_numeric *numeric;
+	const td_image_categorical *cats;
+	const uint32_t *cat_inputs;
+	const td_image_slot *slots;
+	const td_image_tree *trees;
+	const td_image_node *nodes;
+	uint64_t	vocab = 0;
+	uint64_t	i;
+	uint64_t	j;
+	td_status	st;
+
+	st = td_image_check_header(image, size, err);
+	if (st != TD_OK)
+		return st;
 
 	inputs = TD_IMG_AT(image, h->inputs_off, td_image_input);
 	aliases = TD_IMG_AT(image, h->aliases_off, uint32_t);

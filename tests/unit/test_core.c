@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "td_core.h"
+#include "td_image_layout.h"		/* to corrupt images on purpose */
 #include "testhelp.h"
 
 int			td_tests_passed = 0;
@@ -752,6 +753,24 @@ test_image(void)
 	memcpy(buf, copy, size);
 	buf[4] ^= 1;
 	test_cond("bad layout version", td_image_check(buf, size, &err) == TD_ERR_IMAGE);
+	test_cond("header check finds a bad layout version too",
+			  td_image_check_header(buf, size, &err) == TD_ERR_IMAGE);
+	test_cond("header check accepts a good image", td_image_check_header(copy, size, &err) == TD_OK);
+	test_cond("header check rejects a truncated image",
+			  td_image_check_header(copy, size - 1, &err) == TD_ERR_IMAGE);
+	{
+		/* a node table corrupted past the header: only the full check sees it */
+		const td_image_header *h = (const td_image_header *) copy;
+		td_image_node *nodes;
+
+		memcpy(buf, copy, size);
+		nodes = (td_image_node *) (buf + h->nodes_off);
+		nodes[0].left = (int32_t) h->num_nodes + 5;
+		test_cond("header check passes a corrupted node table",
+				  td_image_check_header(buf, size, &err) == TD_OK);
+		test_cond("full check rejects a corrupted node table",
+				  td_image_check(buf, size, &err) == TD_ERR_IMAGE);
+	}
 
 	/* Flip each byte in turn: check must reject or the image must be safe to use. */
 	for (i = 0; i < size; i++)
