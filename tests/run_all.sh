@@ -6,12 +6,14 @@
 # Suites, in order: build + install; the pure-C core's unit tests, the same
 # under ASan/UBSan, a short libFuzzer pass; the Python tests; pg_regress on a
 # throwaway cluster; pgTAP (pg_prove) on a throwaway cluster with the library
-# preloaded and on one without it; the parity test on every 2021-02
+# preloaded and on one without it; random and hostile arguments to every SQL
+# entry point (the server must stay up); the parity test on every 2021-02
 # validation trip.  Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
-# FUZZ_SECONDS (per fuzz target, default 15), TD_TEST_PORT (default 54400).
+# FUZZ_SECONDS (per fuzz target, default 15), SQL_FUZZ_SECONDS (default 20),
+# TD_TEST_PORT (default 54400).
 set -u
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -116,6 +118,15 @@ pgtap_nopreload() {
 	pg_prove -h "$dir" -p "$port" -U postgres -d postgres tests/pgtap/nopreload/*.sql
 }
 
+sql_fuzz() {
+	mkdir -p "$WORK/sqlfuzz" && chmod 755 "$WORK/sqlfuzz"
+	python3 tests/sqlfuzz/fuzz_sql.py \
+		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
+		--workdir "$WORK/sqlfuzz" --seconds "${SQL_FUZZ_SECONDS:-20}" || return 1
+	# a crash would show in the server log even if the client missed it
+	! grep -E "terminated by signal|server process .* was terminated" "$WORK/pgtap/server.log"
+}
+
 parity() {
 	python3 tests/parity/parity.py \
 		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
@@ -130,6 +141,7 @@ run_suite "python tests" python_tests
 run_suite "pg_regress" regress
 run_suite "pgTAP (preloaded)" pgtap
 run_suite "pgTAP (not preloaded)" pgtap_nopreload
+run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "parity with XGBoost (2021-02)" parity
 
 echo
