@@ -47,6 +47,7 @@ failed_names=()
 cleanup() {
 	td_cluster_stop "$WORK/pgtap"
 	td_cluster_stop "$WORK/nopreload"
+	td_cluster_stop "$WORK/nomodel"
 }
 trap cleanup EXIT
 
@@ -127,6 +128,26 @@ sql_fuzz() {
 	! grep -E "terminated by signal|server process .* was terminated" "$WORK/pgtap/server.log"
 }
 
+# A server whose configured model cannot be loaded.
+pgtap_no_model() {
+	local dir=$WORK/nomodel port=$((PORT + 3))
+	td_cluster_start "$dir" "$port" "shared_preload_libraries = 'taxi_duration'
+taxi_duration.model_uri = 'file:///nonexistent/taxi/bundle.json'
+taxi_duration.load_retry_interval = 3600" || return 1
+	psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+		-c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION taxi_duration" \
+		-c "CREATE TABLE td_test_paths (name text PRIMARY KEY, uri text)" \
+		-c "INSERT INTO td_test_paths VALUES
+			('default', 'file://$(pg_config --sharedir)/extension/taxi_duration/default_bundle.json')" || return 1
+	# wait for the loader worker's first (failing) attempt
+	for _ in $(seq 100); do
+		[ "$(psql -X -At -h "$dir" -p "$port" -U postgres -d postgres \
+			-c "SELECT last_error IS NOT NULL FROM taxi_duration.model_info()")" = t ] && break
+		sleep 0.1
+	done
+	pg_prove -h "$dir" -p "$port" -U postgres -d postgres tests/pgtap/nomodel/*.sql
+}
+
 parity() {
 	python3 tests/parity/parity.py \
 		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
@@ -141,6 +162,7 @@ run_suite "python tests" python_tests
 run_suite "pg_regress" regress
 run_suite "pgTAP (preloaded)" pgtap
 run_suite "pgTAP (not preloaded)" pgtap_nopreload
+run_suite "pgTAP (no loadable model)" pgtap_no_model
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "parity with XGBoost (2021-02)" parity
 
