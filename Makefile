@@ -5,6 +5,7 @@
 #   make installcheck    pg_regress on a throwaway cluster (not as root)
 #   make core-test       the pure-C core's unit tests (+ sanitizers, fuzzing:
 #                        core-sanitize, core-fuzz)
+#   make fetch-test      the fetch library against real moto and MLflow servers
 #   make test            every test (tests/run_all.sh; root is fine)
 
 EXTENSION = taxi_duration
@@ -12,9 +13,10 @@ MODULE_big = taxi_duration
 EXTVERSION = 0.1.0
 
 include src/core/sources.mk
+include src/fetch/sources.mk
 
 EXT_SOURCES = $(wildcard src/*.c)
-OBJS = $(EXT_SOURCES:.c=.o) $(TD_CORE_SOURCES:.c=.o)
+OBJS = $(EXT_SOURCES:.c=.o) $(TD_CORE_SOURCES:.c=.o) $(TD_FETCH_SOURCES:.c=.o)
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 DEFAULT_BUNDLE = model/default_bundle.json
@@ -25,8 +27,8 @@ REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=tests/regress.conf \
 
 PG_CONFIG ?= pg_config
 # -Wextra -Werror on our code; PostgreSQL's own headers have unused parameters
-PG_CPPFLAGS = -I$(srcdir)/src/core -Wextra -Werror -Wno-unused-parameter
-SHLIB_LINK = -lcjson
+PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/fetch -Wextra -Werror -Wno-unused-parameter
+SHLIB_LINK = -lcjson -lcurl -lcrypto
 
 EXTRA_CLEAN = tmp_check results regression.diffs regression.out
 
@@ -49,7 +51,10 @@ core-sanitize:
 core-fuzz:
 	$(MAKE) -C src/core fuzz-run
 
+fetch-test:
+	$(MAKE) -C src/fetch test
+
 test:
 	bash tests/run_all.sh
 
-.PHONY: install-default-bundle core-test core-sanitize core-fuzz test
+.PHONY: install-default-bundle core-test core-sanitize core-fuzz fetch-test test

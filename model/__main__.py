@@ -1,8 +1,16 @@
-"""Command line of the training pipeline.
+"""Command line of the training pipeline and of the model lifecycle (docs/model-lifecycle.md).
 
     python -m model train --train 2021-01 --valid 2021-02 --out model/default_bundle.json \\
         [--estimator xgboost|linear] [--version V] [--run-id R] [--max-rounds N] \\
-        [--learning-rate LR] [--max-depth D]
+        [--learning-rate LR] [--max-depth D]          # offline export: no MLflow, no Prefect
+    python -m model train --train 2021-01 --valid 2021-02 [--trials N] [--max-rounds N] \\
+        [--no-register] [--no-promote] [--json]        # the Prefect flow: MLflow, registry, S3
+    python -m model versions [--json]
+    python -m model promote --version N
+    python -m model rollback
+
+Every command takes ``--env dev|prod`` (or ``TD_ENV``): load ``.env.<env>`` without overriding
+variables already set (:mod:`model.config`).
     python -m model predict --bundle model/default_bundle.json --month 2021-02 --out preds.csv \\
         [--no-time] [--limit N]
     python -m model check --bundle model/default_bundle.json
@@ -23,6 +31,8 @@ import numpy as np
 
 
 def _cmd_train(a) -> int:
+    if a.out is None:
+        return _cmd_train_flow(a)
     from . import bundle, data, train
 
     tr = data.load_month(a.train)
@@ -49,6 +59,99 @@ def _cmd_train(a) -> int:
     print(f"valid RMSE without time {m['valid_rmse_without_time']:.4f}")
     print(f"training time           {res.seconds:.1f} s")
     print(f"bundle                  {info['path']} ({info['bytes']} bytes)")
+    return 0
+
+
+def _train_params(a) -> dict:
+    params = {}
+    if a.learning_rate is not None:
+        params["learning_rate"] = a.learning_rate
+    if a.max_depth is not None:
+        params["max_depth"] = a.max_depth
+    return params
+
+
+def _cmd_train_flow(a) -> int:
+    from . import flow
+
+    if a.version is not None or a.run_id is not None:
+        raise SystemExit("--version/--run-id only apply to the offline export (--out FILE); "
+                         "the flow takes both from the MLflow registry")
+    r = flow.training_flow(
+        a.train, a.valid, estimator=a.estimator, params=_train_params(a) or None, trials=a.trials,
+        max_rounds=a.max_rounds, early_stopping_rounds=a.early_stopping_rounds,
+        register_model=not a.no_register, auto_promote=not a.no_promote)
+    summary = {k: r.get(k) for k in ("tracking_uri", "run_id", "model_name", "version", "bundle_uri",
+                                     "bundle_sha256", "metrics", "previous_production",
+                                     "production_rmse", "promoted", "reason")}
+    if a.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"tracking URI            {summary['tracking_uri']}")
+    print(f"MLflow run              {summary['run_id']}")
+    for t in r["trials"]:
+        print(f"trial {t['trial']}                 {t['params']} -> RMSE with time {t['valid_rmse_with_time']:.4f}"
+              f" ({t['n_trees']} trees)")
+    print(f"valid RMSE with time    {summary['metrics']['valid_rmse_with_time']:.4f}")
+    print(f"valid RMSE without time {summary['metrics']['valid_rmse_without_time']:.4f}")
+    if summary["version"] is None:
+        print(f"bundle                  {summary['bundle_uri']} (not registered)")
+        return 0
+    print(f"registered              {summary['model_name']} version {summary['version']}")
+    print(f"bundle                  {summary['bundle_uri']} sha256 {summary['bundle_sha256']}")
+    print(f"production              {'-> ' + summary['version'] if summary['promoted'] else 'unchanged'}"
+          f" ({summary['reason']})")
+    return 0
+
+
+def _registry():
+    from . import registry as R
+
+    return R, R.client(), R.model_name()
+
+
+def _cmd_versions(a) -> int:
+    R, c, name = _registry()
+    try:
+        rows = R.list_versions(c, name)
+    except Exception as e:  # noqa: BLE001
+        if "RESOURCE_DOES_NOT_EXIST" in str(e) or "not found" in str(e).lower():
+            rows = []
+        else:
+            raise
+    if a.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print(f"no versions of {name} at {R.tracking_uri()}")
+        return 0
+    print(f"{'version':>7}  {'aliases':<12} {'valid':<8} {'rmse(time)':>10}  bundle_uri")
+    for r in rows:
+        rmse = "-" if r["valid_rmse_with_time"] is None else f"{r['valid_rmse_with_time']:.4f}"
+        print(f"{r['version']:>7}  {','.join(r['aliases']) or '-':<12} {r['valid_month'] or '-':<8} "
+              f"{rmse:>10}  {r['bundle_uri'] or '-'}")
+    return 0
+
+
+def _cmd_promote(a) -> int:
+    R, c, name = _registry()
+    try:
+        r = R.promote(c, name, a.version)
+    except R.RegistryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{name}@{R.ALIAS}: {r['previous'] or '(none)'} -> {r['production']}")
+    return 0
+
+
+def _cmd_rollback(a) -> int:
+    R, c, name = _registry()
+    try:
+        r = R.rollback(c, name)
+    except R.RegistryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{name}@{R.ALIAS}: {r['previous']} -> {r['production']} (rolled back)")
     return 0
 
 
@@ -101,12 +204,25 @@ def _cmd_check(a) -> int:
 def main(argv=None) -> int:
     from . import train as T
 
+    from . import config
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--env", choices=config.ENVIRONMENTS, default=None,
+                        help="load .env.<env> (default $TD_ENV) without overriding set variables")
     p = argparse.ArgumentParser(prog="python -m model", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="train and export a bundle")
+    t = sub.add_parser("train", parents=[common],
+                       help="run the training flow (MLflow + registry + S3), or with --out a plain export")
     t.add_argument("--train", required=True, help="training month YYYY-MM")
     t.add_argument("--valid", required=True, help="validation month YYYY-MM")
-    t.add_argument("--out", required=True, help="bundle path to write")
+    t.add_argument("--out", default=None,
+                   help="offline: write the bundle to this path (no MLflow, no Prefect, no registry)")
+    t.add_argument("--trials", type=int, default=None,
+                   help="flow: parameter sets to try (default 3; 1 = the default parameters only)")
+    t.add_argument("--no-register", action="store_true", help="flow: log the run only, register nothing")
+    t.add_argument("--no-promote", action="store_true",
+                   help="flow: register and publish, never move the production alias")
+    t.add_argument("--json", action="store_true", help="flow: print a JSON summary")
     t.add_argument("--estimator", choices=["xgboost", "linear"], default="xgboost")
     t.add_argument("--version", default=None, help="model.version (default dev-<train month>)")
     t.add_argument("--run-id", default=None)
@@ -116,17 +232,30 @@ def main(argv=None) -> int:
     t.add_argument("--max-depth", type=int, default=None)
     t.add_argument("-v", "--verbose", action="store_true")
     t.set_defaults(func=_cmd_train)
-    q = sub.add_parser("predict", help="predict a month with a bundle (reference reader)")
+    v = sub.add_parser("versions", parents=[common], help="list registered versions")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=_cmd_versions)
+    pr = sub.add_parser("promote", parents=[common], help="set alias production to a version")
+    pr.add_argument("--version", required=True)
+    pr.set_defaults(func=_cmd_promote)
+    rb = sub.add_parser("rollback", parents=[common], help="move production to the previous production version")
+    rb.set_defaults(func=_cmd_rollback)
+    q = sub.add_parser("predict", parents=[common], help="predict a month with a bundle (reference reader)")
     q.add_argument("--bundle", required=True)
     q.add_argument("--month", required=True)
     q.add_argument("--out", required=True)
     q.add_argument("--no-time", action="store_true", help="do not pass the pickup time")
     q.add_argument("--limit", type=int, default=0)
     q.set_defaults(func=_cmd_predict)
-    c = sub.add_parser("check", help="load and validate a bundle")
+    c = sub.add_parser("check", parents=[common], help="load and validate a bundle")
     c.add_argument("--bundle", required=True)
     c.set_defaults(func=_cmd_check)
     a = p.parse_args(argv)
+    config.load_env(getattr(a, "env", None))
+    if a.cmd == "train" and a.out is None and a.trials is None:
+        from .flow import DEFAULT_TRIALS
+
+        a.trials = DEFAULT_TRIALS
     return a.func(a)
 
 

@@ -138,8 +138,11 @@ def booster_json_bytes(booster) -> bytes:
 
 
 def bundle_bytes(result, *, version: str | None = None, run_id: str | None = None,
-                 created_at: str | None = None) -> bytes:
-    """Serialise a TrainResult as a bundle (compact JSON, UTF-8)."""
+                 created_at: str | None = None, name: str | None = None) -> bytes:
+    """Serialise a TrainResult as a bundle (compact JSON, UTF-8).
+
+    ``name`` is ``model.name`` (default :data:`MODEL_NAME`; the registry publishes with its
+    registered model name)."""
     import xgboost
 
     training = dict(result.training)
@@ -173,7 +176,7 @@ def bundle_bytes(result, *, version: str | None = None, run_id: str | None = Non
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "model": {
-            "name": MODEL_NAME,
+            "name": name or MODEL_NAME,
             "version": version,
             "run_id": run_id,
             "created_at": created_at,

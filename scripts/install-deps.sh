@@ -2,7 +2,9 @@
 # scripts/install-deps.sh — install what building, the demo and the tests need
 # on Debian 12 / Ubuntu: PostgreSQL 15 with its server headers, pgTAP and
 # pg_prove, cJSON, libcurl, clang (libFuzzer, sanitizers), valgrind, and the
-# Python packages pinned in model/requirements.txt.  Idempotent.
+# Python packages pinned in model/requirements.txt (and, in a virtualenv of
+# their own, the moto and MLflow servers of tests/requirements-servers.txt).
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,7 @@ APT_PACKAGES=(
 	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 	libcjson-dev libcurl4-openssl-dev
 	build-essential clang libclang-rt-14-dev valgrind
-	python3 python3-pip
+	python3 python3-pip python3-venv
 )
 
 missing=()
@@ -38,3 +40,12 @@ pip_install() {
 	fi
 }
 pip_install -r model/requirements.txt
+
+# moto and the MLflow server, which the network tests start, live in their
+# own virtualenv (their pins differ from the pipeline's); tests/lib/servers.py
+# finds it there.
+SERVERS_VENV=${TD_SERVERS_VENV:-/opt/td-servers-venv}
+if [ ! -x "$SERVERS_VENV/bin/pip" ]; then
+	$SUDO python3 -m venv "$SERVERS_VENV"
+fi
+$SUDO "$SERVERS_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-servers.txt

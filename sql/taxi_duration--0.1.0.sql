@@ -111,6 +111,32 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION load_model() IS
 'Reload the model named by taxi_duration.model_uri (the default bundle when it is empty)';
 
+-- Every model load attempt, by load_model(), the loader worker or a first
+-- prediction, successful or not.  Written by the loader worker (in the
+-- database named by taxi_duration.database) from a shared-memory log, so a
+-- failed load is recorded even though its own transaction rolled back.
+CREATE TABLE model_loads (
+	id bigserial PRIMARY KEY,
+	loaded_at timestamptz NOT NULL,
+	outcome text NOT NULL CHECK (outcome IN ('loaded', 'failed')),
+	trigger text NOT NULL,		-- load_model, worker start, worker poll, model_uri changed, first use
+	source text NOT NULL,		-- the URI asked for
+	resolved_uri text,			-- for models:/ URIs, the s3:// bundle it pointed to
+	model_version text,
+	sha256 text,
+	generation bigint,			-- the published generation, when loaded
+	message text,				-- why it failed
+	pid integer,
+	role name
+);
+
+COMMENT ON TABLE model_loads IS
+'Every model load attempt and its outcome (written by the taxi_duration model loader worker)';
+
+GRANT SELECT ON model_loads TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('model_loads', '');
+SELECT pg_catalog.pg_extension_config_dump('model_loads_id_seq', '');
+
 REVOKE ALL ON FUNCTION load_model(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION load_model() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION load_model(text) TO taxi_duration_admin;

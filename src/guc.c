@@ -9,6 +9,27 @@
  *   taxi_duration.max_bundle_size    largest bundle accepted, in kB (SUSET)
  *   taxi_duration.load_retry_interval seconds between automatic retries of
  *                                    a failed default-model load (SUSET)
+ *   taxi_duration.poll_interval      seconds between checks of a models:/
+ *                                    alias by the loader worker (SIGHUP)
+ *   taxi_duration.fetch_timeout      seconds a whole download may take
+ *   taxi_duration.database           database the loader worker connects to,
+ *                                    to record loads in model_loads (POSTMASTER)
+ *   taxi_duration.aws_region, aws_endpoint_url, mlflow_tracking_uri
+ *                                    where s3:// and models:/ URIs are
+ *                                    fetched from (SIGHUP); unset, the
+ *                                    server's AWS_REGION, AWS_ENDPOINT_URL,
+ *                                    MLFLOW_TRACKING_URI
+ *   taxi_duration.aws_shared_credentials_file, aws_profile
+ *                                    an AWS shared credentials file (and
+ *                                    profile) holding the keys; unset, the
+ *                                    server's AWS_ACCESS_KEY_ID,
+ *                                    AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+ *
+ * No secret is ever a setting's value: PostgreSQL logs every value a
+ * configuration reload changes ("parameter ... changed to ..."), so a key
+ * set with ALTER SYSTEM would land in the server log.  Secrets come from
+ * the server's environment or from a file only its OS user can read; the
+ * file's path is GUC_SUPERUSER_ONLY.
  *
  * Who may change them: superusers, and (PostgreSQL 15+) the role
  * taxi_duration_admin, to which the extension script grants ALTER SYSTEM on
@@ -16,6 +37,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "taxi_duration.h"
@@ -23,6 +45,23 @@
 char	   *td_model_uri = NULL;
 int			td_max_bundle_size_kb = 64 * 1024;
 int			td_load_retry_seconds = 10;
+int			td_poll_interval_seconds = 30;
+int			td_fetch_timeout_seconds = 60;
+char	   *td_database = NULL;
+char	   *td_aws_region = NULL;
+char	   *td_aws_endpoint_url = NULL;
+char	   *td_aws_shared_credentials_file = NULL;
+char	   *td_aws_profile = NULL;
+char	   *td_mlflow_tracking_uri = NULL;
+
+/* A string setting read from postgresql.conf or ALTER SYSTEM. */
+static void
+td_define_string(const char *name, const char *short_desc, char **var,
+				 int flags)
+{
+	DefineCustomStringVariable(name, short_desc, NULL, var, "", PGC_SIGHUP,
+							   flags, NULL, NULL, NULL);
+}
 
 /* Reject URIs whose scheme no loader understands, before they are set. */
 static bool
@@ -72,6 +111,51 @@ TdGucInit(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taxi_duration.poll_interval",
+							gettext_noop("Seconds between checks of a models:/ alias named by taxi_duration.model_uri."),
+							gettext_noop("0 turns polling off."),
+							&td_poll_interval_seconds,
+							30, 0, 86400,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("taxi_duration.fetch_timeout",
+							gettext_noop("Seconds a model download from S3 or MLflow may take."),
+							NULL,
+							&td_fetch_timeout_seconds,
+							60, 1, 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	td_define_string("taxi_duration.aws_region",
+					 gettext_noop("AWS region of the model bucket (else AWS_REGION)."),
+					 &td_aws_region, 0);
+	td_define_string("taxi_duration.aws_endpoint_url",
+					 gettext_noop("S3 endpoint override, e.g. LocalStack or moto (else AWS_ENDPOINT_URL)."),
+					 &td_aws_endpoint_url, 0);
+	td_define_string("taxi_duration.aws_shared_credentials_file",
+					 gettext_noop("AWS shared credentials file holding the model bucket's keys (else the AWS_* environment variables)."),
+					 &td_aws_shared_credentials_file, GUC_SUPERUSER_ONLY);
+	td_define_string("taxi_duration.aws_profile",
+					 gettext_noop("Profile to read from the credentials file (else AWS_PROFILE, else default)."),
+					 &td_aws_profile, 0);
+	td_define_string("taxi_duration.mlflow_tracking_uri",
+					 gettext_noop("MLflow tracking server resolving models:/ URIs (else MLFLOW_TRACKING_URI)."),
+					 &td_mlflow_tracking_uri, 0);
+
+	/* a PGC_POSTMASTER setting can only be created while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("taxi_duration.database",
+								   gettext_noop("Database the model loader worker connects to, to record loads in taxi_duration.model_loads."),
+								   NULL,
+								   &td_database,
+								   "postgres",
+								   PGC_POSTMASTER,
+								   0,
+								   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("taxi_duration");
 }

@@ -1,11 +1,13 @@
 /*
  * model_fetch.c — reading a bundle's bytes from a model URI.
  *
- * Schemes: file:///absolute/path (now); s3://bucket/key and models:/name@alias
- * or models:/name/version are recognised and will be fetched by the
- * lifecycle code (libcurl); until then they fail with a clear error.  Every
- * fetch enforces a size limit before reading more than that, and checks for
- * query cancel between chunks so a slow file system cannot hang a backend.
+ * Schemes: file:///absolute/path, read here; s3://bucket/key and
+ * models:/name@alias or models:/name/version, fetched by the pure-C fetch
+ * library (src/fetch/: libcurl with SigV4, MLflow's REST API) configured from
+ * the taxi_duration.aws_* / mlflow_* settings, falling back to the server's
+ * standard environment variables.  Every fetch enforces a size limit before
+ * reading more than that and a timeout, and stops on query cancel or
+ * statement_timeout, so a slow file system or network cannot hang a backend.
  */
 #include "postgres.h"
 
@@ -17,6 +19,7 @@
 #include "storage/fd.h"
 
 #include "taxi_duration.h"
+#include "tdf_fetch.h"
 
 #define TD_READ_CHUNK (1024 * 1024)
 
@@ -81,32 +84,194 @@ td_fetch_file(const char *path, Size max_bytes, Size *len)
 	return buffer;
 }
 
+/* Abort a download when the statement is cancelled or the backend told to exit. */
+static int
+td_fetch_cancel(void *arg)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+/*
+ * Settings first, then the server's standard environment variables; keys
+ * from the credentials file when one is configured (it then wins over the
+ * environment's), read into `credentials`, which the caller wipes.
+ */
+static void
+td_fetch_config(tdf_config *config, Size max_bytes, TdAwsCredentials *credentials)
+{
+	memset(config, 0, sizeof(*config));
+	memset(credentials, 0, sizeof(*credentials));
+	tdf_config_from_env(config);
+	if (td_aws_region != NULL && td_aws_region[0] != '\0')
+		config->aws_region = td_aws_region;
+	if (td_aws_endpoint_url != NULL && td_aws_endpoint_url[0] != '\0')
+		config->aws_endpoint_url = td_aws_endpoint_url;
+	if (td_mlflow_tracking_uri != NULL && td_mlflow_tracking_uri[0] != '\0')
+		config->mlflow_tracking_uri = td_mlflow_tracking_uri;
+	if (td_aws_shared_credentials_file != NULL && td_aws_shared_credentials_file[0] != '\0')
+	{
+		const char *profile = td_aws_profile;
+
+		if (profile == NULL || profile[0] == '\0')
+			profile = getenv("AWS_PROFILE");
+		TdReadAwsCredentials(td_aws_shared_credentials_file, profile, credentials);
+		config->aws_access_key_id = credentials->access_key_id;
+		config->aws_secret_access_key = credentials->secret_access_key;
+		config->aws_session_token = credentials->session_token[0] ? credentials->session_token : NULL;
+	}
+	config->connect_timeout_ms = Min(5000L, td_fetch_timeout_seconds * 1000L);
+	config->timeout_ms = td_fetch_timeout_seconds * 1000L;
+	config->max_bytes = max_bytes;
+	config->cancel = td_fetch_cancel;
+	config->cancel_arg = NULL;
+}
+
+/* SQLSTATE for a fetch failure. */
+static int
+td_fetch_errcode(tdf_status status)
+{
+	switch (status)
+	{
+		case TDF_ERR_NOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case TDF_ERR_URI:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case TDF_ERR_CONFIG:
+			return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+		case TDF_ERR_CANCELLED:
+			return ERRCODE_QUERY_CANCELED;
+		case TDF_ERR_DENIED:
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case TDF_ERR_NOT_FOUND:
+			return ERRCODE_UNDEFINED_OBJECT;
+		case TDF_ERR_TOO_LARGE:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case TDF_ERR_CHECKSUM:
+			return ERRCODE_DATA_CORRUPTED;
+		case TDF_ERR_UNREACHABLE:
+		case TDF_ERR_TIMEOUT:
+		case TDF_ERR_HTTP:
+		case TDF_ERR_PROTOCOL:
+		case TDF_OK:
+			break;
+	}
+	return ERRCODE_CONNECTION_FAILURE;
+}
+
+/* Raise a fetch failure; a cancelled download reports the cancel itself. */
+static void
+td_report_fetch_error(const tdf_error *error)
+{
+	if (error->status == TDF_ERR_CANCELLED)
+		CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			errcode(td_fetch_errcode(error->status)),
+			errmsg("%s", error->message[0] ? error->message : tdf_status_name(error->status)),
+			error->detail[0] ? errdetail("%s", error->detail) : 0,
+			error->status == TDF_ERR_CONFIG ?
+			errhint("Set taxi_duration.aws_region, taxi_duration.mlflow_tracking_uri and the like, or the server's AWS_* and MLFLOW_* environment variables.") :
+			errhint("The model that was being served is still served."));
+}
+
 /*
  * Fetch the bytes of the bundle at `uri` into palloc'd memory (NUL
- * terminated; *len excludes the NUL).  ERROR on any failure.
+ * terminated; out->len excludes the NUL).  ERROR on any failure.
  */
-char *
-TdFetchBundle(const char *uri, Size max_bytes, Size *len)
+void
+TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out)
 {
+	memset(out, 0, sizeof(*out));
 	if (strncmp(uri, "file://", 7) == 0)
 	{
 		const char *path = uri + 7;
 
 		if (strncmp(path, "localhost/", 10) == 0)
 			path += 9;
-		return td_fetch_file(path, max_bytes, len);
+		out->data = td_fetch_file(path, max_bytes, &out->len);
+		return;
 	}
 	if (strncmp(uri, "s3://", 5) == 0 || strncmp(uri, "models:/", 8) == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("model URI scheme \"%.*s\" is not supported yet",
-					   (int) (strchr(uri, ':') - uri), uri),
-				errhint("Load a local bundle with a file:// URI."));
+	{
+		tdf_config	config;
+		tdf_result	result;
+		tdf_error	error;
+		tdf_status	status;
+		TdAwsCredentials credentials;
+
+		td_fetch_config(&config, max_bytes, &credentials);
+		status = tdf_fetch(&config, uri, &result, &error);
+		TdForgetAwsCredentials(&credentials);
+		if (status != TDF_OK)
+			td_report_fetch_error(&error);
+		/* copy out of malloc'd memory before anything can raise an error */
+		out->data = palloc_extended(result.len + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (out->data != NULL)
+		{
+			memcpy(out->data, result.data, result.len);
+			out->data[result.len] = '\0';
+			out->len = result.len;
+		}
+		strlcpy(out->resolved_uri, result.resolved_uri, sizeof(out->resolved_uri));
+		strlcpy(out->registry_version, result.model_version, sizeof(out->registry_version));
+		tdf_result_free(&result);
+		if (out->data == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_OUT_OF_MEMORY),
+					errmsg("out of memory"),
+					errdetail("Failed to keep a downloaded model bundle of %zu bytes.", out->len));
+		CHECK_FOR_INTERRUPTS();
+		return;
+	}
 	ereport(ERROR,
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			errmsg("invalid model URI"),
 			errdetail("A model URI starts with file://, s3:// or models:/."));
-	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * Where a models:/ URI points now: the sha256 and registry version of the
+ * bundle it names, without downloading it.  Returns false and fills
+ * `message` on failure (no ERROR: the loader worker polls with it).
+ */
+bool
+TdResolveModel(const char *uri, char *sha256, Size sha256_len,
+			   char *version, Size version_len, char *message, Size message_len)
+{
+	tdf_config	config;
+	tdf_result	result;
+	tdf_error	error;
+	TdAwsCredentials credentials;
+	tdf_status	status;
+	MemoryContext caller_context = CurrentMemoryContext;
+
+	/* the worker polls with this: a broken credentials file is a message */
+	PG_TRY();
+	{
+		td_fetch_config(&config, (Size) td_max_bundle_size_kb * 1024, &credentials);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		snprintf(message, message_len, "%s", edata->message);
+		FreeErrorData(edata);
+		return false;
+	}
+	PG_END_TRY();
+	status = tdf_resolve_model(&config, uri, &result, &error);
+	TdForgetAwsCredentials(&credentials);
+	if (status != TDF_OK)
+	{
+		snprintf(message, message_len, "%s: %s", error.message, error.detail);
+		return false;
+	}
+	strlcpy(sha256, result.sha256, sha256_len);
+	strlcpy(version, result.model_version, version_len);
+	tdf_result_free(&result);
+	return true;
 }
 
 /* file:// URI of the default bundle installed with the extension. */

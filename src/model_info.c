@@ -152,7 +152,7 @@ load_model(PG_FUNCTION_ARGS)
 				errmsg("model URI is too long"),
 				errdetail("A model URI has at most %d bytes.", TD_SOURCE_MAX - 1));
 	td_check_load_permission(uri);
-	TdLoadModel(uri);
+	TdLoadModel(uri, "load_model");
 	return td_model_info_datum(fcinfo);
 }
 
@@ -166,6 +166,6 @@ load_configured_model(PG_FUNCTION_ARGS)
 	uri = TdConfiguredUri();
 	/* the configured URI was chosen by an administrator: no file check */
 	td_check_load_permission("");
-	TdLoadModel(uri);
+	TdLoadModel(uri, "load_model");
 	return td_model_info_datum(fcinfo);
 }

@@ -10,33 +10,12 @@
  */
 #include "postgres.h"
 
-#include "common/cryptohash.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "taxi_duration.h"
-
-/* Lower-case hex sha256 of `len` bytes. */
-static void
-td_sha256_hex(const char *data, Size len, char *hex)
-{
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		digest[32];
-	int			i;
-
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
-#if PG_VERSION_NUM >= 150000
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0
-#else
-		pg_cryptohash_final(ctx, digest) < 0
-#endif
-		)
-		elog(ERROR, "could not compute the sha256 of the model bundle");
-	pg_cryptohash_free(ctx);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-}
+#include "tdf_fetch.h"
 
 /* Error context: which URI was being loaded. */
 static void
@@ -45,9 +24,9 @@ td_load_error_context(void *arg)
 	errcontext("loading model bundle from \"%s\"", (const char *) arg);
 }
 
-/* Load the bundle at `uri` and serve it from the next statement on. */
-void
-TdLoadModel(const char *uri)
+/* The load itself: fetch, compile, publish; fills `event` as it learns. */
+static void
+td_load_model(const char *uri, TdLoadEvent *event)
 {
 	MemoryContext load_context;
 	MemoryContext old_context;
@@ -56,6 +35,7 @@ TdLoadModel(const char *uri)
 	td_error	error;
 	td_image   *image = NULL;
 	size_t		image_bytes = 0;
+	TdFetchedBundle fetched;
 	char	   *bundle;
 	Size		bundle_bytes;
 	char		sha256[TD_SHA256_HEX_LEN + 1];
@@ -75,8 +55,10 @@ TdLoadModel(const char *uri)
 										 ALLOCSET_DEFAULT_SIZES);
 	old_context = MemoryContextSwitchTo(load_context);
 
-	bundle = TdFetchBundle(uri, (Size) td_max_bundle_size_kb * 1024, &bundle_bytes);
-	td_sha256_hex(bundle, bundle_bytes, sha256);
+	TdFetchBundle(uri, (Size) td_max_bundle_size_kb * 1024, &fetched);
+	bundle = fetched.data;
+	bundle_bytes = fetched.len;
+	tdf_sha256_hex(bundle, bundle_bytes, sha256);
 
 	td_default_limits(&limits);
 	limits.max_bundle_bytes = (size_t) td_max_bundle_size_kb * 1024;
@@ -87,7 +69,13 @@ TdLoadModel(const char *uri)
 	if (td_image_check(image, image_bytes, &error) != TD_OK)
 		TdReportCoreError(&error);
 
-	TdPublishModel(image, image_bytes, uri, sha256, (int64) bundle_bytes);
+	strlcpy(event->resolved_uri, fetched.resolved_uri, sizeof(event->resolved_uri));
+	strlcpy(event->sha256, sha256, sizeof(event->sha256));
+	strlcpy(event->model_version, td_image_meta(image, TD_META_MODEL_VERSION),
+			sizeof(event->model_version));
+
+	event->generation = TdPublishModel(image, image_bytes, uri, sha256,
+									   (int64) bundle_bytes);
 	error_context_stack = callback.previous;
 
 	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
@@ -95,12 +83,57 @@ TdLoadModel(const char *uri)
 			errmsg("taxi_duration: serving model \"%s\" version \"%s\" from \"%s\"",
 				   td_image_meta(image, TD_META_MODEL_NAME),
 				   td_image_meta(image, TD_META_MODEL_VERSION), uri),
-			errdetail("Bundle of %zu bytes, sha256 %s, compiled to an image of %zu bytes in %ld ms.",
-					  bundle_bytes, sha256, image_bytes,
+			errdetail("Bundle of %zu bytes, sha256 %s%s%s, compiled to an image of %zu bytes in %ld ms.",
+					  bundle_bytes, sha256,
+					  fetched.resolved_uri[0] ? ", downloaded from " : "",
+					  fetched.resolved_uri, image_bytes,
 					  secs * 1000 + usecs / 1000));
 
 	MemoryContextSwitchTo(old_context);
 	MemoryContextDelete(load_context);
+}
+
+/*
+ * Load the bundle at `uri` and serve it from the next statement on, in
+ * every backend.  `trigger` says who asked ("load_model", "worker", ...).
+ * Every attempt, successful or not, is recorded in the load history (and so
+ * in taxi_duration.model_loads); a failure is then raised again.
+ */
+void
+TdLoadModel(const char *uri, const char *trigger)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	TdLoadEvent event;
+
+	memset(&event, 0, sizeof(event));
+	event.pid = MyProcPid;
+	event.roleid = IsBackgroundWorker ? InvalidOid : GetUserId();
+	strlcpy(event.trigger, trigger, sizeof(event.trigger));
+	strlcpy(event.source, uri, sizeof(event.source));
+
+	PG_TRY();
+	{
+		td_load_model(uri, &event);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		event.ok = false;
+		event.at = GetCurrentTimestamp();
+		snprintf(event.message, sizeof(event.message), "%s%s%s", edata->message,
+				 edata->detail ? ": " : "", edata->detail ? edata->detail : "");
+		TdRecordLoadEvent(&event);
+		FreeErrorData(edata);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	event.ok = true;
+	event.at = GetCurrentTimestamp();
+	TdRecordLoadEvent(&event);
 }
 
 /* The URI served when nothing was loaded explicitly. */
@@ -153,7 +186,7 @@ TdEnsureModelLoaded(void)
 	uri = TdConfiguredUri();
 	PG_TRY();
 	{
-		TdLoadModel(uri);
+		TdLoadModel(uri, "first use");
 	}
 	PG_CATCH();
 	{

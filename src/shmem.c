@@ -21,8 +21,9 @@
  *
  * Locking protocol:
  *   lock       (shared to read, exclusive to write) guards current, recent[],
- *              next_recent and the last-failure fields; `generation` is
- *              written only while holding it exclusively.
+ *              next_recent, the last-failure fields, the load history ring
+ *              and loader_latch; `generation` is written only while holding
+ *              it exclusively.
  *   load_lock  serialises automatic loads of the configured model, so that
  *              a burst of first calls loads it once; never taken while
  *              holding `lock`.
@@ -51,6 +52,7 @@
 #include "taxi_duration.h"
 
 #define TD_RECENT_MODELS 16
+#define TD_HISTORY_SLOTS 64
 #define TD_FAILURE_MESSAGE_MAX 512
 
 typedef struct TdRecentModel
@@ -71,6 +73,9 @@ typedef struct TdSharedState
 	TimestampTz failure_at;
 	char		failure_source[TD_SOURCE_MAX];
 	char		failure_message[TD_FAILURE_MESSAGE_MAX];
+	uint64		history_next_seq;	/* seq of the next event */
+	TdLoadEvent history[TD_HISTORY_SLOTS];	/* ring, by seq */
+	Latch	   *loader_latch;	/* the loader worker's, to wake it */
 	pg_atomic_uint64 statement_generation[FLEXIBLE_ARRAY_MEMBER];
 } TdSharedState;
 
@@ -132,6 +137,7 @@ td_shmem_startup(void)
 		LWLockPadded *locks = GetNamedLWLockTranche("taxi_duration");
 
 		memset(td_state, 0, offsetof(TdSharedState, statement_generation));
+		td_state->history_next_seq = 1;
 		td_state->lock = &locks[0].lock;
 		td_state->load_lock = &locks[1].lock;
 		pg_atomic_init_u64(&td_state->generation, 0);
@@ -193,11 +199,12 @@ TdGetPublished(TdPublishedModel *published)
 }
 
 /*
- * Put an image into a new DSM segment and make it the current model.
+ * Put an image into a new DSM segment and make it the current model;
+ * returns its generation.
  * Nothing that can fail runs between pinning the new segment and swapping
  * it in, so an error leaves the previous model serving and leaks nothing.
  */
-void
+uint64
 TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 			   const char *sha256, int64 bundle_bytes)
 {
@@ -245,6 +252,7 @@ TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 	if (had_previous)
 		dsm_unpin_segment(previous.handle);
 	dsm_detach(segment);
+	return generation;
 }
 
 /* dsm_attach, or this process's existing mapping of the segment. */
@@ -364,6 +372,66 @@ TdLastLoadFailure(char *source, Size source_len, char *message,
 	}
 	LWLockRelease(td_state->lock);
 	return have;
+}
+
+/*
+ * Append a load attempt to the history ring (its seq is assigned here) and
+ * wake the loader worker, which writes it to taxi_duration.model_loads.
+ */
+void
+TdRecordLoadEvent(TdLoadEvent *event)
+{
+	Latch	   *latch;
+
+	if (td_state == NULL)
+		return;
+	LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
+	event->seq = td_state->history_next_seq++;
+	td_state->history[event->seq % TD_HISTORY_SLOTS] = *event;
+	latch = td_state->loader_latch;
+	LWLockRelease(td_state->lock);
+	if (latch != NULL)
+		SetLatch(latch);
+}
+
+/*
+ * Copy up to max_events events with seq > after_seq, oldest first.  *lost
+ * counts events that were overwritten before anyone copied them.
+ */
+int
+TdCopyLoadEvents(uint64 after_seq, TdLoadEvent *events, int max_events,
+				 uint64 *lost)
+{
+	uint64		first;
+	uint64		seq;
+	int			n = 0;
+
+	*lost = 0;
+	if (td_state == NULL)
+		return 0;
+	LWLockAcquire(td_state->lock, LW_SHARED);
+	first = after_seq + 1;
+	if (td_state->history_next_seq > TD_HISTORY_SLOTS &&
+		first < td_state->history_next_seq - TD_HISTORY_SLOTS)
+	{
+		*lost = td_state->history_next_seq - TD_HISTORY_SLOTS - first;
+		first = td_state->history_next_seq - TD_HISTORY_SLOTS;
+	}
+	for (seq = first; seq < td_state->history_next_seq && n < max_events; seq++)
+		events[n++] = td_state->history[seq % TD_HISTORY_SLOTS];
+	LWLockRelease(td_state->lock);
+	return n;
+}
+
+/* Register (or with NULL, forget) the loader worker's latch. */
+void
+TdSetLoaderLatch(Latch *latch)
+{
+	if (td_state == NULL)
+		return;
+	LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
+	td_state->loader_latch = latch;
+	LWLockRelease(td_state->lock);
 }
 
 void

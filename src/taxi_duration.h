@@ -23,6 +23,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "storage/dsm.h"
+#include "storage/latch.h"
 #include "td_core.h"
 
 #if PG_VERSION_NUM < 140000
@@ -55,6 +56,14 @@
 extern char *td_model_uri;
 extern int	td_max_bundle_size_kb;
 extern int	td_load_retry_seconds;
+extern int	td_poll_interval_seconds;
+extern int	td_fetch_timeout_seconds;
+extern char *td_database;
+extern char *td_aws_region;
+extern char *td_aws_endpoint_url;
+extern char *td_aws_shared_credentials_file;
+extern char *td_aws_profile;
+extern char *td_mlflow_tracking_uri;
 extern void TdGucInit(void);
 
 /* shmem.c */
@@ -74,7 +83,7 @@ extern bool td_shmem_ready;
 extern void TdShmemInit(void);
 extern void TdRequireSharedState(void);
 extern uint64 TdCurrentGeneration(void);
-extern void TdPublishModel(const td_image *image, Size image_bytes,
+extern uint64 TdPublishModel(const td_image *image, Size image_bytes,
 						   const char *source, const char *sha256,
 						   int64 bundle_bytes);
 extern dsm_segment *TdAttachPublished(uint64 wanted_generation,
@@ -87,15 +96,60 @@ extern void TdRecordLoadFailure(const char *source, const char *message);
 extern bool TdLastLoadFailure(char *source, Size source_len,
 							  char *message, Size message_len,
 							  TimestampTz *at);
+/* One model load attempt, kept in a shared ring until written to model_loads. */
+#define TD_EVENT_MESSAGE_MAX 512
+typedef struct TdLoadEvent
+{
+	uint64		seq;			/* 1, 2, ... cluster-wide */
+	TimestampTz at;
+	bool		ok;
+	uint64		generation;		/* published generation, when ok */
+	int			pid;
+	Oid			roleid;			/* InvalidOid for the loader worker */
+	char		trigger[32];	/* "load_model", "first use", "worker" ... */
+	char		source[TD_SOURCE_MAX];
+	char		resolved_uri[TD_SOURCE_MAX];
+	char		model_version[128];
+	char		sha256[TD_SHA256_HEX_LEN + 1];
+	char		message[TD_EVENT_MESSAGE_MAX];
+} TdLoadEvent;
+
+extern void TdRecordLoadEvent(TdLoadEvent *event);
+extern int	TdCopyLoadEvents(uint64 after_seq, TdLoadEvent *events, int max_events,
+							 uint64 *lost);
+extern void TdSetLoaderLatch(Latch *latch);
 extern void TdAcquireLoadLock(void);
 extern void TdReleaseLoadLock(void);
 
+/* aws_credentials.c */
+typedef struct TdAwsCredentials
+{
+	char		access_key_id[128];
+	char		secret_access_key[256];
+	char		session_token[4096];
+} TdAwsCredentials;
+
+extern void TdReadAwsCredentials(const char *path, const char *profile,
+								 TdAwsCredentials *credentials);
+extern void TdForgetAwsCredentials(TdAwsCredentials *credentials);
+
 /* model_fetch.c */
-extern char *TdFetchBundle(const char *uri, Size max_bytes, Size *len);
+typedef struct TdFetchedBundle
+{
+	char	   *data;			/* palloc'd, NUL-terminated */
+	Size		len;
+	char		resolved_uri[TD_SOURCE_MAX];	/* models:/ → the s3:// URI */
+	char		registry_version[128];	/* models:/ → the registry version */
+} TdFetchedBundle;
+
+extern void TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out);
+extern bool TdResolveModel(const char *uri, char *sha256, Size sha256_len,
+						   char *version, Size version_len,
+						   char *message, Size message_len);
 extern char *TdDefaultBundleUri(void);
 
 /* model_load.c */
-extern void TdLoadModel(const char *uri);
+extern void TdLoadModel(const char *uri, const char *trigger);
 extern void TdEnsureModelLoaded(void);
 extern const char *TdConfiguredUri(void);
 

@@ -4,11 +4,14 @@
 #   bash tests/run_all.sh          (root or not; needs scripts/install-deps.sh done)
 #
 # Suites, in order: build + install; the pure-C core's unit tests, the same
-# under ASan/UBSan, a short libFuzzer pass; the Python tests; pg_regress on a
+# under ASan/UBSan, a short libFuzzer pass; the fetch library against real
+# moto (signature checking on) and MLflow servers, and its fuzzers; the
+# Python tests (pipeline, registry, publishing); pg_regress on a
 # throwaway cluster; pgTAP (pg_prove) on a throwaway cluster with the library
 # preloaded and on one without it; random and hostile arguments to every SQL
 # entry point (the server must stay up); the parity test on every 2021-02
-# validation trip.  Servers run as the `postgres` OS user when invoked as root.
+# validation trip; the model lifecycle end to end (train, register, promote,
+# roll out to every backend, roll back, faults, secrets).  Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
@@ -158,6 +161,8 @@ run_suite "build and install" build_and_install
 run_suite "core unit tests" make -s -C src/core test
 run_suite "core unit tests (ASan+UBSan)" make -s -C src/core test-sanitize
 run_suite "core fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C src/core fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
+run_suite "fetch library vs moto (SigV4 checked) and MLflow" make -s -C src/fetch test
+run_suite "fetch fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C src/fetch fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 run_suite "python tests" python_tests
 run_suite "pg_regress" regress
 run_suite "pgTAP (preloaded)" pgtap
@@ -165,6 +170,7 @@ run_suite "pgTAP (not preloaded)" pgtap_nopreload
 run_suite "pgTAP (no loadable model)" pgtap_no_model
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "parity with XGBoost (2021-02)" parity
+run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 
 echo
 [ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"

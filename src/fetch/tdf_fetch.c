@@ -1,0 +1,142 @@
+/*
+ * tdf_fetch.c — the library's entry points: tdf_fetch (resolve a models:/
+ * URI through the registry if need be, then download and verify the
+ * s3:// bundle), tdf_resolve_model, tdf_config_from_env and
+ * tdf_result_free.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tdf_internal.h"
+
+static void
+set_from_env(const char **field, const char *name)
+{
+	const char *value = getenv(name);
+
+	if (value != NULL && *value != '\0')
+		*field = value;
+}
+
+void
+tdf_config_from_env(tdf_config *config)
+{
+	set_from_env(&config->aws_region, "AWS_DEFAULT_REGION");
+	set_from_env(&config->aws_region, "AWS_REGION");
+	set_from_env(&config->aws_endpoint_url, "AWS_ENDPOINT_URL");
+	set_from_env(&config->aws_endpoint_url, "AWS_ENDPOINT_URL_S3");
+	set_from_env(&config->aws_access_key_id, "AWS_ACCESS_KEY_ID");
+	set_from_env(&config->aws_secret_access_key, "AWS_SECRET_ACCESS_KEY");
+	set_from_env(&config->aws_session_token, "AWS_SESSION_TOKEN");
+	set_from_env(&config->mlflow_tracking_uri, "MLFLOW_TRACKING_URI");
+	set_from_env(&config->mlflow_tracking_token, "MLFLOW_TRACKING_TOKEN");
+}
+
+void
+tdf_result_free(tdf_result *result)
+{
+	if (result == NULL)
+		return;
+	tdf_free(result->data);
+	memset(result, 0, sizeof(*result));
+}
+
+/* Common start of both entry points: reset the outputs, parse the URI. */
+static tdf_status
+begin(const tdf_config *config, const char *uri, tdf_uri *parsed,
+	  tdf_result *result, tdf_error *err)
+{
+	tdf_error_clear(err);
+	if (result != NULL)
+		memset(result, 0, sizeof(*result));
+	if (config == NULL || result == NULL)
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "tdf_fetch needs a configuration and a result.");
+	if (config->max_bytes == 0)
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "No size limit is set for model downloads (max_bytes).");
+	return tdf_uri_parse(uri, parsed, err);
+}
+
+/* models:/ → the registry's s3:// URI, sha256, version and run id. */
+static tdf_status
+resolve(const tdf_config *config, const tdf_uri *parsed, tdf_uri *s3,
+		tdf_result *result, tdf_model_version *mv, tdf_error *err)
+{
+	tdf_status	status;
+
+	status = tdf_mlflow_resolve(config, parsed, mv, err);
+	if (status != TDF_OK)
+		return status;
+	status = tdf_uri_parse(mv->bundle_uri, s3, err);
+	if (status != TDF_OK)		/* cannot happen: the parser checked it */
+		return tdf_error_set(err, TDF_ERR_PROTOCOL,
+							 "The registry's bundle_uri is not a usable s3:// URI.");
+	snprintf(result->resolved_uri, sizeof(result->resolved_uri), "%s", mv->bundle_uri);
+	snprintf(result->model_version, sizeof(result->model_version), "%s", mv->version);
+	snprintf(result->run_id, sizeof(result->run_id), "%s", mv->run_id);
+	memcpy(result->sha256, mv->bundle_sha256, sizeof(result->sha256));
+	return TDF_OK;
+}
+
+tdf_status
+tdf_fetch(const tdf_config *config, const char *uri, tdf_result *result,
+		  tdf_error *err)
+{
+	tdf_uri		parsed;
+	tdf_uri		s3;
+	tdf_model_version mv;
+	tdf_result	got;
+	tdf_status	status;
+
+	status = begin(config, uri, &parsed, result, err);
+	if (status != TDF_OK)
+		return status;
+	if (parsed.kind == TDF_URI_S3)
+		return tdf_s3_get(config, &parsed, NULL, result, err);
+
+	status = resolve(config, &parsed, &s3, result, &mv, err);
+	if (status != TDF_OK)
+	{
+		memset(result, 0, sizeof(*result));
+		return status;
+	}
+	memset(&got, 0, sizeof(got));
+	status = tdf_s3_get(config, &s3, mv.bundle_sha256, &got, err);
+	if (status != TDF_OK)
+	{
+		memset(result, 0, sizeof(*result));
+		return status;
+	}
+	result->data = got.data;
+	result->len = got.len;
+	memcpy(result->sha256, got.sha256, sizeof(result->sha256));
+	return TDF_OK;
+}
+
+tdf_status
+tdf_resolve_model(const tdf_config *config, const char *uri,
+				  tdf_result *result, tdf_error *err)
+{
+	tdf_uri		parsed;
+	tdf_uri		s3;
+	tdf_model_version mv;
+	tdf_status	status;
+
+	status = begin(config, uri, &parsed, result, err);
+	if (status != TDF_OK)
+		return status;
+	if (parsed.kind == TDF_URI_S3)
+	{
+		char		echo[TDF_ECHO_MAX + 4];
+
+		return tdf_error_set(err, TDF_ERR_URI,
+							 "The URI \"%s\" is not a models:/ URI; only those are resolved.",
+							 tdf_echo(uri, echo, sizeof(echo)));
+	}
+	status = resolve(config, &parsed, &s3, result, &mv, err);
+	if (status != TDF_OK)
+		memset(result, 0, sizeof(*result));
+	return status;
+}

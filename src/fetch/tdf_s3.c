@@ -1,0 +1,318 @@
+/*
+ * tdf_s3.c — S3 GetObject of one s3://bucket/key, SigV4-signed by libcurl.
+ *
+ * Path style against an endpoint override (<endpoint>/<bucket>/<key>,
+ * for moto or LocalStack), virtual-host style against AWS
+ * (https://<bucket>.s3.<region>.amazonaws.com/<key>).  libcurl 7.88 signs
+ * whatever headers it is given and adds no x-amz-content-sha256, so the
+ * request carries "x-amz-content-sha256: UNSIGNED-PAYLOAD" and, with a
+ * session token, X-Amz-Security-Token; no header is ever blank and there
+ * is no query string.  The body is checked against the object's
+ * x-amz-meta-sha256 metadata and against the caller's expected sha256.
+ * Error details name the bucket, key, URL and HTTP status and the <Code>
+ * of S3's error XML; never a credential.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tdf_internal.h"
+
+static bool
+is_set(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+/* Printable ASCII without spaces: safe inside a signed header. */
+static bool
+is_token_text(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char) *s <= 0x20 || (unsigned char) *s >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+is_region(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+static tdf_status
+check_config(const tdf_config *config, tdf_error *err)
+{
+	if (!is_set(config->aws_region))
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "No AWS region is set (AWS_REGION); it is needed to sign S3 requests.");
+	if (!is_region(config->aws_region) || strlen(config->aws_region) > 64)
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "The AWS region is not of the form \"eu-north-1\".");
+	if (!is_set(config->aws_access_key_id) || !is_set(config->aws_secret_access_key))
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "No AWS credentials are set (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); S3 requests must be signed.");
+	if (!is_token_text(config->aws_access_key_id) ||
+		!is_token_text(config->aws_secret_access_key) ||
+		(is_set(config->aws_session_token) && !is_token_text(config->aws_session_token)))
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "The AWS credentials contain spaces or control characters.");
+	if (is_set(config->aws_endpoint_url) &&
+		strncmp(config->aws_endpoint_url, "http://", 7) != 0 &&
+		strncmp(config->aws_endpoint_url, "https://", 8) != 0)
+	{
+		char		echo[TDF_ECHO_MAX + 4];
+
+		return tdf_error_set(err, TDF_ERR_CONFIG,
+							 "The S3 endpoint URL \"%s\" is not an http:// or https:// URL.",
+							 tdf_redact_url(config->aws_endpoint_url, echo, sizeof(echo)));
+	}
+	return TDF_OK;
+}
+
+/* The request URL: path style with an endpoint, virtual-host style without. */
+static bool
+build_url(const tdf_config *config, const tdf_uri *uri, tdf_buf *url)
+{
+	if (is_set(config->aws_endpoint_url))
+	{
+		const char *ep = config->aws_endpoint_url;
+		size_t		len = strlen(ep);
+
+		while (len > 0 && ep[len - 1] == '/')
+			len--;
+		return tdf_buf_append(url, ep, len) &&
+			tdf_buf_append_str(url, "/") &&
+			tdf_buf_append_str(url, uri->bucket) &&
+			tdf_buf_append_str(url, "/") &&
+			tdf_buf_append_str(url, uri->key);
+	}
+	return tdf_buf_append_str(url, "https://") &&
+		tdf_buf_append_str(url, uri->bucket) &&
+		tdf_buf_append_str(url, ".s3.") &&
+		tdf_buf_append_str(url, config->aws_region) &&
+		tdf_buf_append_str(url, ".amazonaws.com/") &&
+		tdf_buf_append_str(url, uri->key);
+}
+
+/* The <Code> of an S3 error document, or "" (letters, digits, '.' only). */
+static void
+s3_error_code(const tdf_buf *body, char *code, size_t codesize)
+{
+	const char *start;
+	size_t		i;
+
+	code[0] = '\0';
+	if (body->data == NULL)
+		return;
+	start = strstr(body->data, "<Code>");
+	if (start == NULL)
+		return;
+	start += 6;
+	for (i = 0; i + 1 < codesize; i++)
+	{
+		char		c = start[i];
+
+		if (c == '<')
+			break;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '.'))
+		{
+			i = 0;
+			break;
+		}
+		code[i] = c;
+	}
+	if (start[i] != '<')
+		i = 0;
+	code[i] = '\0';
+}
+
+/* S3 error codes that mean the credentials were refused, whatever the status. */
+static bool
+is_credential_code(const char *code)
+{
+	static const char *const codes[] = {
+		"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+		"InvalidToken", "ExpiredToken", "TokenRefreshRequired",
+		"AuthorizationHeaderMalformed", "InvalidClientTokenId", NULL
+	};
+	int			i;
+
+	for (i = 0; codes[i] != NULL; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static tdf_status
+http_error(const tdf_uri *uri, const char *display, const tdf_http_response *resp,
+		   tdf_error *err)
+{
+	char		code[64];
+	char		why[96];
+	tdf_status	status;
+
+	s3_error_code(&resp->body, code, sizeof(code));
+	if (code[0] != '\0')
+		snprintf(why, sizeof(why), " (%s)", code);
+	else
+		why[0] = '\0';
+	if (resp->status == 404)
+		status = TDF_ERR_NOT_FOUND;
+	else if (resp->status == 401 || resp->status == 403 || is_credential_code(code))
+		status = TDF_ERR_DENIED;
+	else
+		status = TDF_ERR_HTTP;
+	tdf_error_set(err, status, "GET %s returned HTTP %ld%s.", display,
+				  resp->status, why);
+	if (strcmp(code, "NoSuchBucket") == 0)
+		tdf_error_set_message(err, "S3 bucket \"%s\" does not exist", uri->bucket);
+	else if (status == TDF_ERR_NOT_FOUND)
+		tdf_error_set_message(err, "model bundle not found in S3");
+	else if (status == TDF_ERR_DENIED)
+		tdf_error_set_message(err, "access to the model bundle in S3 was denied");
+	if (err != NULL)
+		err->http_status = resp->status;
+	return status;
+}
+
+/* Check the body against the object metadata and the caller's sha256. */
+static tdf_status
+verify(const char *display, const tdf_http_response *resp, const char *sha,
+	   const char *expected_sha256, tdf_error *err)
+{
+	char		expected[65];
+	size_t		i;
+
+	if (resp->has_meta_sha256)
+	{
+		if (!tdf_is_sha256_hex(resp->meta_sha256))
+			return tdf_error_set(err, TDF_ERR_PROTOCOL,
+								 "The x-amz-meta-sha256 metadata of %s is not 64 hex digits.",
+								 display);
+		if (strcmp(resp->meta_sha256, sha) != 0)
+			return tdf_error_set(err, TDF_ERR_CHECKSUM,
+								 "The body of %s has sha256 %s but its x-amz-meta-sha256 metadata says %s.",
+								 display, sha, resp->meta_sha256);
+	}
+	if (expected_sha256 != NULL && *expected_sha256 != '\0')
+	{
+		for (i = 0; i < 64 && expected_sha256[i] != '\0'; i++)
+			expected[i] = (expected_sha256[i] >= 'A' && expected_sha256[i] <= 'F') ?
+				(char) (expected_sha256[i] - 'A' + 'a') : expected_sha256[i];
+		expected[i] = '\0';
+		if (strcmp(expected, sha) != 0)
+			return tdf_error_set(err, TDF_ERR_CHECKSUM,
+								 "The body of %s has sha256 %s but the model registry says %s.",
+								 display, sha, expected);
+	}
+	return TDF_OK;
+}
+
+/* "s3://bucket/key" into result->resolved_uri (it fit as the input URI). */
+static void
+set_resolved_uri(const tdf_uri *uri, tdf_result *result)
+{
+	size_t		blen = strlen(uri->bucket);
+	size_t		klen = strlen(uri->key);
+	size_t		room = sizeof(result->resolved_uri) - 1;
+	char	   *p = result->resolved_uri;
+
+	if (5 + blen + 1 + klen > room)
+		klen = room - 5 - blen - 1;
+	memcpy(p, "s3://", 5);
+	memcpy(p + 5, uri->bucket, blen);
+	p[5 + blen] = '/';
+	memcpy(p + 5 + blen + 1, uri->key, klen);
+	p[5 + blen + 1 + klen] = '\0';
+}
+
+tdf_status
+tdf_s3_get(const tdf_config *config, const tdf_uri *uri,
+		   const char *expected_sha256, tdf_result *result, tdf_error *err)
+{
+	tdf_buf		url = {0};
+	tdf_buf		token = {0};
+	tdf_buf		sigv4 = {0};
+	const char *headers[3];
+	char		redacted[TDF_ECHO_MAX + 4];
+	char		kecho[TDF_ECHO_MAX + 4];
+	char		display[512];
+	char		sha[65];
+	tdf_http_request req;
+	tdf_http_response resp;
+	tdf_status	status;
+
+	status = check_config(config, err);
+	if (status != TDF_OK)
+		return status;
+	memset(&resp, 0, sizeof(resp));
+	if (!build_url(config, uri, &url) ||
+		!tdf_buf_append_str(&sigv4, "aws:amz:") ||
+		!tdf_buf_append_str(&sigv4, config->aws_region) ||
+		!tdf_buf_append_str(&sigv4, ":s3"))
+	{
+		status = tdf_error_nomem(err);
+		goto done;
+	}
+	headers[0] = "x-amz-content-sha256: UNSIGNED-PAYLOAD";
+	headers[1] = NULL;
+	headers[2] = NULL;
+	if (is_set(config->aws_session_token))
+	{
+		if (!tdf_buf_append_str(&token, "X-Amz-Security-Token: ") ||
+			!tdf_buf_append_str(&token, config->aws_session_token))
+		{
+			status = tdf_error_nomem(err);
+			goto done;
+		}
+		headers[1] = token.data;
+	}
+	snprintf(display, sizeof(display), "s3://%s/%s (%s)", uri->bucket,
+			 tdf_echo(uri->key, kecho, sizeof(kecho)),
+			 tdf_redact_url(url.data, redacted, sizeof(redacted)));
+
+	memset(&req, 0, sizeof(req));
+	req.url = url.data;
+	req.display = display;
+	req.headers = headers;
+	req.sigv4 = sigv4.data;
+	req.username = config->aws_access_key_id;
+	req.password = config->aws_secret_access_key;
+	req.max_bytes = config->max_bytes;
+
+	status = tdf_http_get(config, &req, &resp, err);
+	if (status != TDF_OK)
+		goto done;
+	if (resp.status != 200)
+	{
+		status = http_error(uri, display, &resp, err);
+		goto done;
+	}
+	tdf_sha256_hex(resp.body.data, resp.body.len, sha);
+	status = verify(display, &resp, sha, expected_sha256, err);
+	if (status != TDF_OK)
+	{
+		if (err != NULL)
+			err->http_status = resp.status;
+		goto done;
+	}
+	/* Hand the body over to the result. */
+	result->data = resp.body.data;
+	result->len = resp.body.len;
+	resp.body.data = NULL;
+	memcpy(result->sha256, sha, sizeof(sha));
+	set_resolved_uri(uri, result);
+
+done:
+	tdf_http_response_free(&resp);
+	if (token.data != NULL)
+		memset(token.data, 0, token.len);
+	tdf_buf_free(&token);
+	tdf_buf_free(&sigv4);
+	tdf_buf_free(&url);
+	return status;
+}
