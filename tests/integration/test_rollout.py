@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "lib"))
 
 from model.bundle import loads_bundle  # noqa: E402
+from model.config import env_file, parse_env_file  # noqa: E402
 from model.data import load_month  # noqa: E402
 from servers import Servers  # noqa: E402
 
@@ -35,8 +36,11 @@ if not os.environ.get("TAXI_DATA_DIR"):
     pytest.skip("TAXI_DATA_DIR is not set: the lifecycle test trains on real TLC months",
                 allow_module_level=True)
 
-MODEL = "taxi-duration"
-ALIAS_URI = f"models:/{MODEL}@production"
+# names from .env.dev, as every dev component reads them; endpoints and keys come from the
+# servers this test starts
+DEV = parse_env_file(env_file("dev"))
+MODEL = DEV["TD_MODEL_NAME"]
+ALIAS_URI = DEV["TD_MODEL_URI"]
 POLL_SECONDS = 1
 PORT = int(os.environ.get("TD_ROLLOUT_PORT", "54430"))
 
@@ -48,7 +52,8 @@ def sh(cmd: str, env=None) -> None:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     state = tmp_path_factory.mktemp("servers")
-    with Servers(str(state), auth=True, mlflow=True) as s:
+    with Servers(str(state), auth=True, mlflow=True, bucket=DEV["TD_MODEL_BUCKET"]) as s:
+        assert s.env["AWS_REGION"] == DEV["AWS_REGION"]
         yield s
 
 
