@@ -22,20 +22,10 @@
 #include <curl/curl.h>
 
 #include "tdf_internal.h"
+#include "../unit/testhelp.h"	/* test_cond(), test_report() */
 
-static int	passed = 0;
-static int	failed = 0;
-
-#define test_cond(descr, cond) \
-	do { \
-		if (cond) \
-			passed++; \
-		else \
-		{ \
-			failed++; \
-			printf("FAILED: %s (%s:%d)\n", (descr), __FILE__, __LINE__); \
-		} \
-	} while (0)
+int			td_tests_passed = 0;
+int			td_tests_failed = 0;
 
 static const char *secret;
 static const char *bucket;
@@ -655,6 +645,6 @@ main(void)
 	else
 		printf("(no servers: offline tests only)\n");
 	curl_global_cleanup();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	test_report();
+	return td_tests_failed == 0 ? 0 : 1;
 }
