@@ -21,7 +21,7 @@ OBJS = $(EXT_SOURCES:.c=.o) $(TD_CORE_SOURCES:.c=.o) $(TD_FETCH_SOURCES:.c=.o)
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 DEFAULT_BUNDLE = model/default_bundle.json
 
-REGRESS = predict jsonb model_management trigger
+REGRESS = predict jsonb model_management trigger decoder
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=tests/regress.conf \
 	--inputdir=. --load-extension=$(EXTENSION)
 

@@ -13,7 +13,7 @@ SUDO=
 
 APT_PACKAGES=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
-	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-wal2json
 	libcjson-dev libcurl4-openssl-dev
 	build-essential clang libclang-rt-14-dev valgrind
 	python3 python3-pip python3-venv

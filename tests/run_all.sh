@@ -87,7 +87,7 @@ regress() {
 		--temp-instance="$out/instance" --temp-config="$REPO/tests/regress.conf" \
 		--inputdir="$REPO" --outputdir="$out" --bindir="$(pg_config --bindir)" \
 		--port=$((PORT + 2)) --load-extension=taxi_duration \
-		predict jsonb model_management trigger; then
+		predict jsonb model_management trigger decoder; then
 		return 0
 	fi
 	cat "$out/regression.diffs" 2>/dev/null | head -200

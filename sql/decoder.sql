@@ -1,0 +1,126 @@
+-- decoder.sql — the logical-decoding output plugin: events, filters, values,
+-- options and their errors.  LSNs and xids vary: lines are shown without them
+-- and their presence is checked separately.
+\set SHOW_CONTEXT never
+SET extra_float_digits = 1;
+-- this server build only creates slots for plugins named in
+-- output_plugin_libraries (a setting stock PostgreSQL does not have)
+DO $$
+BEGIN
+	PERFORM set_config('output_plugin_libraries', 'pgoutput, test_decoding, taxi_duration', false);
+EXCEPTION WHEN undefined_object THEN
+	NULL;
+END
+$$;
+
+CREATE TABLE trips (
+    ride_id bigint PRIMARY KEY,
+    pulocationid integer,
+    dolocationid integer,
+    trip_distance double precision,
+    lpep_pickup_datetime timestamp,
+    note text
+);
+CREATE TABLE other (ride_id bigint, pulocationid integer);
+CREATE SCHEMA stage;
+CREATE TABLE stage.trips (ride_id text, "PULocationID" smallint, trip_distance real,
+                          fare numeric, lpep_pickup_datetime timestamptz);
+
+SELECT 'init' FROM pg_create_logical_replication_slot('td_slot', 'taxi_duration');
+
+-- a view of the slot's lines without commit_lsn/xid; also checks their shape
+CREATE FUNCTION td_changes(VARIADIC options text[])
+RETURNS TABLE (line jsonb, lsn_ok boolean) LANGUAGE sql AS $$
+    SELECT data::jsonb - 'commit_lsn' - 'xid',
+           data::jsonb ->> 'commit_lsn' ~ '^[0-9A-F]+/[0-9A-F]+$'
+           AND (data::jsonb ->> 'commit_lsn')::pg_lsn >= lsn
+           AND jsonb_typeof(data::jsonb -> 'xid') = 'number'
+           AND (data::jsonb ->> 'xid')::xid = xid
+    FROM pg_logical_slot_get_changes('td_slot', NULL, NULL, VARIADIC options)
+$$;
+
+-- one insert, then many in one transaction; a rollback emits nothing
+INSERT INTO trips VALUES (256, 130, 205, 3.66, '2021-01-01 00:15:56', 'a');
+BEGIN;
+INSERT INTO trips VALUES (257, 74, 75, 1.5, '2021-01-02 08:30:00.25', 'b');
+INSERT INTO other VALUES (1, 2);
+INSERT INTO trips VALUES (258, 41, 42, 0.1, '2021-01-03 09:00:00.000001', 'c');
+COMMIT;
+BEGIN;
+INSERT INTO trips VALUES (259, 1, 2, 3, '2021-01-04', 'd');
+ROLLBACK;
+INSERT INTO other VALUES (3, 4);
+SELECT * FROM td_changes('tables', 'public.trips');
+
+-- the exact text; every line carries the commit's end LSN, which is the
+-- LSN the marker row is tagged with (what a consumer confirms)
+INSERT INTO trips VALUES (260, 1, 2, 3, '2021-01-04', 'e'), (261, 5, 6, 1e-7, NULL, 'f');
+CREATE TEMP TABLE lines AS
+    SELECT lsn, data FROM pg_logical_slot_get_changes('td_slot', NULL, NULL, 'tables', 'trips');
+SELECT regexp_replace(data, '"commit_lsn": "[0-9A-F]+/[0-9A-F]+", "xid": [0-9]+', '"commit_lsn": ?, "xid": ?')
+FROM lines ORDER BY lsn;
+SELECT count(*), count(DISTINCT data::jsonb ->> 'commit_lsn'),
+       bool_and((data::jsonb ->> 'commit_lsn')::pg_lsn = (SELECT max(lsn) FROM lines))
+FROM lines;
+
+-- NULLs, NaN and infinities; UPDATE, DELETE and TRUNCATE are ignored
+INSERT INTO trips VALUES (270, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO trips VALUES (262, 1, 2, 'NaN', 'infinity', NULL),
+                         (263, 1, 2, '-Infinity', '-infinity', NULL),
+                         (264, 1, 2, 1e-7, '2021-06-30 23:59:59.999999', NULL),
+                         (265, 1, 2, 1.0000000000000002, '2021-12-31', NULL);
+UPDATE trips SET trip_distance = 9 WHERE ride_id = 256;
+DELETE FROM trips WHERE ride_id = 257;
+TRUNCATE other;
+TRUNCATE trips;
+SELECT * FROM td_changes('tables', 'public.trips', 'include-commit', 'false');
+
+-- other columns, renames, text ride ids, real/numeric/timestamptz, case
+INSERT INTO trips VALUES (300, 10, 20, 2.5, '2021-03-01 12:00:00', 'say "hi"' || E'\n\\');
+INSERT INTO stage.trips VALUES ('r-1', 7, 0.3, 12.50, '2021-03-01 12:00:00+02'),
+                               ('r-2', NULL, 'Infinity', 'NaN', NULL),
+                               ('r-3', -1, 1.5, '-0.001', '0044-03-15 10:00:00+00 BC');
+SELECT * FROM td_changes('tables', 'Stage.TRIPS, "public".trips',
+                         'columns', 'PULocationID:pu,fare,note:Note,lpep_pickup_datetime:t',
+                         'ride-id-column', 'RIDE_ID', 'include-commit', 'on');
+-- an unqualified name matches every schema; no commit markers
+INSERT INTO trips VALUES (301, 1, 2, 3, NULL, NULL);
+INSERT INTO stage.trips VALUES ('r-4', 1, 2, 3, NULL);
+SELECT * FROM td_changes('tables', 'trips', 'columns', 'pulocationid', 'include-commit', 'false');
+-- a ride id column that is not there is null; empty transactions on request
+INSERT INTO trips VALUES (302, 1, 2, 3, NULL, NULL);
+INSERT INTO other VALUES (5, 6);
+SELECT * FROM td_changes('tables', 'public.trips', 'ride-id-column', 'nope',
+                         'columns', 'trip_distance', 'skip-empty-xacts', 'false');
+
+-- a column added later is picked up; a renamed table stops matching
+ALTER TABLE trips ADD COLUMN extra int DEFAULT 5;
+INSERT INTO trips (ride_id, pulocationid) VALUES (303, 9);
+ALTER TABLE trips RENAME TO trips_old;
+INSERT INTO trips_old (ride_id, pulocationid) VALUES (304, 9);
+SELECT * FROM td_changes('tables', 'public.trips', 'columns', 'pulocationid,extra');
+
+-- option errors (nothing is consumed)
+INSERT INTO trips_old (ride_id) VALUES (305);
+SELECT * FROM td_changes('include-commit', 'false');
+SELECT * FROM td_changes('tables', 'trips', 'no-such-option', '1');
+SELECT * FROM td_changes('tables', 'trips', 'include-commit', 'maybe');
+SELECT * FROM td_changes('tables', 'trips', 'skip-empty-xacts', 'maybe');
+SELECT * FROM td_changes('tables', NULL);
+SELECT * FROM td_changes('tables', 'trips,,other');
+SELECT * FROM td_changes('tables', 'a.b.c');
+SELECT * FROM td_changes('tables', '"unclosed');
+SELECT * FROM td_changes('tables', 'trips', 'columns', '');
+SELECT * FROM td_changes('tables', 'trips', 'columns', 'a:');
+SELECT * FROM td_changes('tables', 'trips', 'columns', ':b');
+SELECT * FROM td_changes('tables', 'trips', 'columns', 'a:b:c');
+SELECT * FROM td_changes('tables', 'trips', 'columns', 'a:x,b:x');
+SELECT * FROM td_changes('tables', 'trips', 'columns', 'a,A:y');
+SELECT * FROM td_changes('tables', 'trips', 'ride-id-column', '');
+-- after the errors, the pending insert is still there
+SELECT * FROM td_changes('tables', 'trips_old', 'columns', 'ride_id');
+
+SELECT 'stop' FROM pg_drop_replication_slot('td_slot');
+DROP FUNCTION td_changes(text[]);
+DROP TABLE trips_old, other, stage.trips;
+DROP SCHEMA stage;
