@@ -141,3 +141,65 @@ REVOKE ALL ON FUNCTION load_model(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION load_model() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION load_model(text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION load_model() TO taxi_duration_admin;
+
+-- Streaming: the forwarder's state
+--
+-- Written by forwarder/td-forwarder over its own connection (not inside the
+-- decoding session): one status row per slot, upserted every loop, and the
+-- records Kinesis can never accept (too large, invalid partition key, a
+-- permanent error), kept here so that they do not stall the stream.
+CREATE TABLE forwarder_dead_letters (
+	id bigserial PRIMARY KEY,
+	at timestamptz NOT NULL DEFAULT now(),
+	slot text NOT NULL,
+	commit_lsn pg_lsn,
+	ride_id text,
+	reason text NOT NULL,
+	data text
+);
+
+COMMENT ON TABLE forwarder_dead_letters IS
+'Trip events the forwarder could not write to Kinesis, with the reason';
+
+CREATE TABLE forwarder_status (
+	slot text PRIMARY KEY,
+	updated_at timestamptz,
+	last_sent_lsn pg_lsn,		-- the slot was advanced to here
+	records_sent bigint NOT NULL DEFAULT 0,
+	records_retried bigint NOT NULL DEFAULT 0,
+	records_dead bigint NOT NULL DEFAULT 0,
+	records_pending integer NOT NULL DEFAULT 0,
+	last_error text,
+	last_error_at timestamptz
+);
+
+COMMENT ON TABLE forwarder_status IS
+'The forwarder''s progress per replication slot (upserted every loop)';
+
+CREATE VIEW forwarder_lag AS
+SELECT f.slot,
+	   f.updated_at,
+	   f.records_pending,
+	   f.records_sent,
+	   f.records_retried,
+	   f.records_dead,
+	   f.last_sent_lsn,
+	   s.confirmed_flush_lsn,
+	   s.active,
+	   pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn)::bigint
+		   AS retained_wal_bytes,
+	   pg_catalog.pg_size_pretty(
+		   pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn))
+		   AS retained_wal,
+	   f.last_error,
+	   f.last_error_at
+FROM forwarder_status f
+LEFT JOIN pg_catalog.pg_replication_slots s ON s.slot_name = f.slot;
+
+COMMENT ON VIEW forwarder_lag IS
+'Per forwarder slot: records pending, WAL retained by the slot, last error and when';
+
+GRANT SELECT ON forwarder_lag TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('forwarder_dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('forwarder_dead_letters_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('forwarder_status', '');

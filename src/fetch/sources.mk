@@ -10,10 +10,12 @@ TD_FETCH_SOURCES = \
 	src/fetch/tdf_http.c \
 	src/fetch/tdf_s3.c \
 	src/fetch/tdf_mlflow.c \
-	src/fetch/tdf_fetch.c
+	src/fetch/tdf_fetch.c \
+	src/fetch/tdf_kinesis.c
 
 TD_FETCH_HEADERS = \
 	src/fetch/tdf_fetch.h \
-	src/fetch/tdf_internal.h
+	src/fetch/tdf_internal.h \
+	src/fetch/tdf_kinesis.h
 
 TD_FETCH_LIBS = -lcurl -lcjson -lcrypto

@@ -1,0 +1,135 @@
+/*
+ * fwd.h — td-forwarder: PostgreSQL logical decoding → Kinesis PutRecords.
+ *
+ * Components (one file each):
+ *   fwd_main.c   configuration, signals, the peek → send → advance loop
+ *   fwd_pg.c     libpq: the decoding connection (slot, peek, advance) and
+ *                the state connection (forwarder_status, dead letters)
+ *   fwd_batch.c  parsing peeked rows into transactions and trip events
+ *   fwd_send.c   PutRecords calls within Kinesis' limits, retries,
+ *                dead-lettering, and the "which commit may be confirmed"
+ *                bookkeeping
+ *
+ * Glossary: an *event* is one decoded INSERT (one Kinesis record); a
+ * *transaction* is the events up to and including a commit marker; a
+ * transaction is *done* when each of its events was accepted by Kinesis or
+ * written to the dead-letter table; the slot is advanced to the commit LSN
+ * of the last transaction of a done prefix, never further.
+ */
+#ifndef FWD_H
+#define FWD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+#include <libpq-fe.h>
+
+#include "tdf_fetch.h"
+#include "tdf_kinesis.h"
+
+typedef enum FwdEventState
+{
+	FWD_PENDING,
+	FWD_SENT,
+	FWD_DEAD
+} FwdEventState;
+
+typedef struct FwdEvent
+{
+	char	   *data;			/* the decoded JSON line, sent as is */
+	size_t		len;
+	char		key[TDF_KINESIS_MAX_KEY_LEN + 1];	/* partition key = ride id */
+	int			txn;			/* index into FwdBatch.txns */
+	FwdEventState state;
+	char		reason[1024];	/* why it is dead (empty until then) */
+	bool		dead_written;	/* the dead letter is committed */
+} FwdEvent;
+
+typedef struct FwdTxn
+{
+	char		commit_lsn[32];
+	int			first;			/* first event index */
+	int			nevents;
+} FwdTxn;
+
+typedef struct FwdBatch
+{
+	FwdEvent   *events;
+	int			nevents;
+	int			events_cap;
+	FwdTxn	   *txns;
+	int			ntxns;
+	int			txns_cap;
+	int			done_txns;		/* transactions [0, done_txns) confirmed */
+} FwdBatch;
+
+typedef struct FwdConfig
+{
+	const char *dsn;
+	const char *slot;
+	const char *tables;
+	const char *columns;		/* NULL: the plugin's default */
+	const char *stream;
+	int			batch_changes;
+	int			poll_ms;
+	int			backoff_base_ms;
+	int			backoff_max_ms;
+	tdf_config	aws;
+} FwdConfig;
+
+/* Counters since the last status upsert (added to the table's totals). */
+typedef struct FwdCounters
+{
+	int64_t		sent;
+	int64_t		retried;
+	int64_t		dead;
+} FwdCounters;
+
+typedef struct FwdState
+{
+	FwdConfig	cfg;
+	PGconn	   *dec;			/* peek and advance */
+	PGconn	   *st;				/* status and dead letters */
+	FwdCounters delta;
+	char		last_sent_lsn[32];
+	char		last_error[512];	/* pending for the next status upsert */
+	bool		error_dirty;
+} FwdState;
+
+extern volatile sig_atomic_t fwd_stop;
+
+/* fwd_main.c */
+void		fwd_log(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+void		fwd_sleep_ms(long ms);
+long		fwd_backoff_ms(const FwdConfig *cfg, int attempt);
+void		fwd_note_error(FwdState *s, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+/* fwd_pg.c */
+bool		fwd_pg_connect(FwdState *s);
+void		fwd_pg_disconnect(FwdState *s);
+bool		fwd_pg_peek(FwdState *s, FwdBatch *b);
+bool		fwd_pg_advance(FwdState *s, const char *lsn);
+bool		fwd_pg_write_dead(FwdState *s, FwdBatch *b);
+bool		fwd_pg_status(FwdState *s, int pending);
+
+/* fwd_batch.c */
+void		fwd_batch_reset(FwdBatch *b);
+void		fwd_batch_free(FwdBatch *b);
+bool		fwd_batch_add_row(FwdBatch *b, const char *data, size_t len);
+void		fwd_batch_close(FwdBatch *b);
+int			fwd_batch_pending(const FwdBatch *b);
+int			fwd_batch_done_prefix(const FwdBatch *b);
+
+/* fwd_send.c */
+typedef enum FwdSendResult
+{
+	FWD_SEND_DONE,				/* every event sent or dead-lettered */
+	FWD_SEND_PG_ERROR,			/* PostgreSQL failed: reconnect, re-peek */
+	FWD_SEND_STOPPED			/* a signal asked to stop */
+} FwdSendResult;
+
+FwdSendResult fwd_send_batch(FwdState *s, FwdBatch *b);
+
+#endif							/* FWD_H */

@@ -1,0 +1,233 @@
+/*
+ * fwd_main.c — td-forwarder: new trips → Kinesis, at least once.
+ *
+ * Why a standalone daemon and not a background worker: a crash here does
+ * not make the postmaster restart the whole cluster; network I/O (and its
+ * timeouts) stays out of the database server; it can run on another host
+ * and be restarted or upgraded independently of PostgreSQL.
+ *
+ * Loop: peek whole transactions from the slot (pg_logical_slot_peek_changes,
+ * which never confirms), send their trip events with PutRecords, and only
+ * when every event of a transaction was accepted (or dead-lettered) advance
+ * the slot to its commit LSN.  A crash before the advance resends: consumers
+ * see duplicates (same ride_id, commit_lsn and xid), never a gap.
+ *
+ * Environment: TD_FORWARDER_DSN (else libpq's PG* variables), TD_SLOT
+ * (taxi_trips_kinesis), TD_TABLES (public.trips), TD_COLUMNS (the plugin's
+ * default), TD_TRIPS_STREAM (required), TD_BATCH_CHANGES (5000), TD_POLL_MS
+ * (200), TD_BACKOFF_BASE_MS (100), TD_BACKOFF_MAX_MS (5000),
+ * TD_KINESIS_TIMEOUT_MS (10000), AWS_* via tdf_config_from_env
+ * (AWS_ENDPOINT_URL_KINESIS overrides the endpoint).
+ *
+ * SIGTERM/SIGINT: the current call is cancelled, nothing more is advanced,
+ * exit 0.  PostgreSQL errors: drop the batch, reconnect with backoff.
+ * Kinesis errors: retry with backoff forever, never exit.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "fwd.h"
+
+volatile sig_atomic_t fwd_stop = 0;
+
+static void
+on_signal(int sig)
+{
+	(void) sig;
+	fwd_stop = 1;
+}
+
+static int
+cancel_cb(void *arg)
+{
+	(void) arg;
+	return fwd_stop != 0;
+}
+
+/* One line to stderr with a UTC timestamp. */
+void
+fwd_log(const char *fmt,...)
+{
+	char		ts[32];
+	struct timespec now;
+	struct tm	tm;
+	va_list		ap;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld td-forwarder[%d]: ", ts, now.tv_nsec / 1000000, (int) getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Log an error and keep it for the next status upsert. */
+void
+fwd_note_error(FwdState *s, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->last_error, sizeof(s->last_error), fmt, ap);
+	va_end(ap);
+	s->error_dirty = true;
+	fwd_log("%s", s->last_error);
+}
+
+/* Sleep, waking early when asked to stop. */
+void
+fwd_sleep_ms(long ms)
+{
+	while (ms > 0 && !fwd_stop)
+	{
+		long		step = ms > 50 ? 50 : ms;
+		struct timespec ts = {0, step * 1000000L};
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+/* Exponential backoff, capped, with jitter in [d/2, d]. */
+long
+fwd_backoff_ms(const FwdConfig *cfg, int attempt)
+{
+	long		d = cfg->backoff_base_ms;
+
+	while (attempt-- > 0 && d < cfg->backoff_max_ms)
+		d *= 2;
+	if (d > cfg->backoff_max_ms)
+		d = cfg->backoff_max_ms;
+	return d / 2 + random() % (d / 2 + 1);
+}
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return (v && *v) ? v : dflt;
+}
+
+static int
+env_int(const char *name, int dflt, int min)
+{
+	const char *v = getenv(name);
+	int			n;
+
+	if (v == NULL || *v == '\0')
+		return dflt;
+	n = atoi(v);
+	if (n < min)
+	{
+		fwd_log("%s=%s is invalid, using %d", name, v, dflt);
+		return dflt;
+	}
+	return n;
+}
+
+static bool
+read_config(FwdConfig *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->dsn = env_or("TD_FORWARDER_DSN", "");
+	c->slot = env_or("TD_SLOT", "taxi_trips_kinesis");
+	c->tables = env_or("TD_TABLES", "public.trips");
+	c->columns = env_or("TD_COLUMNS", NULL);
+	c->stream = env_or("TD_TRIPS_STREAM", NULL);
+	c->batch_changes = env_int("TD_BATCH_CHANGES", 5000, 1);
+	c->poll_ms = env_int("TD_POLL_MS", 200, 1);
+	c->backoff_base_ms = env_int("TD_BACKOFF_BASE_MS", 100, 1);
+	c->backoff_max_ms = env_int("TD_BACKOFF_MAX_MS", 5000, c->backoff_base_ms);
+	tdf_config_from_env(&c->aws);
+	if (getenv("AWS_ENDPOINT_URL_KINESIS") && *getenv("AWS_ENDPOINT_URL_KINESIS"))
+		c->aws.aws_endpoint_url = getenv("AWS_ENDPOINT_URL_KINESIS");
+	c->aws.timeout_ms = env_int("TD_KINESIS_TIMEOUT_MS", 10000, 100);
+	c->aws.connect_timeout_ms = c->aws.timeout_ms < 5000 ? c->aws.timeout_ms : 5000;
+	c->aws.max_bytes = 4 * 1024 * 1024;
+	c->aws.cancel = cancel_cb;
+	if (c->stream == NULL)
+	{
+		fwd_log("TD_TRIPS_STREAM is not set");
+		return false;
+	}
+	return true;
+}
+
+int
+main(void)
+{
+	FwdState	s;
+	FwdBatch	b;
+	int			pg_attempt = 0;
+
+	memset(&s, 0, sizeof(s));
+	memset(&b, 0, sizeof(b));
+	if (!read_config(&s.cfg))
+		return 2;
+	srandom((unsigned) (time(NULL) ^ getpid()));
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fwd_log("starting: slot \"%s\", tables \"%s\", stream \"%s\", endpoint %s",
+			s.cfg.slot, s.cfg.tables, s.cfg.stream,
+			s.cfg.aws.aws_endpoint_url ? s.cfg.aws.aws_endpoint_url : "(AWS)");
+
+	while (!fwd_stop)
+	{
+		FwdSendResult r;
+
+		if (s.dec == NULL)
+		{
+			if (!fwd_pg_connect(&s))
+			{
+				fwd_pg_disconnect(&s);
+				fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
+				continue;
+			}
+			pg_attempt = 0;
+			fwd_pg_status(&s, 0);
+		}
+		fwd_batch_reset(&b);
+		if (!fwd_pg_peek(&s, &b))
+		{
+			fwd_pg_disconnect(&s);
+			continue;
+		}
+		if (b.ntxns == 0)
+		{
+			if (!fwd_pg_status(&s, 0))
+			{
+				fwd_pg_disconnect(&s);
+				continue;
+			}
+			fwd_sleep_ms(s.cfg.poll_ms);
+			continue;
+		}
+		r = fwd_send_batch(&s, &b);
+		if (r == FWD_SEND_PG_ERROR)
+		{
+			fwd_log("abandoning a batch of %d events (it will be peeked again)", b.nevents);
+			fwd_pg_disconnect(&s);
+		}
+		else if (r == FWD_SEND_DONE)
+			fwd_log("forwarded %d events in %d transactions up to %s",
+					b.nevents, b.ntxns, b.txns[b.ntxns - 1].commit_lsn);
+	}
+	fwd_log("stopping on signal; %d events of the current batch not confirmed",
+			fwd_batch_pending(&b));
+	fwd_pg_disconnect(&s);
+	fwd_batch_free(&b);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,210 @@
+/*
+ * fwd_pg.c — the forwarder's two PostgreSQL connections.
+ *
+ * "dec" creates the slot if missing (plugin taxi_duration), peeks changes
+ * (pg_logical_slot_peek_changes never confirms anything) and advances the
+ * slot (pg_replication_slot_advance) once a prefix of transactions is
+ * done.  "st" writes taxi_duration.forwarder_status and
+ * forwarder_dead_letters in its own autocommit transactions, outside the
+ * decoding session.  Any failure returns false; the caller drops both
+ * connections and the batch, then reconnects with backoff.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwd.h"
+
+/* Log a failed query, remember it for the status row. */
+static bool
+failed(FwdState *s, PGconn *conn, PGresult *res, const char *what)
+{
+	const char *msg = conn ? PQerrorMessage(conn) : "";
+	char		line[400];
+
+	snprintf(line, sizeof(line), "%s", msg);
+	line[strcspn(line, "\n")] = '\0';
+	fwd_note_error(s, "postgresql: %s failed: %s", what, line);
+	PQclear(res);
+	return false;
+}
+
+static PGresult *
+exec(PGconn *conn, const char *sql, int n, const char *const *params)
+{
+	return PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+static bool
+ok(PGresult *res)
+{
+	return res != NULL && (PQresultStatus(res) == PGRES_TUPLES_OK ||
+						   PQresultStatus(res) == PGRES_COMMAND_OK);
+}
+
+/* Open both connections and make sure the slot exists. */
+bool
+fwd_pg_connect(FwdState *s)
+{
+	const char *p[1] = {s->cfg.slot};
+	PGresult   *res;
+
+	s->dec = PQconnectdb(s->cfg.dsn);
+	if (PQstatus(s->dec) != CONNECTION_OK)
+		return failed(s, s->dec, NULL, "connect");
+	s->st = PQconnectdb(s->cfg.dsn);
+	if (PQstatus(s->st) != CONNECTION_OK)
+		return failed(s, s->st, NULL, "connect");
+	res = exec(s->dec,
+			   "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+			   1, p);
+	if (!ok(res))
+		return failed(s, s->dec, res, "slot lookup");
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		res = exec(s->dec,
+				   "SELECT pg_catalog.pg_create_logical_replication_slot($1, 'taxi_duration')",
+				   1, p);
+		if (!ok(res))
+			return failed(s, s->dec, res, "slot creation");
+		fwd_log("created logical replication slot \"%s\" (plugin taxi_duration)", s->cfg.slot);
+	}
+	PQclear(res);
+	fwd_log("connected to PostgreSQL (slot \"%s\", tables \"%s\")", s->cfg.slot, s->cfg.tables);
+	return true;
+}
+
+void
+fwd_pg_disconnect(FwdState *s)
+{
+	if (s->dec)
+		PQfinish(s->dec);
+	if (s->st)
+		PQfinish(s->st);
+	s->dec = s->st = NULL;
+}
+
+/* Peek up to batch_changes changes (whole transactions) into b. */
+bool
+fwd_pg_peek(FwdState *s, FwdBatch *b)
+{
+	char		n[16];
+	const char *p[4] = {s->cfg.slot, n, s->cfg.tables, s->cfg.columns};
+	PGresult   *res;
+	int			i;
+
+	snprintf(n, sizeof(n), "%d", s->cfg.batch_changes);
+	if (s->cfg.columns)
+		res = exec(s->dec,
+				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
+				   "$1, NULL, $2::int, 'tables', $3, 'columns', $4)", 4, p);
+	else
+		res = exec(s->dec,
+				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
+				   "$1, NULL, $2::int, 'tables', $3)", 3, p);
+	if (!ok(res))
+		return failed(s, s->dec, res, "peek");
+	for (i = 0; i < PQntuples(res); i++)
+		if (!fwd_batch_add_row(b, PQgetvalue(res, i, 0), PQgetlength(res, i, 0)))
+			fwd_log("ignored an unexpected decoded row (%d bytes)", PQgetlength(res, i, 0));
+	PQclear(res);
+	fwd_batch_close(b);
+	return true;
+}
+
+/* Confirm the slot up to lsn (the end of a done transaction's commit). */
+bool
+fwd_pg_advance(FwdState *s, const char *lsn)
+{
+	const char *p[2] = {s->cfg.slot, lsn};
+	PGresult   *res;
+
+	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)", 2, p);
+	if (!ok(res))
+		return failed(s, s->dec, res, "slot advance");
+	PQclear(res);
+	snprintf(s->last_sent_lsn, sizeof(s->last_sent_lsn), "%s", lsn);
+	return true;
+}
+
+/* Commit the dead letters not yet written. */
+bool
+fwd_pg_write_dead(FwdState *s, FwdBatch *b)
+{
+	int			i;
+
+	for (i = 0; i < b->nevents; i++)
+	{
+		FwdEvent   *e = &b->events[i];
+		const char *p[5];
+		PGresult   *res;
+
+		if (e->state != FWD_DEAD || e->dead_written)
+			continue;
+		p[0] = s->cfg.slot;
+		p[1] = b->txns[e->txn].commit_lsn;
+		p[2] = e->key[0] ? e->key : NULL;
+		p[3] = e->reason;
+		p[4] = e->data;
+		res = exec(s->st,
+				   "INSERT INTO taxi_duration.forwarder_dead_letters"
+				   " (slot, commit_lsn, ride_id, reason, data)"
+				   " VALUES ($1, $2::pg_lsn, $3, $4, $5)", 5, p);
+		if (!ok(res))
+			return failed(s, s->st, res, "dead-letter insert");
+		PQclear(res);
+		e->dead_written = true;
+		s->delta.dead++;
+		fwd_log("dead-lettered ride_id %s at commit %s: %s",
+				e->key[0] ? e->key : "(none)", p[1], e->reason);
+	}
+	return true;
+}
+
+/* Upsert the status row: totals += counters since the last call. */
+bool
+fwd_pg_status(FwdState *s, int pending)
+{
+	char		sent[24],
+				retried[24],
+				dead[24],
+				pend[16];
+	const char *p[7];
+	PGresult   *res;
+
+	if (s->st == NULL)
+		return false;
+	snprintf(sent, sizeof(sent), "%lld", (long long) s->delta.sent);
+	snprintf(retried, sizeof(retried), "%lld", (long long) s->delta.retried);
+	snprintf(dead, sizeof(dead), "%lld", (long long) s->delta.dead);
+	snprintf(pend, sizeof(pend), "%d", pending);
+	p[0] = s->cfg.slot;
+	p[1] = s->last_sent_lsn[0] ? s->last_sent_lsn : NULL;
+	p[2] = sent;
+	p[3] = retried;
+	p[4] = dead;
+	p[5] = pend;
+	p[6] = s->error_dirty ? s->last_error : NULL;
+	res = exec(s->st,
+			   "INSERT INTO taxi_duration.forwarder_status AS f (slot, updated_at,"
+			   " last_sent_lsn, records_sent, records_retried, records_dead,"
+			   " records_pending, last_error, last_error_at)"
+			   " VALUES ($1, now(), $2::pg_lsn, $3::bigint, $4::bigint, $5::bigint,"
+			   " $6::int, $7, CASE WHEN $7 IS NOT NULL THEN now() END)"
+			   " ON CONFLICT (slot) DO UPDATE SET updated_at = now(),"
+			   " last_sent_lsn = coalesce(excluded.last_sent_lsn, f.last_sent_lsn),"
+			   " records_sent = coalesce(f.records_sent, 0) + excluded.records_sent,"
+			   " records_retried = coalesce(f.records_retried, 0) + excluded.records_retried,"
+			   " records_dead = coalesce(f.records_dead, 0) + excluded.records_dead,"
+			   " records_pending = excluded.records_pending,"
+			   " last_error = coalesce(excluded.last_error, f.last_error),"
+			   " last_error_at = coalesce(excluded.last_error_at, f.last_error_at)",
+			   7, p);
+	if (!ok(res))
+		return failed(s, s->st, res, "status upsert");
+	PQclear(res);
+	memset(&s->delta, 0, sizeof(s->delta));
+	s->error_dirty = false;
+	return true;
+}
