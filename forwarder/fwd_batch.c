@@ -76,6 +76,40 @@ open_txn(FwdBatch *b)
 	return t;
 }
 
+/*
+ * A numeric ride_id exactly as written (cJSON keeps numbers as doubles,
+ * which would round bigints above 2^53).  The plugin writes the top-level
+ * "ride_id" after the ride object, and the pattern cannot occur inside a
+ * JSON string (its quotes would be escaped), so the last match is it.
+ */
+static char *
+raw_number(const char *data, size_t len)
+{
+	const char *pat = "\"ride_id\":";
+	const char *p = NULL;
+	const char *q = data;
+	size_t		n;
+	char	   *out;
+
+	while ((q = strstr(q, pat)) != NULL && (size_t) (q - data) < len)
+		p = q++;
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	n = strspn(p, "-0123456789");
+	if (n == 0 || n > TDF_KINESIS_MAX_KEY_LEN || strchr(",} ", p[n]) == NULL)
+		return NULL;
+	out = malloc(n + 1);
+	if (out)
+	{
+		memcpy(out, p, n);
+		out[n] = '\0';
+	}
+	return out;
+}
+
 /* Set the event's partition key from ride_id, or mark it dead. */
 static void
 set_key(FwdEvent *e, const cJSON *id)
@@ -86,7 +120,12 @@ set_key(FwdEvent *e, const cJSON *id)
 	if (cJSON_IsString(id))
 		key = id->valuestring;
 	else if (cJSON_IsNumber(id))
-		key = text = cJSON_PrintUnformatted(id);
+	{
+		text = raw_number(e->data, e->len);
+		if (text == NULL)
+			text = cJSON_PrintUnformatted(id);
+		key = text;
+	}
 
 	if (key == NULL || key[0] == '\0')
 		snprintf(e->reason, sizeof(e->reason),

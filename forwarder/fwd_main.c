@@ -195,13 +195,13 @@ main(void)
 				fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 				continue;
 			}
-			pg_attempt = 0;
-			fwd_pg_status(&s, 0);
 		}
 		fwd_batch_reset(&b);
 		if (!fwd_pg_peek(&s, &b))
 		{
+			/* slot busy, server restarting...: back off, then reconnect */
 			fwd_pg_disconnect(&s);
+			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 			continue;
 		}
 		if (b.ntxns == 0)
@@ -209,8 +209,10 @@ main(void)
 			if (!fwd_pg_status(&s, 0))
 			{
 				fwd_pg_disconnect(&s);
+				fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 				continue;
 			}
+			pg_attempt = 0;
 			fwd_sleep_ms(s.cfg.poll_ms);
 			continue;
 		}
@@ -219,10 +221,14 @@ main(void)
 		{
 			fwd_log("abandoning a batch of %d events (it will be peeked again)", b.nevents);
 			fwd_pg_disconnect(&s);
+			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 		}
 		else if (r == FWD_SEND_DONE)
+		{
+			pg_attempt = 0;
 			fwd_log("forwarded %d events in %d transactions up to %s",
 					b.nevents, b.ntxns, b.txns[b.ntxns - 1].commit_lsn);
+		}
 	}
 	fwd_log("stopping on signal; %d events of the current batch not confirmed",
 			fwd_batch_pending(&b));

@@ -191,7 +191,7 @@ fwd_pg_status(FwdState *s, int pending)
 			   " last_sent_lsn, records_sent, records_retried, records_dead,"
 			   " records_pending, last_error, last_error_at)"
 			   " VALUES ($1, now(), $2::pg_lsn, $3::bigint, $4::bigint, $5::bigint,"
-			   " $6::int, $7, CASE WHEN $7 IS NOT NULL THEN now() END)"
+			   " $6::int, $7::text, CASE WHEN $7::text IS NOT NULL THEN now() END)"
 			   " ON CONFLICT (slot) DO UPDATE SET updated_at = now(),"
 			   " last_sent_lsn = coalesce(excluded.last_sent_lsn, f.last_sent_lsn),"
 			   " records_sent = coalesce(f.records_sent, 0) + excluded.records_sent,"

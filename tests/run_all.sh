@@ -12,7 +12,8 @@
 # entry point (the server must stay up); the parity test on every 2021-02
 # validation trip; the model lifecycle end to end (train, register, promote,
 # roll out to every backend, roll back, faults, secrets); the C Lambda under
-# the Runtime Interface Emulator against moto's Kinesis.  Servers run as the `postgres` OS user when invoked as root.
+# the Runtime Interface Emulator against moto's Kinesis; the forwarder (slot
+# to Kinesis) under kills, restarts, outages and injected partial failures.  Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
@@ -173,6 +174,7 @@ run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
+run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
 
 echo
 [ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"

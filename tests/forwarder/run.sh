@@ -9,10 +9,16 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/td_fwd_test.XXXXXX)
 chmod 755 "$WORK"
-cleanup() { rm -rf "$WORK"; }
+cleanup() {
+	# the driver stops everything itself; this catches a killed driver
+	. "$ROOT/tests/lib/cluster.sh"
+	td_cluster_stop "$WORK/pg"
+	python3 "$ROOT/tests/lib/servers.py" stop --state-dir "$WORK/servers" >/dev/null 2>&1
+	rm -rf "$WORK"
+}
 trap cleanup EXIT
 make -s -C "$ROOT/forwarder" >/dev/null || { echo "0 passed, 1 failed (build)"; exit 1; }
-python3 "$ROOT/tests/forwarder/test_forwarder.py" "$WORK"
+timeout -k 10 300 python3 -u "$ROOT/tests/forwarder/test_forwarder.py" "$WORK"
 rc=$?
 if [ $rc -ne 0 ] && [ -f "$WORK/forwarder.log" ]; then
 	echo "--- last forwarder log lines"; tail -n 30 "$WORK/forwarder.log"

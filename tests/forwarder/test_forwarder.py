@@ -33,6 +33,7 @@ from servers import Servers  # noqa: E402
 
 STREAM = "stg_taxi_trip_events"
 SLOT = "taxi_trips_kinesis"
+BIG = 2 ** 53 + 1
 PORT = 54481
 FWD = os.path.join(ROOT, "forwarder", "td-forwarder")
 COLUMNS = "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime,note"
@@ -290,9 +291,10 @@ def main(work):
                       (base + 1,))
             c.execute("INSERT INTO trips VALUES (NULL, 1, 2, 3.0, '2021-02-01', NULL)")
             c.execute("INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', NULL)", (base + 2,))
+            c.execute("INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', NULL)", (BIG,))
             c.commit()
         ids = insert(dsn, df, base + 3, 2000, 2)
-        missing = reader.wait_for([base, base + 2] + ids, 60)
+        missing = reader.wait_for([base, base + 2, BIG] + ids, 60)
         check("6: the stream keeps flowing past unacceptable records", not missing,
               f"{len(missing)} missing")
         dead = q(dsn, "SELECT ride_id, reason FROM taxi_duration.forwarder_dead_letters ORDER BY id")
@@ -301,6 +303,8 @@ def main(work):
         check("6: the record without ride id is dead-lettered",
               any(r[0] is None and "partition key" in r[1] for r in dead), str(dead)[:300])
         check("6: the oversized record is not in the stream", reader.counts[base + 1] == 0)
+        check("6: a bigint ride id above 2^53 is the exact partition key",
+              reader.docs.get(BIG, (None, ""))[1] == str(BIG), str(reader.docs.get(BIG)))
         st = q(dsn, "SELECT records_sent, records_retried, records_dead, records_pending,"
                " retained_wal, last_error_at IS NOT NULL FROM taxi_duration.forwarder_lag")
         log(f"forwarder_lag: sent, retried, dead, pending, retained WAL, had error = {st}")
