@@ -13,7 +13,8 @@
 # validation trip; the model lifecycle end to end (train, register, promote,
 # roll out to every backend, roll back, faults, secrets); the C Lambda under
 # the Runtime Interface Emulator against moto's Kinesis; the forwarder (slot
-# to Kinesis) under kills, restarts, outages and injected partial failures.  Servers run as the `postgres` OS user when invoked as root.
+# to Kinesis) under kills, restarts, outages and injected partial failures;
+# the whole streaming path end to end (inserts to predictions, bit for bit).  Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
@@ -175,6 +176,7 @@ run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
 run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
+run_suite "streaming end to end (PostgreSQL, forwarder, Kinesis, Lambda)" bash tests/streaming/run.sh
 
 echo
 [ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
