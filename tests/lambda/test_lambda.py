@@ -24,6 +24,7 @@ any failure.  Every process it starts is stopped on the way out.
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import re
@@ -337,6 +338,35 @@ def main():
         check("Runtime.InitError" in json.dumps(resp) or "Runtime.InitError" in log,
               "missing model: Runtime.InitError posted", f"{resp} / {log[-300:]}")
         check("could not open model bundle" in log, "missing model: reason logged")
+        rie.stop()
+
+        # -- cold start from S3, as the database loads it (SigV4, sha256 checked) --------
+        s3 = boto3.client("s3", endpoint_url=aws["AWS_ENDPOINT_URL"], region_name=aws["AWS_REGION"],
+                          aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"])
+        body = open(BUNDLE, "rb").read()
+        bucket = senv.get("TD_MODEL_BUCKET", "rll-models-dev")
+        s3.put_object(Bucket=bucket, Key="taxi-duration/lambda-test/bundle.json", Body=body,
+                      Metadata={"sha256": hashlib.sha256(body).hexdigest()})
+        s3.put_object(Bucket=bucket, Key="taxi-duration/lambda-test/tampered.json", Body=body,
+                      Metadata={"sha256": "0" * 64})
+        env = dict(base_env, TEST_RUN="True",
+                   TD_MODEL_URI=f"s3://{bucket}/taxi-duration/lambda-test/bundle.json")
+        rie = Rie(args.rie, args.bootstrap, env, os.path.join(state, "rie-s3.log"))
+        ries.append(rie)
+        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9100))
+        preds = (resp or {}).get("predictions", [])
+        check(len(preds) == 1 and bits(preds[0]["prediction"]["ride_duration"]) == bits(ref),
+              "s3:// model: loaded at cold start, same prediction bit for bit", resp)
+        rie.stop()
+        env = dict(base_env, TEST_RUN="True",
+                   TD_MODEL_URI=f"s3://{bucket}/taxi-duration/lambda-test/tampered.json")
+        rie = Rie(args.rie, args.bootstrap, env, os.path.join(state, "rie-s3-bad.log"))
+        ries.append(rie)
+        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9200))
+        log = rie.log_text()
+        check("Runtime.InitError" in json.dumps(resp) or "Runtime.InitError" in log,
+              "s3:// model with a wrong sha256: refused at init", f"{resp} / {log[-300:]}")
         rie.stop()
     finally:
         for r in ries:
