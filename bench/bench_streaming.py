@@ -14,20 +14,16 @@ Prints a Markdown section on stdout.
 """
 
 import argparse
-import base64
 import io
 import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import struct
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import boto3
 import psycopg
@@ -35,7 +31,8 @@ import psycopg
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, ROOT)
-from servers import Servers, free_port  # noqa: E402
+from lambda_rie import Rie, kinesis_event as _kinesis_event  # noqa: E402
+from servers import Servers  # noqa: E402
 
 TRIPS = "stg_taxi_trip_events"
 BUNDLE = os.path.join(ROOT, "model", "default_bundle.json")
@@ -46,65 +43,9 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-class Rie:
-    def __init__(self, rie, cmd, env, log_path, cwd=None):
-        self.port, self.api_port = free_port(), free_port()
-        self.log = open(log_path, "a")
-        self.t_start = time.monotonic()
-        self.proc = subprocess.Popen(
-            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{self.api_port}"] + cmd,
-            env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"aws-lambda-rie exited, see {log_path}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if time.monotonic() - self.t_start > 30:
-                    raise RuntimeError("aws-lambda-rie did not listen")
-                time.sleep(0.005)
-
-    def invoke(self, event):
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
-            data=json.dumps(event).encode(), method="POST")
-        t0 = time.monotonic()
-        try:
-            with urllib.request.urlopen(req, timeout=300) as r:
-                text = r.read().decode()
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-        return json.loads(text), (time.monotonic() - t0) * 1000
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait()
-        self.log.close()
-
-
 def kinesis_event(docs, first_seq):
-    recs = []
-    for i, d in enumerate(docs):
-        seq = str(49650000000000000000000000000000000000000000000000000 + first_seq + i)
-        recs.append({"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": str(d["ride_id"]),
-                                 "sequenceNumber": seq,
-                                 "data": base64.b64encode(json.dumps(d).encode()).decode(),
-                                 "approximateArrivalTimestamp": 1614556800.0},
-                     "eventSource": "aws:kinesis", "eventVersion": "1.0",
-                     "eventID": f"shardId-000000000000:{seq}", "eventName": "aws:kinesis:record",
-                     "awsRegion": "eu-north-1",
-                     "eventSourceARN": f"arn:aws:kinesis:eu-north-1:123456789012:stream/{TRIPS}"})
-    return {"Records": recs}
+    return _kinesis_event(docs, first_seq, partition_keys=[str(d["ride_id"]) for d in docs],
+                          stream=TRIPS)
 
 
 def read_all(kin, stream):

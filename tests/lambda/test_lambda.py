@@ -23,27 +23,22 @@ any failure.  Every process it starts is stopped on the way out.
 """
 
 import argparse
-import base64
 import hashlib
 import json
 import os
 import re
-import signal
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
 import boto3  # noqa: E402
-from servers import free_port  # noqa: E402
+from lambda_rie import Rie, kinesis_event  # noqa: E402
 
 BUNDLE = os.path.join(ROOT, "model", "default_bundle.json")
 TRIPS_STREAM = "stg_taxi_trip_events"
@@ -68,86 +63,6 @@ def check(cond, what, detail=""):
 
 def bits(x):
     return struct.pack("<d", float(x))
-
-
-def kinesis_event(payloads, first_seq=1):
-    """A Lambda Kinesis event; payloads are bytes, str (already base64) or dicts."""
-    records = []
-    for i, p in enumerate(payloads):
-        seq = str(49650000000000000000000000000000000000000000000000000 + first_seq + i)
-        if isinstance(p, dict):
-            data = base64.b64encode(json.dumps(p).encode()).decode()
-        elif isinstance(p, bytes):
-            data = base64.b64encode(p).decode()
-        else:
-            data = p
-        records.append({
-            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": str(i),
-                        "sequenceNumber": seq, "data": data,
-                        "approximateArrivalTimestamp": 1614556800.0},
-            "eventSource": "aws:kinesis", "eventVersion": "1.0",
-            "eventID": f"shardId-000000000000:{seq}", "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda",
-            "awsRegion": "eu-north-1",
-            "eventSourceARN": f"arn:aws:kinesis:eu-north-1:123456789012:stream/{TRIPS_STREAM}",
-        })
-    return {"Records": records}
-
-
-class Rie:
-    """aws-lambda-rie running bootstrap, in its own session."""
-
-    def __init__(self, rie, bootstrap, env, log_path):
-        self.port = free_port()
-        self.api_port = free_port()
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.t_start = time.monotonic()
-        self.proc = subprocess.Popen(
-            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{self.api_port}", bootstrap],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"aws-lambda-rie exited: see {log_path}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("aws-lambda-rie did not listen in 30 s")
-
-    def invoke(self, event):
-        body = event if isinstance(event, bytes) else json.dumps(event).encode()
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
-            data=body, method="POST", headers={"Content-Type": "application/json"})
-        t0 = time.monotonic()
-        try:
-            with urllib.request.urlopen(req, timeout=120) as r:
-                text = r.read().decode()
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-        return json.loads(text) if text else None, (time.monotonic() - t0) * 1000
-
-    def log_text(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait()
-        self.log.close()
 
 
 class StreamReader:

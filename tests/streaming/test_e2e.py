@@ -23,7 +23,6 @@ import collections
 import io
 import json
 import os
-import socket
 import signal
 import struct
 import subprocess
@@ -31,8 +30,6 @@ import sys
 import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
 
 import boto3
 import psycopg
@@ -40,7 +37,8 @@ import psycopg
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, ROOT)
-from servers import Servers, free_port  # noqa: E402
+from lambda_rie import Rie  # noqa: E402
+from servers import Servers  # noqa: E402
 
 TRIPS = "stg_taxi_trip_events"
 PREDS = "stg_taxi_predictions"
@@ -70,53 +68,6 @@ def bits(x):
 
 def sh_cluster(cmd):
     subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; {cmd}"], check=True)
-
-
-class Rie:
-    """aws-lambda-rie running a bootstrap, in its own process group."""
-
-    def __init__(self, rie, bootstrap, env, log_path):
-        self.port, self.api_port = free_port(), free_port()
-        self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(
-            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{self.api_port}", bootstrap],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"aws-lambda-rie exited, see {log_path}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("aws-lambda-rie did not listen in 30 s")
-
-    def invoke(self, event):
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
-            data=json.dumps(event).encode(), method="POST",
-            headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=120) as r:
-                text = r.read().decode()
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-        return json.loads(text) if text else None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait()
-        self.log.close()
 
 
 class Poller(threading.Thread):
@@ -155,7 +106,7 @@ class Poller(threading.Thread):
     def deliver(self, records):
         """Invoke until no item fails (at most 5 attempts, like a bounded retry)."""
         for attempt in range(5):
-            resp = self.rie.invoke({"Records": records})
+            resp, _ = self.rie.invoke({"Records": records})
             self.invocations += 1
             if not isinstance(resp, dict) or "batchItemFailures" not in resp:
                 self.errors.append(str(resp)[:300])
