@@ -123,4 +123,21 @@ tdf_status	tdf_mlflow_parse_version(const char *json, size_t len,
 									 const char *what, tdf_model_version *out,
 									 tdf_error *err);
 
+/* A configuration string that is given: neither NULL nor empty. */
+static inline bool
+tdf_is_set(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+/* Printable ASCII without spaces: safe inside a signed header. */
+static inline bool
+tdf_is_token_text(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char) *s <= 0x20 || (unsigned char) *s >= 0x7f)
+			return false;
+	return true;
+}
+
 #endif							/* TDF_INTERNAL_H */

@@ -32,22 +32,6 @@ typedef struct sink
 	bool		overflow;
 } sink;
 
-static bool
-is_set(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
-/* Printable ASCII without spaces: safe inside a signed header. */
-static bool
-is_token_text(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char) *s <= 0x20 || (unsigned char) *s >= 0x7f)
-			return false;
-	return true;
-}
-
 /* Stream names: [a-zA-Z0-9_.-]{1,128}. */
 static bool
 is_stream_name(const char *s)
@@ -75,18 +59,18 @@ check_request(const tdf_config *config, const char *stream,
 	size_t		total = 0;
 	size_t		i;
 
-	if (!is_set(config->aws_region) || !is_token_text(config->aws_region))
+	if (!tdf_is_set(config->aws_region) || !tdf_is_token_text(config->aws_region))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "No valid AWS region is set (AWS_REGION); it is needed to sign Kinesis requests.");
-	if (!is_set(config->aws_access_key_id) || !is_set(config->aws_secret_access_key))
+	if (!tdf_is_set(config->aws_access_key_id) || !tdf_is_set(config->aws_secret_access_key))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "No AWS credentials are set (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); Kinesis requests must be signed.");
-	if (!is_token_text(config->aws_access_key_id) ||
-		!is_token_text(config->aws_secret_access_key) ||
-		(is_set(config->aws_session_token) && !is_token_text(config->aws_session_token)))
+	if (!tdf_is_token_text(config->aws_access_key_id) ||
+		!tdf_is_token_text(config->aws_secret_access_key) ||
+		(tdf_is_set(config->aws_session_token) && !tdf_is_token_text(config->aws_session_token)))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The AWS credentials contain spaces or control characters.");
-	if (is_set(config->aws_endpoint_url) &&
+	if (tdf_is_set(config->aws_endpoint_url) &&
 		strncmp(config->aws_endpoint_url, "http://", 7) != 0 &&
 		strncmp(config->aws_endpoint_url, "https://", 8) != 0)
 		return tdf_error_set(err, TDF_ERR_CONFIG,
@@ -298,7 +282,7 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 	if (status != TDF_OK)
 		return status;
 
-	if (is_set(config->aws_endpoint_url))
+	if (tdf_is_set(config->aws_endpoint_url))
 	{
 		const char *ep = config->aws_endpoint_url;
 		size_t		len = strlen(ep);
@@ -328,7 +312,7 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 	if (tmp == NULL)
 		goto nomem;
 	headers = tmp;
-	if (is_set(config->aws_session_token))
+	if (tdf_is_set(config->aws_session_token))
 	{
 		if (!tdf_buf_append_str(&token, "X-Amz-Security-Token: ") ||
 			!tdf_buf_append_str(&token, config->aws_session_token))

@@ -22,12 +22,6 @@
 /* MLflow answers are a few kilobytes; anything much larger is refused. */
 #define TDF_MLFLOW_MAX_BYTES (1024 * 1024)
 
-static bool
-is_set(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 static const char *
 json_string(const cJSON *obj, const char *name)
 {
@@ -74,7 +68,7 @@ parse_tree(const cJSON *root, const char *what, tdf_model_version *out,
 							 "The registry's answer for %s has no \"model_version\" object.",
 							 tdf_echo(what, echo, sizeof(echo)));
 	version = cJSON_GetObjectItemCaseSensitive(mv, "version");
-	if (cJSON_IsString(version) && is_set(version->valuestring) &&
+	if (cJSON_IsString(version) && tdf_is_set(version->valuestring) &&
 		strlen(version->valuestring) < sizeof(out->version))
 		strcpy(out->version, version->valuestring);
 	else if (cJSON_IsNumber(version) && version->valuedouble >= 0 &&
@@ -230,14 +224,14 @@ tdf_mlflow_resolve(const tdf_config *config, const tdf_uri *uri,
 
 	memset(out, 0, sizeof(*out));
 	memset(&resp, 0, sizeof(resp));
-	if (!is_set(base))
+	if (!tdf_is_set(base))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "No MLflow tracking URI is set (MLFLOW_TRACKING_URI); it is needed to resolve models:/ URIs.");
 	if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The MLflow tracking URI \"%s\" is not an http:// or https:// URL.",
 							 tdf_redact_url(base, redacted, sizeof(redacted)));
-	if (is_set(config->mlflow_tracking_token) &&
+	if (tdf_is_set(config->mlflow_tracking_token) &&
 		strpbrk(config->mlflow_tracking_token, "\r\n") != NULL)
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The MLflow tracking token contains a line break.");
@@ -264,7 +258,7 @@ tdf_mlflow_resolve(const tdf_config *config, const tdf_uri *uri,
 	headers[0] = "Accept: application/json";
 	headers[1] = NULL;
 	headers[2] = NULL;
-	if (is_set(config->mlflow_tracking_token))
+	if (tdf_is_set(config->mlflow_tracking_token))
 	{
 		if (!tdf_buf_append_str(&auth, "Authorization: Bearer ") ||
 			!tdf_buf_append_str(&auth, config->mlflow_tracking_token))

@@ -18,22 +18,6 @@
 #include "tdf_internal.h"
 
 static bool
-is_set(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
-/* Printable ASCII without spaces: safe inside a signed header. */
-static bool
-is_token_text(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char) *s <= 0x20 || (unsigned char) *s >= 0x7f)
-			return false;
-	return true;
-}
-
-static bool
 is_region(const char *s)
 {
 	for (; *s != '\0'; s++)
@@ -45,21 +29,21 @@ is_region(const char *s)
 static tdf_status
 check_config(const tdf_config *config, tdf_error *err)
 {
-	if (!is_set(config->aws_region))
+	if (!tdf_is_set(config->aws_region))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "No AWS region is set (AWS_REGION); it is needed to sign S3 requests.");
 	if (!is_region(config->aws_region) || strlen(config->aws_region) > 64)
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The AWS region is not of the form \"eu-north-1\".");
-	if (!is_set(config->aws_access_key_id) || !is_set(config->aws_secret_access_key))
+	if (!tdf_is_set(config->aws_access_key_id) || !tdf_is_set(config->aws_secret_access_key))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "No AWS credentials are set (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); S3 requests must be signed.");
-	if (!is_token_text(config->aws_access_key_id) ||
-		!is_token_text(config->aws_secret_access_key) ||
-		(is_set(config->aws_session_token) && !is_token_text(config->aws_session_token)))
+	if (!tdf_is_token_text(config->aws_access_key_id) ||
+		!tdf_is_token_text(config->aws_secret_access_key) ||
+		(tdf_is_set(config->aws_session_token) && !tdf_is_token_text(config->aws_session_token)))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The AWS credentials contain spaces or control characters.");
-	if (is_set(config->aws_endpoint_url) &&
+	if (tdf_is_set(config->aws_endpoint_url) &&
 		strncmp(config->aws_endpoint_url, "http://", 7) != 0 &&
 		strncmp(config->aws_endpoint_url, "https://", 8) != 0)
 	{
@@ -76,7 +60,7 @@ check_config(const tdf_config *config, tdf_error *err)
 static bool
 build_url(const tdf_config *config, const tdf_uri *uri, tdf_buf *url)
 {
-	if (is_set(config->aws_endpoint_url))
+	if (tdf_is_set(config->aws_endpoint_url))
 	{
 		const char *ep = config->aws_endpoint_url;
 		size_t		len = strlen(ep);
@@ -261,7 +245,7 @@ tdf_s3_get(const tdf_config *config, const tdf_uri *uri,
 	headers[0] = "x-amz-content-sha256: UNSIGNED-PAYLOAD";
 	headers[1] = NULL;
 	headers[2] = NULL;
-	if (is_set(config->aws_session_token))
+	if (tdf_is_set(config->aws_session_token))
 	{
 		if (!tdf_buf_append_str(&token, "X-Amz-Security-Token: ") ||
 			!tdf_buf_append_str(&token, config->aws_session_token))
