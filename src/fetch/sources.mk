@@ -7,6 +7,7 @@ TD_FETCH_SOURCES = \
 	src/fetch/tdf_error.c \
 	src/fetch/tdf_sha256.c \
 	src/fetch/tdf_uri.c \
+	src/fetch/tdf_sigv4.c \
 	src/fetch/tdf_http.c \
 	src/fetch/tdf_s3.c \
 	src/fetch/tdf_mlflow.c \

@@ -99,6 +99,10 @@ typedef struct tdf_http_response
 	char		meta_sha256[65];	/* x-amz-meta-sha256, lower-cased */
 } tdf_http_response;
 
+/* tdf_sigv4.c */
+tdf_status	tdf_check_signing_config(const tdf_config *config, const char *service,
+									 tdf_error *err);
+
 tdf_status	tdf_http_get(const tdf_config *config, const tdf_http_request *req,
 						 tdf_http_response *resp, tdf_error *err);
 void		tdf_http_response_free(tdf_http_response *resp);

@@ -58,23 +58,10 @@ check_request(const tdf_config *config, const char *stream,
 {
 	size_t		total = 0;
 	size_t		i;
+	tdf_status	status = tdf_check_signing_config(config, "Kinesis", err);
 
-	if (!tdf_is_set(config->aws_region) || !tdf_is_token_text(config->aws_region))
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "No valid AWS region is set (AWS_REGION); it is needed to sign Kinesis requests.");
-	if (!tdf_is_set(config->aws_access_key_id) || !tdf_is_set(config->aws_secret_access_key))
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "No AWS credentials are set (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); Kinesis requests must be signed.");
-	if (!tdf_is_token_text(config->aws_access_key_id) ||
-		!tdf_is_token_text(config->aws_secret_access_key) ||
-		(tdf_is_set(config->aws_session_token) && !tdf_is_token_text(config->aws_session_token)))
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "The AWS credentials contain spaces or control characters.");
-	if (tdf_is_set(config->aws_endpoint_url) &&
-		strncmp(config->aws_endpoint_url, "http://", 7) != 0 &&
-		strncmp(config->aws_endpoint_url, "https://", 8) != 0)
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "The Kinesis endpoint URL is not an http:// or https:// URL.");
+	if (status != TDF_OK)
+		return status;
 	if (stream == NULL || !is_stream_name(stream))
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The Kinesis stream name must be 1 to 128 letters, digits, '_', '.' or '-'.");

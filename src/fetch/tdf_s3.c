@@ -17,45 +17,6 @@
 
 #include "tdf_internal.h"
 
-static bool
-is_region(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-			return false;
-	return true;
-}
-
-static tdf_status
-check_config(const tdf_config *config, tdf_error *err)
-{
-	if (!tdf_is_set(config->aws_region))
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "No AWS region is set (AWS_REGION); it is needed to sign S3 requests.");
-	if (!is_region(config->aws_region) || strlen(config->aws_region) > 64)
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "The AWS region is not of the form \"eu-north-1\".");
-	if (!tdf_is_set(config->aws_access_key_id) || !tdf_is_set(config->aws_secret_access_key))
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "No AWS credentials are set (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); S3 requests must be signed.");
-	if (!tdf_is_token_text(config->aws_access_key_id) ||
-		!tdf_is_token_text(config->aws_secret_access_key) ||
-		(tdf_is_set(config->aws_session_token) && !tdf_is_token_text(config->aws_session_token)))
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "The AWS credentials contain spaces or control characters.");
-	if (tdf_is_set(config->aws_endpoint_url) &&
-		strncmp(config->aws_endpoint_url, "http://", 7) != 0 &&
-		strncmp(config->aws_endpoint_url, "https://", 8) != 0)
-	{
-		char		echo[TDF_ECHO_MAX + 4];
-
-		return tdf_error_set(err, TDF_ERR_CONFIG,
-							 "The S3 endpoint URL \"%s\" is not an http:// or https:// URL.",
-							 tdf_redact_url(config->aws_endpoint_url, echo, sizeof(echo)));
-	}
-	return TDF_OK;
-}
-
 /* The request URL: path style with an endpoint, virtual-host style without. */
 static bool
 build_url(const tdf_config *config, const tdf_uri *uri, tdf_buf *url)
@@ -230,7 +191,7 @@ tdf_s3_get(const tdf_config *config, const tdf_uri *uri,
 	tdf_http_response resp;
 	tdf_status	status;
 
-	status = check_config(config, err);
+	status = tdf_check_signing_config(config, "S3", err);
 	if (status != TDF_OK)
 		return status;
 	memset(&resp, 0, sizeof(resp));
