@@ -18,7 +18,10 @@ include src/fetch/sources.mk
 EXT_SOURCES = $(wildcard src/*.c)
 OBJS = $(EXT_SOURCES:.c=.o) $(TD_CORE_SOURCES:.c=.o) $(TD_FETCH_SOURCES:.c=.o)
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# The extension script is assembled from the parts in sql/install/, in order.
+SQL_PARTS = sql/install/serving.sql sql/install/monitoring.sql sql/install/drift_report.sql \
+	sql/install/monitors.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DEFAULT_BUNDLE = model/default_bundle.json
 
 REGRESS = predict jsonb model_management trigger decoder
@@ -34,6 +37,9 @@ EXTRA_CLEAN = tmp_check results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $(SQL_PARTS) > $@
 
 # The default bundle goes next to the extension's SQL script.
 install: install-default-bundle

@@ -14,6 +14,9 @@ variables already set (:mod:`model.config`).
     python -m model predict --bundle model/default_bundle.json --month 2021-02 --out preds.csv \\
         [--no-time] [--limit N]
     python -m model check --bundle model/default_bundle.json
+    python -m model monitor --dsn DSN [--monitor NAME ...] [--until TS] [--html OUT.html] [--json]
+    python -m model report --dsn DSN --monitor NAME --out OUT.html [--window-start TS] \\
+        [--since TS] [--until TS]                      # drift monitors (model.monitor_flow)
 
 Data comes from $TAXI_DATA_DIR (or is downloaded into the cache, see model.data). ``predict``
 writes one CSV row per filtered trip: the inputs, the true duration, and the bundle's prediction
@@ -201,6 +204,56 @@ def _cmd_check(a) -> int:
     return 0
 
 
+def _cmd_monitor(a) -> int:
+    from . import monitor_flow
+
+    r = monitor_flow.monitoring_flow(a.dsn, monitors=a.monitor or None, until=a.until, html_path=a.html)
+    if a.json:
+        print(json.dumps(r, default=str))
+        return 1 if r["failed"] else 0
+    print(f"until                   {r['until']}")
+    if not r["results"]:
+        print("no monitor to run (none enabled)")
+    for m in r["results"]:
+        state = f"FAILED: {m['error']}" if m["error"] else f"{m['windows']} new window{'s' if m['windows'] != 1 else ''}"
+        print(f"monitor {m['monitor']:<16} {state}")
+    for al in r["alerts"]:
+        print(f"ALERT   {al['monitor']:<16} [{al['kind']}] window {al['window_start']}: {al['message']}")
+    if not r["alerts"]:
+        print("no alert raised")
+    for name, path in r["html"].items():
+        print(f"page    {name:<16} {path}")
+    return 1 if r["failed"] else 0
+
+
+def _cmd_report(a) -> int:
+    import datetime as dt
+
+    import psycopg
+
+    from . import monitor_report as MR
+
+    with psycopg.connect(a.dsn, autocommit=True) as conn:
+        # timestamps are read by the server, in its session time zone, as the monitors' windows are
+        ws = None
+        if a.window_start is not None:
+            ws = conn.execute("SELECT %s::timestamptz", (a.window_start,)).fetchone()[0]
+        try:
+            data = MR.fetch(conn, a.monitor, since=a.since, until=a.until)
+        except LookupError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    try:
+        html = MR.render_html(**data, window_start=ws, generated_at=dt.datetime.now(dt.timezone.utc))
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    out = MR.write_html(a.out, html)
+    print(f"{a.monitor}: {len(data['reports'])} windows, {len(data['alerts'])} alerts -> {out} "
+          f"({len(html.encode())} bytes)")
+    return 0
+
+
 def main(argv=None) -> int:
     from . import train as T
 
@@ -250,6 +303,26 @@ def main(argv=None) -> int:
     c = sub.add_parser("check", parents=[common], help="load and validate a bundle")
     c.add_argument("--bundle", required=True)
     c.set_defaults(func=_cmd_check)
+    mo = sub.add_parser("monitor", parents=[common],
+                        help="run the drift monitors stored in the database (Prefect flow), log alerts")
+    mo.add_argument("--dsn", required=True, help="libpq connection string of the database")
+    mo.add_argument("--monitor", action="extend", nargs="+", default=None, metavar="NAME",
+                    help="run this monitor (repeatable; default: every enabled monitor)")
+    mo.add_argument("--until", default=None, metavar="TS",
+                    help="compute the windows that end by this timestamptz (default: now)")
+    mo.add_argument("--html", default=None, metavar="OUT.html",
+                    help="write each monitor's page there (several monitors: OUT.<name>.html, or use {monitor})")
+    mo.add_argument("--json", action="store_true", help="print a JSON summary")
+    mo.set_defaults(func=_cmd_monitor)
+    rp = sub.add_parser("report", parents=[common], help="write a monitor's stored reports as one HTML page")
+    rp.add_argument("--dsn", required=True, help="libpq connection string of the database")
+    rp.add_argument("--monitor", required=True, metavar="NAME")
+    rp.add_argument("--out", required=True, metavar="OUT.html")
+    rp.add_argument("--window-start", default=None, metavar="TS",
+                    help="the window shown in detail (default: the latest with rows)")
+    rp.add_argument("--since", default=None, metavar="TS", help="only the windows ending after TS")
+    rp.add_argument("--until", default=None, metavar="TS", help="only the windows starting before TS")
+    rp.set_defaults(func=_cmd_report)
     a = p.parse_args(argv)
     config.load_env(getattr(a, "env", None))
     if a.cmd == "train" and a.out is None and a.trials is None:

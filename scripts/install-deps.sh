@@ -2,8 +2,9 @@
 # scripts/install-deps.sh — install what building, the demo and the tests need
 # on Debian 12 / Ubuntu: PostgreSQL 15 with its server headers, pgTAP and
 # pg_prove, cJSON, libcurl, clang (libFuzzer, sanitizers), valgrind, and the
-# Python packages pinned in model/requirements.txt (and, in a virtualenv of
-# their own, the moto and MLflow servers of tests/requirements-servers.txt).
+# Python packages pinned in model/requirements.txt (and, in virtualenvs of
+# their own, the moto and MLflow servers of tests/requirements-servers.txt
+# and the pinned Evidently the monitoring parity test compares with).
 # Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ APT_PACKAGES=(
 	libcjson-dev libcurl4-openssl-dev
 	build-essential clang libclang-rt-14-dev valgrind
 	python3 python3-pip python3-venv
+	postgresql-15-cron chromium fonts-dejavu-core
 )
 
 missing=()
@@ -49,3 +51,12 @@ if [ ! -x "$SERVERS_VENV/bin/pip" ]; then
 	$SUDO python3 -m venv "$SERVERS_VENV"
 fi
 $SUDO "$SERVERS_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-servers.txt
+
+# Evidently, pinned, for the monitoring parity test and benchmark
+# (tests/monitoring/); its own pins of pandas/numpy/scipy stay out of the
+# pipeline's environment.
+EVIDENTLY_VENV=${TD_EVIDENTLY_VENV:-/opt/td-evidently-venv}
+if [ ! -x "$EVIDENTLY_VENV/bin/pip" ]; then
+	$SUDO python3 -m venv "$EVIDENTLY_VENV"
+fi
+$SUDO "$EVIDENTLY_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-evidently.txt

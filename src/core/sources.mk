@@ -11,9 +11,16 @@ TD_CORE_SOURCES = \
 	src/core/td_image.c \
 	src/core/td_predict.c \
 	src/core/td_ride.c \
-	src/core/td_timestamp.c
+	src/core/td_timestamp.c \
+	src/core/td_special.c \
+	src/core/td_ks.c \
+	src/core/td_drift_tests.c \
+	src/core/td_regression.c \
+	src/core/td_value_map.c
 
 TD_CORE_HEADERS = \
 	src/core/td_core.h \
 	src/core/td_internal.h \
-	src/core/td_image_layout.h
+	src/core/td_image_layout.h \
+	src/core/td_drift.h \
+	src/core/td_value_map.h

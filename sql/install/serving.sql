@@ -1,4 +1,4 @@
--- taxi_duration--0.1.0.sql — the extension's SQL objects.
+-- sql/install/serving.sql — prediction, model management and forwarder objects (part of the extension script).
 -- Prediction functions, the trigger, and model management.  Everything lives
 -- in the schema taxi_duration; see README.md and docs/.
 

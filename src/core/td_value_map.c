@@ -1,0 +1,758 @@
+/*
+ * td_value_map.c — exact per-column value counts (see td_value_map.h).
+ *
+ * Open addressing with linear probing over parallel arrays: a number map
+ * keeps its keys as doubles, a text map keeps a 64-bit hash per slot and
+ * the key bytes in an arena of chunks.  An empty slot is one whose count
+ * pair is (0, 0) — every stored key has been counted at least once.  The
+ * table doubles when 5/8 full.  All memory comes from the core's hooks
+ * (in PostgreSQL: palloc in the aggregate's context).
+ *
+ * Serialized form (little-endian as the host; it only travels between
+ * processes of one server):
+ *   "TDVM" u8 version u8 kind u16 reserved
+ *   i64 missing_ref  i64 missing_cur  u64 entries
+ *   entries × { f64 value | u32 len + bytes } i64 ref i64 cur
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_internal.h"
+#include "td_value_map.h"
+
+#define TD_VM_MAGIC "TDVM"
+#define TD_VM_VERSION 1
+#define TD_VM_KIND_NUMBER 1
+#define TD_VM_KIND_TEXT 2
+#define TD_VM_HEADER_SIZE 32
+#define TD_VM_MIN_CAPACITY 64
+#define TD_VM_ARENA_CHUNK 65536
+
+typedef struct td_vm_chunk
+{
+	struct td_vm_chunk *next;
+	size_t		used;
+	size_t		size;
+	char		bytes[];
+} td_vm_chunk;
+
+struct td_value_map
+{
+	bool		text_keys;
+	size_t		capacity;		/* power of two */
+	size_t		used;			/* distinct keys stored */
+	double	   *numbers;		/* number keys */
+	uint64_t   *hashes;			/* text keys: hash */
+	const char **texts;			/* text keys: bytes in the arena */
+	uint32_t   *text_lens;
+	int64_t    *ref;
+	int64_t    *cur;
+	int64_t		missing_ref;
+	int64_t		missing_cur;
+	int64_t		count_ref;
+	int64_t		count_cur;
+	td_vm_chunk *arena;
+};
+
+/* splitmix64 finaliser: a good spread for doubles' bit patterns. */
+static uint64_t
+td_vm_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t
+td_vm_hash_number(double value)
+{
+	uint64_t	bits;
+
+	memcpy(&bits, &value, sizeof(bits));
+	return td_vm_mix(bits);
+}
+
+/* FNV-1a, then mixed. */
+static uint64_t
+td_vm_hash_text(const char *s, size_t len)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return td_vm_mix(h);
+}
+
+static bool
+td_vm_slot_used(const td_value_map *map, size_t slot)
+{
+	return map->ref[slot] != 0 || map->cur[slot] != 0;
+}
+
+/* Allocate the slot arrays for `capacity` slots; false when out of memory. */
+static bool
+td_vm_alloc_slots(bool text_keys, size_t capacity, double **numbers,
+				  uint64_t **hashes, const char ***texts, uint32_t **lens,
+				  int64_t **ref, int64_t **cur)
+{
+	*numbers = NULL;
+	*hashes = NULL;
+	*texts = NULL;
+	*lens = NULL;
+	*ref = td_calloc_array(capacity, sizeof(int64_t));
+	*cur = td_calloc_array(capacity, sizeof(int64_t));
+	if (text_keys)
+	{
+		*hashes = td_calloc_array(capacity, sizeof(uint64_t));
+		*texts = td_calloc_array(capacity, sizeof(const char *));
+		*lens = td_calloc_array(capacity, sizeof(uint32_t));
+		if (*hashes && *texts && *lens && *ref && *cur)
+			return true;
+	}
+	else
+	{
+		*numbers = td_calloc_array(capacity, sizeof(double));
+		if (*numbers && *ref && *cur)
+			return true;
+	}
+	td_free(*numbers);
+	td_free(*hashes);
+	td_free((void *) *texts);
+	td_free(*lens);
+	td_free(*ref);
+	td_free(*cur);
+	return false;
+}
+
+td_value_map *
+td_value_map_create(bool text_keys)
+{
+	td_value_map *map = td_malloc(sizeof(td_value_map));
+
+	if (map == NULL)
+		return NULL;
+	memset(map, 0, sizeof(*map));
+	map->text_keys = text_keys;
+	map->capacity = TD_VM_MIN_CAPACITY;
+	if (!td_vm_alloc_slots(text_keys, map->capacity, &map->numbers,
+						   &map->hashes, &map->texts, &map->text_lens,
+						   &map->ref, &map->cur))
+	{
+		td_free(map);
+		return NULL;
+	}
+	return map;
+}
+
+void
+td_value_map_free(td_value_map *map)
+{
+	td_vm_chunk *chunk;
+
+	if (map == NULL)
+		return;
+	chunk = map->arena;
+	while (chunk != NULL)
+	{
+		td_vm_chunk *next = chunk->next;
+
+		td_free(chunk);
+		chunk = next;
+	}
+	td_free(map->numbers);
+	td_free(map->hashes);
+	td_free((void *) map->texts);
+	td_free(map->text_lens);
+	td_free(map->ref);
+	td_free(map->cur);
+	td_free(map);
+}
+
+bool
+td_value_map_has_text_keys(const td_value_map *map)
+{
+	return map->text_keys;
+}
+
+int64_t
+td_value_map_count(const td_value_map *map, bool reference)
+{
+	return reference ? map->count_ref : map->count_cur;
+}
+
+int64_t
+td_value_map_missing(const td_value_map *map, bool reference)
+{
+	return reference ? map->missing_ref : map->missing_cur;
+}
+
+size_t
+td_value_map_distinct(const td_value_map *map)
+{
+	return map->used;
+}
+
+void
+td_value_map_add_missing(td_value_map *map, bool reference)
+{
+	if (reference)
+		map->missing_ref++;
+	else
+		map->missing_cur++;
+}
+
+/* Copy `len` key bytes into the arena; NULL when out of memory. */
+static const char *
+td_vm_arena_copy(td_value_map *map, const char *s, size_t len)
+{
+	td_vm_chunk *chunk = map->arena;
+	char	   *dst;
+
+	if (chunk == NULL || chunk->size - chunk->used < len)
+	{
+		size_t		size = len > TD_VM_ARENA_CHUNK ? len : TD_VM_ARENA_CHUNK;
+
+		chunk = td_malloc(sizeof(td_vm_chunk) + size);
+		if (chunk == NULL)
+			return NULL;
+		chunk->next = map->arena;
+		chunk->used = 0;
+		chunk->size = size;
+		map->arena = chunk;
+	}
+	dst = chunk->bytes + chunk->used;
+	if (len > 0)
+		memcpy(dst, s, len);
+	chunk->used += len;
+	return dst;
+}
+
+/* Slot holding the number key, or the empty slot where it belongs. */
+static size_t
+td_vm_find_number(const td_value_map *map, double value, uint64_t hash)
+{
+	size_t		mask = map->capacity - 1;
+	size_t		slot = (size_t) hash & mask;
+
+	while (td_vm_slot_used(map, slot) && map->numbers[slot] != value)
+		slot = (slot + 1) & mask;
+	return slot;
+}
+
+static size_t
+td_vm_find_text(const td_value_map *map, const char *s, size_t len,
+				uint64_t hash)
+{
+	size_t		mask = map->capacity - 1;
+	size_t		slot = (size_t) hash & mask;
+
+	while (td_vm_slot_used(map, slot) &&
+		   !(map->hashes[slot] == hash && map->text_lens[slot] == len &&
+			 (len == 0 || memcmp(map->texts[slot], s, len) == 0)))
+		slot = (slot + 1) & mask;
+	return slot;
+}
+
+/* Double the table; false (map unchanged) when out of memory. */
+static bool
+td_vm_grow(td_value_map *map)
+{
+	size_t		old_capacity = map->capacity;
+	double	   *old_numbers = map->numbers;
+	uint64_t   *old_hashes = map->hashes;
+	const char **old_texts = map->texts;
+	uint32_t   *old_lens = map->text_lens;
+	int64_t    *old_ref = map->ref;
+	int64_t    *old_cur = map->cur;
+	size_t		i;
+
+	if (old_capacity > SIZE_MAX / 2 / sizeof(int64_t))
+		return false;
+	if (!td_vm_alloc_slots(map->text_keys, old_capacity * 2, &map->numbers,
+						   &map->hashes, &map->texts, &map->text_lens,
+						   &map->ref, &map->cur))
+	{
+		map->numbers = old_numbers;
+		map->hashes = old_hashes;
+		map->texts = old_texts;
+		map->text_lens = old_lens;
+		map->ref = old_ref;
+		map->cur = old_cur;
+		return false;
+	}
+	map->capacity = old_capacity * 2;
+	for (i = 0; i < old_capacity; i++)
+	{
+		size_t		slot;
+
+		if (old_ref[i] == 0 && old_cur[i] == 0)
+			continue;
+		if (map->text_keys)
+		{
+			slot = (size_t) old_hashes[i] & (map->capacity - 1);
+			while (td_vm_slot_used(map, slot))
+				slot = (slot + 1) & (map->capacity - 1);
+			map->hashes[slot] = old_hashes[i];
+			map->texts[slot] = old_texts[i];
+			map->text_lens[slot] = old_lens[i];
+		}
+		else
+		{
+			slot = td_vm_find_number(map, old_numbers[i],
+									 td_vm_hash_number(old_numbers[i]));
+			map->numbers[slot] = old_numbers[i];
+		}
+		map->ref[slot] = old_ref[i];
+		map->cur[slot] = old_cur[i];
+	}
+	td_free(old_numbers);
+	td_free(old_hashes);
+	td_free((void *) old_texts);
+	td_free(old_lens);
+	td_free(old_ref);
+	td_free(old_cur);
+	return true;
+}
+
+/* Make room for one more key; false when out of memory. */
+static bool
+td_vm_reserve_one(td_value_map *map)
+{
+	if ((map->used + 1) * 8 <= map->capacity * 5)
+		return true;
+	return td_vm_grow(map);
+}
+
+static void
+td_vm_count(td_value_map *map, size_t slot, int64_t ref, int64_t cur)
+{
+	map->ref[slot] += ref;
+	map->cur[slot] += cur;
+	map->count_ref += ref;
+	map->count_cur += cur;
+}
+
+/* Add `ref`/`cur` occurrences of a finite number. */
+static td_status
+td_vm_add_number_counts(td_value_map *map, double value, int64_t ref, int64_t cur)
+{
+	uint64_t	hash;
+	size_t		slot;
+
+	if (value == 0.0)
+		value = 0.0;			/* -0 and 0 are one value */
+	hash = td_vm_hash_number(value);
+	slot = td_vm_find_number(map, value, hash);
+	if (!td_vm_slot_used(map, slot))
+	{
+		if (!td_vm_reserve_one(map))
+			return TD_ERR_NOMEM;
+		slot = td_vm_find_number(map, value, hash);
+		map->numbers[slot] = value;
+		map->used++;
+	}
+	td_vm_count(map, slot, ref, cur);
+	return TD_OK;
+}
+
+static td_status
+td_vm_add_text_counts(td_value_map *map, const char *s, size_t len,
+					  int64_t ref, int64_t cur)
+{
+	uint64_t	hash;
+	size_t		slot;
+
+	if (len > TD_VALUE_MAP_MAX_TEXT_KEY)
+		return TD_ERR_LIMIT;
+	hash = td_vm_hash_text(s, len);
+	slot = td_vm_find_text(map, s, len, hash);
+	if (!td_vm_slot_used(map, slot))
+	{
+		const char *copy;
+
+		if (!td_vm_reserve_one(map))
+			return TD_ERR_NOMEM;
+		copy = td_vm_arena_copy(map, s, len);
+		if (copy == NULL)
+			return TD_ERR_NOMEM;
+		slot = td_vm_find_text(map, s, len, hash);
+		map->hashes[slot] = hash;
+		map->texts[slot] = copy;
+		map->text_lens[slot] = (uint32_t) len;
+		map->used++;
+	}
+	td_vm_count(map, slot, ref, cur);
+	return TD_OK;
+}
+
+td_status
+td_value_map_add_number(td_value_map *map, double value, bool reference)
+{
+	if (map->text_keys)
+		return TD_ERR_INPUT;
+	if (!isfinite(value))
+	{
+		td_value_map_add_missing(map, reference);
+		return TD_OK;
+	}
+	return td_vm_add_number_counts(map, value, reference ? 1 : 0,
+								   reference ? 0 : 1);
+}
+
+td_status
+td_value_map_add_text(td_value_map *map, const char *value, size_t len,
+					  bool reference)
+{
+	if (!map->text_keys)
+		return TD_ERR_INPUT;
+	return td_vm_add_text_counts(map, value, len, reference ? 1 : 0,
+								 reference ? 0 : 1);
+}
+
+td_status
+td_value_map_merge(td_value_map *into, const td_value_map *from, td_error *err)
+{
+	size_t		i;
+
+	if (into->text_keys != from->text_keys)
+	{
+		td_error_set(err, TD_ERR_INPUT, "A text value map cannot be merged with a number value map.");
+		td_error_set_message(err, "cannot merge value counts of different kinds");
+		return TD_ERR_INPUT;
+	}
+	for (i = 0; i < from->capacity; i++)
+	{
+		td_status	status;
+
+		if (!td_vm_slot_used(from, i))
+			continue;
+		if (from->text_keys)
+			status = td_vm_add_text_counts(into, from->texts[i],
+										   from->text_lens[i],
+										   from->ref[i], from->cur[i]);
+		else
+			status = td_vm_add_number_counts(into, from->numbers[i],
+											 from->ref[i], from->cur[i]);
+		if (status != TD_OK)
+		{
+			if (status == TD_ERR_NOMEM)
+				return td_error_nomem(err);
+			td_error_set(err, status, "A text key is longer than %d bytes.", TD_VALUE_MAP_MAX_TEXT_KEY);
+			return status;
+		}
+	}
+	into->missing_ref += from->missing_ref;
+	into->missing_cur += from->missing_cur;
+	return TD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Serialization                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+td_vm_put(char **p, const void *src, size_t n)
+{
+	memcpy(*p, src, n);
+	*p += n;
+}
+
+td_status
+td_value_map_serialize(const td_value_map *map, char **out, size_t *len,
+					   td_error *err)
+{
+	size_t		size = TD_VM_HEADER_SIZE;
+	size_t		i;
+	char	   *buf;
+	char	   *p;
+	uint8_t		version = TD_VM_VERSION;
+	uint8_t		kind = map->text_keys ? TD_VM_KIND_TEXT : TD_VM_KIND_NUMBER;
+	uint16_t	reserved = 0;
+	uint64_t	entries = map->used;
+
+	for (i = 0; i < map->capacity; i++)
+	{
+		if (!td_vm_slot_used(map, i))
+			continue;
+		size += 2 * sizeof(int64_t);
+		size += map->text_keys ? sizeof(uint32_t) + map->text_lens[i] : sizeof(double);
+	}
+	buf = td_malloc(size);
+	if (buf == NULL)
+		return td_error_nomem(err);
+	p = buf;
+	td_vm_put(&p, TD_VM_MAGIC, 4);
+	td_vm_put(&p, &version, 1);
+	td_vm_put(&p, &kind, 1);
+	td_vm_put(&p, &reserved, 2);
+	td_vm_put(&p, &map->missing_ref, 8);
+	td_vm_put(&p, &map->missing_cur, 8);
+	td_vm_put(&p, &entries, 8);
+	for (i = 0; i < map->capacity; i++)
+	{
+		if (!td_vm_slot_used(map, i))
+			continue;
+		if (map->text_keys)
+		{
+			td_vm_put(&p, &map->text_lens[i], 4);
+			if (map->text_lens[i] > 0)
+				td_vm_put(&p, map->texts[i], map->text_lens[i]);
+		}
+		else
+			td_vm_put(&p, &map->numbers[i], 8);
+		td_vm_put(&p, &map->ref[i], 8);
+		td_vm_put(&p, &map->cur[i], 8);
+	}
+	*out = buf;
+	*len = size;
+	return TD_OK;
+}
+
+/* Reader over a byte string that refuses to run past its end. */
+typedef struct td_vm_reader
+{
+	const char *p;
+	size_t		left;
+} td_vm_reader;
+
+static bool
+td_vm_get(td_vm_reader *r, void *dst, size_t n)
+{
+	if (r->left < n)
+		return false;
+	memcpy(dst, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return true;
+}
+
+static td_status
+td_vm_corrupt(td_error *err, const char *what)
+{
+	td_error_set(err, TD_ERR_INPUT, "%s", what);
+	td_error_set_message(err, "invalid serialized value counts");
+	return TD_ERR_INPUT;
+}
+
+td_status
+td_value_map_deserialize(const char *data, size_t len, td_value_map **out,
+						 td_error *err)
+{
+	td_vm_reader r = {data, len};
+	char		magic[4];
+	uint8_t		version;
+	uint8_t		kind;
+	uint16_t	reserved;
+	int64_t		missing_ref;
+	int64_t		missing_cur;
+	uint64_t	entries;
+	uint64_t	i;
+	td_value_map *map;
+
+	*out = NULL;
+	if (!td_vm_get(&r, magic, 4) || memcmp(magic, TD_VM_MAGIC, 4) != 0 ||
+		!td_vm_get(&r, &version, 1) || !td_vm_get(&r, &kind, 1) ||
+		!td_vm_get(&r, &reserved, 2) || !td_vm_get(&r, &missing_ref, 8) ||
+		!td_vm_get(&r, &missing_cur, 8) || !td_vm_get(&r, &entries, 8))
+		return td_vm_corrupt(err, "The header is truncated or its magic is wrong.");
+	if (version != TD_VM_VERSION ||
+		(kind != TD_VM_KIND_NUMBER && kind != TD_VM_KIND_TEXT))
+		return td_vm_corrupt(err, "Unknown version or key kind.");
+	if (missing_ref < 0 || missing_cur < 0)
+		return td_vm_corrupt(err, "A missing-value count is negative.");
+	/* Every entry takes at least 20 bytes: bound the count before looping. */
+	if (entries > r.left / 20)
+		return td_vm_corrupt(err, "The entry count exceeds the data.");
+	map = td_value_map_create(kind == TD_VM_KIND_TEXT);
+	if (map == NULL)
+		return td_error_nomem(err);
+	for (i = 0; i < entries; i++)
+	{
+		int64_t		ref;
+		int64_t		cur;
+		td_status	status;
+
+		if (map->text_keys)
+		{
+			uint32_t	klen;
+			const char *key;
+
+			if (!td_vm_get(&r, &klen, 4) || klen > TD_VALUE_MAP_MAX_TEXT_KEY ||
+				r.left < klen)
+			{
+				td_value_map_free(map);
+				return td_vm_corrupt(err, "A key is truncated or too long.");
+			}
+			key = r.p;
+			r.p += klen;
+			r.left -= klen;
+			if (!td_vm_get(&r, &ref, 8) || !td_vm_get(&r, &cur, 8) ||
+				ref < 0 || cur < 0 || (ref == 0 && cur == 0))
+			{
+				td_value_map_free(map);
+				return td_vm_corrupt(err, "A count is truncated, negative or zero.");
+			}
+			status = td_vm_add_text_counts(map, key, klen, ref, cur);
+		}
+		else
+		{
+			double		value;
+
+			if (!td_vm_get(&r, &value, 8) || !isfinite(value) ||
+				!td_vm_get(&r, &ref, 8) || !td_vm_get(&r, &cur, 8) ||
+				ref < 0 || cur < 0 || (ref == 0 && cur == 0))
+			{
+				td_value_map_free(map);
+				return td_vm_corrupt(err, "An entry is truncated, not finite or has no count.");
+			}
+			status = td_vm_add_number_counts(map, value, ref, cur);
+		}
+		if (status != TD_OK || map->count_ref < 0 || map->count_cur < 0)
+		{
+			td_value_map_free(map);
+			if (status == TD_ERR_NOMEM)
+				return td_error_nomem(err);
+			return td_vm_corrupt(err, "The counts overflow.");
+		}
+	}
+	if (r.left != 0)
+	{
+		td_value_map_free(map);
+		return td_vm_corrupt(err, "Bytes follow the last entry.");
+	}
+	map->missing_ref = missing_ref;
+	map->missing_cur = missing_cur;
+	*out = map;
+	return TD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sorted column                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct td_vm_sort_item
+{
+	const td_value_map *map;
+	size_t		slot;
+} td_vm_sort_item;
+
+static int
+td_vm_cmp_number(const void *a, const void *b)
+{
+	const td_vm_sort_item *x = a;
+	const td_vm_sort_item *y = b;
+	double		u = x->map->numbers[x->slot];
+	double		v = y->map->numbers[y->slot];
+
+	return (u > v) - (u < v);
+}
+
+static int
+td_vm_cmp_text(const void *a, const void *b)
+{
+	const td_vm_sort_item *x = a;
+	const td_vm_sort_item *y = b;
+	uint32_t	lu = x->map->text_lens[x->slot];
+	uint32_t	lv = y->map->text_lens[y->slot];
+	int			c = 0;
+
+	if (lu > 0 && lv > 0)
+		c = memcmp(x->map->texts[x->slot], y->map->texts[y->slot], lu < lv ? lu : lv);
+	if (c != 0)
+		return c;
+	return (lu > lv) - (lu < lv);
+}
+
+td_status
+td_value_map_column(const td_value_map *map, bool numerical,
+					td_drift_column *column, const char ***text_keys_out,
+					uint32_t **text_lens_out, td_error *err)
+{
+	size_t		m = map->used;
+	size_t		n = m > 0 ? m : 1;
+	td_vm_sort_item *items = td_calloc_array(n, sizeof(td_vm_sort_item));
+	double	   *values = map->text_keys ? NULL : td_calloc_array(n, sizeof(double));
+	int64_t    *ref = td_calloc_array(n, sizeof(int64_t));
+	int64_t    *cur = td_calloc_array(n, sizeof(int64_t));
+	const char **texts = NULL;
+	uint32_t   *lens = NULL;
+	size_t		i;
+	size_t		k = 0;
+
+	if (map->text_keys && text_keys_out != NULL)
+	{
+		texts = td_calloc_array(n, sizeof(const char *));
+		lens = td_calloc_array(n, sizeof(uint32_t));
+	}
+	if (items == NULL || ref == NULL || cur == NULL ||
+		(!map->text_keys && values == NULL) ||
+		(map->text_keys && text_keys_out != NULL && (texts == NULL || lens == NULL)))
+	{
+		td_free(items);
+		td_free(values);
+		td_free(ref);
+		td_free(cur);
+		td_free((void *) texts);
+		td_free(lens);
+		return td_error_nomem(err);
+	}
+	for (i = 0; i < map->capacity; i++)
+	{
+		if (!td_vm_slot_used(map, i))
+			continue;
+		items[k].map = map;
+		items[k].slot = i;
+		k++;
+	}
+	qsort(items, m, sizeof(td_vm_sort_item),
+		  map->text_keys ? td_vm_cmp_text : td_vm_cmp_number);
+	for (i = 0; i < m; i++)
+	{
+		size_t		slot = items[i].slot;
+
+		if (values != NULL)
+			values[i] = map->numbers[slot];
+		if (texts != NULL)
+		{
+			texts[i] = map->texts[slot];
+			lens[i] = map->text_lens[slot];
+		}
+		ref[i] = map->ref[slot];
+		cur[i] = map->cur[slot];
+	}
+	td_free(items);
+
+	memset(column, 0, sizeof(*column));
+	column->numerical = numerical && !map->text_keys;
+	column->integer_dtype = false;
+	column->m = m;
+	column->values = values;
+	column->ref = ref;
+	column->cur = cur;
+	column->n_ref = map->count_ref;
+	column->n_cur = map->count_cur;
+	if (text_keys_out != NULL)
+		*text_keys_out = texts;
+	if (text_lens_out != NULL)
+		*text_lens_out = lens;
+	return TD_OK;
+}
+
+void
+td_value_map_free_column(td_drift_column *column, const char **text_keys,
+						 uint32_t *text_lens)
+{
+	td_free((void *) column->values);
+	td_free((void *) column->ref);
+	td_free((void *) column->cur);
+	td_free((void *) text_keys);
+	td_free(text_lens);
+}
