@@ -14,7 +14,10 @@
 # roll out to every backend, roll back, faults, secrets); the C Lambda under
 # the Runtime Interface Emulator against moto's Kinesis; the forwarder (slot
 # to Kinesis) under kills, restarts, outages and injected partial failures;
-# the whole streaming path end to end (inserts to predictions, bit for bit).  Servers run as the `postgres` OS user when invoked as root.
+# the whole streaming path end to end (inserts to predictions, bit for bit);
+# monitoring: drift_report() against Evidently 0.7.23 on real months and
+# edge cases, and scheduled monitoring end to end (pg_cron, the Prefect flow,
+# alerts, the HTML page in headless Chromium).  Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
@@ -34,6 +37,8 @@ if [ "$(id -u)" = 0 ] && [ -z "${TD_TESTS_COPIED:-}" ] &&
 	chmod -R a+rX "$copy"
 	[ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$REPO/../shared/data" ] &&
 		export TAXI_DATA_DIR="$(cd "$REPO/../shared/data" && pwd)"
+	# screenshots and other test artifacts stay in this checkout
+	export TD_TEST_ARTIFACTS=${TD_TEST_ARTIFACTS:-$REPO/tests/monitoring/artifacts}
 	TD_TESTS_COPIED=1 exec bash "$copy/tests/run_all.sh" "$@"
 fi
 
@@ -78,7 +83,7 @@ build_and_install() {
 }
 
 python_tests() {
-	python3 -m pytest -q tests/python
+	python3 -m pytest -q tests/python tests/monitoring/test_html_report.py
 }
 
 regress() {
@@ -177,6 +182,8 @@ run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
 run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
 run_suite "streaming end to end (PostgreSQL, forwarder, Kinesis, Lambda)" bash tests/streaming/run.sh
+run_suite "monitoring: drift_report() against Evidently 0.7.23 (real months, edge cases)" bash tests/monitoring/run.sh parity
+run_suite "monitoring end to end (pg_cron, Prefect flow, alerts, HTML page in Chromium)" bash tests/monitoring/run.sh e2e
 
 echo
 [ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"

@@ -69,7 +69,13 @@ bool		td_stattest_drifted(td_stattest test, double score, double threshold);
  */
 td_stattest td_stattest_choose(bool numerical, int64_t n_ref, int64_t n_unique);
 
-/* A column as the tests see it (see the conventions above). */
+/*
+ * A column as the tests see it (see the conventions above).  Categorical
+ * keys: value-count shares follow the key order given, and the z-test maps
+ * the first key counted in either window to 0 — Evidently sorts the keys,
+ * so pass them in Python's sort order when a forced z-test may see more
+ * than two keys (with two, the p-value does not depend on the order).
+ */
 typedef struct td_drift_column
 {
 	bool		numerical;		/* numerical (values sorted) or categorical */

@@ -562,7 +562,11 @@ sturges_bins(const td_drift_column *c, double lo, double hi, double *first,
 	return ceil((*last - *first) / width);
 }
 
-/* np.linspace(first, last, k + 1, endpoint=True) */
+/*
+ * np.linspace(first, last, k + 1, endpoint=True): i * step + first.  The
+ * volatile keeps a compiler from fusing that into one fma, which would move
+ * edges by an ulp and values lying on them to another bin than numpy's.
+ */
 static void
 linspace_edges(double first, double last, size_t k, double *edges)
 {
@@ -572,12 +576,12 @@ linspace_edges(double first, double last, size_t k, double *edges)
 
 	for (i = 0; i <= k; i++)
 	{
-		double		y = (double) i;
+		volatile double y = (double) i;
 
 		if (step == 0)
 			y = y / (double) k * delta;
 		else
-			y *= step;
+			y = y * step;
 		edges[i] = y + first;
 	}
 	edges[k] = last;

@@ -502,23 +502,20 @@ def kstwo_grid():
     rows = []
     for n in [1, 2, 3, 5, 10, 30, 100, 139, 140, 141, 200, 500, 1000, 3000, 10000, 50000,
               100000, 100001, 300000]:
-        # smirnov(n, x) sums O(n) terms: keep few of those points for n > 10^4
-        big = n > 10000
-        xs = list(rng.uniform(0, 1, 2 if big else 6))
-        xs += list(rng.uniform(0.5 / n, math.sqrt(2.2 / n) if big else min(1.0, 4 / math.sqrt(n)),
-                               5 if big else 14))
-        xs += [0.5 / n, 0.75 / n, 1.0 / n, 1 - 1.0 / n, 0.5, 0.4999, 1.0, 0.0]
-        # the branch boundaries of _kolmogn
-        for target in (0.754693, 4.0, 2.2, 18.0, 370.0):
-            if big and target == 18.0:
-                continue
-            if n > 100001 and target == 2.2:
-                xs.append(math.sqrt(target / n) * 0.999)
-                continue
-            xs.append(math.sqrt(target / n) * 0.999)
-            xs.append(math.sqrt(target / n) * 1.001)
-        xs.append((1.4 / n) ** (2 / 3) * 0.99)
-        xs.append((1.4 / n) ** (2 / 3) * 1.01)
+        xs = [0.5 / n, 0.75 / n, 1.0 / n, 1 - 1.0 / n, 0.5, 0.4999, 1.0, 0.0,
+              (1.4 / n) ** (2 / 3) * 0.99, (1.4 / n) ** (2 / 3) * 1.01]
+        if n <= 10000:
+            xs += list(rng.uniform(0, 1, 6)) + list(rng.uniform(0.5 / n, min(1.0, 4 / math.sqrt(n)), 14))
+            # the branch boundaries of _kolmogn
+            for target in (0.754693, 4.0, 2.2, 18.0, 370.0):
+                xs += [math.sqrt(target / n) * 0.999, math.sqrt(target / n) * 1.001]
+        else:
+            # smirnov(n, x) sums O(n) terms: one such point, and none above 10^5
+            xs += list(rng.uniform(0.5 / n, math.sqrt(2.2 / n), 5))
+            xs += [math.sqrt(0.754693 / n) * 0.999, math.sqrt(0.754693 / n) * 1.001,
+                   math.sqrt(2.2 / n) * 0.999, math.sqrt(370.0 / n) * 1.001]
+            if n <= 100001:
+                xs.append(math.sqrt(2.2 / n) * 1.001)
         for x in xs:
             x = float(x)
             rows.append((x, float(n), float(stats.kstwo.sf(x, n))))
@@ -530,8 +527,9 @@ def smirnov_grid():
     rows = []
     for n in [1, 2, 3, 5, 7, 10, 11, 20, 50, 100, 140, 141, 500, 1000, 5000, 10000, 100000,
               1000000, 2000000]:
-        xs = [1.0 / n, 0.5, 1 - 1.0 / n, 0.999999, 1e-9, 0.0, 1.0, 0.05]
+        xs = [1.0 / n, 0.5, 1 - 1.0 / n, 0.999999, 1e-9, 0.0, 1.0]
         if n <= 10000:
+            xs += [0.05]
             xs += list(rng.uniform(0, 1, 8)) + list(rng.uniform(0, min(1.0, 3 / math.sqrt(n)), 8))
             xs += [2.0 / n]
         elif n <= 100000:

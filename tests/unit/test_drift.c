@@ -213,16 +213,22 @@ uniform01(uint64_t *state)
 	return (double) (splitmix64(state) >> 11) * 0x1p-53;
 }
 
+/*
+ * One value of a window, with Python's operation order; the volatile
+ * product keeps a + b x from becoming an fma (Python rounds twice).
+ */
 static double
 gen_value(uint64_t *state, int kind, double a, double b)
 {
 	double		s;
 	double		u;
+	volatile double bx;
 
 	switch (kind)
 	{
 		case KIND_UNIFORM:
-			return a + b * uniform01(state);
+			bx = b * uniform01(state);
+			return a + bx;
 		case KIND_NORMAL:
 		case KIND_INT_NORMAL:
 			s = uniform01(state);
@@ -230,7 +236,8 @@ gen_value(uint64_t *state, int kind, double a, double b)
 			s = s + uniform01(state);
 			s = s + uniform01(state);
 			s = s - 2.0;
-			return kind == KIND_NORMAL ? a + b * s : a + floor(b * s);
+			bx = b * s;
+			return kind == KIND_NORMAL ? a + bx : a + floor(bx);
 		case KIND_INT:
 			return a + floor(b * uniform01(state));
 		case KIND_SKEW_INT:
