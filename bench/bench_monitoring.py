@@ -83,6 +83,9 @@ COLUMNS = ["VendorID", "passenger_count", "payment_type", "RatecodeID", "trip_ty
 WINDOWS = {"reference": ("2023-01", "bench_ref"), "current": ("2023-02", "bench_cur")}
 SEED = 20230101
 QUERY = "SELECT taxi_duration.drift_report('bench_ref', 'bench_cur', NULL, 'prediction', 'duration')"
+# the same report with the current set given as a query that casts its columns to the reference's
+# types (2023-02's int32 ids -> bigint); see "Plans" in the module docstring
+ALIGNED = "SELECT taxi_duration.drift_report('bench_ref', %s, NULL, 'prediction', 'duration')"
 EVIDENTLY_PY = "/opt/td-evidently-venv/bin/python"
 
 
@@ -124,7 +127,10 @@ def build_window(month: str, rows: int, seed: int):
     rng = np.random.default_rng([seed, int(month.replace("-", ""))])
     cols = {}
     for c in COLUMNS:
-        cols[c] = raw.column(c).take(idx)
+        col = raw.column(c)
+        if pa.types.is_integer(col.type) and col.null_count:
+            col = col.cast(pa.float64())  # what pandas reads it as (2023-02 stores these as int64)
+        cols[c] = col.take(idx)
     for c, kmax in (("trip_distance", 1), ("fare_amount", 3), ("tip_amount", 3), ("total_amount", 3)):
         x = cols[c].to_numpy()
         cols[c] = pa.array(_jitter_hundredths(x, rng, kmax), type=pa.float64())
@@ -161,6 +167,12 @@ def cmd_generate(args) -> int:
         t = time.perf_counter()
         table, n_month = build_window(month, args.rows, SEED)
         pq.write_table(table, data / f"{role}.parquet")
+        # pandas must read the same dtypes from it as from the month's own file
+        import pandas as pd
+        want = pd.read_parquet(data_dir() / f"green_tripdata_{month}.parquet", columns=COLUMNS).dtypes
+        got = pd.read_parquet(data / f"{role}.parquet", columns=COLUMNS).dtypes
+        if not want.equals(got):
+            raise SystemExit(f"generate: {role} dtypes {dict(got)} != the month's {dict(want)}")
         pcsv.write_csv(table, data / f"{role}.csv")
         # the CSV must hold exactly the table's values (NULLs included)
         back = pcsv.read_csv(data / f"{role}.csv",
@@ -330,14 +342,14 @@ class PgMemorySampler:
         self.sample()
 
 
-def timed_run(conn, postmaster: int) -> dict:
+def timed_run(conn, postmaster: int, query: str, params=()) -> dict:
     backend = conn.info.backend_pid
     with open(f"/proc/{backend}/clear_refs", "w") as f:  # VmHWM := VmRSS
         f.write("5")
     base = _status_kb(backend)
     with PgMemorySampler(postmaster, backend) as sampler:
         t0 = time.perf_counter()
-        report = conn.execute(QUERY).fetchone()[0]
+        report = conn.execute(query, params).fetchone()[0]
         seconds = time.perf_counter() - t0
     after = _status_kb(backend)
     return {"seconds": seconds, "report": report,
@@ -351,7 +363,7 @@ def timed_run(conn, postmaster: int) -> dict:
             "samples": sampler.samples}
 
 
-def explain_warmup(conn, log_path: Path) -> dict:
+def explain_warmup(conn, log_path: Path, query: str, params=()) -> dict:
     """One untimed run under auto_explain (analyze, no timing); its plan from the server log."""
     start = log_path.stat().st_size
     for s in ("auto_explain.log_min_duration = 0", "auto_explain.log_analyze = on",
@@ -359,7 +371,7 @@ def explain_warmup(conn, log_path: Path) -> dict:
               "auto_explain.log_verbose = off"):
         conn.execute("SET " + s)
     t0 = time.perf_counter()
-    conn.execute(QUERY).fetchone()
+    conn.execute(query, params).fetchone()
     seconds = time.perf_counter() - t0
     conn.execute("SET auto_explain.log_min_duration = -1")
     time.sleep(0.5)
@@ -377,35 +389,66 @@ def explain_warmup(conn, log_path: Path) -> dict:
             "jit": "JIT:" in plan, "plan_nodes": nodes[:12], "plan": plan[-6000:]}
 
 
+def aligned_current(conn) -> str:
+    """SELECT of bench_cur with each column whose type differs from bench_ref's cast to that type."""
+    from make_datasets import quote_ident
+    rows = conn.execute(
+        "SELECT c.attname, format_type(c.atttypid, c.atttypmod), format_type(r.atttypid, r.atttypmod)"
+        " FROM pg_attribute c JOIN pg_attribute r ON r.attrelid = 'bench_ref'::regclass"
+        "  AND r.attname = c.attname AND r.attnum > 0 AND NOT r.attisdropped"
+        " WHERE c.attrelid = 'bench_cur'::regclass AND c.attnum > 0 AND NOT c.attisdropped"
+        " ORDER BY c.attnum").fetchall()
+    cols = [quote_ident(n) if tc == tr else f"{quote_ident(n)}::{tr} AS {quote_ident(n)}"
+            for n, tc, tr in rows]
+    return f"SELECT {', '.join(cols)} FROM bench_cur"
+
+
+MODES = {
+    # name: (label, max_parallel_workers_per_gather, aligned current?)
+    "tables_parallel": ("`drift_report('bench_ref', 'bench_cur', ...)`, max_parallel_workers_per_gather = 2", 2, False),
+    "aligned_parallel": ("`drift_report('bench_ref', '<SELECT ... FROM bench_cur with int columns cast to bigint>', ...)`,"
+                         " max_parallel_workers_per_gather = 2", 2, True),
+    "tables_serial": ("`drift_report('bench_ref', 'bench_cur', ...)`, max_parallel_workers_per_gather = 0 (serial baseline)", 0, False),
+}
+
+
 def cmd_sql(args) -> int:
     import psycopg
 
     work = Path(args.work)
-    runs = args.runs
     out = {"modes": {}}
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         conn.execute("LOAD 'auto_explain'")
         out["settings"] = dict(conn.execute(
-            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
             "('shared_buffers', 'work_mem', 'max_worker_processes', 'max_parallel_workers',"
             " 'max_parallel_workers_per_gather', 'jit', 'server_version')").fetchall())
-        for mode, gather in (("parallel", args.workers), ("serial", 0)):
+        current = aligned_current(conn)
+        out["aligned_current"] = current
+        for mode in args.modes.split(","):
+            label, gather, aligned = MODES[mode]
+            query, params = (ALIGNED, (current,)) if aligned else (QUERY, ())
             conn.execute(f"SET max_parallel_workers_per_gather = {gather}")
-            warm = explain_warmup(conn, Path(args.server_log))
-            print(f"sql: {mode} warm-up {warm['seconds']:.1f} s, workers planned {warm['workers_planned']}"
-                  f" launched {warm['workers_launched']}", file=sys.stderr)
-            timed = []
-            for i in range(runs):
-                r = timed_run(conn, args.postmaster)
-                print(f"sql: {mode} run {i + 1}: {r['seconds']:.2f} s, peak RssAnon sum"
-                      f" {r['peak_rss_anon_sum_mb']:.0f} MB, {r['worker_pids_seen']} worker(s) seen",
+            res = {"label": label, "max_parallel_workers_per_gather": gather, "aligned": aligned,
+                   "runs": []}
+            out["modes"][mode] = res
+            try:
+                res["warmup"] = explain_warmup(conn, Path(args.server_log), query, params)
+                print(f"sql: {mode} warm-up {res['warmup']['seconds']:.1f} s, workers planned"
+                      f" {res['warmup']['workers_planned']} launched {res['warmup']['workers_launched']}",
                       file=sys.stderr)
-                timed.append(r)
-            wjson(work / f"sql_{mode}_report.json", timed[-1]["report"])
-            for r in timed:
-                r.pop("report")
-            out["modes"][mode] = {"max_parallel_workers_per_gather": gather, "warmup": warm,
-                                  "runs": timed}
+                for i in range(args.runs):
+                    r = timed_run(conn, args.postmaster, query, params)
+                    print(f"sql: {mode} run {i + 1}: {r['seconds']:.2f} s, peak RssAnon sum"
+                          f" {r['peak_rss_anon_sum_mb']:.0f} MB, {r['worker_pids_seen']} worker(s) seen",
+                          file=sys.stderr)
+                    report = r.pop("report")
+                    res["runs"].append(r)
+                wjson(work / f"sql_{mode}_report.json", report)
+            except psycopg.Error as e:
+                res["error"] = f"{e.sqlstate}: {e.diag.message_primary} {e.diag.message_detail or ''}".strip()
+                print(f"sql: {mode} failed: {res['error']}", file=sys.stderr)
+                conn.execute("SET auto_explain.log_min_duration = -1")
     wjson(work / "sql.json", out)
     return 0
 
@@ -476,6 +519,20 @@ def _mb(x: float) -> str:
     return f"{x:,.0f} MB"
 
 
+def _summary(mode: dict) -> dict | None:
+    if not mode.get("runs"):
+        return None
+    runs = mode["runs"]
+    secs = [r["seconds"] for r in runs]
+    return {"best": min(secs), "median": statistics.median(secs), "all": secs,
+            "mem": max(r["peak_rss_anon_sum_mb"] for r in runs),
+            "hwm": max(r["backend_vmhwm_growth_mb"] for r in runs),
+            "backend": max(r["peak_backend_rss_anon_mb"] for r in runs),
+            "workers_mem": max(r["peak_workers_rss_anon_mb"] for r in runs),
+            "workers_seen": [r["worker_pids_seen"] for r in runs],
+            "launched": (mode.get("warmup") or {}).get("workers_launched") or [0]}
+
+
 def cmd_report(args) -> int:
     from compare import compare, format_table
 
@@ -484,133 +541,149 @@ def cmd_report(args) -> int:
     load = rjson(work / "load.json")
     sql = rjson(work / "sql.json")
     ev = rjson(work / "evidently.json")
-    rows = meta["windows"]["reference"]["rows"]
-    cur_rows = meta["windows"]["current"]["rows"]
+    ref_w, cur_w = meta["windows"]["reference"], meta["windows"]["current"]
+    modes = sql["modes"]
+    sums = {m: _summary(v) for m, v in modes.items()}
 
-    def scale(n):
-        return f"{n / 1e6:g} M"
-
-    # verdicts
-    ours = rjson(work / "sql_parallel_report.json")
-    serial = rjson(work / "sql_serial_report.json")
-    mismatches, notes, table_txt = [], [], ""
-    ev_ok = (work / "evidently_report.json").exists() and "error" not in rjson(work / "evidently_report.json")
-    if ev_ok:
-        evr = rjson(work / "evidently_report.json")
-        mismatches = compare(ours, evr, notes)
-        table_txt = format_table(ours, evr)
-        (work / "compare.txt").write_text(table_txt + "\n")
-    ps_diff = compare(serial, ours)  # serial vs parallel, same shape on both sides
-
-    par, ser = sql["modes"]["parallel"], sql["modes"]["serial"]
-
-    def summary(mode):
-        secs = [r["seconds"] for r in mode["runs"]]
-        return {"best": min(secs), "median": statistics.median(secs), "all": secs,
-                "mem": max(r["peak_rss_anon_sum_mb"] for r in mode["runs"]),
-                "hwm": max(r["backend_vmhwm_growth_mb"] for r in mode["runs"]),
-                "backend": max(r["peak_backend_rss_anon_mb"] for r in mode["runs"]),
-                "workers_mem": max(r["peak_workers_rss_anon_mb"] for r in mode["runs"]),
-                "workers_seen": [r["worker_pids_seen"] for r in mode["runs"]]}
-    p, s = summary(par), summary(ser)
+    # Evidently's figures
     ev_secs = ev.get("seconds") or {}
-    ev_run = ev_secs.get("report_run") if ev_secs.get("drift_report_run") is not None else None
+    finished = (ev_secs.get("drift_report_run") is not None and not ev.get("killed")
+                and ev["exit_status"] == 0 and not ev.get("error"))
+    ev_run = ev_secs.get("report_run") if finished else None
     ev_wall = ev["wall_seconds"]
     ev_rss = ev.get("peak_rss_mb") or ev["ru_maxrss_mb"]
-    finished = ev_run is not None and not ev.get("killed") and ev["exit_status"] == 0
+
+    # verdicts: the first SQL mode that produced a report against Evidently; every other SQL
+    # report against that one
+    reports = {m: rjson(work / f"sql_{m}_report.json") for m in modes
+               if (work / f"sql_{m}_report.json").exists()}
+    primary = next(iter(reports), None)
+    mismatches, notes = [], []
+    if finished and primary:
+        evr = rjson(work / "evidently_report.json")
+        mismatches = compare(reports[primary], evr, notes)
+        (work / "compare.txt").write_text(format_table(reports[primary], evr) + "\n")
+    between = {m: compare(r, reports[primary]) for m, r in reports.items() if m != primary}
 
     def ratio(a, b):
-        return f"{a / b:.3f} x" if b else "-"
+        return f"{a / b:.3f} x" if a is not None and b else "-"
 
-    lines = [f"{scale(rows)} + {scale(cur_rows)} rows: TLC green 2023-01 (reference, {meta['windows']['reference']['month_rows']:,}"
-             f" trips) and 2023-02 (current, {meta['windows']['current']['month_rows']:,}) each replicated"
-             f" x {rows / meta['windows']['reference']['month_rows']:.1f} / x {cur_rows / meta['windows']['current']['month_rows']:.1f}"
-             " with jitter at the columns' real resolution (fixed seed; see the docstring of"
-             " `bench/bench_monitoring.py`), 15 columns (13 trip columns, `duration` target, synthetic"
-             " `prediction`), pandas dtypes as read from the months' parquet. Evidently and PostgreSQL"
-             " read the same generated table (parquet / CSV read back and compared, then count, min and"
-             " max of every column checked in PostgreSQL).", ""]
-    lines += ["| run | time | peak memory | time vs Evidently `Report.run` | memory vs Evidently |",
-              "|---|---|---|---|---|"]
-    ev_time_ref = ev_run if finished else None
-    for label, m in ((f"SQL `drift_report()`, {par['max_parallel_workers_per_gather']} parallel workers", p),
-                     ("SQL `drift_report()`, serial (`max_parallel_workers_per_gather = 0`)", s)):
-        lines.append(f"| {label} | best {_fmt_s(m['best'])} (median {_fmt_s(m['median'])}) |"
-                     f" {_mb(m['mem'])} |"
-                     f" {ratio(m['best'], ev_time_ref) if ev_time_ref else '-'} |"
-                     f" {ratio(m['mem'], ev_rss) if finished else '-'} |")
+    lines = [
+        f"{ref_w['rows'] / 1e6:g} M + {cur_w['rows'] / 1e6:g} M rows: TLC green 2023-01 (reference,"
+        f" {ref_w['month_rows']:,} trips) and 2023-02 (current, {cur_w['month_rows']:,}) each replicated"
+        f" x {ref_w['rows'] / ref_w['month_rows']:.1f} / x {cur_w['rows'] / cur_w['month_rows']:.1f}"
+        " with jitter at the columns' real resolution (fixed seed; the docstring of"
+        " `bench/bench_monitoring.py` says what and why), 15 columns (13 trip columns, `duration` target,"
+        " synthetic `prediction`), pandas dtypes as read from the months' parquet (so 2023-01's ids are"
+        " int64 → bigint and 2023-02's int32 → integer). Evidently and PostgreSQL read the same generated"
+        " table (CSV read back and compared; count, min and max of every column checked after COPY).",
+        "",
+        "| run | time (best of 2; median) | peak memory | workers launched | time vs Evidently `Report.run` |"
+        " memory vs Evidently |",
+        "|---|---|---|---|---|---|"]
+    for m, v in modes.items():
+        sm = sums[m]
+        if sm is None:
+            lines.append(f"| SQL {v['label']} | failed: {v.get('error', '?')} | | | | |")
+            continue
+        lines.append(f"| SQL {v['label']} | {_fmt_s(sm['best'])}; {_fmt_s(sm['median'])} | {_mb(sm['mem'])} |"
+                     f" {max(sm['launched'])} | {ratio(sm['best'], ev_run)} |"
+                     f" {ratio(sm['mem'], ev_rss) if finished else '-'} |")
     if finished:
-        lines.append(f"| Evidently 0.7.23 `Report.run` (drift {_fmt_s(ev_secs['drift_report_run'])}"
-                     f" + regression {_fmt_s(ev_secs.get('regression_report_run', 0.0))}) | {_fmt_s(ev_run)} | | 1.000 x | |")
-        lines.append(f"| Evidently whole process (interpreter start to exit: import {_fmt_s(ev_secs.get('import', 0))},"
-                     f" parquet read {_fmt_s(ev_secs.get('load', 0))}, reports) | {_fmt_s(ev_wall)} |"
-                     f" {_mb(ev_rss)} (ru_maxrss) | {ratio(ev_wall, ev_run)} | 1.000 x |")
+        lines.append(f"| Evidently 0.7.23 `Report.run`: drift {_fmt_s(ev_secs['drift_report_run'])}"
+                     f" + regression {_fmt_s(ev_secs.get('regression_report_run', 0.0))} | {_fmt_s(ev_run)} |"
+                     f" | | 1.000 x | |")
+        lines.append(f"| Evidently whole process: Python start to exit (import {_fmt_s(ev_secs.get('import', 0))},"
+                     f" parquet read {_fmt_s(ev_secs.get('load', 0))}, both reports) | {_fmt_s(ev_wall)} |"
+                     f" {_mb(ev_rss)} (ru_maxrss) | | {ratio(ev_wall, ev_run)} | 1.000 x |")
     else:
         why = ev.get("killed") or (ev.get("error") or {}).get("type") or f"exit status {ev['exit_status']}"
         msg = (ev.get("error") or {}).get("message") or ""
         lines.append(f"| Evidently 0.7.23 (drift + regression) | did not finish: {why}"
-                     f"{(' — ' + msg[:200]) if msg else ''} | ≥ {_mb(max(ev['ru_maxrss_mb'], ev['sampled_peak_rss_mb']))}"
-                     f" (ru_maxrss) | | |")
-        lines.append(f"| Evidently whole process | {_fmt_s(ev_wall)} until it ended | | | |")
+                     f"{(' — ' + msg[:200]) if msg else ''}; ended after {_fmt_s(ev_wall)} |"
+                     f" ≥ {_mb(max(ev['ru_maxrss_mb'], ev['sampled_peak_rss_mb']))} (ru_maxrss) | | | |")
     lines.append("")
-    speed = ""
     if finished:
-        speed = (f" SQL with 2 workers: Evidently's `Report.run` takes {ev_run / p['best']:.1f} x as long"
-                 f" ({ev_wall / p['best']:.1f} x for its whole process) and"
-                 f" {ev_rss / p['mem']:.1f} x the memory; serial SQL: {ev_run / s['best']:.1f} x the time.")
-    lines.append(f"Parallel / serial SQL: {p['best'] / s['best']:.2f} x the time (best of {len(p['all'])}"
-                 f" runs each after one warm-up; all runs: parallel {', '.join(f'{x:.2f}' for x in p['all'])} s,"
-                 f" serial {', '.join(f'{x:.2f}' for x in s['all'])} s).{speed}")
+        for m, sm in sums.items():
+            if sm:
+                lines.append(f"- {m}: Evidently's `Report.run` takes {ev_run / sm['best']:.1f} x as long"
+                             f" ({ev_wall / sm['best']:.1f} x for its whole process) and its process peaks at"
+                             f" {ev_rss / sm['mem']:.1f} x the memory.")
+    ser = sums.get("tables_serial")
+    for m in ("tables_parallel", "aligned_parallel"):
+        if ser and sums.get(m):
+            lines.append(f"- {m} / tables_serial: {sums[m]['best'] / ser['best']:.2f} x the time.")
+    lines.append("- all runs (s): " + "; ".join(f"{m} {', '.join(f'{x:.2f}' for x in sm['all'])}"
+                                            for m, sm in sums.items() if sm) + ".")
     lines.append("")
-    wp = par["warmup"]
-    lines.append(f"Plan check (auto_explain on the warm-up run): parallel — Workers Planned {wp['workers_planned']},"
-                 f" Workers Launched {wp['workers_launched']}; worker processes seen by the memory sampler in"
-                 f" the timed runs: {p['workers_seen']}. Serial — Workers Planned {ser['warmup']['workers_planned'] or 'none'}"
-                 f" (no Gather), worker processes seen {s['workers_seen']}. JIT in the plan: {wp['jit']}.")
+    plan_bits = []
+    for m, v in modes.items():
+        w = v.get("warmup") or {}
+        plan_bits.append(f"{m}: Workers Planned {w.get('workers_planned') or 'none'}, Launched"
+                         f" {w.get('workers_launched') or 'none'}, worker processes seen in the timed runs"
+                         f" {sums[m]['workers_seen'] if sums[m] else '-'}; plan "
+                         + " / ".join(w.get("plan_nodes") or []))
+    lines.append("Plans (auto_explain, analyze without timing, on each mode's warm-up run; plus the memory"
+                 " sampler's count of parallel worker processes): " + ". ".join(plan_bits) + ".")
+    tp = sums.get("tables_parallel")
+    if tp and max(tp["launched"]) == 0:
+        lines.append("")
+        lines.append("**Problem: `drift_report()` on these two tables gets no parallel plan.** Its query is"
+                     " `UNION ALL` of the two sets' raw columns; 2023-01's id columns are bigint and"
+                     " 2023-02's integer, so the branches' column types differ, the planner does not flatten"
+                     " the `UNION ALL` into an append relation (the current branch stays a Subquery Scan that"
+                     " casts), and without that there is no Partial Aggregate below a Gather: the plan is a"
+                     " plain Aggregate over a serial Append. Giving the current set as a query that casts"
+                     " those columns to bigint (aligned_parallel) gets Parallel Append + Partial Aggregate"
+                     " with both workers; casting every column to its value type (the `::double precision`"
+                     " / `::text` drift_report() already applies) inside both `UNION ALL` branches would fix"
+                     " it for every caller.")
     lines.append("")
-    if ev_ok:
+    if finished and primary:
+        evr = rjson(work / "evidently_report.json")
         if mismatches:
-            lines.append(f"Verdicts: **{len(mismatches)} mismatch(es)** between `drift_report()` and Evidently"
-                         " (compare.py):")
-            lines += [f"- {m}" for m in mismatches]
+            lines.append(f"Verdicts: **{len(mismatches)} mismatch(es)** between `drift_report()` ({primary}) and"
+                         " Evidently (compare.py):")
+            lines += [f"- {x}" for x in mismatches]
         else:
-            evr = rjson(work / "evidently_report.json")
             drifted = sorted(c for c, v in evr["columns"].items() if v["drifted"])
-            lines.append(f"Verdicts: identical (compare.py: same stattest and drifted flag for all"
-                         f" {len(evr['columns'])} columns, scores within 1e-6, regression metrics within 1e-9"
-                         f" relative): dataset_drift {evr['dataset_drift']},"
-                         f" {evr['number_of_drifted_columns']} drifted ({', '.join(drifted) or 'none'}).")
+            lines.append(f"Verdicts: identical (compare.py on {primary}: same column type, stattest and drifted"
+                         f" flag for all {len(evr['columns'])} columns, scores within 1e-6, regression metrics"
+                         f" within 1e-9 relative): dataset_drift {evr['dataset_drift']},"
+                         f" {evr['number_of_drifted_columns']} of {evr['number_of_columns']} columns drifted"
+                         f" ({', '.join(drifted) or 'none'}).")
         lines += [f"- note: {n}" for n in notes]
     else:
         lines.append("Verdicts: not compared (Evidently produced no report).")
-    if ps_diff:
-        lines.append(f"Serial vs parallel SQL reports differ: {'; '.join(ps_diff)}")
-    else:
-        lines.append("The serial and the parallel SQL reports agree (same check).")
+    for m, d in between.items():
+        lines.append(f"SQL {m} vs {primary}: " + ("the same report (same check)." if not d
+                                                  else "differ: " + "; ".join(d)))
     lines.append("")
     sett = sql["settings"]
-    lines.append(f"Memory. SQL: peak over the run of the sum of `RssAnon` (private anonymous memory, i.e."
-                 f" palloc/malloc; shared buffers excluded) of the backend and its parallel workers,"
-                 f" sampled every 50 ms (parallel: backend alone peaked at {_mb(p['backend'])}, the workers"
-                 f" together at {_mb(p['workers_mem'])}); the backend's own VmHWM growth during the run"
-                 f" (reset via clear_refs first) was {_mb(p['hwm'])} parallel, {_mb(s['hwm'])} serial."
-                 f" Evidently: `ru_maxrss` of its process (whole RSS incl. the interpreter and the"
-                 f" {_mb(ev.get('rss_after_import_mb') or 0)} reached by importing it, and both DataFrames)."
-                 f" Server: shared_buffers {sett.get('shared_buffers')}"
-                 f" (x 8kB), work_mem {sett.get('work_mem')}, max_worker_processes"
-                 f" {sett.get('max_worker_processes')}, JIT {sett.get('jit')}; tables"
-                 f" {load['table_bytes'][0] / 2**20:,.0f} + {load['table_bytes'][1] / 2**20:,.0f} MB.")
+    ap = sums.get("aligned_parallel") or {}
+    lines.append(
+        "Memory. SQL: the peak, over the statement, of the summed `RssAnon` (private anonymous memory:"
+        " palloc/malloc; shared buffers are not in it) of the backend and of its parallel workers, sampled"
+        " every 50 ms" + (f" (aligned_parallel: backend alone {_mb(ap['backend'])}, workers together"
+                          f" {_mb(ap['workers_mem'])})" if ap else "")
+        + "; the backend's own VmHWM growth over the statement (VmHWM reset through clear_refs just before)"
+        " was " + ", ".join(f"{m} {_mb(sm['hwm'])}" for m, sm in sums.items() if sm) + "."
+        f" Evidently: `ru_maxrss` of its process: everything resident at its peak, including the"
+        f" interpreter and libraries ({_mb(ev.get('rss_after_import_mb') or 0)} just after importing"
+        f" Evidently) and both DataFrames. Server: shared_buffers {sett.get('shared_buffers')},"
+        f" work_mem {sett.get('work_mem')}, max_worker_processes {sett.get('max_worker_processes')},"
+        f" JIT {sett.get('jit')} (server default); tables {load['table_bytes'][0] / 2**20:,.0f} +"
+        f" {load['table_bytes'][1] / 2**20:,.0f} MB.")
     lines.append("")
-    dist = meta["windows"]["reference"]["columns"]
-    dcur = meta["windows"]["current"]["columns"]
-    lines.append("Distinct values per column (reference / current), which is what the SQL aggregates' memory"
-                 " follows: " + ", ".join(f"{c} {dist[c]['distinct']:,}/{dcur[c]['distinct']:,}"
-                                           for c in dist) + ".")
+    dref, dcur = ref_w["columns"], cur_w["columns"]
+    lines.append("Distinct values per column (reference / current) — the SQL aggregates' memory follows"
+                 " these, not the row count: " + ", ".join(
+                     f"{c} {dref[c]['distinct']:,}/{dcur[c]['distinct']:,}" for c in dref) + ".")
     lines.append("")
-    tt = args.total_seconds
-    lines.append(f"Benchmark wall time {tt / 60:.1f} min (generate {meta['seconds']:.0f} s, load + VACUUM"
-                 f" ANALYZE {load['seconds']:.0f} s, SQL runs, Evidently {ev_wall:.0f} s). Other jobs shared"
-                 f" this machine during the run; compare the ratios rather than the absolute times.")
+    lines.append(f"Benchmark wall time {args.total_seconds / 60:.1f} min (generate {meta['seconds']:.0f} s,"
+                 f" load + VACUUM ANALYZE {load['seconds']:.0f} s, Evidently {ev_wall:.0f} s, the rest SQL"
+                 " runs). Other jobs shared this machine during the run; compare ratios rather than"
+                 " absolute times.")
     print("\n".join(lines))
     return 0
 
@@ -629,8 +702,8 @@ def main() -> int:
     sq.add_argument("--dsn", required=True)
     sq.add_argument("--server-log", required=True)
     sq.add_argument("--postmaster", type=int, required=True)
-    sq.add_argument("--workers", type=int, default=2)
     sq.add_argument("--runs", type=int, default=2)
+    sq.add_argument("--modes", default=",".join(MODES))
     ev = sub.add_parser("evidently")
     ev.add_argument("--work", required=True)
     ev.add_argument("--timeout", type=float, default=1200.0)

@@ -28,6 +28,9 @@
 #define TD_VM_HEADER_SIZE 32
 #define TD_VM_MIN_CAPACITY 64
 #define TD_VM_ARENA_CHUNK 65536
+/* Largest count a decoded map may hold: exact in a double, and far from int64 overflow when
+ * the maps of many workers are merged. */
+#define TD_VM_MAX_COUNT (INT64_C(1) << 53)
 
 typedef struct td_vm_chunk
 {
@@ -566,8 +569,9 @@ td_value_map_deserialize(const char *data, size_t len, td_value_map **out,
 	if (version != TD_VM_VERSION ||
 		(kind != TD_VM_KIND_NUMBER && kind != TD_VM_KIND_TEXT))
 		return td_vm_corrupt(err, "Unknown version or key kind.");
-	if (missing_ref < 0 || missing_cur < 0)
-		return td_vm_corrupt(err, "A missing-value count is negative.");
+	if (missing_ref < 0 || missing_cur < 0 ||
+		missing_ref > TD_VM_MAX_COUNT || missing_cur > TD_VM_MAX_COUNT)
+		return td_vm_corrupt(err, "A missing-value count is negative or too large.");
 	/* Every entry takes at least 20 bytes: bound the count before looping. */
 	if (entries > r.left / 20)
 		return td_vm_corrupt(err, "The entry count exceeds the data.");
@@ -595,10 +599,11 @@ td_value_map_deserialize(const char *data, size_t len, td_value_map **out,
 			r.p += klen;
 			r.left -= klen;
 			if (!td_vm_get(&r, &ref, 8) || !td_vm_get(&r, &cur, 8) ||
-				ref < 0 || cur < 0 || (ref == 0 && cur == 0))
+				ref < 0 || cur < 0 || (ref == 0 && cur == 0) ||
+				ref > TD_VM_MAX_COUNT || cur > TD_VM_MAX_COUNT)
 			{
 				td_value_map_free(map);
-				return td_vm_corrupt(err, "A count is truncated, negative or zero.");
+				return td_vm_corrupt(err, "A count is truncated, negative, zero or too large.");
 			}
 			status = td_vm_add_text_counts(map, key, klen, ref, cur);
 		}
@@ -608,14 +613,16 @@ td_value_map_deserialize(const char *data, size_t len, td_value_map **out,
 
 			if (!td_vm_get(&r, &value, 8) || !isfinite(value) ||
 				!td_vm_get(&r, &ref, 8) || !td_vm_get(&r, &cur, 8) ||
-				ref < 0 || cur < 0 || (ref == 0 && cur == 0))
+				ref < 0 || cur < 0 || (ref == 0 && cur == 0) ||
+				ref > TD_VM_MAX_COUNT || cur > TD_VM_MAX_COUNT)
 			{
 				td_value_map_free(map);
-				return td_vm_corrupt(err, "An entry is truncated, not finite or has no count.");
+				return td_vm_corrupt(err, "An entry is truncated, not finite, or has no or too large a count.");
 			}
 			status = td_vm_add_number_counts(map, value, ref, cur);
 		}
-		if (status != TD_OK || map->count_ref < 0 || map->count_cur < 0)
+		if (status != TD_OK ||
+			map->count_ref > TD_VM_MAX_COUNT || map->count_cur > TD_VM_MAX_COUNT)
 		{
 			td_value_map_free(map);
 			if (status == TD_ERR_NOMEM)

@@ -50,9 +50,7 @@ fuzz_scores(const td_value_map *map)
 
 		if (td_sturges_histogram(&column, &k, &edges, &ref, &cur, &err) == TD_OK)
 		{
-			free(edges);
-			free(ref);
-			free(cur);
+			td_free_histogram(edges, ref, cur);
 		}
 	}
 	td_value_map_free_column(&column, NULL, NULL);
