@@ -10,7 +10,7 @@
 #
 # Environment: ROWS (rows per window, default 10000000), TAXI_DATA_DIR (as for
 # the tests, default ../shared/data), EVIDENTLY_TIMEOUT (s, default 1200),
-# EVIDENTLY_MEM_CAP_MB (default: 85 % of MemAvailable, at most 20 GB),
+# EVIDENTLY_MEM_CAP_MB (default: 90 % of MemAvailable, at most 20 GB),
 # RECORD (1: append the section to bench/RESULTS.md; default: only when
 # ROWS=10000000), TD_BENCH_WORK (keep the generated data there and reuse it),
 # TD_BENCH_DIR / TD_BENCH_PORT (the throwaway cluster).

@@ -34,6 +34,27 @@ JSON_VALUES = [130, 205, 3.66, -1, 1e300, -1e300, 0.5, True, False, None, "130",
                "2021-02-03 08:30:00", "2021-02-30 10:00", "x" * 300, [], {}, [1, 2], 2**70]
 
 
+DRIFT_AGGREGATES = ["wasserstein_norm", "ks_statistic", "ks_pvalue", "jensenshannon", "psi", "kl_div",
+                    "chisquare_pvalue", "ztest_pvalue", "column_drift"]
+CATEGORICAL_AGGREGATES = {"jensenshannon", "psi", "kl_div", "chisquare_pvalue", "ztest_pvalue",
+                          "column_drift"}
+DRIFT_OPTION_VALUES = {"kind": ["float", "integer", "boolean", "text", "x", 1, None],
+                       "type": ["num", "cat", "auto", "text", None, 3],
+                       "stattest": ["ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi",
+                                    "kl_div", "hellinger", "", None, 1],
+                       "threshold": [0, 0.05, 1e308, -1, "0.1", None, True],
+                       "histogram": [True, False, "yes", None],
+                       "bogus": [1]}
+
+
+def random_drift_options(rng: random.Random):
+    """Options for column_drift(): mostly valid keys, sometimes hostile values or keys."""
+    if rng.random() < 0.05:
+        return rng.choice([[], 1, "x", None])
+    keys = rng.sample(sorted(DRIFT_OPTION_VALUES), rng.randint(0, 4))
+    return {k: rng.choice(DRIFT_OPTION_VALUES[k]) for k in keys}
+
+
 class ConnectionLost(Exception):
     """The server closed the connection: a crashed backend."""
 
@@ -117,7 +138,7 @@ def main() -> int:
 
     try:
         while time.monotonic() < deadline and calls < args.max_calls:
-            form = rng.randrange(6)
+            form = rng.randrange(8)
             if form == 0:
                 call("SELECT predict_duration(%s::int, %s::int, %s::float8)",
                      (rng.choice(INTS + [None]), rng.choice(INTS + [None]), rng.choice(FLOATS + [None])))
@@ -136,6 +157,33 @@ def main() -> int:
                 call("SELECT * FROM load_model(%s)",
                      (rng.choice(["", "file://", "file:///", "s3://", "models:/x@y", "file:///dev/zero",
                                   "file:///proc/self/status", "x" * 2000, "file://" + "a/" * 600]),))
+            elif form == 6:
+                # drift aggregates over a random small sample of hostile values
+                n = rng.randint(0, 40)
+                values = [rng.choice(FLOATS + [None, 1.0, 2.0, 3.0]) for _ in range(n)]
+                sides = [rng.choice([True, False, None] if rng.random() < 0.05 else [True, False])
+                         for _ in range(n)]
+                agg = rng.choice(DRIFT_AGGREGATES)
+                text = rng.random() < 0.3 and agg in CATEGORICAL_AGGREGATES
+                cast = "text" if text else "float8"
+                vals = [None if v is None else (str(v) if text else v) for v in values]
+                if agg == "column_drift":
+                    call(f"SELECT column_drift(v::{cast}, r, %s::jsonb) FROM unnest(%s::{cast}[], %s::bool[]) u(v, r)",
+                         (json.dumps(random_drift_options(rng)), vals, sides))
+                else:
+                    call(f"SELECT {agg}(v::{cast}, r) FROM unnest(%s::{cast}[], %s::bool[]) u(v, r)",
+                         (vals, sides))
+            elif form == 7:
+                call("SELECT drift_report(%s, %s, %s, %s, %s, %s::jsonb)",
+                     (rng.choice(["fuzz_rows", "SELECT * FROM fuzz_rows", "nope", "", ";", "(",
+                                  "SELECT 1 AS x", "pg_class"]),
+                      rng.choice(["fuzz_rows", "SELECT * FROM fuzz_rows LIMIT 3", "SELECT 2 AS x"]),
+                      rng.choice([None, ["trip_distance"], ["pulocationid", "nope"], [], [""]]),
+                      rng.choice([None, "predicted", "trip_distance", "nope"]),
+                      rng.choice([None, "trip_distance", "predicted"]),
+                      json.dumps(rng.choice([{}, {"drift_share": 2}, {"columns": []},
+                                             {"columns": {"trip_distance": random_drift_options(rng)}},
+                                             random_json(rng)]))))
             else:
                 path = os.path.join(args.workdir, "fuzz_bundle.json")
                 with open(path, "w") as f:
