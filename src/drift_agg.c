@@ -127,7 +127,7 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 {
 	if (strcmp(key, "kind") == 0)
 	{
-		char	   *s = td_jsonb_string(v, key);
+		char *s = td_jsonb_string(v, key);
 
 		if (strcmp(s, "float") == 0)
 			options->kind = TD_KIND_FLOAT;
@@ -142,7 +142,7 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 	}
 	else if (strcmp(key, "type") == 0)
 	{
-		char	   *s;
+		char *s;
 
 		if (v->type == jbvNull)
 		{
@@ -182,7 +182,7 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 	}
 	else if (strcmp(key, "threshold") == 0)
 	{
-		double		t;
+		double t;
 
 		if (v->type == jbvNull)
 		{
@@ -212,10 +212,10 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 static void
 td_parse_options(Jsonb *jb, TdDriftOptions *options)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
+	JsonbIterator	  *it;
+	JsonbValue		   v;
 	JsonbIteratorToken tok;
-	char	   *key = NULL;
+	char			  *key = NULL;
 
 	if (!JB_ROOT_IS_OBJECT(jb))
 		ereport(ERROR,
@@ -227,7 +227,7 @@ td_parse_options(Jsonb *jb, TdDriftOptions *options)
 	{
 		if (tok == WJB_KEY)
 			key = pnstrdup(v.val.string.val, v.val.string.len);
-		else if (tok == WJB_VALUE)
+		else if (tok == WJB_VALUE && key != NULL) /* a value always follows its key */
 			td_apply_option(options, key, &v);
 	}
 }
@@ -256,16 +256,16 @@ static void
 td_add_number(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 			  TdDriftState *state)
 {
-	bool		reference = td_window_arg(fcinfo, 2);
+	bool reference = td_window_arg(fcinfo, 2);
 
 	if (PG_ARGISNULL(1))
 		td_value_map_add_missing(state->map, reference);
 	else
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcontext);
-		td_status	status = td_value_map_add_number(state->map,
-													 PG_GETARG_FLOAT8(1),
-													 reference);
+		td_status	  status = td_value_map_add_number(state->map,
+													   PG_GETARG_FLOAT8(1),
+													   reference);
 
 		MemoryContextSwitchTo(old);
 		if (status != TD_OK)
@@ -277,10 +277,10 @@ static void
 td_add_text(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 			TdDriftState *state)
 {
-	bool		reference = td_window_arg(fcinfo, 2);
-	text	   *value;
+	bool		  reference = td_window_arg(fcinfo, 2);
+	text		 *value;
 	MemoryContext old;
-	td_status	status;
+	td_status	  status;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -344,7 +344,7 @@ Datum
 drift_number_options_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_number_options_sfunc");
-	bool		first = PG_ARGISNULL(0);
+	bool		  first = PG_ARGISNULL(0);
 	TdDriftState *state = td_state_arg(fcinfo, aggcontext, false,
 									   "drift_number_options_sfunc");
 
@@ -357,7 +357,7 @@ Datum
 drift_text_options_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_text_options_sfunc");
-	bool		first = PG_ARGISNULL(0);
+	bool		  first = PG_ARGISNULL(0);
 	TdDriftState *state = td_state_arg(fcinfo, aggcontext, true,
 									   "drift_text_options_sfunc");
 
@@ -377,8 +377,8 @@ drift_combine(PG_FUNCTION_ARGS)
 	TdDriftState *into;
 	TdDriftState *from;
 	MemoryContext old;
-	td_error	error;
-	td_status	status;
+	td_error	  error;
+	td_status	  status;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -389,12 +389,20 @@ drift_combine(PG_FUNCTION_ARGS)
 	from = (TdDriftState *) PG_GETARG_POINTER(1);
 	if (PG_ARGISNULL(0))
 	{
-		/* Copy into the aggregate context: `from` may live elsewhere. */
-		into = td_new_state(aggcontext, td_value_map_has_text_keys(from->map));
+		/*
+		 * Copy into the aggregate context (`from` was decoded in a
+		 * short-lived one); a worker's sorted run is copied as it is.
+		 */
+		old = MemoryContextSwitchTo(aggcontext);
+		into = palloc(sizeof(TdDriftState));
 		into->options = from->options;
+		into->map = td_value_map_clone(from->map);
+		MemoryContextSwitchTo(old);
+		if (into->map == NULL)
+			td_nomem();
+		PG_RETURN_POINTER(into);
 	}
-	else
-		into = (TdDriftState *) PG_GETARG_POINTER(0);
+	into = (TdDriftState *) PG_GETARG_POINTER(0);
 
 	old = MemoryContextSwitchTo(aggcontext);
 	status = td_value_map_merge(into->map, from->map, &error);
@@ -408,10 +416,10 @@ Datum
 drift_serialize(PG_FUNCTION_ARGS)
 {
 	TdDriftState *state;
-	char	   *bytes;
-	size_t		len;
-	td_error	error;
-	bytea	   *out;
+	char		 *bytes;
+	size_t		  len;
+	td_error	  error;
+	bytea		 *out;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "drift_serialize called in non-aggregate context");
@@ -435,10 +443,10 @@ drift_serialize(PG_FUNCTION_ARGS)
 Datum
 drift_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *in;
+	bytea		 *in;
 	TdDriftState *state;
-	size_t		len;
-	td_error	error;
+	size_t		  len;
+	td_error	  error;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "drift_deserialize called in non-aggregate context");
@@ -466,7 +474,7 @@ void
 TdDriftStateColumn(TdDriftState *state, bool numerical, td_drift_column *column,
 				   const char ***text_keys, uint32 **text_lens)
 {
-	td_error	error;
+	td_error error;
 
 	if (td_value_map_column(state->map, numerical, column, text_keys,
 							text_lens, &error) != TD_OK)
@@ -481,11 +489,11 @@ TdDriftStateColumn(TdDriftState *state, bool numerical, td_drift_column *column,
 static bool
 td_final_score(FunctionCallInfo fcinfo, td_stattest test, double *score)
 {
-	TdDriftState *state;
+	TdDriftState   *state;
 	td_drift_column column;
 	td_drift_column view;
-	td_error	error;
-	td_status	status;
+	td_error		error;
+	td_status		status;
 
 	if (PG_ARGISNULL(0))
 		return false;
@@ -506,14 +514,14 @@ td_final_score(FunctionCallInfo fcinfo, td_stattest test, double *score)
 }
 
 #define TD_SCORE_FINAL(fname, test) \
-Datum \
-fname(PG_FUNCTION_ARGS) \
-{ \
-	double		score; \
-	if (!td_final_score(fcinfo, test, &score)) \
-		PG_RETURN_NULL(); \
-	PG_RETURN_FLOAT8(score); \
-}
+	Datum \
+	fname(PG_FUNCTION_ARGS) \
+	{ \
+		double score; \
+		if (!td_final_score(fcinfo, test, &score)) \
+			PG_RETURN_NULL(); \
+		PG_RETURN_FLOAT8(score); \
+	}
 
 TD_SCORE_FINAL(drift_wasserstein_final, TD_STATTEST_WASSERSTEIN)
 TD_SCORE_FINAL(drift_ks_pvalue_final, TD_STATTEST_KS)
@@ -526,9 +534,9 @@ TD_SCORE_FINAL(drift_ztest_final, TD_STATTEST_Z)
 Datum
 drift_ks_statistic_final(PG_FUNCTION_ARGS)
 {
-	TdDriftState *state;
+	TdDriftState   *state;
 	td_drift_column column;
-	double		d;
+	double			d;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();

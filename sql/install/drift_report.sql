@@ -164,8 +164,12 @@ BEGIN
 			WHEN 'text' THEN format('%I::text', col)
 			WHEN 'boolean' THEN format('%I::integer::double precision', col)
 			ELSE format('%I::double precision', col) END;
-		aggs := aggs || format('%L, @extschema@.column_drift(%s, is_reference, %L::jsonb)',
-							   col, value_expr,
+		-- Both sets select the value already cast, so that the UNION ALL
+		-- branches have one type per column even when the tables differ
+		-- (integer here, bigint there): a parallel plan needs that.
+		selects := selects || format('%s AS %I', value_expr, col);
+		aggs := aggs || format('%L, @extschema@.column_drift(%I, is_reference, %L::jsonb)',
+							   col, col,
 							   @extschema@.drift_column_options(options, col, kind));
 	END LOOP;
 
@@ -182,7 +186,7 @@ BEGIN
 				 'reference_rows', count(*) FILTER (WHERE is_reference),
 				 'current_rows', count(*) FILTER (WHERE NOT is_reference))
 		FROM both_sets$q$,
-		(SELECT string_agg(format('%I', c), ', ') FROM unnest(cols) AS c),
+		array_to_string(selects, ', '),
 		-- jsonb_build_object takes at most 100 arguments: 50 columns per call
 		(SELECT string_agg('jsonb_build_object(' || array_to_string(aggs[g:g + 49], ', ') || ')', ' || ')
 		 FROM generate_series(1, cardinality(aggs), 50) AS g),

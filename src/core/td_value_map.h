@@ -26,9 +26,9 @@ typedef struct td_value_map td_value_map;
 
 /* A new, empty map of number keys or text keys; NULL when out of memory. */
 td_value_map *td_value_map_create(bool text_keys);
-void		td_value_map_free(td_value_map *map);
+void		  td_value_map_free(td_value_map *map);
 
-bool		td_value_map_has_text_keys(const td_value_map *map);
+bool td_value_map_has_text_keys(const td_value_map *map);
 
 /*
  * Count a number (NaN and ±Infinity count as missing) or a text value in
@@ -36,28 +36,34 @@ bool		td_value_map_has_text_keys(const td_value_map *map);
  * the map cannot grow (the map is unchanged), TD_ERR_INPUT when the key
  * kind does not match the map.
  */
-td_status	td_value_map_add_number(td_value_map *map, double value, bool reference);
-td_status	td_value_map_add_text(td_value_map *map, const char *value, size_t len,
-								  bool reference);
-void		td_value_map_add_missing(td_value_map *map, bool reference);
+td_status td_value_map_add_number(td_value_map *map, double value, bool reference);
+td_status td_value_map_add_text(td_value_map *map, const char *value, size_t len,
+								bool reference);
+void	  td_value_map_add_missing(td_value_map *map, bool reference);
 
 /* Totals: counted values and missing values per window, distinct keys. */
-int64_t		td_value_map_count(const td_value_map *map, bool reference);
-int64_t		td_value_map_missing(const td_value_map *map, bool reference);
-size_t		td_value_map_distinct(const td_value_map *map);
+int64_t td_value_map_count(const td_value_map *map, bool reference);
+int64_t td_value_map_missing(const td_value_map *map, bool reference);
+size_t	td_value_map_distinct(const td_value_map *map);
 
-/* into += from.  Both maps must have the same key kind. */
-td_status	td_value_map_merge(td_value_map *into, const td_value_map *from,
-							   td_error *err);
+/* A copy (NULL when out of memory); a sorted run is copied as it is. */
+td_value_map *td_value_map_clone(const td_value_map *map);
+
+/*
+ * into += from.  Both maps must have the same key kind.  Two sorted runs
+ * (decoded from parallel workers) merge in one linear pass.
+ */
+td_status td_value_map_merge(td_value_map *into, const td_value_map *from,
+							 td_error *err);
 
 /*
  * A self-describing byte string (one td_malloc block) and back.  Decoding
  * checks every length and count, so any byte string is safe to decode.
  */
-td_status	td_value_map_serialize(const td_value_map *map, char **out,
-								   size_t *len, td_error *err);
-td_status	td_value_map_deserialize(const char *data, size_t len,
-									 td_value_map **out, td_error *err);
+td_status td_value_map_serialize(const td_value_map *map, char **out,
+								 size_t *len, td_error *err);
+td_status td_value_map_deserialize(const char *data, size_t len,
+								   td_value_map **out, td_error *err);
 
 /*
  * The map as the tests read it.  Number maps give values sorted ascending;
@@ -66,11 +72,11 @@ td_status	td_value_map_deserialize(const char *data, size_t len,
  * one td_malloc block each; free them with td_value_map_free_column.  The
  * column stays valid while the map is neither changed nor freed.
  */
-td_status	td_value_map_column(const td_value_map *map, bool numerical,
-								td_drift_column *column,
-								const char ***text_keys_out,
-								uint32_t **text_lens_out, td_error *err);
-void		td_value_map_free_column(td_drift_column *column,
-									 const char **text_keys, uint32_t *text_lens);
+td_status td_value_map_column(const td_value_map *map, bool numerical,
+							  td_drift_column *column,
+							  const char	***text_keys_out,
+							  uint32_t **text_lens_out, td_error *err);
+void	  td_value_map_free_column(td_drift_column *column,
+								   const char **text_keys, uint32_t *text_lens);
 
-#endif							/* TD_VALUE_MAP_H */
+#endif /* TD_VALUE_MAP_H */

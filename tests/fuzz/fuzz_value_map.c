@@ -2,8 +2,8 @@
  * fuzz_value_map.c — libFuzzer target: td_value_map_deserialize on
  * arbitrary bytes (the drift aggregates' parallel state), then every use
  * the extension makes of a decoded map: merge, sorted column, the drift
- * scores and histograms, and a serialize/deserialize round trip that must
- * reproduce the same bytes.
+ * scores and histograms, a clone, and a serialize/deserialize round trip
+ * (number maps travel as sorted runs, merged linearly).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,15 +13,15 @@
 #include "td_drift.h"
 #include "td_value_map.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 fuzz_scores(const td_value_map *map)
 {
 	td_drift_column column;
 	td_drift_column view;
-	td_error	err;
-	int			t;
+	td_error		err;
+	int				t;
 
 	if (td_value_map_column(map, true, &column, NULL, NULL, &err) != TD_OK)
 		abort();
@@ -33,7 +33,7 @@ fuzz_scores(const td_value_map *map)
 	}
 	for (t = 1; t < TD_STATTEST_COUNT; t++)
 	{
-		double		score;
+		double score;
 
 		view = column;
 		(void) td_drift_score((td_stattest) t, &view, &score, &err);
@@ -43,10 +43,10 @@ fuzz_scores(const td_value_map *map)
 	}
 	if (column.numerical && column.m > 0)
 	{
-		size_t		k;
-		double	   *edges;
-		int64_t    *ref;
-		int64_t    *cur;
+		size_t	 k;
+		double	*edges;
+		int64_t *ref;
+		int64_t *cur;
 
 		if (td_sturges_histogram(&column, &k, &edges, &ref, &cur, &err) == TD_OK)
 		{
@@ -61,9 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	td_value_map *map;
 	td_value_map *copy;
-	td_error	err;
-	char	   *bytes;
-	size_t		len;
+	td_error	  err;
+	char		 *bytes;
+	size_t		  len;
 
 	if (td_value_map_deserialize((const char *) data, size, &map, &err) != TD_OK)
 		return 0;
@@ -76,8 +76,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (td_value_map_count(copy, true) != 2 * td_value_map_count(map, true) ||
 		td_value_map_distinct(copy) != td_value_map_distinct(map))
 		abort();
+	{
+		td_value_map *clone = td_value_map_clone(map);
+
+		if (clone == NULL || td_value_map_distinct(clone) != td_value_map_distinct(map) ||
+			td_value_map_count(clone, false) != td_value_map_count(map, false))
+			abort();
+		td_value_map_free(clone);
+	}
 	if (!td_value_map_has_text_keys(map))
+	{
 		fuzz_scores(map);
+		fuzz_scores(copy);
+	}
 	free(bytes);
 	td_value_map_free(copy);
 	td_value_map_free(map);
