@@ -12,13 +12,23 @@ cd "$(dirname "$0")/.."
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
+# PostgreSQL major: 15 (Debian 12's own); 14, 16 and 17 need the PGDG apt
+# repository (apt.postgresql.org) configured first, as CI does.
+PG_MAJOR=${PG_MAJOR:-15}
+case $PG_MAJOR in 14 | 15 | 16 | 17) ;; *)
+	echo "install-deps: PG_MAJOR must be 14..17 (got '$PG_MAJOR')" >&2
+	exit 1
+	;;
+esac
+# (contrib modules such as dblink ship in postgresql-NN itself; the
+# unversioned postgresql-contrib would pull in the newest major.)
 APT_PACKAGES=(
-	postgresql-15 postgresql-server-dev-15 postgresql-contrib
-	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-wal2json
+	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+	"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl "postgresql-$PG_MAJOR-wal2json"
 	libcjson-dev libcurl4-openssl-dev
 	build-essential clang libclang-rt-14-dev valgrind
 	python3 python3-pip python3-venv
-	postgresql-15-cron chromium fonts-dejavu-core
+	"postgresql-$PG_MAJOR-cron" chromium fonts-dejavu-core
 )
 
 missing=()
@@ -28,6 +38,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	$SUDO apt-get update -qq
+	apt-cache show "postgresql-$PG_MAJOR" >/dev/null 2>&1 || {
+		echo "install-deps: postgresql-$PG_MAJOR is not available: add the PGDG apt repository (apt.postgresql.org) first; Debian 12 ships only 15" >&2
+		exit 1
+	}
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 

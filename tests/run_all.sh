@@ -26,6 +26,11 @@
 set -u
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
+# PG_MAJOR picks one of several installed majors (CI's 14..17 matrix).
+if [ -n "${PG_MAJOR:-}" ] && [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" ]; then
+	export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
+	export PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
+fi
 . tests/lib/cluster.sh
 
 # The servers (as `postgres`) read fixtures from the tree; if this checkout
@@ -79,7 +84,8 @@ run_suite() {
 }
 
 build_and_install() {
-	make -s clean >/dev/null && make -s && $SUDO make -s install >/dev/null
+	make -s clean >/dev/null && make -s PG_CONFIG="${PG_CONFIG:-pg_config}" &&
+		$SUDO make -s install PG_CONFIG="${PG_CONFIG:-pg_config}" >/dev/null
 }
 
 python_tests() {
