@@ -1,0 +1,34 @@
+# The two Kinesis streams of one environment (names: DESIGN.md, "Stream records"),
+# encrypted with the environment's customer-managed key.  Writers need
+# kms:GenerateDataKey and readers kms:Decrypt on that key (the roles in
+# modules/lambda and modules/postgres_host grant exactly that, via Kinesis).
+
+locals {
+  streams = {
+    trips       = var.trips_stream_name
+    predictions = var.predictions_stream_name
+  }
+}
+
+resource "aws_kinesis_stream" "this" {
+  for_each = local.streams
+
+  name             = each.value
+  shard_count      = var.stream_mode == "PROVISIONED" ? var.shard_count : null
+  retention_period = var.retention_hours
+
+  encryption_type = "KMS"
+  kms_key_id      = var.kms_key_arn
+
+  shard_level_metrics = [
+    "IncomingRecords",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+  ]
+
+  stream_mode_details {
+    stream_mode = var.stream_mode
+  }
+}
