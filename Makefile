@@ -7,6 +7,9 @@
 #                        core-sanitize, core-fuzz)
 #   make fetch-test      the fetch library against real moto and MLflow servers
 #   make test            every test (tests/run_all.sh; root is fine)
+#   make lint            code-quality gates: clang-format, ruff, cppcheck, clang-tidy
+#                        (tests/ops/lint.sh; tools: tests/ops/install-lint.sh)
+#   make format          apply clang-format, ruff format and ruff check --fix
 
 EXTENSION = taxi_duration
 MODULE_big = taxi_duration
@@ -62,5 +65,13 @@ fetch-test:
 
 test:
 	bash tests/run_all.sh
+
+.PHONY: lint format
+
+lint:
+	bash tests/ops/lint.sh
+
+format:
+	bash tests/ops/lint.sh --fix
 
 .PHONY: install-default-bundle core-test core-sanitize core-fuzz fetch-test test

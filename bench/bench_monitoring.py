@@ -77,12 +77,26 @@ REPO = Path(__file__).resolve().parents[1]
 MON = REPO / "tests" / "monitoring"
 sys.path.insert(0, str(MON))
 
-COLUMNS = ["VendorID", "passenger_count", "payment_type", "RatecodeID", "trip_type",
-           "store_and_fwd_flag", "PULocationID", "DOLocationID", "trip_distance", "fare_amount",
-           "tip_amount", "total_amount", "congestion_surcharge"]
+COLUMNS = [
+    "VendorID",
+    "passenger_count",
+    "payment_type",
+    "RatecodeID",
+    "trip_type",
+    "store_and_fwd_flag",
+    "PULocationID",
+    "DOLocationID",
+    "trip_distance",
+    "fare_amount",
+    "tip_amount",
+    "total_amount",
+    "congestion_surcharge",
+]
 WINDOWS = {"reference": ("2023-01", "bench_ref"), "current": ("2023-02", "bench_cur")}
 SEED = 20230101
-QUERY = "SELECT taxi_duration.drift_report('bench_ref', 'bench_cur', NULL, 'prediction', 'duration')"
+QUERY = (
+    "SELECT taxi_duration.drift_report('bench_ref', 'bench_cur', NULL, 'prediction', 'duration')"
+)
 # the same report with the current set given as a query that casts its columns to the reference's
 # types (2023-02's int32 ids -> bigint); see "Plans" in the module docstring
 ALIGNED = "SELECT taxi_duration.drift_report('bench_ref', %s, NULL, 'prediction', 'duration')"
@@ -106,9 +120,11 @@ def rjson(path: Path):
 # generate
 # --------------------------------------------------------------------------------------------
 
+
 def _jitter_hundredths(x, rng, kmax: int):
     """x rounded to whole hundredths, +-1..kmax hundredths (k = 0 allowed); 0 stays 0, no sign change."""
     import numpy as np
+
     k = rng.integers(-kmax, kmax + 1, len(x))
     y = (np.rint(x * 100.0) + k) / 100.0
     y = np.where(x > 0, np.maximum(y, 0.0), np.where(x < 0, np.minimum(y, 0.0), x))
@@ -131,16 +147,26 @@ def build_window(month: str, rows: int, seed: int):
         if pa.types.is_integer(col.type) and col.null_count:
             col = col.cast(pa.float64())  # what pandas reads it as (2023-02 stores these as int64)
         cols[c] = col.take(idx)
-    for c, kmax in (("trip_distance", 1), ("fare_amount", 3), ("tip_amount", 3), ("total_amount", 3)):
+    for c, kmax in (
+        ("trip_distance", 1),
+        ("fare_amount", 3),
+        ("tip_amount", 3),
+        ("total_amount", 3),
+    ):
         x = cols[c].to_numpy()
         cols[c] = pa.array(_jitter_hundredths(x, rng, kmax), type=pa.float64())
     pick = raw.column("lpep_pickup_datetime").cast(pa.int64()).to_numpy()
     drop = raw.column("lpep_dropoff_datetime").cast(pa.int64()).to_numpy()
-    unit = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[raw.schema.field("lpep_pickup_datetime").type.unit]
+    unit = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[
+        raw.schema.field("lpep_pickup_datetime").type.unit
+    ]
     secs = ((drop - pick) / unit)[np.asarray(idx)]
     k = rng.integers(-5, 6, rows)
-    secs = np.where(secs > 0, np.maximum(np.rint(secs) + k, 0.0),
-                    np.where(secs < 0, np.minimum(np.rint(secs) + k, 0.0), secs))
+    secs = np.where(
+        secs > 0,
+        np.maximum(np.rint(secs) + k, 0.0),
+        np.where(secs < 0, np.minimum(np.rint(secs) + k, 0.0), secs),
+    )
     cols["duration"] = pa.array(secs / 60.0, type=pa.float64())
     dist = cols["trip_distance"].to_numpy()
     cols["prediction"] = pa.array(2.0 + 3.2 * dist + rng.normal(0.0, 3.0, rows), type=pa.float64())
@@ -169,39 +195,63 @@ def cmd_generate(args) -> int:
         pq.write_table(table, data / f"{role}.parquet")
         # pandas must read the same dtypes from it as from the month's own file
         import pandas as pd
-        want = pd.read_parquet(data_dir() / f"green_tripdata_{month}.parquet", columns=COLUMNS).dtypes
+
+        want = pd.read_parquet(
+            data_dir() / f"green_tripdata_{month}.parquet", columns=COLUMNS
+        ).dtypes
         got = pd.read_parquet(data / f"{role}.parquet", columns=COLUMNS).dtypes
         if not want.equals(got):
             raise SystemExit(f"generate: {role} dtypes {dict(got)} != the month's {dict(want)}")
         pcsv.write_csv(table, data / f"{role}.csv")
         # the CSV must hold exactly the table's values (NULLs included)
-        back = pcsv.read_csv(data / f"{role}.csv",
-                             convert_options=pcsv.ConvertOptions(
-                                 column_types=table.schema, strings_can_be_null=True,
-                                 quoted_strings_can_be_null=False))  # PostgreSQL's CSV NULL rule
+        back = pcsv.read_csv(
+            data / f"{role}.csv",
+            convert_options=pcsv.ConvertOptions(
+                column_types=table.schema,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )  # PostgreSQL's CSV NULL rule
         if not back.equals(table):
             raise SystemExit(f"generate: {role}.csv does not read back as the table")
         del back
         stats = {}
         for c in table.column_names:
             col = table.column(c)
-            s = {"count": col.length() - col.null_count, "distinct": pc.count_distinct(col).as_py(),
-                 "type": str(col.type)}
+            s = {
+                "count": col.length() - col.null_count,
+                "distinct": pc.count_distinct(col).as_py(),
+                "type": str(col.type),
+            }
             if c != "store_and_fwd_flag":
                 mm = pc.min_max(col).as_py()
                 s.update({"min": mm["min"], "max": mm["max"]})
             stats[c] = s
-        meta["windows"][role] = {"month": month, "table": table_name, "rows": table.num_rows,
-                                 "month_rows": n_month, "columns": stats,
-                                 "seconds": time.perf_counter() - t}
-        print(f"generate: {role} {month} x {table.num_rows / n_month:.1f} = {table.num_rows:,} rows"
-              f" ({time.perf_counter() - t:.1f} s)", file=sys.stderr)
+        meta["windows"][role] = {
+            "month": month,
+            "table": table_name,
+            "rows": table.num_rows,
+            "month_rows": n_month,
+            "columns": stats,
+            "seconds": time.perf_counter() - t,
+        }
+        print(
+            f"generate: {role} {month} x {table.num_rows / n_month:.1f} = {table.num_rows:,} rows"
+            f" ({time.perf_counter() - t:.1f} s)",
+            file=sys.stderr,
+        )
         del table
     meta["seconds"] = time.perf_counter() - t0
-    cfg = {"columns": {c: {"type": None, "stattest": None, "threshold": None}
-                       for c in COLUMNS + ["duration", "prediction"]},
-           "prediction": "prediction", "target": "duration", "drift_share": 0.5,
-           "description": "bench_monitoring: 2023-01 (reference) vs 2023-02 (current), replicated + jittered"}
+    cfg = {
+        "columns": {
+            c: {"type": None, "stattest": None, "threshold": None}
+            for c in COLUMNS + ["duration", "prediction"]
+        },
+        "prediction": "prediction",
+        "target": "duration",
+        "drift_share": 0.5,
+        "description": "bench_monitoring: 2023-01 (reference) vs 2023-02 (current), replicated + jittered",
+    }
     wjson(data / "config.json", cfg)
     wjson(meta_path, meta)
     return 0
@@ -210,6 +260,7 @@ def cmd_generate(args) -> int:
 # --------------------------------------------------------------------------------------------
 # load
 # --------------------------------------------------------------------------------------------
+
 
 def cmd_load(args) -> int:
     import psycopg
@@ -229,9 +280,14 @@ def cmd_load(args) -> int:
             with conn.transaction():
                 conn.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
                 conn.execute(create_table_sql(table, empty))
-                conn.execute(f"COPY {quote_ident(table)} ({cols}) FROM "
-                             f"'{(data / f'{role}.csv').resolve()}' WITH (FORMAT csv, HEADER true, FREEZE true)")
-            print(f"load: {table} {w['rows']:,} rows ({time.perf_counter() - t:.1f} s)", file=sys.stderr)
+                conn.execute(
+                    f"COPY {quote_ident(table)} ({cols}) FROM "
+                    f"'{(data / f'{role}.csv').resolve()}' WITH (FORMAT csv, HEADER true, FREEZE true)"
+                )
+            print(
+                f"load: {table} {w['rows']:,} rows ({time.perf_counter() - t:.1f} s)",
+                file=sys.stderr,
+            )
             # identical data: count, min, max of every column against the Arrow table's
             exprs = []
             for c in empty.columns:
@@ -239,7 +295,9 @@ def cmd_load(args) -> int:
                 exprs.append(f"count({q})")
                 if c != "store_and_fwd_flag":
                     exprs += [f"min({q})::float8", f"max({q})::float8"]
-            row = conn.execute(f"SELECT count(*), {', '.join(exprs)} FROM {quote_ident(table)}").fetchone()
+            row = conn.execute(
+                f"SELECT count(*), {', '.join(exprs)} FROM {quote_ident(table)}"
+            ).fetchone()
             if row[0] != w["rows"]:
                 raise SystemExit(f"load: {table} has {row[0]} rows, want {w['rows']}")
             vals = iter(row[1:])
@@ -248,13 +306,17 @@ def cmd_load(args) -> int:
                 got = {"count": next(vals)}
                 if c != "store_and_fwd_flag":
                     got.update({"min": next(vals), "max": next(vals)})
-                want = {k: (float(v) if k in ("min", "max") else v) for k, v in s.items() if k in got}
+                want = {
+                    k: (float(v) if k in ("min", "max") else v) for k, v in s.items() if k in got
+                }
                 if got != want:
                     raise SystemExit(f"load: {table}.{c}: PostgreSQL {got} != generated {want}")
         t = time.perf_counter()
         conn.execute("VACUUM ANALYZE bench_ref")
         conn.execute("VACUUM ANALYZE bench_cur")
-        sizes = conn.execute("SELECT pg_total_relation_size('bench_ref'), pg_total_relation_size('bench_cur')").fetchone()
+        sizes = conn.execute(
+            "SELECT pg_total_relation_size('bench_ref'), pg_total_relation_size('bench_cur')"
+        ).fetchone()
         print(f"load: VACUUM ANALYZE ({time.perf_counter() - t:.1f} s)", file=sys.stderr)
     wjson(work / "load.json", {"seconds": time.perf_counter() - t0, "table_bytes": list(sizes)})
     return 0
@@ -263,6 +325,7 @@ def cmd_load(args) -> int:
 # --------------------------------------------------------------------------------------------
 # sql
 # --------------------------------------------------------------------------------------------
+
 
 def _status_kb(pid: int, keys=("RssAnon", "VmHWM", "VmRSS")) -> dict:
     out = {}
@@ -352,23 +415,30 @@ def timed_run(conn, postmaster: int, query: str, params=()) -> dict:
         report = conn.execute(query, params).fetchone()[0]
         seconds = time.perf_counter() - t0
     after = _status_kb(backend)
-    return {"seconds": seconds, "report": report,
-            "peak_rss_anon_sum_mb": sampler.peak_sum_kb / 1024,
-            "peak_backend_rss_anon_mb": sampler.peak_backend_kb / 1024,
-            "peak_workers_rss_anon_mb": sampler.peak_workers_kb / 1024,
-            "backend_rss_anon_before_mb": base.get("RssAnon", 0) / 1024,
-            "backend_vmhwm_growth_mb": (after.get("VmHWM", 0) - base.get("VmRSS", 0)) / 1024,
-            "worker_pids_seen": len(sampler.workers),
-            "max_concurrent_workers": sampler.max_concurrent_workers,
-            "samples": sampler.samples}
+    return {
+        "seconds": seconds,
+        "report": report,
+        "peak_rss_anon_sum_mb": sampler.peak_sum_kb / 1024,
+        "peak_backend_rss_anon_mb": sampler.peak_backend_kb / 1024,
+        "peak_workers_rss_anon_mb": sampler.peak_workers_kb / 1024,
+        "backend_rss_anon_before_mb": base.get("RssAnon", 0) / 1024,
+        "backend_vmhwm_growth_mb": (after.get("VmHWM", 0) - base.get("VmRSS", 0)) / 1024,
+        "worker_pids_seen": len(sampler.workers),
+        "max_concurrent_workers": sampler.max_concurrent_workers,
+        "samples": sampler.samples,
+    }
 
 
 def explain_warmup(conn, log_path: Path, query: str, params=()) -> dict:
     """One untimed run under auto_explain (analyze, no timing); its plan from the server log."""
     start = log_path.stat().st_size
-    for s in ("auto_explain.log_min_duration = 0", "auto_explain.log_analyze = on",
-              "auto_explain.log_timing = off", "auto_explain.log_nested_statements = on",
-              "auto_explain.log_verbose = off"):
+    for s in (
+        "auto_explain.log_min_duration = 0",
+        "auto_explain.log_analyze = on",
+        "auto_explain.log_timing = off",
+        "auto_explain.log_nested_statements = on",
+        "auto_explain.log_verbose = off",
+    ):
         conn.execute("SET " + s)
     t0 = time.perf_counter()
     conn.execute(query, params).fetchone()
@@ -380,35 +450,62 @@ def explain_warmup(conn, log_path: Path, query: str, params=()) -> dict:
         log = f.read().decode("utf-8", "replace")
     # the plan of the report's aggregate query (the one that scans both tables)
     plans = re.split(r"\n(?=\S.*LOG:\s+duration:)", log)
-    plan = next((p for p in plans if "Seq Scan on bench_ref" in p or "Seq Scan on bench_cur" in p), "")
+    plan = next(
+        (p for p in plans if "Seq Scan on bench_ref" in p or "Seq Scan on bench_cur" in p), ""
+    )
     planned = [int(x) for x in re.findall(r"Workers Planned: (\d+)", plan)]
     launched = [int(x) for x in re.findall(r"Workers Launched: (\d+)", plan)]
-    nodes = [line.strip().removeprefix("->").strip().split("  (")[0] for line in plan.splitlines()
-             if re.search(r"Aggregate|Gather|Append|Scan on", line)]
-    return {"seconds": seconds, "workers_planned": planned, "workers_launched": launched,
-            "jit": "JIT:" in plan, "plan_nodes": nodes[:12], "plan": plan[-6000:]}
+    nodes = [
+        line.strip().removeprefix("->").strip().split("  (")[0]
+        for line in plan.splitlines()
+        if re.search(r"Aggregate|Gather|Append|Scan on", line)
+    ]
+    return {
+        "seconds": seconds,
+        "workers_planned": planned,
+        "workers_launched": launched,
+        "jit": "JIT:" in plan,
+        "plan_nodes": nodes[:12],
+        "plan": plan[-6000:],
+    }
 
 
 def aligned_current(conn) -> str:
     """SELECT of bench_cur with each column whose type differs from bench_ref's cast to that type."""
     from make_datasets import quote_ident
+
     rows = conn.execute(
         "SELECT c.attname, format_type(c.atttypid, c.atttypmod), format_type(r.atttypid, r.atttypmod)"
         " FROM pg_attribute c JOIN pg_attribute r ON r.attrelid = 'bench_ref'::regclass"
         "  AND r.attname = c.attname AND r.attnum > 0 AND NOT r.attisdropped"
         " WHERE c.attrelid = 'bench_cur'::regclass AND c.attnum > 0 AND NOT c.attisdropped"
-        " ORDER BY c.attnum").fetchall()
-    cols = [quote_ident(n) if tc == tr else f"{quote_ident(n)}::{tr} AS {quote_ident(n)}"
-            for n, tc, tr in rows]
+        " ORDER BY c.attnum"
+    ).fetchall()
+    cols = [
+        quote_ident(n) if tc == tr else f"{quote_ident(n)}::{tr} AS {quote_ident(n)}"
+        for n, tc, tr in rows
+    ]
     return f"SELECT {', '.join(cols)} FROM bench_cur"
 
 
 MODES = {
     # name: (label, max_parallel_workers_per_gather, aligned current?)
-    "tables_parallel": ("`drift_report('bench_ref', 'bench_cur', ...)`, max_parallel_workers_per_gather = 2", 2, False),
-    "aligned_parallel": ("`drift_report('bench_ref', '<SELECT ... FROM bench_cur with int columns cast to bigint>', ...)`,"
-                         " max_parallel_workers_per_gather = 2", 2, True),
-    "tables_serial": ("`drift_report('bench_ref', 'bench_cur', ...)`, max_parallel_workers_per_gather = 0 (serial baseline)", 0, False),
+    "tables_parallel": (
+        "`drift_report('bench_ref', 'bench_cur', ...)`, max_parallel_workers_per_gather = 2",
+        2,
+        False,
+    ),
+    "aligned_parallel": (
+        "`drift_report('bench_ref', '<SELECT ... FROM bench_cur with int columns cast to bigint>', ...)`,"
+        " max_parallel_workers_per_gather = 2",
+        2,
+        True,
+    ),
+    "tables_serial": (
+        "`drift_report('bench_ref', 'bench_cur', ...)`, max_parallel_workers_per_gather = 0 (serial baseline)",
+        0,
+        False,
+    ),
 }
 
 
@@ -419,47 +516,67 @@ def cmd_sql(args) -> int:
     out = {"modes": {}}
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         conn.execute("LOAD 'auto_explain'")
-        out["settings"] = dict(conn.execute(
-            "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
-            "('shared_buffers', 'work_mem', 'max_worker_processes', 'max_parallel_workers',"
-            " 'max_parallel_workers_per_gather', 'jit', 'server_version')").fetchall())
+        out["settings"] = dict(
+            conn.execute(
+                "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
+                "('shared_buffers', 'work_mem', 'max_worker_processes', 'max_parallel_workers',"
+                " 'max_parallel_workers_per_gather', 'jit', 'server_version')"
+            ).fetchall()
+        )
         current = aligned_current(conn)
         out["aligned_current"] = current
         for mode in args.modes.split(","):
             label, gather, aligned = MODES[mode]
             query, params = (ALIGNED, (current,)) if aligned else (QUERY, ())
             conn.execute(f"SET max_parallel_workers_per_gather = {gather}")
-            res = {"label": label, "max_parallel_workers_per_gather": gather, "aligned": aligned,
-                   "runs": []}
+            res = {
+                "label": label,
+                "max_parallel_workers_per_gather": gather,
+                "aligned": aligned,
+                "runs": [],
+            }
             out["modes"][mode] = res
             try:
                 res["warmup"] = explain_warmup(conn, Path(args.server_log), query, params)
-                print(f"sql: {mode} warm-up {res['warmup']['seconds']:.1f} s, workers planned"
-                      f" {res['warmup']['workers_planned']} launched {res['warmup']['workers_launched']}",
-                      file=sys.stderr)
+                print(
+                    f"sql: {mode} warm-up {res['warmup']['seconds']:.1f} s, workers planned"
+                    f" {res['warmup']['workers_planned']} launched {res['warmup']['workers_launched']}",
+                    file=sys.stderr,
+                )
                 for i in range(args.runs):
                     r = timed_run(conn, args.postmaster, query, params)
-                    print(f"sql: {mode} run {i + 1}: {r['seconds']:.2f} s, peak RssAnon sum"
-                          f" {r['peak_rss_anon_sum_mb']:.0f} MB, {r['worker_pids_seen']} worker(s) seen",
-                          file=sys.stderr)
+                    print(
+                        f"sql: {mode} run {i + 1}: {r['seconds']:.2f} s, peak RssAnon sum"
+                        f" {r['peak_rss_anon_sum_mb']:.0f} MB, {r['worker_pids_seen']} worker(s) seen",
+                        file=sys.stderr,
+                    )
                     report = r.pop("report")
                     res["runs"].append(r)
                 wjson(work / f"sql_{mode}_report.json", report)
             except psycopg.Error as e:
-                res["error"] = f"{e.sqlstate}: {e.diag.message_primary} {e.diag.message_detail or ''}".strip()
+                res["error"] = (
+                    f"{e.sqlstate}: {e.diag.message_primary} {e.diag.message_detail or ''}".strip()
+                )
                 print(f"sql: {mode} failed: {res['error']}", file=sys.stderr)
                 conn.execute("SET auto_explain.log_min_duration = -1")
         # where the time goes: the one column with a distinct value per row, and the rest; one run each
         if args.breakdown:
             cols14 = COLUMNS + ["duration"]
-            pred_q = ("WITH b AS (SELECT prediction, true AS r FROM bench_ref UNION ALL"
-                      " SELECT prediction, false FROM bench_cur)"
-                      " SELECT taxi_duration.column_drift(prediction, r, '{\"kind\": \"float\"}') FROM b")
+            pred_q = (
+                "WITH b AS (SELECT prediction, true AS r FROM bench_ref UNION ALL"
+                " SELECT prediction, false FROM bench_cur)"
+                ' SELECT taxi_duration.column_drift(prediction, r, \'{"kind": "float"}\') FROM b'
+            )
             rest_q = "SELECT taxi_duration.drift_report('bench_ref', %s, %s)"
             out["breakdown"] = {}
-            for name, query, params in (("prediction column only (`column_drift()` over both tables)", pred_q, ()),
-                                        ("the 14 other columns (`drift_report()`, aligned current, no regression)",
-                                         rest_q, (current, cols14))):
+            for name, query, params in (
+                ("prediction column only (`column_drift()` over both tables)", pred_q, ()),
+                (
+                    "the 14 other columns (`drift_report()`, aligned current, no regression)",
+                    rest_q,
+                    (current, cols14),
+                ),
+            ):
                 row = out["breakdown"][name] = {}
                 for gather in (args.breakdown_workers, 0):
                     conn.execute(f"SET max_parallel_workers_per_gather = {gather}")
@@ -467,8 +584,11 @@ def cmd_sql(args) -> int:
                         r = timed_run(conn, args.postmaster, query, params)
                         r.pop("report")
                         row[str(gather)] = r
-                        print(f"sql: breakdown {name[:30]}... workers {gather}: {r['seconds']:.2f} s,"
-                              f" {r['worker_pids_seen']} worker(s) seen", file=sys.stderr)
+                        print(
+                            f"sql: breakdown {name[:30]}... workers {gather}: {r['seconds']:.2f} s,"
+                            f" {r['worker_pids_seen']} worker(s) seen",
+                            file=sys.stderr,
+                        )
                     except psycopg.Error as e:
                         row[str(gather)] = {"error": f"{e.sqlstate}: {e.diag.message_primary}"}
     wjson(work / "sql.json", out)
@@ -479,6 +599,7 @@ def cmd_sql(args) -> int:
 # evidently
 # --------------------------------------------------------------------------------------------
 
+
 def cmd_evidently(args) -> int:
     work = Path(args.work)
     data = work / "data"
@@ -488,9 +609,18 @@ def cmd_evidently(args) -> int:
     with open("/proc/meminfo") as f:
         avail_kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
     cap_mb = args.mem_cap_mb or int(min(0.9 * avail_kb / 1024, 20 * 1024))
-    cmd = [EVIDENTLY_PY, str(MON / "evidently_report.py"), "--reference", str(data / "reference.parquet"),
-           "--current", str(data / "current.parquet"), "--config", str(data / "config.json"),
-           "--out", str(out_json)]
+    cmd = [
+        EVIDENTLY_PY,
+        str(MON / "evidently_report.py"),
+        "--reference",
+        str(data / "reference.parquet"),
+        "--current",
+        str(data / "current.parquet"),
+        "--config",
+        str(data / "config.json"),
+        "--out",
+        str(out_json),
+    ]
     stderr_path = work / "evidently.stderr"
     t0 = time.perf_counter()
     with open(stderr_path, "wb") as err:
@@ -513,10 +643,16 @@ def cmd_evidently(args) -> int:
             break
         time.sleep(0.1)
     wall = time.perf_counter() - t0
-    res = {"wall_seconds": wall, "exit_status": os.waitstatus_to_exitcode(status),
-           "killed": killed, "cap_mb": cap_mb, "timeout_s": args.timeout,
-           "ru_maxrss_mb": rusage.ru_maxrss / 1024, "sampled_peak_rss_mb": peak_kb / 1024,
-           "stderr_tail": stderr_path.read_text(errors="replace")[-2000:]}
+    res = {
+        "wall_seconds": wall,
+        "exit_status": os.waitstatus_to_exitcode(status),
+        "killed": killed,
+        "cap_mb": cap_mb,
+        "timeout_s": args.timeout,
+        "ru_maxrss_mb": rusage.ru_maxrss / 1024,
+        "sampled_peak_rss_mb": peak_kb / 1024,
+        "stderr_tail": stderr_path.read_text(errors="replace")[-2000:],
+    }
     if out_json.exists():
         ev = rjson(out_json)
         res["seconds"] = ev.get("seconds")
@@ -524,14 +660,18 @@ def cmd_evidently(args) -> int:
         res["rss_after_import_mb"] = ev.get("rss_after_import_mb")
         res["error"] = ev.get("error")
     wjson(work / "evidently.json", res)
-    print(f"evidently: exit {res['exit_status']}, {wall:.1f} s, ru_maxrss {res['ru_maxrss_mb']:.0f} MB"
-          + (f", killed: {killed}" if killed else ""), file=sys.stderr)
+    print(
+        f"evidently: exit {res['exit_status']}, {wall:.1f} s, ru_maxrss {res['ru_maxrss_mb']:.0f} MB"
+        + (f", killed: {killed}" if killed else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
 # --------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------
+
 
 def _fmt_s(x: float) -> str:
     return f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
@@ -546,13 +686,17 @@ def _summary(mode: dict) -> dict | None:
         return None
     runs = mode["runs"]
     secs = [r["seconds"] for r in runs]
-    return {"best": min(secs), "median": statistics.median(secs), "all": secs,
-            "mem": max(r["peak_rss_anon_sum_mb"] for r in runs),
-            "hwm": max(r["backend_vmhwm_growth_mb"] for r in runs),
-            "backend": max(r["peak_backend_rss_anon_mb"] for r in runs),
-            "workers_mem": max(r["peak_workers_rss_anon_mb"] for r in runs),
-            "workers_seen": [r["worker_pids_seen"] for r in runs],
-            "launched": (mode.get("warmup") or {}).get("workers_launched") or [0]}
+    return {
+        "best": min(secs),
+        "median": statistics.median(secs),
+        "all": secs,
+        "mem": max(r["peak_rss_anon_sum_mb"] for r in runs),
+        "hwm": max(r["backend_vmhwm_growth_mb"] for r in runs),
+        "backend": max(r["peak_backend_rss_anon_mb"] for r in runs),
+        "workers_mem": max(r["peak_workers_rss_anon_mb"] for r in runs),
+        "workers_seen": [r["worker_pids_seen"] for r in runs],
+        "launched": (mode.get("warmup") or {}).get("workers_launched") or [0],
+    }
 
 
 def cmd_report(args) -> int:
@@ -569,16 +713,23 @@ def cmd_report(args) -> int:
 
     # Evidently's figures
     ev_secs = ev.get("seconds") or {}
-    finished = (ev_secs.get("drift_report_run") is not None and not ev.get("killed")
-                and ev["exit_status"] == 0 and not ev.get("error"))
+    finished = (
+        ev_secs.get("drift_report_run") is not None
+        and not ev.get("killed")
+        and ev["exit_status"] == 0
+        and not ev.get("error")
+    )
     ev_run = ev_secs.get("report_run") if finished else None
     ev_wall = ev["wall_seconds"]
     ev_rss = ev.get("peak_rss_mb") or ev["ru_maxrss_mb"]
 
     # verdicts: the first SQL mode that produced a report against Evidently; every other SQL
     # report against that one
-    reports = {m: rjson(work / f"sql_{m}_report.json") for m in modes
-               if (work / f"sql_{m}_report.json").exists()}
+    reports = {
+        m: rjson(work / f"sql_{m}_report.json")
+        for m in modes
+        if (work / f"sql_{m}_report.json").exists()
+    }
     primary = next(iter(reports), None)
     mismatches, notes = [], []
     if finished and primary:
@@ -602,118 +753,172 @@ def cmd_report(args) -> int:
         "",
         "| run | time (best of 2; median) | peak memory | workers launched | time vs Evidently `Report.run` |"
         " memory vs Evidently |",
-        "|---|---|---|---|---|---|"]
+        "|---|---|---|---|---|---|",
+    ]
     for m, v in modes.items():
         sm = sums[m]
         if sm is None:
             lines.append(f"| SQL {v['label']} | failed: {v.get('error', '?')} | | | | |")
             continue
-        lines.append(f"| SQL {v['label']} | {_fmt_s(sm['best'])}; {_fmt_s(sm['median'])} | {_mb(sm['mem'])} |"
-                     f" {max(sm['launched'])} | {ratio(sm['best'], ev_run)} |"
-                     f" {ratio(sm['mem'], ev_rss) if finished else '-'} |")
+        lines.append(
+            f"| SQL {v['label']} | {_fmt_s(sm['best'])}; {_fmt_s(sm['median'])} | {_mb(sm['mem'])} |"
+            f" {max(sm['launched'])} | {ratio(sm['best'], ev_run)} |"
+            f" {ratio(sm['mem'], ev_rss) if finished else '-'} |"
+        )
     if finished:
-        lines.append(f"| Evidently 0.7.23 `Report.run`: drift {_fmt_s(ev_secs['drift_report_run'])}"
-                     f" + regression {_fmt_s(ev_secs.get('regression_report_run', 0.0))} | {_fmt_s(ev_run)} |"
-                     f" | | 1.000 x | |")
-        lines.append(f"| Evidently whole process: Python start to exit (import {_fmt_s(ev_secs.get('import', 0))},"
-                     f" parquet read {_fmt_s(ev_secs.get('load', 0))}, both reports) | {_fmt_s(ev_wall)} |"
-                     f" {_mb(ev_rss)} (ru_maxrss) | | {ratio(ev_wall, ev_run)} | 1.000 x |")
+        lines.append(
+            f"| Evidently 0.7.23 `Report.run`: drift {_fmt_s(ev_secs['drift_report_run'])}"
+            f" + regression {_fmt_s(ev_secs.get('regression_report_run', 0.0))} | {_fmt_s(ev_run)} |"
+            f" | | 1.000 x | |"
+        )
+        lines.append(
+            f"| Evidently whole process: Python start to exit (import {_fmt_s(ev_secs.get('import', 0))},"
+            f" parquet read {_fmt_s(ev_secs.get('load', 0))}, both reports) | {_fmt_s(ev_wall)} |"
+            f" {_mb(ev_rss)} (ru_maxrss) | | {ratio(ev_wall, ev_run)} | 1.000 x |"
+        )
     else:
-        why = ev.get("killed") or (ev.get("error") or {}).get("type") or f"exit status {ev['exit_status']}"
+        why = (
+            ev.get("killed")
+            or (ev.get("error") or {}).get("type")
+            or f"exit status {ev['exit_status']}"
+        )
         msg = (ev.get("error") or {}).get("message") or ""
-        lines.append(f"| Evidently 0.7.23 (drift + regression) | did not finish: {why}"
-                     f"{(' — ' + msg[:200]) if msg else ''}; ended after {_fmt_s(ev_wall)} |"
-                     f" ≥ {_mb(max(ev['ru_maxrss_mb'], ev['sampled_peak_rss_mb']))} (ru_maxrss) | | | |")
+        lines.append(
+            f"| Evidently 0.7.23 (drift + regression) | did not finish: {why}"
+            f"{(' — ' + msg[:200]) if msg else ''}; ended after {_fmt_s(ev_wall)} |"
+            f" ≥ {_mb(max(ev['ru_maxrss_mb'], ev['sampled_peak_rss_mb']))} (ru_maxrss) | | | |"
+        )
     lines.append("")
     if finished:
         for m, sm in sums.items():
             if sm:
-                lines.append(f"- {m}: Evidently's `Report.run` takes {ev_run / sm['best']:.1f} x as long"
-                             f" ({ev_wall / sm['best']:.1f} x for its whole process) and its process peaks at"
-                             f" {ev_rss / sm['mem']:.1f} x the memory.")
+                lines.append(
+                    f"- {m}: Evidently's `Report.run` takes {ev_run / sm['best']:.1f} x as long"
+                    f" ({ev_wall / sm['best']:.1f} x for its whole process) and its process peaks at"
+                    f" {ev_rss / sm['mem']:.1f} x the memory."
+                )
     ser = sums.get("tables_serial")
     for m in ("tables_parallel", "aligned_parallel"):
         if ser and sums.get(m):
             lines.append(f"- {m} / tables_serial: {sums[m]['best'] / ser['best']:.2f} x the time.")
-    lines.append("- all runs (s): " + "; ".join(f"{m} {', '.join(f'{x:.2f}' for x in sm['all'])}"
-                                            for m, sm in sums.items() if sm) + ".")
+    lines.append(
+        "- all runs (s): "
+        + "; ".join(
+            f"{m} {', '.join(f'{x:.2f}' for x in sm['all'])}" for m, sm in sums.items() if sm
+        )
+        + "."
+    )
     bd = sql.get("breakdown") or {}
     if bd:
         lines.append("")
         lines.append("Where the SQL time goes (one run each, right after the runs above):")
         lines.append("")
-        lines.append("| part | 2 workers | serial | 2 workers / serial | peak memory 2 workers / serial |")
+        lines.append(
+            "| part | 2 workers | serial | 2 workers / serial | peak memory 2 workers / serial |"
+        )
         lines.append("|---|---|---|---|---|")
         for name, row in bd.items():
             par, ser1 = row.get("2") or {}, row.get("0") or {}
             if "seconds" in par and "seconds" in ser1:
-                lines.append(f"| {name} | {_fmt_s(par['seconds'])} ({par['worker_pids_seen']} workers seen) |"
-                             f" {_fmt_s(ser1['seconds'])} | {par['seconds'] / ser1['seconds']:.2f} x |"
-                             f" {_mb(par['peak_rss_anon_sum_mb'])} / {_mb(ser1['peak_rss_anon_sum_mb'])} |")
+                lines.append(
+                    f"| {name} | {_fmt_s(par['seconds'])} ({par['worker_pids_seen']} workers seen) |"
+                    f" {_fmt_s(ser1['seconds'])} | {par['seconds'] / ser1['seconds']:.2f} x |"
+                    f" {_mb(par['peak_rss_anon_sum_mb'])} / {_mb(ser1['peak_rss_anon_sum_mb'])} |"
+                )
             else:
                 lines.append(f"| {name} | {par.get('error', '')} | {ser1.get('error', '')} | | |")
     lines.append("")
     plan_bits = []
     for m, v in modes.items():
         w = v.get("warmup") or {}
-        plan_bits.append(f"{m}: Workers Planned {w.get('workers_planned') or 'none'}, Launched"
-                         f" {w.get('workers_launched') or 'none'}, worker processes seen in the timed runs"
-                         f" {sums[m]['workers_seen'] if sums[m] else '-'}; plan "
-                         + " / ".join(w.get("plan_nodes") or []))
-    lines.append("Plans (auto_explain, analyze without timing, on each mode's warm-up run; plus the memory"
-                 " sampler's count of parallel worker processes): " + ". ".join(plan_bits) + ".")
+        plan_bits.append(
+            f"{m}: Workers Planned {w.get('workers_planned') or 'none'}, Launched"
+            f" {w.get('workers_launched') or 'none'}, worker processes seen in the timed runs"
+            f" {sums[m]['workers_seen'] if sums[m] else '-'}; plan "
+            + " / ".join(w.get("plan_nodes") or [])
+        )
+    lines.append(
+        "Plans (auto_explain, analyze without timing, on each mode's warm-up run; plus the memory"
+        " sampler's count of parallel worker processes): " + ". ".join(plan_bits) + "."
+    )
     tp = sums.get("tables_parallel")
     if tp and max(tp["launched"]) == 0:
         lines.append("")
-        lines.append("**Problem: `drift_report()` on these two tables gets no parallel plan.** Its query is"
-                     " `UNION ALL` of the two sets' raw columns; 2023-01's id columns are bigint and"
-                     " 2023-02's integer, so the branches' column types differ, the planner does not flatten"
-                     " the `UNION ALL` into an append relation (the current branch stays a Subquery Scan that"
-                     " casts), and without that there is no Partial Aggregate below a Gather: the plan is a"
-                     " plain Aggregate over a serial Append. Giving the current set as a query that casts"
-                     " those columns to bigint (aligned_parallel) gets Parallel Append + Partial Aggregate"
-                     " with both workers; casting every column to its value type (the `::double precision`"
-                     " / `::text` drift_report() already applies) inside both `UNION ALL` branches would fix"
-                     " it for every caller.")
+        lines.append(
+            "**Problem: `drift_report()` on these two tables gets no parallel plan.** Its query is"
+            " `UNION ALL` of the two sets' raw columns; 2023-01's id columns are bigint and"
+            " 2023-02's integer, so the branches' column types differ, the planner does not flatten"
+            " the `UNION ALL` into an append relation (the current branch stays a Subquery Scan that"
+            " casts), and without that there is no Partial Aggregate below a Gather: the plan is a"
+            " plain Aggregate over a serial Append. Giving the current set as a query that casts"
+            " those columns to bigint (aligned_parallel) gets Parallel Append + Partial Aggregate"
+            " with both workers; casting every column to its value type (the `::double precision`"
+            " / `::text` drift_report() already applies) inside both `UNION ALL` branches would fix"
+            " it for every caller."
+        )
     al, ser = sums.get("aligned_parallel"), sums.get("tables_serial")
     if al and ser and al["best"] > 0.9 * ser["best"]:
         lines.append("")
-        lines.append(f"**Problem: with 2 workers the report is not faster than serial ({al['best'] / ser['best']:.2f} x the"
-                     " time).** The breakdown above splits it: the low-cardinality columns gain from the workers,"
-                     " the `prediction` column (about one distinct value per row) loses. Each worker's exact value"
-                     " map is serialized, passed through the tuple queue, deserialized into a new hash map and"
-                     " then inserted entry by entry into the leader's map by the combine function; the leader"
-                     " then sorts the merged map alone. For a column whose distinct count is of the order of its"
-                     " row count, that serial part is as large as the whole serial aggregate, and the workers'"
-                     " maps cost memory on top (peak memory column).")
+        parts = []
+        for row in bd.values():
+            a, b = (row.get("2") or {}).get("seconds"), (row.get("0") or {}).get("seconds")
+            if a and b:
+                parts.append(f"{a / b:.2f} x")
+        split = (
+            f" ({parts[1]} for the 14 other columns, {parts[0]} for `prediction`)"
+            if len(parts) == 2
+            else ""
+        )
+        lines.append(
+            f"**Problem: with 2 workers the report is not faster than serial ({al['best'] / ser['best']:.2f} x the"
+            f" time).** The breakdown above splits it{split}: the low-cardinality columns gain from the"
+            " workers, the `prediction` column (one distinct value per row), which takes most of the time"
+            " either way, loses. Every partial state, the leader's own included, is serialized into a"
+            " bytea, deserialized by the leader into a new hash map (grown by doubling from the minimum"
+            " size, although the serialized header carries the entry count) and then inserted entry by"
+            " entry into the leader's map by `drift_combine`; the leader then sorts the merged map alone."
+            " For a column whose distinct count is of the order of its row count this serial part"
+            " outweighs what the workers save, and the copies cost memory (peak memory column)."
+        )
     lines.append("")
     if finished and primary:
         evr = rjson(work / "evidently_report.json")
         if mismatches:
-            lines.append(f"Verdicts: **{len(mismatches)} mismatch(es)** between `drift_report()` ({primary}) and"
-                         " Evidently (compare.py):")
+            lines.append(
+                f"Verdicts: **{len(mismatches)} mismatch(es)** between `drift_report()` ({primary}) and"
+                " Evidently (compare.py):"
+            )
             lines += [f"- {x}" for x in mismatches]
         else:
             drifted = sorted(c for c, v in evr["columns"].items() if v["drifted"])
-            lines.append(f"Verdicts: identical (compare.py on {primary}: same column type, stattest and drifted"
-                         f" flag for all {len(evr['columns'])} columns, scores within 1e-6, regression metrics"
-                         f" within 1e-9 relative): dataset_drift {evr['dataset_drift']},"
-                         f" {evr['number_of_drifted_columns']} of {evr['number_of_columns']} columns drifted"
-                         f" ({', '.join(drifted) or 'none'}).")
+            lines.append(
+                f"Verdicts: identical (compare.py on {primary}: same column type, stattest and drifted"
+                f" flag for all {len(evr['columns'])} columns, scores within 1e-6, regression metrics"
+                f" within 1e-9 relative): dataset_drift {evr['dataset_drift']},"
+                f" {evr['number_of_drifted_columns']} of {evr['number_of_columns']} columns drifted"
+                f" ({', '.join(drifted) or 'none'})."
+            )
         lines += [f"- note: {n}" for n in notes]
     else:
         lines.append("Verdicts: not compared (Evidently produced no report).")
     for m, d in between.items():
-        lines.append(f"SQL {m} vs {primary}: " + ("the same report (same check)." if not d
-                                                  else "differ: " + "; ".join(d)))
+        lines.append(
+            f"SQL {m} vs {primary}: "
+            + ("the same report (same check)." if not d else "differ: " + "; ".join(d))
+        )
     lines.append("")
     sett = sql["settings"]
     ap = sums.get("aligned_parallel") or {}
     lines.append(
         "Memory. SQL: the peak, over the statement, of the summed `RssAnon` (private anonymous memory:"
         " palloc/malloc; shared buffers are not in it) of the backend and of its parallel workers, sampled"
-        " every 50 ms" + (f" (aligned_parallel: backend alone {_mb(ap['backend'])}, workers together"
-                          f" {_mb(ap['workers_mem'])})" if ap else "")
+        " every 50 ms"
+        + (
+            f" (aligned_parallel: backend alone {_mb(ap['backend'])}, workers together"
+            f" {_mb(ap['workers_mem'])})"
+            if ap
+            else ""
+        )
         + f"; the backend itself held {_mb(max(r['backend_rss_anon_before_mb'] for v in modes.values() for r in v.get('runs', [])))}"
         " before each statement; the backend's own VmHWM growth over the statement (VmHWM reset through clear_refs just before)"
         " was " + ", ".join(f"{m} {_mb(sm['hwm'])}" for m, sm in sums.items() if sm) + "."
@@ -722,17 +927,23 @@ def cmd_report(args) -> int:
         f" Evidently) and both DataFrames. Server: shared_buffers {sett.get('shared_buffers')},"
         f" work_mem {sett.get('work_mem')}, max_worker_processes {sett.get('max_worker_processes')},"
         f" JIT {sett.get('jit')} (server default); tables {load['table_bytes'][0] / 2**20:,.0f} +"
-        f" {load['table_bytes'][1] / 2**20:,.0f} MB.")
+        f" {load['table_bytes'][1] / 2**20:,.0f} MB."
+    )
     lines.append("")
     dref, dcur = ref_w["columns"], cur_w["columns"]
-    lines.append("Distinct values per column (reference / current) — the SQL aggregates' memory follows"
-                 " these, not the row count: " + ", ".join(
-                     f"{c} {dref[c]['distinct']:,}/{dcur[c]['distinct']:,}" for c in dref) + ".")
+    lines.append(
+        "Distinct values per column (reference / current) — the SQL aggregates' memory follows"
+        " these, not the row count: "
+        + ", ".join(f"{c} {dref[c]['distinct']:,}/{dcur[c]['distinct']:,}" for c in dref)
+        + "."
+    )
     lines.append("")
-    lines.append(f"Benchmark wall time {args.total_seconds / 60:.1f} min (generate {meta['seconds']:.0f} s,"
-                 f" load + VACUUM ANALYZE {load['seconds']:.0f} s, Evidently {ev_wall:.0f} s, the rest SQL"
-                 " runs). Other jobs shared this machine during the run; compare ratios rather than"
-                 " absolute times.")
+    lines.append(
+        f"Benchmark wall time {args.total_seconds / 60:.1f} min (generate {meta['seconds']:.0f} s,"
+        f" load + VACUUM ANALYZE {load['seconds']:.0f} s, Evidently {ev_wall:.0f} s, the rest SQL"
+        " runs). Other jobs shared this machine during the run; compare ratios rather than"
+        " absolute times."
+    )
     print("\n".join(lines))
     return 0
 
@@ -758,13 +969,20 @@ def main() -> int:
     ev = sub.add_parser("evidently")
     ev.add_argument("--work", required=True)
     ev.add_argument("--timeout", type=float, default=1200.0)
-    ev.add_argument("--mem-cap-mb", type=int, default=0, help="0: 90%% of MemAvailable, at most 20 GB")
+    ev.add_argument(
+        "--mem-cap-mb", type=int, default=0, help="0: 90%% of MemAvailable, at most 20 GB"
+    )
     rp = sub.add_parser("report")
     rp.add_argument("--work", required=True)
     rp.add_argument("--total-seconds", type=float, default=0.0)
     args = ap.parse_args()
-    return {"generate": cmd_generate, "load": cmd_load, "sql": cmd_sql, "evidently": cmd_evidently,
-            "report": cmd_report}[args.cmd](args)
+    return {
+        "generate": cmd_generate,
+        "load": cmd_load,
+        "sql": cmd_sql,
+        "evidently": cmd_evidently,
+        "report": cmd_report,
+    }[args.cmd](args)
 
 
 if __name__ == "__main__":

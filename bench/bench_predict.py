@@ -15,13 +15,11 @@ Prints a Markdown report (ratios first) that bench/run.sh records in bench/RESUL
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,8 +28,10 @@ from model.bundle import load_bundle  # noqa: E402
 from model.data import load_month  # noqa: E402
 
 PREDICT3 = "taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance)"
-PREDICT4 = ("taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
-            " lpep_pickup_datetime)")
+PREDICT4 = (
+    "taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
+    " lpep_pickup_datetime)"
+)
 
 
 def timed(fn, repeat: int) -> float:
@@ -66,14 +66,15 @@ def main() -> int:
     conn.execute("SET max_parallel_workers_per_gather = 0")
     conn.execute("SET jit = off")
     n = conn.execute(f"SELECT count(*) FROM {args.table}").fetchone()[0]
-    info = conn.execute("SELECT model_version, trees, features, bytes, image_bytes"
-                        " FROM taxi_duration.model_info()").fetchone()
+    info = conn.execute(
+        "SELECT model_version, trees, features, bytes, image_bytes FROM taxi_duration.model_info()"
+    ).fetchone()
     version, trees, features, bundle_bytes, image_bytes = info
 
     def q(sql):
         return lambda: conn.execute(sql).fetchone()
 
-    q(f"SELECT sum(trip_distance) FROM {args.table}")()          # warm the cache
+    q(f"SELECT sum(trip_distance) FROM {args.table}")()  # warm the cache
     t_scan = timed(q(f"SELECT sum(trip_distance) FROM {args.table}"), args.repeat)
     t_pred3 = timed(q(f"SELECT sum({PREDICT3}) FROM {args.table}"), args.repeat)
     t_pred4 = timed(q(f"SELECT sum({PREDICT4}) FROM {args.table}"), args.repeat)
@@ -84,6 +85,7 @@ def main() -> int:
     X4 = bundle.transform(month)
     X3 = bundle.transform(month.drop(columns=["lpep_pickup_datetime"]))
     import scipy.sparse as sp
+
     X4 = sp.vstack([X4] * args.copies, format="csr")
     X3 = sp.vstack([X3] * args.copies, format="csr")
     assert X4.shape[0] == n, (X4.shape, n)
@@ -113,7 +115,7 @@ def main() -> int:
     plain = [psycopg.connect(args.dsn, autocommit=True) for _ in range(k)]
     predicting = [psycopg.connect(args.dsn, autocommit=True) for _ in range(k)]
     sample = f"(SELECT * FROM {args.table} LIMIT 20000) t"
-    for c in plain:      # the same scan, without prediction
+    for c in plain:  # the same scan, without prediction
         c.execute(f"SELECT sum(trip_distance), max(lpep_pickup_datetime) FROM {sample}").fetchone()
     for c in predicting:
         c.execute(f"SELECT sum({PREDICT4}), max(lpep_pickup_datetime) FROM {sample}").fetchone()

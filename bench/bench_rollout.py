@@ -55,10 +55,14 @@ def main() -> int:
     ap.add_argument("--env", required=True, help="servers.py state env file")
     ap.add_argument("--moves", type=int, default=5)
     args = ap.parse_args()
-    env = dict(l.split("=", 1) for l in Path(args.env).read_text().split() if "=" in l)
-    s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    env = dict(w.split("=", 1) for w in Path(args.env).read_text().split() if "=" in w)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
     bucket = env["TD_MODEL_BUCKET"]
     mlflow = env["MLFLOW_TRACKING_URI"].rstrip("/") + "/api/2.0/mlflow"
 
@@ -72,43 +76,58 @@ def main() -> int:
     }
     conn = psycopg.connect(args.dsn, autocommit=True)
     conn.execute("SET taxi_duration.max_bundle_size = '256MB'")
-    lines = ["| bundle | size | load from S3 into shared memory (median of 3) | throughput |",
-             "|---|---|---|---|"]
+    lines = [
+        "| bundle | size | load from S3 into shared memory (median of 3) | throughput |",
+        "|---|---|---|---|",
+    ]
     for name, body in bundles.items():
         key = f"bench/{hashlib.sha256(body).hexdigest()[:12]}/bundle.json"
-        s3.put_object(Bucket=bucket, Key=key, Body=body,
-                      Metadata={"sha256": hashlib.sha256(body).hexdigest()})
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=body, Metadata={"sha256": hashlib.sha256(body).hexdigest()}
+        )
         runs = []
         for _ in range(3):
             t0 = time.perf_counter()
             conn.execute("SELECT * FROM taxi_duration.load_model(%s)", (f"s3://{bucket}/{key}",))
             runs.append(time.perf_counter() - t0)
         t = statistics.median(runs)
-        lines.append(f"| {name} | {len(body) / 1e6:.2f} MB | {t * 1e3:.0f} ms | {len(body) / 1e6 / t:.1f} MB/s |")
+        lines.append(
+            f"| {name} | {len(body) / 1e6:.2f} MB | {t * 1e3:.0f} ms | {len(body) / 1e6 / t:.1f} MB/s |"
+        )
 
     # two registry versions, then move the alias back and forth
     versions = {}
-    for v, body in (("a", (REPO / "tests/fixtures/bundles/small_xgb.json").read_bytes()),
-                    ("b", default.encode())):
+    for v, body in (
+        ("a", (REPO / "tests/fixtures/bundles/small_xgb.json").read_bytes()),
+        ("b", default.encode()),
+    ):
         key = f"taxi-duration-bench/{v}/bundle.json"
         sha = hashlib.sha256(body).hexdigest()
         s3.put_object(Bucket=bucket, Key=key, Body=body, Metadata={"sha256": sha})
         versions[v] = (key, sha)
-    requests.post(f"{mlflow}/registered-models/create", json={"name": "bench-model"}).raise_for_status()
+    requests.post(
+        f"{mlflow}/registered-models/create", json={"name": "bench-model"}
+    ).raise_for_status()
     numbers = {}
     for v, (key, sha) in versions.items():
-        r = requests.post(f"{mlflow}/model-versions/create",
-                          json={"name": "bench-model", "source": f"s3://{bucket}/{key}"})
+        r = requests.post(
+            f"{mlflow}/model-versions/create",
+            json={"name": "bench-model", "source": f"s3://{bucket}/{key}"},
+        )
         r.raise_for_status()
         n = r.json()["model_version"]["version"]
         numbers[v] = n
         for k, val in (("bundle_uri", f"s3://{bucket}/{key}"), ("bundle_sha256", sha)):
-            requests.post(f"{mlflow}/model-versions/set-tag",
-                          json={"name": "bench-model", "version": n, "key": k, "value": val}).raise_for_status()
+            requests.post(
+                f"{mlflow}/model-versions/set-tag",
+                json={"name": "bench-model", "version": n, "key": k, "value": val},
+            ).raise_for_status()
 
     def set_alias(v):
-        requests.post(f"{mlflow}/registered-models/alias",
-                      json={"name": "bench-model", "alias": "production", "version": numbers[v]}).raise_for_status()
+        requests.post(
+            f"{mlflow}/registered-models/alias",
+            json={"name": "bench-model", "alias": "production", "version": numbers[v]},
+        ).raise_for_status()
 
     expected = {}
     for v, (key, _) in versions.items():
@@ -127,6 +146,7 @@ def main() -> int:
                     raise RuntimeError("rollout did not happen within 30 s")
                 time.sleep(0.005)
             res[i] = time.monotonic() - t0
+
         res = [0.0] * len(backends)
         threads = [threading.Thread(target=one, args=(c, res, i)) for i, c in enumerate(backends)]
         for th in threads:
@@ -148,11 +168,13 @@ def main() -> int:
     conn.execute("ALTER SYSTEM RESET taxi_duration.model_uri")
     conn.execute("ALTER SYSTEM RESET taxi_duration.poll_interval")
     conn.execute("SELECT pg_reload_conf()")
-    lines += ["",
-              f"Alias moved {args.moves} times between a 0.2 MB and a 2.8 MB bundle, poll interval 1 s,"
-              f" 4 backends: time until every backend's next statement used the new version —"
-              f" median {statistics.median(rollouts):.2f} s, max {max(rollouts):.2f} s"
-              f" (expected about half the poll interval plus one load)."]
+    lines += [
+        "",
+        f"Alias moved {args.moves} times between a 0.2 MB and a 2.8 MB bundle, poll interval 1 s,"
+        f" 4 backends: time until every backend's next statement used the new version —"
+        f" median {statistics.median(rollouts):.2f} s, max {max(rollouts):.2f} s"
+        f" (expected about half the poll interval plus one load).",
+    ]
     print("\n".join(lines))
     return 0
 

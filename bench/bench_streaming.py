@@ -44,15 +44,17 @@ def log(msg):
 
 
 def kinesis_event(docs, first_seq):
-    return _kinesis_event(docs, first_seq, partition_keys=[str(d["ride_id"]) for d in docs],
-                          stream=TRIPS)
+    return _kinesis_event(
+        docs, first_seq, partition_keys=[str(d["ride_id"]) for d in docs], stream=TRIPS
+    )
 
 
 def read_all(kin, stream):
     out = {}
     for sh in kin.list_shards(StreamName=stream)["Shards"]:
-        it = kin.get_shard_iterator(StreamName=stream, ShardId=sh["ShardId"],
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        it = kin.get_shard_iterator(
+            StreamName=stream, ShardId=sh["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         while it:
             r = kin.get_records(ShardIterator=it, Limit=10000)
             it = r.get("NextShardIterator")
@@ -74,6 +76,7 @@ def main():
     a.rie, a.bootstrap = os.path.abspath(a.rie), os.path.abspath(a.bootstrap)
     os.environ.setdefault("TAXI_DATA_DIR", "/work/shared/data")
     from model.data import load_month
+
     df = load_month("2021-02", download=False).head(a.trips)
 
     pgdir = os.path.join(a.work, "pg")
@@ -82,48 +85,75 @@ def main():
     ries = []
     try:
         env = servers.start()
-        aws = {k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
-                                   "AWS_SECRET_ACCESS_KEY")}
-        kin = boto3.client("kinesis", endpoint_url=aws["AWS_ENDPOINT_URL"],
-                           region_name=aws["AWS_REGION"],
-                           aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-                           aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"])
+        aws = {
+            k: env[k]
+            for k in (
+                "AWS_ENDPOINT_URL",
+                "AWS_REGION",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+            )
+        }
+        kin = boto3.client(
+            "kinesis",
+            endpoint_url=aws["AWS_ENDPOINT_URL"],
+            region_name=aws["AWS_REGION"],
+            aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
+        )
         for s, n in ((TRIPS, 2), ("bench_c_predictions", 2), ("bench_py_predictions", 2)):
             kin.create_stream(StreamName=s, ShardCount=n)
             kin.get_waiter("stream_exists").wait(StreamName=s, WaiterConfig={"Delay": 0.2})
 
         # ---- (i) forwarder throughput --------------------------------------
-        subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; td_cluster_start {pgdir} {PORT} "
-                        "\"shared_preload_libraries = 'taxi_duration'\nwal_level = logical\n"
-                        "max_replication_slots = 4\nmax_wal_senders = 4\n"
-                        "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'\""],
-                       check=True)
+        subprocess.run(
+            [
+                "bash",
+                "-c",
+                f". {ROOT}/tests/lib/cluster.sh; td_cluster_start {pgdir} {PORT} "
+                "\"shared_preload_libraries = 'taxi_duration'\nwal_level = logical\n"
+                "max_replication_slots = 4\nmax_wal_senders = 4\n"
+                "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'\"",
+            ],
+            check=True,
+        )
         dsn = f"host={pgdir} port={PORT} dbname=postgres user=postgres"
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("CREATE EXTENSION taxi_duration")
-            c.execute("CREATE TABLE trips (ride_id bigint PRIMARY KEY, pulocationid int,"
-                      " dolocationid int, trip_distance float8, lpep_pickup_datetime timestamp)")
-            c.execute("SELECT pg_create_logical_replication_slot('taxi_trips_kinesis', 'taxi_duration')")
+            c.execute(
+                "CREATE TABLE trips (ride_id bigint PRIMARY KEY, pulocationid int,"
+                " dolocationid int, trip_distance float8, lpep_pickup_datetime timestamp)"
+            )
+            c.execute(
+                "SELECT pg_create_logical_replication_slot('taxi_trips_kinesis', 'taxi_duration')"
+            )
         buf = io.StringIO()
         for rid, row in enumerate(df.itertuples()):
-            buf.write(f"{rid},{int(row.PULocationID)},{int(row.DOLocationID)},"
-                      f"{float(row.trip_distance)!r},{row.lpep_pickup_datetime}\n")
+            buf.write(
+                f"{rid},{int(row.PULocationID)},{int(row.DOLocationID)},"
+                f"{float(row.trip_distance)!r},{row.lpep_pickup_datetime}\n"
+            )
         lines = buf.getvalue().splitlines(keepends=True)
         with psycopg.connect(dsn) as c:
-            for k in range(0, len(lines), 5000):          # transactions of 5,000
+            for k in range(0, len(lines), 5000):  # transactions of 5,000
                 with c.cursor().copy("COPY trips FROM STDIN WITH (FORMAT csv)") as cp:
-                    cp.write("".join(lines[k:k + 5000]))
+                    cp.write("".join(lines[k : k + 5000]))
                 c.commit()
         n = len(lines)
         fenv = dict(os.environ, TD_FORWARDER_DSN=dsn, TD_TRIPS_STREAM=TRIPS, TD_POLL_MS="50", **aws)
         fenv.pop("AWS_ENDPOINT_URL_S3", None)
         t0 = time.monotonic()
-        fwd = subprocess.Popen([os.path.join(ROOT, "forwarder", "td-forwarder")], env=fenv,
-                               stdout=subprocess.DEVNULL,
-                               stderr=open(os.path.join(a.work, "forwarder.log"), "ab"))
+        fwd = subprocess.Popen(
+            [os.path.join(ROOT, "forwarder", "td-forwarder")],
+            env=fenv,
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(a.work, "forwarder.log"), "ab"),
+        )
         with psycopg.connect(dsn, autocommit=True) as c:
             while True:
-                row = c.execute("SELECT records_sent FROM taxi_duration.forwarder_status").fetchone()
+                row = c.execute(
+                    "SELECT records_sent FROM taxi_duration.forwarder_status"
+                ).fetchone()
                 if row and row[0] is not None and row[0] >= n:
                     break
                 if time.monotonic() - t0 > 300:
@@ -135,21 +165,36 @@ def main():
         fwd = None
         in_stream = read_all(kin, TRIPS)
         complete = all(str(i) in in_stream for i in range(n))
-        log(f"forwarder: {n} records in {fwd_s:.2f} s = {n / fwd_s:.0f} records/s; all in stream: {complete}")
+        log(
+            f"forwarder: {n} records in {fwd_s:.2f} s = {n / fwd_s:.0f} records/s; all in stream: {complete}"
+        )
         subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; td_cluster_stop {pgdir}"])
 
         # ---- (ii) C vs Python Lambda -----------------------------------------
         docs = [json.loads(in_stream[str(i)]) for i in range(1000)]
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))}
+        base_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))
+        }
         base_env.update(aws)
         base_env["TD_MODEL_URI"] = "file://" + BUNDLE
         pydir = os.path.join(ROOT, "bench", "python_lambda")
         variants = {
-            "C bootstrap": ([a.bootstrap], dict(base_env, PREDICTIONS_STREAM="bench_c_predictions"), None),
-            "Python (awslambdaric)": ([sys.executable, "-m", "awslambdaric", "lambda_function.lambda_handler"],
-                                      dict(base_env, PREDICTIONS_STREAM="bench_py_predictions",
-                                           AWS_DEFAULT_REGION=aws["AWS_REGION"],  # as Lambda sets it
-                                           PYTHONPATH=f"{pydir}:{ROOT}", LAMBDA_TASK_ROOT=pydir), pydir),
+            "C bootstrap": (
+                [a.bootstrap],
+                dict(base_env, PREDICTIONS_STREAM="bench_c_predictions"),
+                None,
+            ),
+            "Python (awslambdaric)": (
+                [sys.executable, "-m", "awslambdaric", "lambda_function.lambda_handler"],
+                dict(
+                    base_env,
+                    PREDICTIONS_STREAM="bench_py_predictions",
+                    AWS_DEFAULT_REGION=aws["AWS_REGION"],  # as Lambda sets it
+                    PYTHONPATH=f"{pydir}:{ROOT}",
+                    LAMBDA_TASK_ROOT=pydir,
+                ),
+                pydir,
+            ),
         }
         res = {}
         for name, (cmd, env_, cwd) in variants.items():
@@ -164,7 +209,7 @@ def main():
                     for k in range(6):
                         resp, ms = r.invoke(kinesis_event(docs, 1000 * (k + 1)))
                         assert resp == {"batchItemFailures": []}, (name, str(resp)[:300])
-                        if k:                         # first batch is a warm-up
+                        if k:  # first batch is a warm-up
                             batches.append(ms)
                 r.stop()
                 ries.remove(r)
@@ -172,10 +217,15 @@ def main():
             log(f"{name}: cold start {colds} ms, 1,000-record batch {batches} ms")
         c_out = read_all(kin, "bench_c_predictions")
         py_out = read_all(kin, "bench_py_predictions")
-        same = all(struct.pack("<d", json.loads(c_out[k])["prediction"]["ride_duration"])
-                   == struct.pack("<d", json.loads(py_out[k])["prediction"]["ride_duration"])
-                   and json.loads(c_out[k])["version"] == json.loads(py_out[k])["version"]
-                   for k in c_out) and len(c_out) == len(py_out) == 1000
+        same = (
+            all(
+                struct.pack("<d", json.loads(c_out[k])["prediction"]["ride_duration"])
+                == struct.pack("<d", json.loads(py_out[k])["prediction"]["ride_duration"])
+                and json.loads(c_out[k])["version"] == json.loads(py_out[k])["version"]
+                for k in c_out
+            )
+            and len(c_out) == len(py_out) == 1000
+        )
     finally:
         for r in ries:
             r.stop()
@@ -192,7 +242,7 @@ def main():
     (cc, cb), (pc, pb) = res["C bootstrap"], res["Python (awslambdaric)"]
     ncpu = os.cpu_count()
     print(f"""
-## Streaming — {time.strftime('%Y-%m-%d')} on {ncpu} cores, {platform.machine()}
+## Streaming — {time.strftime("%Y-%m-%d")} on {ncpu} cores, {platform.machine()}
 
 Command: `{a.command}`
 

@@ -18,8 +18,8 @@
 static char *
 read_file(const char *path, size_t *len)
 {
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
+	FILE *f = fopen(path, "rb");
+	char *buf;
 
 	if (f == NULL)
 		return NULL;
@@ -45,30 +45,30 @@ now_ns(void)
 int
 main(int argc, char **argv)
 {
-	size_t		len,
-				image_size,
-				n = 0,
-				cap = 1 << 17,
-				i;
-	char	   *json;
-	td_limits	limits;
-	td_image   *image;
+	size_t len,
+		image_size,
+		n = 0,
+		cap = 1 << 17,
+		i;
+	char		 *json;
+	td_limits	  limits;
+	td_image	 *image;
 	td_predictor *pred;
-	td_error	err;
-	td_value   *rows;
-	FILE	   *csv;
-	int			pu,
-				dz,
-				passes = argc > 3 ? atoi(argv[3]) : 5,
-				pass;
-	double		dist,
-				best = 1e300,
-				checksum = 0;
-	long long	us;
-	int			ipu,
-				ido,
-				idist,
-				ipick;
+	td_error	  err;
+	td_value	 *rows;
+	FILE		 *csv;
+	int			  pu,
+		dz,
+		passes = argc > 3 ? atoi(argv[3]) : 5,
+		pass;
+	double dist,
+		best = 1e300,
+		checksum = 0;
+	long long us;
+	int		  ipu,
+		ido,
+		idist,
+		ipick;
 
 	if (argc < 3)
 	{
@@ -91,7 +91,7 @@ main(int argc, char **argv)
 	csv = fopen(argv[2], "r");
 	while (csv && fscanf(csv, "%d,%d,%lf,%lld", &pu, &dz, &dist, &us) == 4)
 	{
-		td_value   *v = rows + 4 * n;
+		td_value *v = rows + 4 * n;
 
 		if (n == cap)
 			break;
@@ -104,13 +104,13 @@ main(int argc, char **argv)
 	}
 	for (pass = 0; pass < passes; pass++)
 	{
-		double		t0 = now_ns(),
-					t;
+		double t0 = now_ns(),
+			   t;
 
 		checksum = 0;
 		for (i = 0; i < n; i++)
 		{
-			double		m;
+			double m;
 
 			if (td_predict(pred, rows + 4 * i, &m, &err) != TD_OK)
 				return 1;

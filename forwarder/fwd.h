@@ -38,31 +38,31 @@ typedef enum FwdEventState
 
 typedef struct FwdEvent
 {
-	char	   *data;			/* the decoded JSON line, sent as is */
-	size_t		len;
-	char		key[TDF_KINESIS_MAX_KEY_LEN + 1];	/* partition key = ride id */
-	int			txn;			/* index into FwdBatch.txns */
+	char		 *data; /* the decoded JSON line, sent as is */
+	size_t		  len;
+	char		  key[TDF_KINESIS_MAX_KEY_LEN + 1]; /* partition key = ride id */
+	int			  txn;								/* index into FwdBatch.txns */
 	FwdEventState state;
-	char		reason[1024];	/* why it is dead (empty until then) */
-	bool		dead_written;	/* the dead letter is committed */
+	char		  reason[1024]; /* why it is dead (empty until then) */
+	bool		  dead_written; /* the dead letter is committed */
 } FwdEvent;
 
 typedef struct FwdTxn
 {
-	char		commit_lsn[32];
-	int			first;			/* first event index */
-	int			nevents;
+	char commit_lsn[32];
+	int	 first; /* first event index */
+	int	 nevents;
 } FwdTxn;
 
 typedef struct FwdBatch
 {
-	FwdEvent   *events;
-	int			nevents;
-	int			events_cap;
-	FwdTxn	   *txns;
-	int			ntxns;
-	int			txns_cap;
-	int			done_txns;		/* transactions [0, done_txns) confirmed */
+	FwdEvent *events;
+	int		  nevents;
+	int		  events_cap;
+	FwdTxn	 *txns;
+	int		  ntxns;
+	int		  txns_cap;
+	int		  done_txns; /* transactions [0, done_txns) confirmed */
 } FwdBatch;
 
 typedef struct FwdConfig
@@ -70,7 +70,7 @@ typedef struct FwdConfig
 	const char *dsn;
 	const char *slot;
 	const char *tables;
-	const char *columns;		/* NULL: the plugin's default */
+	const char *columns; /* NULL: the plugin's default */
 	const char *stream;
 	int			batch_changes;
 	int			poll_ms;
@@ -82,54 +82,54 @@ typedef struct FwdConfig
 /* Counters since the last status upsert (added to the table's totals). */
 typedef struct FwdCounters
 {
-	int64_t		sent;
-	int64_t		retried;
-	int64_t		dead;
+	int64_t sent;
+	int64_t retried;
+	int64_t dead;
 } FwdCounters;
 
 typedef struct FwdState
 {
 	FwdConfig	cfg;
-	PGconn	   *dec;			/* peek and advance */
-	PGconn	   *st;				/* status and dead letters */
+	PGconn	   *dec; /* peek and advance */
+	PGconn	   *st;	 /* status and dead letters */
 	FwdCounters delta;
 	char		last_sent_lsn[32];
-	char		last_error[512];	/* pending for the next status upsert */
+	char		last_error[512]; /* pending for the next status upsert */
 	bool		error_dirty;
 } FwdState;
 
 extern volatile sig_atomic_t fwd_stop;
 
 /* fwd_main.c */
-void		fwd_log(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-void		fwd_sleep_ms(long ms);
-long		fwd_backoff_ms(const FwdConfig *cfg, int attempt);
-void		fwd_note_error(FwdState *s, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+void fwd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fwd_sleep_ms(long ms);
+long fwd_backoff_ms(const FwdConfig *cfg, int attempt);
+void fwd_note_error(FwdState *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* fwd_pg.c */
-bool		fwd_pg_connect(FwdState *s);
-void		fwd_pg_disconnect(FwdState *s);
-bool		fwd_pg_peek(FwdState *s, FwdBatch *b);
-bool		fwd_pg_advance(FwdState *s, const char *lsn);
-bool		fwd_pg_write_dead(FwdState *s, FwdBatch *b);
-bool		fwd_pg_status(FwdState *s, int pending);
+bool fwd_pg_connect(FwdState *s);
+void fwd_pg_disconnect(FwdState *s);
+bool fwd_pg_peek(FwdState *s, FwdBatch *b);
+bool fwd_pg_advance(FwdState *s, const char *lsn);
+bool fwd_pg_write_dead(FwdState *s, FwdBatch *b);
+bool fwd_pg_status(FwdState *s, int pending);
 
 /* fwd_batch.c */
-void		fwd_batch_reset(FwdBatch *b);
-void		fwd_batch_free(FwdBatch *b);
-bool		fwd_batch_add_row(FwdBatch *b, const char *data, size_t len);
-void		fwd_batch_close(FwdBatch *b);
-int			fwd_batch_pending(const FwdBatch *b);
-int			fwd_batch_done_prefix(const FwdBatch *b);
+void fwd_batch_reset(FwdBatch *b);
+void fwd_batch_free(FwdBatch *b);
+bool fwd_batch_add_row(FwdBatch *b, const char *data, size_t len);
+void fwd_batch_close(FwdBatch *b);
+int	 fwd_batch_pending(const FwdBatch *b);
+int	 fwd_batch_done_prefix(const FwdBatch *b);
 
 /* fwd_send.c */
 typedef enum FwdSendResult
 {
-	FWD_SEND_DONE,				/* every event sent or dead-lettered */
-	FWD_SEND_PG_ERROR,			/* PostgreSQL failed: reconnect, re-peek */
-	FWD_SEND_STOPPED			/* a signal asked to stop */
+	FWD_SEND_DONE,	   /* every event sent or dead-lettered */
+	FWD_SEND_PG_ERROR, /* PostgreSQL failed: reconnect, re-peek */
+	FWD_SEND_STOPPED   /* a signal asked to stop */
 } FwdSendResult;
 
 FwdSendResult fwd_send_batch(FwdState *s, FwdBatch *b);
 
-#endif							/* FWD_H */
+#endif /* FWD_H */

@@ -22,8 +22,8 @@
 static void *
 grow(void *p, int *cap, int need, size_t size)
 {
-	int			ncap = *cap ? *cap : 256;
-	void	   *np;
+	int	  ncap = *cap ? *cap : 256;
+	void *np;
 
 	if (need <= *cap)
 		return p;
@@ -43,7 +43,7 @@ grow(void *p, int *cap, int need, size_t size)
 void
 fwd_batch_reset(FwdBatch *b)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < b->nevents; i++)
 		free(b->events[i].data);
@@ -65,7 +65,7 @@ fwd_batch_free(FwdBatch *b)
 static FwdTxn *
 open_txn(FwdBatch *b)
 {
-	FwdTxn	   *t;
+	FwdTxn *t;
 
 	if (b->ntxns > 0 && b->txns[b->ntxns - 1].commit_lsn[0] == '\0')
 		return &b->txns[b->ntxns - 1];
@@ -150,16 +150,16 @@ set_key(FwdEvent *e, const cJSON *id)
 bool
 fwd_batch_add_row(FwdBatch *b, const char *data, size_t len)
 {
-	cJSON	   *root = cJSON_ParseWithLength(data, len);
-	FwdTxn	   *t;
-	bool		ok = true;
+	cJSON  *root = cJSON_ParseWithLength(data, len);
+	FwdTxn *t;
+	bool	ok = true;
 
 	if (root == NULL)
 		return false;
 	t = open_txn(b);
 	if (cJSON_HasObjectItem(root, "ride"))
 	{
-		FwdEvent   *e;
+		FwdEvent *e;
 
 		b->events = grow(b->events, &b->events_cap, b->nevents + 1, sizeof(FwdEvent));
 		e = &b->events[b->nevents];
@@ -194,7 +194,7 @@ fwd_batch_close(FwdBatch *b)
 {
 	if (b->ntxns > 0 && b->txns[b->ntxns - 1].commit_lsn[0] == '\0')
 	{
-		FwdTxn	   *t = &b->txns[b->ntxns - 1];
+		FwdTxn *t = &b->txns[b->ntxns - 1];
 
 		while (b->nevents > t->first)
 			free(b->events[--b->nevents].data);
@@ -206,8 +206,8 @@ fwd_batch_close(FwdBatch *b)
 int
 fwd_batch_pending(const FwdBatch *b)
 {
-	int			i,
-				n = 0;
+	int i,
+		n = 0;
 
 	for (i = 0; i < b->nevents; i++)
 		if (b->events[i].state == FWD_PENDING ||
@@ -220,11 +220,11 @@ fwd_batch_pending(const FwdBatch *b)
 int
 fwd_batch_done_prefix(const FwdBatch *b)
 {
-	int			t;
+	int t;
 
 	for (t = b->done_txns; t < b->ntxns; t++)
 	{
-		int			i;
+		int i;
 
 		for (i = 0; i < b->txns[t].nevents; i++)
 		{

@@ -46,7 +46,7 @@ ok(PGresult *res)
 bool
 fwd_pg_connect(FwdState *s)
 {
-	const char *p[1] = {s->cfg.slot};
+	const char *p[1] = { s->cfg.slot };
 	PGresult   *res;
 
 	s->dec = PQconnectdb(s->cfg.dsn);
@@ -90,7 +90,7 @@ bool
 fwd_pg_peek(FwdState *s, FwdBatch *b)
 {
 	char		n[16];
-	const char *p[4] = {s->cfg.slot, n, s->cfg.tables, s->cfg.columns};
+	const char *p[4] = { s->cfg.slot, n, s->cfg.tables, s->cfg.columns };
 	PGresult   *res;
 	int			i;
 
@@ -98,11 +98,13 @@ fwd_pg_peek(FwdState *s, FwdBatch *b)
 	if (s->cfg.columns)
 		res = exec(s->dec,
 				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, NULL, $2::int, 'tables', $3, 'columns', $4)", 4, p);
+				   "$1, NULL, $2::int, 'tables', $3, 'columns', $4)",
+				   4, p);
 	else
 		res = exec(s->dec,
 				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, NULL, $2::int, 'tables', $3)", 3, p);
+				   "$1, NULL, $2::int, 'tables', $3)",
+				   3, p);
 	if (!ok(res))
 		return failed(s, s->dec, res, "peek");
 	for (i = 0; i < PQntuples(res); i++)
@@ -117,7 +119,7 @@ fwd_pg_peek(FwdState *s, FwdBatch *b)
 bool
 fwd_pg_advance(FwdState *s, const char *lsn)
 {
-	const char *p[2] = {s->cfg.slot, lsn};
+	const char *p[2] = { s->cfg.slot, lsn };
 	PGresult   *res;
 
 	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)", 2, p);
@@ -132,7 +134,7 @@ fwd_pg_advance(FwdState *s, const char *lsn)
 bool
 fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < b->nevents; i++)
 	{
@@ -150,7 +152,8 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		res = exec(s->st,
 				   "INSERT INTO taxi_duration.forwarder_dead_letters"
 				   " (slot, commit_lsn, ride_id, reason, data)"
-				   " VALUES ($1, $2::pg_lsn, $3, $4, $5)", 5, p);
+				   " VALUES ($1, $2::pg_lsn, $3, $4, $5)",
+				   5, p);
 		if (!ok(res))
 			return failed(s, s->st, res, "dead-letter insert");
 		PQclear(res);
@@ -166,10 +169,10 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 bool
 fwd_pg_status(FwdState *s, int pending)
 {
-	char		sent[24],
-				retried[24],
-				dead[24],
-				pend[16];
+	char sent[24],
+		retried[24],
+		dead[24],
+		pend[16];
 	const char *p[7];
 	PGresult   *res;
 

@@ -30,10 +30,10 @@ static bool
 transient_code(const char *code)
 {
 	return strstr(code, "ProvisionedThroughputExceeded") != NULL ||
-		strstr(code, "Throttl") != NULL ||
-		strstr(code, "InternalFailure") != NULL ||
-		strstr(code, "ServiceUnavailable") != NULL ||
-		strstr(code, "LimitExceeded") != NULL;
+		   strstr(code, "Throttl") != NULL ||
+		   strstr(code, "InternalFailure") != NULL ||
+		   strstr(code, "ServiceUnavailable") != NULL ||
+		   strstr(code, "LimitExceeded") != NULL;
 }
 
 /* A whole-call failure caused by the records themselves. */
@@ -41,26 +41,26 @@ static bool
 content_error(const tdf_error *err)
 {
 	if (err->status == TDF_ERR_TOO_LARGE)
-		return true;			/* validated before sending; split */
+		return true; /* validated before sending; split */
 	if (err->status != TDF_ERR_HTTP || err->http_status != 400)
 		return false;
 	return strstr(err->detail, "(ValidationException)") != NULL ||
-		strstr(err->detail, "(InvalidArgumentException)") != NULL ||
-		strstr(err->detail, "(SerializationException)") != NULL;
+		   strstr(err->detail, "(InvalidArgumentException)") != NULL ||
+		   strstr(err->detail, "(SerializationException)") != NULL;
 }
 
 /* Indexes of up to `limit` pending events, from `from` on, within the limits. */
 static int
 pick(const FwdBatch *b, const int *from, int nfrom, int limit, int *out)
 {
-	size_t		bytes = 0;
-	int			n = 0;
-	int			i;
+	size_t bytes = 0;
+	int	   n = 0;
+	int	   i;
 
 	for (i = 0; i < nfrom && n < limit; i++)
 	{
 		const FwdEvent *e = &b->events[from[i]];
-		size_t		sz = e->len + strlen(e->key);
+		size_t			sz = e->len + strlen(e->key);
 
 		if (e->state != FWD_PENDING)
 			continue;
@@ -76,7 +76,7 @@ pick(const FwdBatch *b, const int *from, int nfrom, int limit, int *out)
 static bool
 confirm(FwdState *s, FwdBatch *b)
 {
-	int			done;
+	int done;
 
 	if (!fwd_pg_write_dead(s, b))
 		return false;
@@ -93,17 +93,17 @@ confirm(FwdState *s, FwdBatch *b)
 FwdSendResult
 fwd_send_batch(FwdState *s, FwdBatch *b)
 {
-	int		   *all = malloc(sizeof(int) * (b->nevents + 1));
-	int		   *retry = malloc(sizeof(int) * (b->nevents + 1));
-	int		   *call = malloc(sizeof(int) * (TDF_KINESIS_MAX_RECORDS + 1));
-	tdf_record *recs = malloc(sizeof(tdf_record) * TDF_KINESIS_MAX_RECORDS);
+	int			   *all = calloc(b->nevents + 1, sizeof(int));
+	int			   *retry = calloc(b->nevents + 1, sizeof(int));
+	int			   *call = malloc(sizeof(int) * (TDF_KINESIS_MAX_RECORDS + 1));
+	tdf_record	   *recs = malloc(sizeof(tdf_record) * TDF_KINESIS_MAX_RECORDS);
 	tdf_put_result *res = malloc(sizeof(tdf_put_result) * TDF_KINESIS_MAX_RECORDS);
-	FwdSendResult result = FWD_SEND_DONE;
-	int			nretry = 0;
-	int			next = 0;		/* scan position in `all` */
-	int			limit = TDF_KINESIS_MAX_RECORDS;
-	int			attempt = 0;
-	int			i;
+	FwdSendResult	result = FWD_SEND_DONE;
+	int				nretry = 0;
+	int				next = 0; /* scan position in `all` */
+	int				limit = TDF_KINESIS_MAX_RECORDS;
+	int				attempt = 0;
+	int				i;
 
 	if (!all || !retry || !call || !recs || !res)
 	{
@@ -113,15 +113,15 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 	for (i = 0; i < b->nevents; i++)
 		all[i] = i;
 
-	if (!confirm(s, b))			/* dead-on-arrival events, empty txns */
+	if (!confirm(s, b)) /* dead-on-arrival events, empty txns */
 		result = FWD_SEND_PG_ERROR;
 
 	while (result == FWD_SEND_DONE)
 	{
-		tdf_error	err;
-		tdf_status	st;
-		int			n;
-		int			nfail = 0;
+		tdf_error  err;
+		tdf_status st;
+		int		   n;
+		int		   nfail = 0;
 
 		if (fwd_stop)
 		{
@@ -130,9 +130,9 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 		}
 		if (nretry > 0)
 		{
-			int			m = 0;
+			int m = 0;
 
-			for (i = 0; i < nretry; i++)	/* keep the still-pending ones */
+			for (i = 0; i < nretry; i++) /* keep the still-pending ones */
 				if (b->events[retry[i]].state == FWD_PENDING)
 					retry[m++] = retry[i];
 			nretry = m;
@@ -171,7 +171,7 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 		{
 			if (content_error(&err) && n == 1)
 			{
-				FwdEvent   *e = &b->events[call[0]];
+				FwdEvent *e = &b->events[call[0]];
 
 				e->state = FWD_DEAD;
 				snprintf(e->reason, sizeof(e->reason), "rejected by Kinesis: %s", err.detail);
@@ -201,11 +201,11 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 		}
 		else
 		{
-			int			nsent = 0;
+			int nsent = 0;
 
 			for (i = 0; i < n; i++)
 			{
-				FwdEvent   *e = &b->events[call[i]];
+				FwdEvent *e = &b->events[call[i]];
 
 				if (res[i].ok)
 				{
@@ -226,7 +226,7 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 			if (nretry > 0 && n < nretry)
 			{
 				/* a halved retry call: keep the rest of the retry set */
-				int			m = nfail;
+				int m = nfail;
 
 				for (i = n; i < nretry; i++)
 					retry[m++] = retry[i];

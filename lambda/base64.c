@@ -29,10 +29,10 @@ sextet(unsigned char c)
 bool
 lambda_base64_decode(const char *in, size_t len, char **out, size_t *outlen)
 {
-	size_t		pad = 0;
-	size_t		i;
-	size_t		o = 0;
-	char	   *buf;
+	size_t pad = 0;
+	size_t i;
+	size_t o = 0;
+	char  *buf;
 
 	*out = NULL;
 	*outlen = 0;
@@ -47,9 +47,9 @@ lambda_base64_decode(const char *in, size_t len, char **out, size_t *outlen)
 		return false;
 	for (i = 0; i < len; i += 4)
 	{
-		int			v[4];
-		int			k;
-		bool		last = (i + 4 == len);
+		int	 v[4];
+		int	 k;
+		bool last = (i + 4 == len);
 
 		for (k = 0; k < 4; k++)
 		{

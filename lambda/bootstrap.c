@@ -34,15 +34,15 @@
 
 typedef struct buf
 {
-	char	   *data;
-	size_t		len;
+	char  *data;
+	size_t len;
 } buf;
 
 typedef struct reply
 {
-	buf			body;
-	char		request_id[256];
-	char		trace_id[512];
+	buf	 body;
+	char request_id[256];
+	char trace_id[512];
 } reply;
 
 static const char *
@@ -56,9 +56,9 @@ env_or(const char *name, const char *fallback)
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	buf		   *b = arg;
-	size_t		n = size * nmemb;
-	char	   *nd = realloc(b->data, b->len + n + 1);
+	buf	  *b = arg;
+	size_t n = size * nmemb;
+	char  *nd = realloc(b->data, b->len + n + 1);
 
 	if (nd == NULL)
 		return 0;
@@ -73,16 +73,17 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 static void
 take_header(const char *line, size_t n, const char *name, char *dst, size_t dstsize)
 {
-	size_t		nl = strlen(name);
-	size_t		v;
-	size_t		end;
+	size_t nl = strlen(name);
+	size_t v;
+	size_t end;
 
 	if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
 		return;
 	for (v = nl + 1; v < n && (line[v] == ' ' || line[v] == '\t'); v++)
 		;
 	for (end = n; end > v && (line[end - 1] == '\r' || line[end - 1] == '\n' ||
-							  line[end - 1] == ' '); end--)
+							  line[end - 1] == ' ');
+		 end--)
 		;
 	if (end - v >= dstsize)
 		return;
@@ -93,8 +94,8 @@ take_header(const char *line, size_t n, const char *name, char *dst, size_t dsts
 static size_t
 on_header(char *line, size_t size, size_t nitems, void *arg)
 {
-	reply	   *r = arg;
-	size_t		n = size * nitems;
+	reply *r = arg;
+	size_t n = size * nitems;
 
 	take_header(line, n, "Lambda-Runtime-Aws-Request-Id", r->request_id,
 				sizeof(r->request_id));
@@ -108,8 +109,8 @@ api_call(CURL *curl, const char *url, const char *body, const char *error_type,
 		 reply *r)
 {
 	struct curl_slist *headers = NULL;
-	char		typeh[160];
-	long		status = -1;
+	char			   typeh[160];
+	long			   status = -1;
 
 	curl_easy_reset(curl);
 	memset(r, 0, sizeof(*r));
@@ -143,8 +144,8 @@ api_call(CURL *curl, const char *url, const char *body, const char *error_type,
 static char *
 error_body(const char *type, const char *msg)
 {
-	cJSON	   *root = cJSON_CreateObject();
-	char	   *text = NULL;
+	cJSON *root = cJSON_CreateObject();
+	char  *text = NULL;
 
 	if (root != NULL &&
 		cJSON_AddStringToObject(root, "errorMessage", msg) != NULL &&
@@ -159,9 +160,9 @@ error_body(const char *type, const char *msg)
 static bool
 post_error(CURL *curl, const char *url, const char *type, const char *msg)
 {
-	char	   *body = error_body(type, msg);
-	reply		r;
-	long		status;
+	char *body = error_body(type, msg);
+	reply r;
+	long  status;
 
 	fprintf(stderr, "ERROR %s: %s\n", type, msg);
 	status = api_call(curl, url, body ? body : "{}", type, &r);
@@ -185,9 +186,11 @@ settings_from_env(lambda_settings *s)
 	s->kinesis.aws_endpoint_url = (endpoint != NULL && *endpoint != '\0') ? endpoint : NULL;
 	s->kinesis.connect_timeout_ms = 2000;
 	s->kinesis.timeout_ms = 10000;
+	/* NOLINTNEXTLINE(cert-err34-c): garbage reads as 0 and is clamped to 1 attempt */
 	s->put_attempts = atoi(env_or("TD_PUT_ATTEMPTS", "4"));
 	if (s->put_attempts < 1)
 		s->put_attempts = 1;
+	/* NOLINTNEXTLINE(cert-err34-c): garbage reads as 0, i.e. no backoff */
 	s->backoff_ms = atoi(env_or("TD_PUT_BACKOFF_MS", "100"));
 	if (s->backoff_ms < 0)
 		s->backoff_ms = 0;
@@ -196,14 +199,14 @@ settings_from_env(lambda_settings *s)
 int
 main(void)
 {
-	const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
-	char		base[512];
-	char		url[1024];
-	char		errbuf[LAMBDA_ERR_LEN];
-	lambda_model model;
+	const char	   *api = getenv("AWS_LAMBDA_RUNTIME_API");
+	char			base[512];
+	char			url[1024];
+	char			errbuf[LAMBDA_ERR_LEN];
+	lambda_model	model;
 	lambda_settings settings;
-	CURL	   *curl;
-	double		t0 = lambda_now_ms();
+	CURL		   *curl;
+	double			t0 = lambda_now_ms();
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (api == NULL || *api == '\0')
@@ -228,7 +231,7 @@ main(void)
 		return 1;
 	}
 	fprintf(stderr, "INFO model %s version %s loaded from %s in %.1f ms; "
-			"predictions stream %s%s\n",
+					"predictions stream %s%s\n",
 			td_image_meta(model.image, TD_META_MODEL_NAME),
 			td_image_meta(model.image, TD_META_MODEL_VERSION), model.source,
 			lambda_now_ms() - t0, settings.predictions_stream,
@@ -236,11 +239,11 @@ main(void)
 
 	for (;;)
 	{
-		reply		next;
-		char	   *response = NULL;
+		reply		 next;
+		char		*response = NULL;
 		lambda_stats stats;
-		long		status;
-		double		t1;
+		long		 status;
+		double		 t1;
 
 		snprintf(url, sizeof(url), "%s/invocation/next", base);
 		status = api_call(curl, url, NULL, NULL, &next);
@@ -259,10 +262,10 @@ main(void)
 		if (lambda_handle(&model, &settings, next.body.data ? next.body.data : "",
 						  next.body.len, &response, &stats, errbuf))
 		{
-			reply		r;
+			reply r;
 
 			fprintf(stderr, "INFO %zu records: %zu predicted, %zu bad, %zu not written, "
-					"%zu PutRecords calls; predict %.2f ms, put %.2f ms, total %.2f ms\n",
+							"%zu PutRecords calls; predict %.2f ms, put %.2f ms, total %.2f ms\n",
 					stats.records, stats.predicted, stats.bad_input, stats.write_failed,
 					stats.put_calls, stats.predict_ms, stats.put_ms, lambda_now_ms() - t1);
 			snprintf(url, sizeof(url), "%s/invocation/%s/response", base, next.request_id);

@@ -37,16 +37,16 @@
 
 typedef enum rec_state
 {
-	REC_BAD,					/* could not be processed */
-	REC_PENDING,				/* predicted, not yet written */
+	REC_BAD,	 /* could not be processed */
+	REC_PENDING, /* predicted, not yet written */
 	REC_WRITTEN,
-	REC_UNWRITTEN				/* every write attempt failed */
+	REC_UNWRITTEN /* every write attempt failed */
 } rec_state;
 
 typedef struct rec
 {
-	const char *seq;			/* borrowed from the event */
-	char	   *out;			/* the prediction event (cJSON allocation) */
+	const char *seq; /* borrowed from the event */
+	char	   *out; /* the prediction event (cJSON allocation) */
 	size_t		out_len;
 	char		key[TDF_KINESIS_MAX_KEY_LEN + 1];
 	rec_state	state;
@@ -66,14 +66,14 @@ sleep_ms(int ms)
 static bool
 ride_key(const char *ride_id_json, char *key)
 {
-	cJSON	   *id;
-	bool		ok = false;
+	cJSON *id;
+	bool   ok = false;
 
 	if (ride_id_json[0] == '\0')
 		return false;
 	if (ride_id_json[0] != '"')
 	{
-		size_t		len = strlen(ride_id_json);
+		size_t len = strlen(ride_id_json);
 
 		if (len > TDF_KINESIS_MAX_KEY_LEN)
 			return false;
@@ -95,7 +95,7 @@ ride_key(const char *ride_id_json, char *key)
 static void
 format_double(double d, char *out, size_t outsize)
 {
-	int			prec;
+	int prec;
 
 	for (prec = 15; prec <= 17; prec++)
 	{
@@ -109,10 +109,10 @@ format_double(double d, char *out, size_t outsize)
 static char *
 prediction_event(const td_image *image, double minutes, const char *ride_id_json)
 {
-	cJSON	   *root = cJSON_CreateObject();
-	cJSON	   *pred;
-	char	   *text = NULL;
-	char		number[64];
+	cJSON *root = cJSON_CreateObject();
+	cJSON *pred;
+	char  *text = NULL;
+	char   number[64];
 
 	if (root == NULL)
 		return NULL;
@@ -134,12 +134,12 @@ process_record(const lambda_model *model, const cJSON *record, td_value *values,
 {
 	const cJSON *kinesis = cJSON_GetObjectItemCaseSensitive(record, "kinesis");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(kinesis, "data");
-	char	   *raw = NULL;
-	size_t		rawlen;
-	char		ride_id[TD_RIDE_ID_MAX];
-	double		minutes;
-	td_error	err;
-	bool		ok = false;
+	char		*raw = NULL;
+	size_t		 rawlen;
+	char		 ride_id[TD_RIDE_ID_MAX];
+	double		 minutes;
+	td_error	 err;
+	bool		 ok = false;
 
 	if (!cJSON_IsString(data))
 	{
@@ -174,19 +174,19 @@ static size_t
 put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
 			size_t *idx, tdf_put_result *res, lambda_stats *stats)
 {
-	size_t		i = 0;
-	size_t		still = 0;
+	size_t i = 0;
+	size_t still = 0;
 
 	while (i < n)
 	{
-		size_t		nb = 0;
-		size_t		bytes = 0;
-		size_t		k;
-		tdf_error	err;
+		size_t	  nb = 0;
+		size_t	  bytes = 0;
+		size_t	  k;
+		tdf_error err;
 
 		for (; i < n && nb < TDF_KINESIS_MAX_RECORDS; i++)
 		{
-			size_t		sz;
+			size_t sz;
 
 			if (recs[i].state != REC_PENDING)
 				continue;
@@ -224,18 +224,18 @@ put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
 static void
 write_predictions(const lambda_settings *s, rec *recs, size_t n, lambda_stats *stats)
 {
-	tdf_record *batch = malloc(sizeof(tdf_record) * TDF_KINESIS_MAX_RECORDS);
-	size_t	   *idx = malloc(sizeof(size_t) * TDF_KINESIS_MAX_RECORDS);
+	tdf_record	   *batch = malloc(sizeof(tdf_record) * TDF_KINESIS_MAX_RECORDS);
+	size_t		   *idx = malloc(sizeof(size_t) * TDF_KINESIS_MAX_RECORDS);
 	tdf_put_result *res = malloc(sizeof(tdf_put_result) * TDF_KINESIS_MAX_RECORDS);
-	int			attempt;
-	int			delay = s->backoff_ms;
-	size_t		i;
+	int				attempt;
+	int				delay = s->backoff_ms;
+	size_t			i;
 
 	if (batch != NULL && idx != NULL && res != NULL)
 	{
 		for (attempt = 1; attempt <= s->put_attempts; attempt++)
 		{
-			size_t		left = put_pending(s, recs, n, batch, idx, res, stats);
+			size_t left = put_pending(s, recs, n, batch, idx, res, stats);
 
 			if (left == 0)
 				break;
@@ -262,11 +262,11 @@ write_predictions(const lambda_settings *s, rec *recs, size_t n, lambda_stats *s
 static char *
 build_response(const rec *recs, size_t n, bool test_run)
 {
-	cJSON	   *root = cJSON_CreateObject();
-	cJSON	   *failures;
-	cJSON	   *preds = NULL;
-	char	   *text = NULL;
-	size_t		i;
+	cJSON *root = cJSON_CreateObject();
+	cJSON *failures;
+	cJSON *preds = NULL;
+	char  *text = NULL;
+	size_t i;
 
 	if (root == NULL)
 		return NULL;
@@ -279,7 +279,7 @@ build_response(const rec *recs, size_t n, bool test_run)
 	{
 		if (recs[i].state == REC_BAD || recs[i].state == REC_UNWRITTEN)
 		{
-			cJSON	   *item = cJSON_CreateObject();
+			cJSON *item = cJSON_CreateObject();
 
 			if (item == NULL)
 				goto done;
@@ -289,7 +289,7 @@ build_response(const rec *recs, size_t n, bool test_run)
 		}
 		else if (preds != NULL)
 		{
-			cJSON	   *raw = cJSON_CreateRaw(recs[i].out);
+			cJSON *raw = cJSON_CreateRaw(recs[i].out);
 
 			if (raw == NULL)
 				goto done;
@@ -307,16 +307,16 @@ lambda_handle(const lambda_model *model, const lambda_settings *settings,
 			  const char *event, size_t len, char **response,
 			  lambda_stats *stats, char errbuf[LAMBDA_ERR_LEN])
 {
-	cJSON	   *root;
+	cJSON		*root;
 	const cJSON *records;
 	const cJSON *record;
-	rec		   *recs = NULL;
-	td_value   *values = NULL;
-	size_t		n;
-	size_t		i;
-	size_t		logged = 0;
-	double		t0;
-	bool		ok = false;
+	rec			*recs = NULL;
+	td_value	*values = NULL;
+	size_t		 n;
+	size_t		 i;
+	size_t		 logged = 0;
+	double		 t0;
+	bool		 ok = false;
 
 	memset(stats, 0, sizeof(*stats));
 	*response = NULL;
@@ -348,7 +348,7 @@ lambda_handle(const lambda_model *model, const lambda_settings *settings,
 	{
 		const cJSON *kinesis = cJSON_GetObjectItemCaseSensitive(record, "kinesis");
 		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(kinesis, "sequenceNumber");
-		char		why[TD_ERROR_MESSAGE_LEN + TD_ERROR_DETAIL_LEN + 8];
+		char		 why[TD_ERROR_MESSAGE_LEN + TD_ERROR_DETAIL_LEN + 8];
 
 		if (!cJSON_IsString(seq) || seq->valuestring[0] == '\0')
 		{

@@ -17,37 +17,37 @@
 /* The model, compiled once at cold start and kept for every invocation. */
 typedef struct lambda_model
 {
-	td_image   *image;
-	size_t		image_size;
+	td_image	 *image;
+	size_t		  image_size;
 	td_predictor *predictor;
-	char		source[1024];	/* the URI it was loaded from */
+	char		  source[1024]; /* the URI it was loaded from */
 } lambda_model;
 
 /* model.c */
-bool		lambda_model_load(const char *uri, lambda_model *model,
-							  char errbuf[LAMBDA_ERR_LEN]);
-void		lambda_model_free(lambda_model *model);
+bool lambda_model_load(const char *uri, lambda_model *model,
+					   char errbuf[LAMBDA_ERR_LEN]);
+void lambda_model_free(lambda_model *model);
 
 /* What the handler needs besides the event. */
 typedef struct lambda_settings
 {
 	const char *predictions_stream;
-	bool		test_run;		/* TEST_RUN=True: predict, don't write */
-	tdf_config	kinesis;		/* endpoint, region, credentials */
-	int			put_attempts;	/* PutRecords attempts per batch (>= 1) */
-	int			backoff_ms;		/* first retry delay, doubled each time */
+	bool		test_run;	  /* TEST_RUN=True: predict, don't write */
+	tdf_config	kinesis;	  /* endpoint, region, credentials */
+	int			put_attempts; /* PutRecords attempts per batch (>= 1) */
+	int			backoff_ms;	  /* first retry delay, doubled each time */
 } lambda_settings;
 
 /* Counters of the last invocation, for the log line. */
 typedef struct lambda_stats
 {
-	size_t		records;
-	size_t		predicted;
-	size_t		bad_input;
-	size_t		write_failed;
-	size_t		put_calls;
-	double		predict_ms;
-	double		put_ms;
+	size_t records;
+	size_t predicted;
+	size_t bad_input;
+	size_t write_failed;
+	size_t put_calls;
+	double predict_ms;
+	double put_ms;
 } lambda_stats;
 
 /*
@@ -56,15 +56,15 @@ typedef struct lambda_stats
  * true is returned; false (with errbuf) when the event as a whole cannot
  * be handled (not JSON, no Records, a record without a sequence number).
  */
-bool		lambda_handle(const lambda_model *model, const lambda_settings *settings,
-						  const char *event, size_t len, char **response,
-						  lambda_stats *stats, char errbuf[LAMBDA_ERR_LEN]);
+bool lambda_handle(const lambda_model *model, const lambda_settings *settings,
+				   const char *event, size_t len, char **response,
+				   lambda_stats *stats, char errbuf[LAMBDA_ERR_LEN]);
 
 /* base64.c: strict RFC 4648 decoding (padding required, no whitespace). */
-bool		lambda_base64_decode(const char *in, size_t len, char **out,
-								 size_t *outlen);
+bool lambda_base64_decode(const char *in, size_t len, char **out,
+						  size_t *outlen);
 
 /* Milliseconds from a monotonic clock. */
-double		lambda_now_ms(void);
+double lambda_now_ms(void);
 
-#endif							/* TD_LAMBDA_H */
+#endif /* TD_LAMBDA_H */

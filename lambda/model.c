@@ -16,10 +16,10 @@
 static bool
 read_file(const char *path, char **data, size_t *len, char *errbuf)
 {
-	FILE	   *f;
-	char	   *buf = NULL;
-	size_t		cap = 0;
-	size_t		n = 0;
+	FILE  *f;
+	char  *buf = NULL;
+	size_t cap = 0;
+	size_t n = 0;
 
 	f = fopen(path, "rb");
 	if (f == NULL)
@@ -29,11 +29,11 @@ read_file(const char *path, char **data, size_t *len, char *errbuf)
 	}
 	for (;;)
 	{
-		size_t		got;
+		size_t got;
 
 		if (n == cap)
 		{
-			char	   *nb;
+			char *nb;
 
 			cap = cap ? cap * 2 : 1 << 20;
 			if (cap > MAX_BUNDLE_BYTES + 1 || (nb = realloc(buf, cap + 1)) == NULL)
@@ -68,12 +68,12 @@ read_file(const char *path, char **data, size_t *len, char *errbuf)
 bool
 lambda_model_load(const char *uri, lambda_model *model, char errbuf[LAMBDA_ERR_LEN])
 {
-	char	   *data = NULL;
-	size_t		len = 0;
-	bool		from_fetch = false;
-	tdf_result	result;
-	td_limits	limits;
-	td_error	err;
+	char	  *data = NULL;
+	size_t	   len = 0;
+	bool	   from_fetch = false;
+	tdf_result result;
+	td_limits  limits;
+	td_error   err;
 
 	memset(model, 0, sizeof(*model));
 	memset(&result, 0, sizeof(result));
@@ -85,8 +85,8 @@ lambda_model_load(const char *uri, lambda_model *model, char errbuf[LAMBDA_ERR_L
 	snprintf(model->source, sizeof(model->source), "%s", uri);
 	if (strncmp(uri, "s3://", 5) == 0 || strncmp(uri, "models:/", 8) == 0)
 	{
-		tdf_config	config;
-		tdf_error	ferr;
+		tdf_config config;
+		tdf_error  ferr;
 
 		memset(&config, 0, sizeof(config));
 		tdf_config_from_env(&config);
@@ -138,7 +138,7 @@ lambda_model_free(lambda_model *model)
 	if (model->predictor != NULL)
 		td_predictor_free(model->predictor);
 	if (model->image != NULL)
-		free(model->image);		/* default allocation hooks: malloc/free */
+		free(model->image); /* default allocation hooks: malloc/free */
 	model->predictor = NULL;
 	model->image = NULL;
 }

@@ -46,18 +46,28 @@ def _cmd_train(a) -> int:
     if a.max_depth is not None:
         params["max_depth"] = a.max_depth
     res = train.fit(
-        tr, va, estimator=a.estimator, params=params, max_rounds=a.max_rounds,
-        early_stopping_rounds=a.early_stopping_rounds, train_month=a.train, valid_month=a.valid,
+        tr,
+        va,
+        estimator=a.estimator,
+        params=params,
+        max_rounds=a.max_rounds,
+        early_stopping_rounds=a.early_stopping_rounds,
+        train_month=a.train,
+        valid_month=a.valid,
         verbose=a.verbose,
     )
     info = bundle.export(res, a.out, version=a.version, run_id=a.run_id)
     m = res.training["metrics"]
     print(f"estimator               {res.estimator_type}")
-    print(f"train rows              {len(tr)} (+{res.training['rows']['train_augmented_without_time']} without time)")
+    print(
+        f"train rows              {len(tr)} (+{res.training['rows']['train_augmented_without_time']} without time)"
+    )
     print(f"valid rows              {len(va)}")
     if res.estimator_type == "xgboost":
-        print(f"best_iteration          {res.training['best_iteration']} (trees exported: {res.training['n_trees']}, "
-              f"max_depth {res.training['params']['max_depth']})")
+        print(
+            f"best_iteration          {res.training['best_iteration']} (trees exported: {res.training['n_trees']}, "
+            f"max_depth {res.training['params']['max_depth']})"
+        )
     print(f"valid RMSE with time    {m['valid_rmse_with_time']:.4f}")
     print(f"valid RMSE without time {m['valid_rmse_without_time']:.4f}")
     print(f"training time           {res.seconds:.1f} s")
@@ -78,23 +88,47 @@ def _cmd_train_flow(a) -> int:
     from . import flow
 
     if a.version is not None or a.run_id is not None:
-        raise SystemExit("--version/--run-id only apply to the offline export (--out FILE); "
-                         "the flow takes both from the MLflow registry")
+        raise SystemExit(
+            "--version/--run-id only apply to the offline export (--out FILE); "
+            "the flow takes both from the MLflow registry"
+        )
     r = flow.training_flow(
-        a.train, a.valid, estimator=a.estimator, params=_train_params(a) or None, trials=a.trials,
-        max_rounds=a.max_rounds, early_stopping_rounds=a.early_stopping_rounds,
-        register_model=not a.no_register, auto_promote=not a.no_promote)
-    summary = {k: r.get(k) for k in ("tracking_uri", "run_id", "model_name", "version", "bundle_uri",
-                                     "bundle_sha256", "metrics", "previous_production",
-                                     "production_rmse", "promoted", "reason")}
+        a.train,
+        a.valid,
+        estimator=a.estimator,
+        params=_train_params(a) or None,
+        trials=a.trials,
+        max_rounds=a.max_rounds,
+        early_stopping_rounds=a.early_stopping_rounds,
+        register_model=not a.no_register,
+        auto_promote=not a.no_promote,
+    )
+    summary = {
+        k: r.get(k)
+        for k in (
+            "tracking_uri",
+            "run_id",
+            "model_name",
+            "version",
+            "bundle_uri",
+            "bundle_sha256",
+            "metrics",
+            "previous_production",
+            "production_rmse",
+            "promoted",
+            "reason",
+        )
+    }
     if a.json:
         print(json.dumps(summary))
         return 0
     print(f"tracking URI            {summary['tracking_uri']}")
     print(f"MLflow run              {summary['run_id']}")
     for t in r["trials"]:
-        print(f"trial {t['trial']}                 {t['params']} -> RMSE with time {t['valid_rmse_with_time']:.4f}"
-              f" ({t['n_trees']} trees)")
+        print(
+            f"trial {t['trial']}                 {t['params']} -> RMSE with time {t['valid_rmse_with_time']:.4f}"
+            f" ({t['n_trees']} trees)"
+        )
     print(f"valid RMSE with time    {summary['metrics']['valid_rmse_with_time']:.4f}")
     print(f"valid RMSE without time {summary['metrics']['valid_rmse_without_time']:.4f}")
     if summary["version"] is None:
@@ -102,8 +136,10 @@ def _cmd_train_flow(a) -> int:
         return 0
     print(f"registered              {summary['model_name']} version {summary['version']}")
     print(f"bundle                  {summary['bundle_uri']} sha256 {summary['bundle_sha256']}")
-    print(f"production              {'-> ' + summary['version'] if summary['promoted'] else 'unchanged'}"
-          f" ({summary['reason']})")
+    print(
+        f"production              {'-> ' + summary['version'] if summary['promoted'] else 'unchanged'}"
+        f" ({summary['reason']})"
+    )
     return 0
 
 
@@ -131,8 +167,10 @@ def _cmd_versions(a) -> int:
     print(f"{'version':>7}  {'aliases':<12} {'valid':<8} {'rmse(time)':>10}  bundle_uri")
     for r in rows:
         rmse = "-" if r["valid_rmse_with_time"] is None else f"{r['valid_rmse_with_time']:.4f}"
-        print(f"{r['version']:>7}  {','.join(r['aliases']) or '-':<12} {r['valid_month'] or '-':<8} "
-              f"{rmse:>10}  {r['bundle_uri'] or '-'}")
+        print(
+            f"{r['version']:>7}  {','.join(r['aliases']) or '-':<12} {r['valid_month'] or '-':<8} "
+            f"{rmse:>10}  {r['bundle_uri'] or '-'}"
+        )
     return 0
 
 
@@ -167,11 +205,13 @@ def _cmd_predict(a) -> int:
     df = data.load_month(a.month)
     if a.limit:
         df = df.iloc[: a.limit]
-    frame = pd.DataFrame({
-        "PULocationID": df["PULocationID"].to_numpy(),
-        "DOLocationID": df["DOLocationID"].to_numpy(),
-        "trip_distance": df["trip_distance"].to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "PULocationID": df["PULocationID"].to_numpy(),
+            "DOLocationID": df["DOLocationID"].to_numpy(),
+            "trip_distance": df["trip_distance"].to_numpy(),
+        }
+    )
     if not a.no_time:
         frame["pickup_datetime"] = df["lpep_pickup_datetime"].to_numpy()
     t0 = time.perf_counter()
@@ -194,20 +234,26 @@ def _cmd_check(a) -> int:
     from . import bundle
 
     b = bundle.load_bundle(a.bundle)
-    print(json.dumps({
-        "model": b.model,
-        "estimator": b.estimator_type,
-        "iteration_range": b.iteration_range,
-        "features": b.count,
-        "inputs": [i["name"] for i in b.inputs],
-    }))
+    print(
+        json.dumps(
+            {
+                "model": b.model,
+                "estimator": b.estimator_type,
+                "iteration_range": b.iteration_range,
+                "features": b.count,
+                "inputs": [i["name"] for i in b.inputs],
+            }
+        )
+    )
     return 0
 
 
 def _cmd_monitor(a) -> int:
     from . import monitor_flow
 
-    r = monitor_flow.monitoring_flow(a.dsn, monitors=a.monitor or None, until=a.until, html_path=a.html)
+    r = monitor_flow.monitoring_flow(
+        a.dsn, monitors=a.monitor or None, until=a.until, html_path=a.html
+    )
     if a.json:
         print(json.dumps(r, default=str))
         return 1 if r["failed"] else 0
@@ -215,10 +261,16 @@ def _cmd_monitor(a) -> int:
     if not r["results"]:
         print("no monitor to run (none enabled)")
     for m in r["results"]:
-        state = f"FAILED: {m['error']}" if m["error"] else f"{m['windows']} new window{'s' if m['windows'] != 1 else ''}"
+        state = (
+            f"FAILED: {m['error']}"
+            if m["error"]
+            else f"{m['windows']} new window{'s' if m['windows'] != 1 else ''}"
+        )
         print(f"monitor {m['monitor']:<16} {state}")
     for al in r["alerts"]:
-        print(f"ALERT   {al['monitor']:<16} [{al['kind']}] window {al['window_start']}: {al['message']}")
+        print(
+            f"ALERT   {al['monitor']:<16} [{al['kind']}] window {al['window_start']}: {al['message']}"
+        )
     if not r["alerts"]:
         print("no alert raised")
     for name, path in r["html"].items():
@@ -244,37 +296,56 @@ def _cmd_report(a) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
     try:
-        html = MR.render_html(**data, window_start=ws, generated_at=dt.datetime.now(dt.timezone.utc))
+        html = MR.render_html(**data, window_start=ws, generated_at=dt.datetime.now(dt.UTC))
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     out = MR.write_html(a.out, html)
-    print(f"{a.monitor}: {len(data['reports'])} windows, {len(data['alerts'])} alerts -> {out} "
-          f"({len(html.encode())} bytes)")
+    print(
+        f"{a.monitor}: {len(data['reports'])} windows, {len(data['alerts'])} alerts -> {out} "
+        f"({len(html.encode())} bytes)"
+    )
     return 0
 
 
 def main(argv=None) -> int:
-    from . import train as T
-
-    from . import config
+    from . import config, train as T
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--env", choices=config.ENVIRONMENTS, default=None,
-                        help="load .env.<env> (default $TD_ENV) without overriding set variables")
+    common.add_argument(
+        "--env",
+        choices=config.ENVIRONMENTS,
+        default=None,
+        help="load .env.<env> (default $TD_ENV) without overriding set variables",
+    )
     p = argparse.ArgumentParser(prog="python -m model", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", parents=[common],
-                       help="run the training flow (MLflow + registry + S3), or with --out a plain export")
+    t = sub.add_parser(
+        "train",
+        parents=[common],
+        help="run the training flow (MLflow + registry + S3), or with --out a plain export",
+    )
     t.add_argument("--train", required=True, help="training month YYYY-MM")
     t.add_argument("--valid", required=True, help="validation month YYYY-MM")
-    t.add_argument("--out", default=None,
-                   help="offline: write the bundle to this path (no MLflow, no Prefect, no registry)")
-    t.add_argument("--trials", type=int, default=None,
-                   help="flow: parameter sets to try (default 3; 1 = the default parameters only)")
-    t.add_argument("--no-register", action="store_true", help="flow: log the run only, register nothing")
-    t.add_argument("--no-promote", action="store_true",
-                   help="flow: register and publish, never move the production alias")
+    t.add_argument(
+        "--out",
+        default=None,
+        help="offline: write the bundle to this path (no MLflow, no Prefect, no registry)",
+    )
+    t.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="flow: parameter sets to try (default 3; 1 = the default parameters only)",
+    )
+    t.add_argument(
+        "--no-register", action="store_true", help="flow: log the run only, register nothing"
+    )
+    t.add_argument(
+        "--no-promote",
+        action="store_true",
+        help="flow: register and publish, never move the production alias",
+    )
     t.add_argument("--json", action="store_true", help="flow: print a JSON summary")
     t.add_argument("--estimator", choices=["xgboost", "linear"], default="xgboost")
     t.add_argument("--version", default=None, help="model.version (default dev-<train month>)")
@@ -291,9 +362,13 @@ def main(argv=None) -> int:
     pr = sub.add_parser("promote", parents=[common], help="set alias production to a version")
     pr.add_argument("--version", required=True)
     pr.set_defaults(func=_cmd_promote)
-    rb = sub.add_parser("rollback", parents=[common], help="move production to the previous production version")
+    rb = sub.add_parser(
+        "rollback", parents=[common], help="move production to the previous production version"
+    )
     rb.set_defaults(func=_cmd_rollback)
-    q = sub.add_parser("predict", parents=[common], help="predict a month with a bundle (reference reader)")
+    q = sub.add_parser(
+        "predict", parents=[common], help="predict a month with a bundle (reference reader)"
+    )
     q.add_argument("--bundle", required=True)
     q.add_argument("--month", required=True)
     q.add_argument("--out", required=True)
@@ -303,25 +378,50 @@ def main(argv=None) -> int:
     c = sub.add_parser("check", parents=[common], help="load and validate a bundle")
     c.add_argument("--bundle", required=True)
     c.set_defaults(func=_cmd_check)
-    mo = sub.add_parser("monitor", parents=[common],
-                        help="run the drift monitors stored in the database (Prefect flow), log alerts")
+    mo = sub.add_parser(
+        "monitor",
+        parents=[common],
+        help="run the drift monitors stored in the database (Prefect flow), log alerts",
+    )
     mo.add_argument("--dsn", required=True, help="libpq connection string of the database")
-    mo.add_argument("--monitor", action="extend", nargs="+", default=None, metavar="NAME",
-                    help="run this monitor (repeatable; default: every enabled monitor)")
-    mo.add_argument("--until", default=None, metavar="TS",
-                    help="compute the windows that end by this timestamptz (default: now)")
-    mo.add_argument("--html", default=None, metavar="OUT.html",
-                    help="write each monitor's page there (several monitors: OUT.<name>.html, or use {monitor})")
+    mo.add_argument(
+        "--monitor",
+        action="extend",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="run this monitor (repeatable; default: every enabled monitor)",
+    )
+    mo.add_argument(
+        "--until",
+        default=None,
+        metavar="TS",
+        help="compute the windows that end by this timestamptz (default: now)",
+    )
+    mo.add_argument(
+        "--html",
+        default=None,
+        metavar="OUT.html",
+        help="write each monitor's page there (several monitors: OUT.<name>.html, or use {monitor})",
+    )
     mo.add_argument("--json", action="store_true", help="print a JSON summary")
     mo.set_defaults(func=_cmd_monitor)
-    rp = sub.add_parser("report", parents=[common], help="write a monitor's stored reports as one HTML page")
+    rp = sub.add_parser(
+        "report", parents=[common], help="write a monitor's stored reports as one HTML page"
+    )
     rp.add_argument("--dsn", required=True, help="libpq connection string of the database")
     rp.add_argument("--monitor", required=True, metavar="NAME")
     rp.add_argument("--out", required=True, metavar="OUT.html")
-    rp.add_argument("--window-start", default=None, metavar="TS",
-                    help="the window shown in detail (default: the latest with rows)")
+    rp.add_argument(
+        "--window-start",
+        default=None,
+        metavar="TS",
+        help="the window shown in detail (default: the latest with rows)",
+    )
     rp.add_argument("--since", default=None, metavar="TS", help="only the windows ending after TS")
-    rp.add_argument("--until", default=None, metavar="TS", help="only the windows starting before TS")
+    rp.add_argument(
+        "--until", default=None, metavar="TS", help="only the windows starting before TS"
+    )
     rp.set_defaults(func=_cmd_report)
     a = p.parse_args(argv)
     config.load_env(getattr(a, "env", None))

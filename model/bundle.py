@@ -114,7 +114,7 @@ def _library_versions() -> dict:
     import importlib.metadata as md
     import sys
 
-    out = {"python": "%d.%d.%d" % sys.version_info[:3]}
+    out = {"python": "{}.{}.{}".format(*sys.version_info[:3])}
     for dist in ("xgboost-cpu", "xgboost", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow"):
         try:
             out[dist] = md.version(dist)
@@ -137,8 +137,14 @@ def booster_json_bytes(booster) -> bytes:
     return raw
 
 
-def bundle_bytes(result, *, version: str | None = None, run_id: str | None = None,
-                 created_at: str | None = None, name: str | None = None) -> bytes:
+def bundle_bytes(
+    result,
+    *,
+    version: str | None = None,
+    run_id: str | None = None,
+    created_at: str | None = None,
+    name: str | None = None,
+) -> bytes:
     """Serialise a TrainResult as a bundle (compact JSON, UTF-8).
 
     ``name`` is ``model.name`` (default :data:`MODEL_NAME`; the registry publishes with its
@@ -149,7 +155,7 @@ def bundle_bytes(result, *, version: str | None = None, run_id: str | None = Non
     if version is None:
         version = f"dev-{training.get('train_month') or 'unknown'}"
     if created_at is None:
-        created_at = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created_at = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     training["xgboost_version"] = xgboost.__version__
     training["library_versions"] = _library_versions()
     feats = features_from_vectorizer(result.dv)
@@ -289,7 +295,7 @@ def parse_bundle_text(data: bytes | str):
     if _ws(s, end) != len(s):
         raise BundleError(f"trailing data after the bundle at offset {end}")
     span = spans.get(("estimator", "booster"))
-    booster_text = s[span[0]:span[1]] if span else None
+    booster_text = s[span[0] : span[1]] if span else None
     return doc, booster_text
 
 
@@ -365,20 +371,28 @@ def validate_semantics(doc) -> None:
             raise BundleError(f"numeric feature {f['name']!r}: unknown input {f['input']!r}")
         want = ("integer", "number") if f["transform"] == "identity" else ("timestamp",)
         if inp["type"] not in want:
-            raise BundleError(f"numeric feature {f['name']!r}: {f['transform']} needs a {'/'.join(want)} input")
+            raise BundleError(
+                f"numeric feature {f['name']!r}: {f['transform']} needs a {'/'.join(want)} input"
+            )
         use(f["index"], f"numeric feature {f['name']!r}")
     for c in feats["categorical"]:
         for n in c["inputs"]:
             inp = by_name.get(n)
             if inp is None or inp["type"] != "integer":
-                raise BundleError(f"categorical feature {c['name']!r}: {n!r} is not an integer input")
+                raise BundleError(
+                    f"categorical feature {c['name']!r}: {n!r} is not an integer input"
+                )
         if len(c["inputs"]) >= 2 and "separator" not in c:
-            raise BundleError(f"categorical feature {c['name']!r}: separator required for 2+ inputs")
+            raise BundleError(
+                f"categorical feature {c['name']!r}: separator required for 2+ inputs"
+            )
         for cat, idx in c["vocabulary"].items():
             use(idx, f"categorical feature {c['name']!r} entry {cat!r}")
     if count and (used != 1).any():
         bad = int(np.flatnonzero(used != 1)[0])
-        raise BundleError(f"feature index {bad} is used {int(used[bad])} times (must be exactly once)")
+        raise BundleError(
+            f"feature index {bad} is used {int(used[bad])} times (must be exactly once)"
+        )
 
     est = doc["estimator"]
     if est["type"] == "linear":
@@ -400,8 +414,11 @@ def validate_semantics(doc) -> None:
     _xgb_scalar(mp["base_score"])
     model = gb["model"]
     indptr = model.get("iteration_indptr")
-    n_iter = len(indptr) - 1 if indptr else len(model["trees"]) // int(
-        model["gbtree_model_param"].get("num_parallel_tree", "1"))
+    n_iter = (
+        len(indptr) - 1
+        if indptr
+        else len(model["trees"]) // int(model["gbtree_model_param"].get("num_parallel_tree", "1"))
+    )
     if "iteration_range" in est:
         b, e = est["iteration_range"]
         if not 0 <= b <= e <= n_iter:
@@ -445,7 +462,9 @@ class Bundle:
                 return
             got = self.booster_sha256
             if got != want:
-                raise BundleError(f"estimator_sha256 mismatch: bundle says {want}, booster text hashes to {got}")
+                raise BundleError(
+                    f"estimator_sha256 mismatch: bundle says {want}, booster text hashes to {got}"
+                )
 
     # ---- estimator ----
     @property
@@ -478,7 +497,9 @@ class Bundle:
         names = [inp["name"], *inp.get("aliases", [])]
         found = [n for n in names if n in columns]
         lowered = {n.lower() for n in names}
-        found += [c for c in columns if isinstance(c, str) and c.lower() in lowered and c not in found]
+        found += [
+            c for c in columns if isinstance(c, str) and c.lower() in lowered and c not in found
+        ]
         return found
 
     @staticmethod
@@ -504,11 +525,15 @@ class Bundle:
             raise BundleError(f"input {name!r}: not numeric ({e})") from e
         given = ~np.isnan(v)
         if np.isinf(v).any():
-            raise BundleError(f"input {name!r}: infinite value at row {int(np.flatnonzero(np.isinf(v))[0])}")
+            raise BundleError(
+                f"input {name!r}: infinite value at row {int(np.flatnonzero(np.isinf(v))[0])}"
+            )
         if inp["type"] == "integer":
             bad = given & (v != np.floor(v))
             if bad.any():
-                raise BundleError(f"input {name!r}: non-integral value at row {int(np.flatnonzero(bad)[0])}")
+                raise BundleError(
+                    f"input {name!r}: non-integral value at row {int(np.flatnonzero(bad)[0])}"
+                )
         bad = np.zeros(n, dtype=bool)
         if "min" in inp:
             bad |= given & (v < inp["min"])
@@ -516,7 +541,9 @@ class Bundle:
             bad |= given & (v > inp["max"])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise BundleError(f"input {name!r}: value {v[i]!r} at row {i} outside [{inp.get('min')}, {inp.get('max')}]")
+            raise BundleError(
+                f"input {name!r}: value {v[i]!r} at row {i} outside [{inp.get('min')}, {inp.get('max')}]"
+            )
         return v
 
     @staticmethod
@@ -527,7 +554,9 @@ class Bundle:
             if pd.api.types.is_datetime64_any_dtype(col.dtype):
                 ts = pd.DatetimeIndex(col)
             else:
-                ts = pd.DatetimeIndex(pd.to_datetime(col.map(lambda v: None if v is None else v), format="mixed"))
+                ts = pd.DatetimeIndex(
+                    pd.to_datetime(col.map(lambda v: None if v is None else v), format="mixed")
+                )
         except (TypeError, ValueError) as e:
             raise BundleError(f"input {inp['name']!r}: not a timestamp ({e})") from e
         if ts.tz is not None:  # keep the local wall-clock time
@@ -599,7 +628,7 @@ class Bundle:
             found = np.where(pos >= 0, feat_idx[np.maximum(pos, 0)], _NOT_FOUND)
         else:
             vocab, sep = lk[1], cat.get("separator", "")
-            strs = [sep.join(str(x) for x in t) for t in zip(*ints)]
+            strs = [sep.join(str(x) for x in t) for t in zip(*ints, strict=True)]
             found = np.array([vocab.get(s, _NOT_FOUND) for s in strs], dtype=np.int64)
         out[ok] = found
         return out
@@ -618,8 +647,10 @@ class Bundle:
             if t == "identity":
                 v = src
             elif t == "hour_of_day":
-                v = (src.hour.to_numpy(dtype=np.float64, na_value=np.nan)
-                     + src.minute.to_numpy(dtype=np.float64, na_value=np.nan) / 60.0)
+                v = (
+                    src.hour.to_numpy(dtype=np.float64, na_value=np.nan)
+                    + src.minute.to_numpy(dtype=np.float64, na_value=np.nan) / 60.0
+                )
             elif t == "day_of_week":
                 v = src.day_of_week.to_numpy(dtype=np.float64, na_value=np.nan)
             else:  # pragma: no cover - rejected by the schema
@@ -633,15 +664,15 @@ class Bundle:
             val_cols.append(np.ones(n, dtype=np.float64))
         if not idx_cols:
             return sp.csr_matrix((n, self.count), dtype=dtype)
-        I = np.stack(idx_cols, axis=1)
+        ix = np.stack(idx_cols, axis=1)
         V = np.stack(val_cols, axis=1).astype(dtype)
-        order = np.argsort(I, axis=1, kind="stable")
-        I = np.take_along_axis(I, order, axis=1)
+        order = np.argsort(ix, axis=1, kind="stable")
+        ix = np.take_along_axis(ix, order, axis=1)
         V = np.take_along_axis(V, order, axis=1)
-        mask = I != _NOT_FOUND
+        mask = ix != _NOT_FOUND
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(mask.sum(axis=1), out=indptr[1:])
-        indices = I[mask].astype(np.int32)
+        indices = ix[mask].astype(np.int32)
         data = V[mask]
         if indptr[-1] < 2**31:
             indptr = indptr.astype(np.int32)
@@ -650,7 +681,9 @@ class Bundle:
     # ---- prediction ----
     def predict_matrix(self, X) -> np.ndarray:
         if self.estimator_type == "xgboost":
-            return self.booster.inplace_predict(X, iteration_range=self.iteration_range, missing=np.nan)
+            return self.booster.inplace_predict(
+                X, iteration_range=self.iteration_range, missing=np.nan
+            )
         coef = np.asarray(self.estimator["coefficients"], dtype=np.float64)
         X = sp.csr_matrix(X)
         return float(self.estimator["intercept"]) + X.astype(np.float64) @ coef
@@ -662,7 +695,9 @@ class Bundle:
         return self.predict_matrix(self.transform(records, dtype=dtype))
 
 
-def loads_bundle(data: bytes | str, *, validate: bool = True, verify: bool = True, path=None) -> Bundle:
+def loads_bundle(
+    data: bytes | str, *, validate: bool = True, verify: bool = True, path=None
+) -> Bundle:
     doc, booster_text = parse_bundle_text(data)
     if validate:
         validate_schema(doc)

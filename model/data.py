@@ -69,7 +69,9 @@ def _download(url: str, dest: Path) -> None:
             os.unlink(tmp)
 
 
-def month_path(month: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
+def month_path(
+    month: str, data_dir: str | os.PathLike | None = None, download: bool = True
+) -> Path:
     """Locate (or fetch into the cache) the parquet file of ``month``."""
     name = file_name(month)
     if data_dir is None:
@@ -82,12 +84,16 @@ def month_path(month: str, data_dir: str | os.PathLike | None = None, download: 
     if cached.is_file():
         return cached
     if not download:
-        raise FileNotFoundError(f"{name} not found in TAXI_DATA_DIR={data_dir!r} nor in {cache_dir()}")
+        raise FileNotFoundError(
+            f"{name} not found in TAXI_DATA_DIR={data_dir!r} nor in {cache_dir()}"
+        )
     _download(TLC_URL.format(month=month), cached)
     return cached
 
 
-def read_raw(month: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> pd.DataFrame:
+def read_raw(
+    month: str, data_dir: str | os.PathLike | None = None, download: bool = True
+) -> pd.DataFrame:
     """The month's trips (only the columns the model uses), unfiltered."""
     path = month_path(month, data_dir, download)
     df = pq.read_table(path, columns=COLUMNS).to_pandas()
@@ -105,6 +111,8 @@ def add_duration(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[keep].reset_index(drop=True)
 
 
-def load_month(month: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> pd.DataFrame:
+def load_month(
+    month: str, data_dir: str | os.PathLike | None = None, download: bool = True
+) -> pd.DataFrame:
     """Filtered trips of ``month`` with a ``duration`` column (minutes)."""
     return add_duration(read_raw(month, data_dir, download))

@@ -64,7 +64,9 @@ def trip_dict(pu, do, trip_distance, pickup=None) -> dict:
         d["PU"] = str(pu)
     if do is not None:
         d["DO"] = str(do)
-    if trip_distance is not None and not (isinstance(trip_distance, float) and math.isnan(trip_distance)):
+    if trip_distance is not None and not (
+        isinstance(trip_distance, float) and math.isnan(trip_distance)
+    ):
         d["trip_distance"] = float(trip_distance)
     if pickup is not None and not pd.isna(pickup):
         d["hour"] = float(pickup.hour) + pickup.minute / 60.0
@@ -80,7 +82,7 @@ def trip_dicts(df: pd.DataFrame, with_time: bool = True) -> list[dict]:
     n = len(df)
     if with_time and PICKUP in df.columns:
         ts = pd.DatetimeIndex(df[PICKUP])
-        hour = (ts.hour.to_numpy(dtype=np.float64) + ts.minute.to_numpy(dtype=np.float64) / 60.0)
+        hour = ts.hour.to_numpy(dtype=np.float64) + ts.minute.to_numpy(dtype=np.float64) / 60.0
         dow = ts.day_of_week.to_numpy(dtype=np.float64)
         has_time = ~ts.isna()
     else:
@@ -96,7 +98,9 @@ def trip_dicts(df: pd.DataFrame, with_time: bool = True) -> list[dict]:
     return out
 
 
-def augment_indices(n: int, fraction: float = AUGMENT_FRACTION, seed: int = AUGMENT_SEED) -> np.ndarray:
+def augment_indices(
+    n: int, fraction: float = AUGMENT_FRACTION, seed: int = AUGMENT_SEED
+) -> np.ndarray:
     """Sorted indices of the seeded random subset of trips copied without pickup time."""
     rng = np.random.default_rng(seed)
     k = int(round(n * fraction))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -52,8 +52,11 @@ def safe_dsn(dsn: str) -> str:
             d["password"] = "***"
         return make_conninfo(**d)
     except Exception:  # noqa: BLE001 - unparsable: mask what looks like a password
-        return re.sub(r"(password\s*=\s*)\S+|(://[^:/@]*:)[^@]*@", lambda m: (m.group(1) or m.group(2)) + "***"
-                      + ("" if m.group(1) else "@"), dsn)
+        return re.sub(
+            r"(password\s*=\s*)\S+|(://[^:/@]*:)[^@]*@",
+            lambda m: (m.group(1) or m.group(2)) + "***" + ("" if m.group(1) else "@"),
+            dsn,
+        )
 
 
 def _connect(dsn: str):
@@ -86,16 +89,22 @@ def run_monitors(dsn: str, monitors: list[str] | None, until: str | None) -> dic
     results = []
     with _connect(dsn) as conn:
         conn.add_notice_handler(lambda d: notices.append(f"{d.severity}: {d.message_primary}"))
-        watermark = conn.execute(f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.monitor_alerts").fetchone()[0]
+        watermark = conn.execute(
+            f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.monitor_alerts"
+        ).fetchone()[0]
         # NULL must never reach run_monitor(): its loop would not end. No until: the server's now().
         at = conn.execute("SELECT coalesce(%s::timestamptz, now())", (until,)).fetchone()[0]
         if monitors is None:
-            rows = conn.execute(f"SELECT monitor, windows, error FROM {SCHEMA}.run_monitors(%s)", (at,)).fetchall()
+            rows = conn.execute(
+                f"SELECT monitor, windows, error FROM {SCHEMA}.run_monitors(%s)", (at,)
+            ).fetchall()
             results = [{"monitor": m, "windows": int(w or 0), "error": e} for m, w, e in rows]
         else:
             for name in monitors:
                 try:
-                    n = conn.execute(f"SELECT count(*) FROM {SCHEMA}.run_monitor(%s, %s)", (name, at)).fetchone()[0]
+                    n = conn.execute(
+                        f"SELECT count(*) FROM {SCHEMA}.run_monitor(%s, %s)", (name, at)
+                    ).fetchone()[0]
                     results.append({"monitor": name, "windows": int(n), "error": None})
                 except psycopg.Error as e:
                     msg = (e.diag.message_primary or str(e)).strip()
@@ -107,7 +116,12 @@ def run_monitors(dsn: str, monitors: list[str] | None, until: str | None) -> dic
         if r["error"]:
             log.error("monitor %s failed: %s", r["monitor"], r["error"])
         else:
-            log.info("monitor %s: %d new window%s", r["monitor"], r["windows"], "" if r["windows"] == 1 else "s")
+            log.info(
+                "monitor %s: %d new window%s",
+                r["monitor"],
+                r["windows"],
+                "" if r["windows"] == 1 else "s",
+            )
     return {"results": results, "alert_watermark": int(watermark), "until": at.isoformat()}
 
 
@@ -122,11 +136,17 @@ def new_alerts(dsn: str, after_id: int, monitors: list[str] | None) -> list[dict
             "SELECT a.id, a.report_id, a.monitor, a.window_start, r.window_end, a.raised_at, a.kind, a.message,"
             f" a.details FROM {SCHEMA}.monitor_alerts a LEFT JOIN {SCHEMA}.monitor_reports r ON r.id = a.report_id"
             " WHERE a.id > %s AND (%s::text[] IS NULL OR a.monitor = ANY (%s::text[])) ORDER BY a.id",
-            (after_id, monitors, monitors))
+            (after_id, monitors, monitors),
+        )
         alerts = cur.fetchall()
     for a in alerts:
-        log.warning("ALERT %s [%s] window %s: %s", a["monitor"], a["kind"], a["window_start"].isoformat(),
-                    a["message"])
+        log.warning(
+            "ALERT %s [%s] window %s: %s",
+            a["monitor"],
+            a["kind"],
+            a["window_start"].isoformat(),
+            a["message"],
+        )
     if not alerts:
         log.info("no alert raised")
     return alerts
@@ -140,10 +160,16 @@ def render_report(dsn: str, monitor: str, path: str, until: str | None) -> str |
         except LookupError as e:
             get_run_logger().warning("no page for %s: %s", monitor, e)
             return None
-    html = MR.render_html(**data, generated_at=datetime.now(timezone.utc))
+    html = MR.render_html(**data, generated_at=datetime.now(UTC))
     out = MR.write_html(path, html)
-    get_run_logger().info("monitor %s: %d windows, %d alerts -> %s (%d bytes)", monitor, len(data["reports"]),
-                          len(data["alerts"]), out, len(html.encode()))
+    get_run_logger().info(
+        "monitor %s: %d windows, %d alerts -> %s (%d bytes)",
+        monitor,
+        len(data["reports"]),
+        len(data["alerts"]),
+        out,
+        len(html.encode()),
+    )
     return out
 
 
@@ -158,15 +184,23 @@ def _jsonable(v):
 
 
 @flow(name="taxi-duration-monitoring")
-def monitoring_flow(dsn: str, monitors: list[str] | None = None, until: str | None = None,
-                    html_path: str | None = None) -> dict:
+def monitoring_flow(
+    dsn: str,
+    monitors: list[str] | None = None,
+    until: str | None = None,
+    html_path: str | None = None,
+) -> dict:
     """Run the monitors (all enabled ones, or ``monitors``) up to ``until`` (timestamptz text;
     default now); log the results and the alerts raised; write the pages when ``html_path``.
     Returns {"dsn", "until", "results", "alerts", "html", "failed"}: JSON-ready values."""
     log = get_run_logger()
     monitors = list(dict.fromkeys(monitors)) if monitors else None
-    log.info("running %s on %s up to %s", "every enabled monitor" if monitors is None else ", ".join(monitors),
-             safe_dsn(dsn), until or "now")
+    log.info(
+        "running %s on %s up to %s",
+        "every enabled monitor" if monitors is None else ", ".join(monitors),
+        safe_dsn(dsn),
+        until or "now",
+    )
     ran = run_monitors(dsn, monitors, until)
     alerts = new_alerts(dsn, ran["alert_watermark"], monitors)
     pages = {}
@@ -177,7 +211,21 @@ def monitoring_flow(dsn: str, monitors: list[str] | None = None, until: str | No
             if out is not None:
                 pages[name] = out
     failed = [r["monitor"] for r in ran["results"] if r["error"]]
-    log.info("%d monitor%s run, %d failed, %d alert%s raised", len(ran["results"]),
-             "" if len(ran["results"]) == 1 else "s", len(failed), len(alerts), "" if len(alerts) == 1 else "s")
-    return _jsonable({"dsn": safe_dsn(dsn), "until": ran["until"], "results": ran["results"], "alerts": alerts,
-                      "html": pages, "failed": failed})
+    log.info(
+        "%d monitor%s run, %d failed, %d alert%s raised",
+        len(ran["results"]),
+        "" if len(ran["results"]) == 1 else "s",
+        len(failed),
+        len(alerts),
+        "" if len(alerts) == 1 else "s",
+    )
+    return _jsonable(
+        {
+            "dsn": safe_dsn(dsn),
+            "until": ran["until"],
+            "results": ran["results"],
+            "alerts": alerts,
+            "html": pages,
+            "failed": failed,
+        }
+    )

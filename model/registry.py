@@ -67,7 +67,9 @@ def tracking_uri() -> str:
 def model_name() -> str:
     name = os.environ.get("TD_MODEL_NAME") or DEFAULT_MODEL_NAME
     if not S3_KEY_RE.match(name) or name.startswith("/") or ".." in name.split("/"):
-        raise RegistryError(f"TD_MODEL_NAME {name!r}: only [A-Za-z0-9._/-] (it is part of the S3 key)")
+        raise RegistryError(
+            f"TD_MODEL_NAME {name!r}: only [A-Za-z0-9._/-] (it is part of the S3 key)"
+        )
     return name
 
 
@@ -101,7 +103,7 @@ def ensure_experiment(c, name: str | None = None) -> str:
     location = None
     uri = tracking_uri()
     if uri.startswith("sqlite:///"):
-        location = (Path(uri[len("sqlite:///"):]).parent / "artifacts").as_uri()
+        location = (Path(uri[len("sqlite:///") :]).parent / "artifacts").as_uri()
     try:
         return c.create_experiment(name, artifact_location=location)
     except Exception:  # created concurrently
@@ -115,7 +117,9 @@ def s3():
     import boto3
 
     # boto3 reads AWS_ENDPOINT_URL / AWS_REGION / credentials from the environment itself
-    return boto3.client("s3", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    return boto3.client(
+        "s3", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,8 +135,13 @@ def upload_bundle(data: bytes, name: str, version, bucket_name: str) -> tuple[st
     """put_object the bundle at the contract key; returns (s3 URI, sha256 hex)."""
     key = bundle_key(name, version)
     sha = sha256_hex(data)
-    s3().put_object(Bucket=bucket_name, Key=key, Body=data, ContentType="application/json",
-                    Metadata={"sha256": sha})
+    s3().put_object(
+        Bucket=bucket_name,
+        Key=key,
+        Body=data,
+        ContentType="application/json",
+        Metadata={"sha256": sha},
+    )
     return f"s3://{bucket_name}/{key}", sha
 
 
@@ -165,8 +174,9 @@ def version_bundle_bytes(mv, *, verify: bool = True) -> bytes:
     return data
 
 
-def register_version(c, name: str, run_id: str, source: str, tags: dict | None = None,
-                     description: str | None = None):
+def register_version(
+    c, name: str, run_id: str, source: str, tags: dict | None = None, description: str | None = None
+):
     """Create the registered model if needed, then a new version; returns the ModelVersion."""
     from mlflow.exceptions import MlflowException
 
@@ -174,16 +184,23 @@ def register_version(c, name: str, run_id: str, source: str, tags: dict | None =
         c.get_registered_model(name)
     except MlflowException:
         try:
-            c.create_registered_model(name, description="NYC taxi trip duration (taxi_duration bundles)")
+            c.create_registered_model(
+                name, description="NYC taxi trip duration (taxi_duration bundles)"
+            )
         except MlflowException:  # created concurrently
             c.get_registered_model(name)
-    return c.create_model_version(name, source=source, run_id=run_id,
-                                  tags={k: str(v) for k, v in (tags or {}).items()},
-                                  description=description)
+    return c.create_model_version(
+        name,
+        source=source,
+        run_id=run_id,
+        tags={k: str(v) for k, v in (tags or {}).items()},
+        description=description,
+    )
 
 
-def publish_version(c, name: str, version, data: bytes, run_id: str | None = None,
-                    fallback_uri: str | None = None) -> dict:
+def publish_version(
+    c, name: str, version, data: bytes, run_id: str | None = None, fallback_uri: str | None = None
+) -> dict:
     """Upload the version's bundle to S3 (when ``$TD_MODEL_BUCKET`` is set) and set the
     ``bundle_uri`` / ``bundle_sha256`` tags. Without a bucket, ``bundle_uri`` is
     ``fallback_uri`` (the run artifact) — fine for local experiments, not for serving from S3."""
@@ -236,7 +253,9 @@ def promote(c, name: str, version) -> dict:
     version = str(version)
     mv = c.get_model_version(name, version)
     if not mv.tags.get("bundle_uri") or not mv.tags.get("bundle_sha256"):
-        raise RegistryError(f"version {version} has no bundle_uri/bundle_sha256 tags: not published, not promoted")
+        raise RegistryError(
+            f"version {version} has no bundle_uri/bundle_sha256 tags: not published, not promoted"
+        )
     cur = production_version(c, name)
     h = history(c, name)
     if cur is not None and (not h or h[-1] != str(cur.version)):
@@ -245,7 +264,11 @@ def promote(c, name: str, version) -> dict:
         h.append(version)
     c.set_registered_model_alias(name, ALIAS, version)
     _set_history(c, name, h)
-    return {"previous": None if cur is None else str(cur.version), "production": version, "history": h[-HISTORY_MAX:]}
+    return {
+        "previous": None if cur is None else str(cur.version),
+        "production": version,
+        "history": h[-HISTORY_MAX:],
+    }
 
 
 def rollback(c, name: str) -> dict:
@@ -258,7 +281,9 @@ def rollback(c, name: str) -> dict:
     while h and h[-1] == cur_v:
         h.pop()
     if not h:
-        raise RegistryError(f"no earlier production version of {name} recorded (history tag {HISTORY_TAG!r})")
+        raise RegistryError(
+            f"no earlier production version of {name} recorded (history tag {HISTORY_TAG!r})"
+        )
     target = h[-1]
     c.get_model_version(name, target)  # still exists?
     c.set_registered_model_alias(name, ALIAS, target)
@@ -275,16 +300,18 @@ def list_versions(c, name: str) -> list[dict]:
     for mv in c.search_model_versions(f"name='{name}'"):
         t = mv.tags or {}
         rmse = t.get("valid_rmse_with_time")
-        rows.append({
-            "version": str(mv.version),
-            "aliases": sorted(by_version.get(str(mv.version), [])),
-            "valid_rmse_with_time": float(rmse) if rmse else None,
-            "valid_month": t.get("valid_month"),
-            "train_month": t.get("train_month"),
-            "run_id": mv.run_id,
-            "bundle_uri": t.get("bundle_uri"),
-            "bundle_sha256": t.get("bundle_sha256"),
-            "created": mv.creation_timestamp,
-        })
+        rows.append(
+            {
+                "version": str(mv.version),
+                "aliases": sorted(by_version.get(str(mv.version), [])),
+                "valid_rmse_with_time": float(rmse) if rmse else None,
+                "valid_month": t.get("valid_month"),
+                "train_month": t.get("train_month"),
+                "run_id": mv.run_id,
+                "bundle_uri": t.get("bundle_uri"),
+                "bundle_sha256": t.get("bundle_sha256"),
+                "created": mv.creation_timestamp,
+            }
+        )
     rows.sort(key=lambda r: int(r["version"]))
     return rows

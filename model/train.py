@@ -54,11 +54,11 @@ def rmse(y_true, y_pred) -> float:
 class TrainResult:
     """What the exporter needs: fitted vectorizer, estimator, and metadata."""
 
-    estimator_type: str                 # "xgboost" or "linear"
+    estimator_type: str  # "xgboost" or "linear"
     dv: DictVectorizer
-    model: object                       # sliced xgb.Booster or LinearRegression
+    model: object  # sliced xgb.Booster or LinearRegression
     training: dict = field(default_factory=dict)
-    seconds: float = 0.0                # wall time of fitting (not written to the bundle)
+    seconds: float = 0.0  # wall time of fitting (not written to the bundle)
 
     @property
     def n_iterations(self) -> int:

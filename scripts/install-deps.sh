@@ -74,3 +74,10 @@ if [ ! -x "$EVIDENTLY_VENV/bin/pip" ]; then
 	$SUDO python3 -m venv "$EVIDENTLY_VENV"
 fi
 $SUDO "$EVIDENTLY_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-evidently.txt
+
+# Tools that check the containers, the infrastructure code, the workflows
+# and the code itself (tests/ops/; pinned there, into /opt/td-ops-venv and
+# /opt/td-ops-bin).
+for area in lint containers iac workflows; do
+	bash "tests/ops/install-$area.sh"
+done

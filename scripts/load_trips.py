@@ -42,13 +42,22 @@ CREATE TABLE {table} (
 
 def month_csv(df, offset: int) -> str:
     """The month as CSV text in the table's column order, ride ids from offset."""
-    out = df[["lpep_pickup_datetime", "lpep_dropoff_datetime", "PULocationID", "DOLocationID",
-              "trip_distance", "duration"]].copy()
+    out = df[
+        [
+            "lpep_pickup_datetime",
+            "lpep_dropoff_datetime",
+            "PULocationID",
+            "DOLocationID",
+            "trip_distance",
+            "duration",
+        ]
+    ].copy()
     out.insert(0, "ride_id", range(offset, offset + len(out)))
     buf = io.StringIO()
     # repr-exact floats so SQL sees the same doubles as pandas
-    out.to_csv(buf, header=False, index=False, float_format="%.17g",
-               date_format="%Y-%m-%d %H:%M:%S.%f")
+    out.to_csv(
+        buf, header=False, index=False, float_format="%.17g", date_format="%Y-%m-%d %H:%M:%S.%f"
+    )
     return buf.getvalue()
 
 

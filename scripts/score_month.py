@@ -17,7 +17,7 @@ import psycopg
 
 FORMS = {
     "with pickup time": "taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
-                        " lpep_pickup_datetime)",
+    " lpep_pickup_datetime)",
     "without pickup time": "taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance)",
 }
 
@@ -40,8 +40,10 @@ def main() -> int:
                 f"SELECT count(*), sqrt(avg(({expr} - duration) ^ 2)) FROM {args.table}"
             ).fetchone()
             elapsed = time.perf_counter() - t0
-            print(f"{label:>20}: {n} trips, RMSE {rmse:.3f} min, "
-                  f"{n / elapsed:,.0f} rows/s ({elapsed:.2f} s)")
+            print(
+                f"{label:>20}: {n} trips, RMSE {rmse:.3f} min, "
+                f"{n / elapsed:,.0f} rows/s ({elapsed:.2f} s)"
+            )
     return 0
 
 

@@ -24,7 +24,7 @@
 static char *
 td_trim(char *s)
 {
-	char	   *end;
+	char *end;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -56,10 +56,10 @@ void
 TdReadAwsCredentials(const char *path, const char *profile,
 					 TdAwsCredentials *credentials)
 {
-	FILE	   *file;
-	char		buf[8192];
-	bool		in_profile = false;
-	int			line = 0;
+	FILE *file;
+	char  buf[8192];
+	bool  in_profile = false;
+	int	  line = 0;
 
 	memset(credentials, 0, sizeof(*credentials));
 	if (profile == NULL || profile[0] == '\0')
@@ -73,15 +73,15 @@ TdReadAwsCredentials(const char *path, const char *profile,
 
 	while (fgets(buf, sizeof(buf), file) != NULL)
 	{
-		char	   *s = td_trim(buf);
-		char	   *eq;
+		char *s = td_trim(buf);
+		char *eq;
 
 		line++;
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[')
 		{
-			char	   *close = strchr(s, ']');
+			char *close = strchr(s, ']');
 
 			if (close == NULL)
 			{

@@ -112,8 +112,8 @@ TdReportCoreError(const td_error *error)
 double
 TdPredictOrError(td_predictor *predictor, const td_value *values)
 {
-	td_error	error;
-	double		minutes;
+	td_error error;
+	double	 minutes;
 
 	if (td_predict(predictor, values, &minutes, &error) != TD_OK)
 		TdReportCoreError(&error);

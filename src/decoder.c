@@ -70,62 +70,62 @@ typedef enum TdDecKind
 	TD_DEC_TIMESTAMP,
 	TD_DEC_BOOL,
 	TD_DEC_TEXT,
-	TD_DEC_OTHER				/* output function, as a JSON string */
+	TD_DEC_OTHER /* output function, as a JSON string */
 } TdDecKind;
 
 /* A table named by the tables option; schema is NULL if unqualified. */
 typedef struct TdDecTable
 {
-	char	   *schema;
-	char	   *name;
+	char *schema;
+	char *name;
 } TdDecTable;
 
 /* A configured output column: source name and pre-escaped `"key": `. */
 typedef struct TdDecColumn
 {
-	char	   *source;
-	char	   *key;
-	char	   *key_json;
+	char *source;
+	char *key;
+	char *key_json;
 } TdDecColumn;
 
 /* A configured column found in a relation. */
 typedef struct TdDecAttr
 {
-	int			column;			/* index into TdDecData.columns */
-	int			attidx;			/* 0-based attribute index */
-	TdDecKind	kind;
-	FmgrInfo	out;			/* for TD_DEC_OTHER */
+	int		  column; /* index into TdDecData.columns */
+	int		  attidx; /* 0-based attribute index */
+	TdDecKind kind;
+	FmgrInfo  out; /* for TD_DEC_OTHER */
 } TdDecAttr;
 
 /* Cached facts about one relation (key: relid). */
 typedef struct TdDecRelEntry
 {
-	Oid			relid;
-	bool		valid;
-	bool		wanted;
-	int			natts;			/* of the descriptor the entry was built for */
-	int			nattrs;			/* configured columns present */
-	TdDecAttr  *attrs;			/* [ncolumns], first nattrs used */
-	TdDecAttr	ride_id;		/* attidx -1 if absent */
-	Datum	   *values;			/* [natts], for heap_deform_tuple */
-	bool	   *isnull;
+	Oid		   relid;
+	bool	   valid;
+	bool	   wanted;
+	int		   natts;	/* of the descriptor the entry was built for */
+	int		   nattrs;	/* configured columns present */
+	TdDecAttr *attrs;	/* [ncolumns], first nattrs used */
+	TdDecAttr  ride_id; /* attidx -1 if absent */
+	Datum	  *values;	/* [natts], for heap_deform_tuple */
+	bool	  *isnull;
 } TdDecRelEntry;
 
 /* The plugin's private state. */
 typedef struct TdDecData
 {
-	MemoryContext context;		/* per change, reset after each */
-	MemoryContext cache_cxt;	/* the relation cache */
-	List	   *tables;			/* of TdDecTable * */
-	TdDecColumn *columns;
-	int			ncolumns;
-	char	   *ride_id_column;
-	bool		include_commit;
-	bool		skip_empty_xacts;
+	MemoryContext context;	 /* per change, reset after each */
+	MemoryContext cache_cxt; /* the relation cache */
+	List		 *tables;	 /* of TdDecTable * */
+	TdDecColumn	 *columns;
+	int			  ncolumns;
+	char		 *ride_id_column;
+	bool		  include_commit;
+	bool		  skip_empty_xacts;
 	/* per transaction */
-	char		suffix[96];		/* `, "commit_lsn": ..., "xid": ...}` */
-	uint64		events;
-	int			skipped;		/* changes since the last progress report */
+	char   suffix[96]; /* `, "commit_lsn": ..., "xid": ...}` */
+	uint64 events;
+	int	   skipped; /* changes since the last progress report */
 } TdDecData;
 
 /*
@@ -135,7 +135,7 @@ typedef struct TdDecData
  * context clears it however decoding ends.
  */
 static HTAB *td_dec_rel_cache = NULL;
-static bool td_dec_callbacks_registered = false;
+static bool	 td_dec_callbacks_registered = false;
 
 static void td_dec_startup(LogicalDecodingContext *ctx,
 						   OutputPluginOptions *opt, bool is_init);
@@ -174,7 +174,7 @@ td_dec_option_string(DefElem *elem)
 static bool
 td_dec_option_bool(DefElem *elem)
 {
-	bool		result;
+	bool result;
 
 	if (elem->arg == NULL || strVal(elem->arg) == NULL)
 		return true;
@@ -235,10 +235,10 @@ td_dec_split_list(const char *raw, const char *option)
 static List *
 td_dec_parse_tables(const char *raw)
 {
-	List	   *tables = NIL;
-	ListCell   *lc;
+	List	 *tables = NIL;
+	ListCell *lc;
 
-	foreach(lc, td_dec_split_list(raw, "tables"))
+	foreach (lc, td_dec_split_list(raw, "tables"))
 	{
 		char	   *item = lfirst(lc);
 		char	   *copy = pstrdup(item);
@@ -263,18 +263,18 @@ td_dec_parse_tables(const char *raw)
 static void
 td_dec_parse_columns(TdDecData *data, const char *raw)
 {
-	List	   *items = td_dec_split_list(raw, "columns");
-	ListCell   *lc;
-	int			n = 0;
+	List	 *items = td_dec_split_list(raw, "columns");
+	ListCell *lc;
+	int		  n = 0;
 
 	data->columns = palloc(sizeof(TdDecColumn) * list_length(items));
-	foreach(lc, items)
+	foreach (lc, items)
 	{
-		char	   *item = lfirst(lc);
-		char	   *colon = strchr(item, ':');
-		char	   *key = item;
+		char		  *item = lfirst(lc);
+		char		  *colon = strchr(item, ':');
+		char		  *key = item;
 		StringInfoData buf;
-		int			i;
+		int			   i;
 
 		if (colon != NULL)
 		{
@@ -313,7 +313,7 @@ static void
 td_dec_invalidate_all(void)
 {
 	HASH_SEQ_STATUS status;
-	TdDecRelEntry *entry;
+	TdDecRelEntry  *entry;
 
 	hash_seq_init(&status, td_dec_rel_cache);
 	while ((entry = hash_seq_search(&status)) != NULL)
@@ -358,11 +358,11 @@ static void
 td_dec_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 			   bool is_init)
 {
-	TdDecData  *data;
-	MemoryContext old;
-	ListCell   *lc;
-	const char *columns = TD_DEC_DEFAULT_COLUMNS;
-	HASHCTL		hctl;
+	TdDecData			  *data;
+	MemoryContext		   old;
+	ListCell			  *lc;
+	const char			  *columns = TD_DEC_DEFAULT_COLUMNS;
+	HASHCTL				   hctl;
 	MemoryContextCallback *reset_cb;
 
 	old = MemoryContextSwitchTo(ctx->context);
@@ -377,9 +377,9 @@ td_dec_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 	data->include_commit = true;
 	data->skip_empty_xacts = true;
 
-	foreach(lc, ctx->output_plugin_options)
+	foreach (lc, ctx->output_plugin_options)
 	{
-		DefElem    *elem = lfirst(lc);
+		DefElem *elem = lfirst(lc);
 
 		Assert(elem->arg == NULL || IsA(elem->arg, String));
 		if (strcmp(elem->defname, "tables") == 0)
@@ -438,7 +438,7 @@ td_dec_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 static void
 td_dec_shutdown(LogicalDecodingContext *ctx)
 {
-	TdDecData  *data = ctx->output_plugin_private;
+	TdDecData *data = ctx->output_plugin_private;
 
 	MemoryContextDelete(data->context);
 	MemoryContextDelete(data->cache_cxt);
@@ -448,9 +448,9 @@ td_dec_shutdown(LogicalDecodingContext *ctx)
 static void
 td_dec_init_attr(TdDecData *data, TdDecAttr *attr, Oid typid, bool ride_id)
 {
-	Oid			base = getBaseType(typid);
-	Oid			outfunc;
-	bool		varlena;
+	Oid	 base = getBaseType(typid);
+	Oid	 outfunc;
+	bool varlena;
 
 	switch (base)
 	{
@@ -505,7 +505,7 @@ td_dec_table_wanted(TdDecData *data, Relation relation)
 	char	   *nspname = NULL;
 	ListCell   *lc;
 
-	foreach(lc, data->tables)
+	foreach (lc, data->tables)
 	{
 		TdDecTable *table = lfirst(lc);
 
@@ -525,13 +525,13 @@ td_dec_table_wanted(TdDecData *data, Relation relation)
 static TdDecRelEntry *
 td_dec_rel_entry(TdDecData *data, Relation relation)
 {
-	Oid			relid = RelationGetRelid(relation);
-	TupleDesc	desc = RelationGetDescr(relation);
+	Oid			   relid = RelationGetRelid(relation);
+	TupleDesc	   desc = RelationGetDescr(relation);
 	TdDecRelEntry *entry;
-	bool		found;
-	MemoryContext old;
-	int			c;
-	int			i;
+	bool		   found;
+	MemoryContext  old;
+	int			   c;
+	int			   i;
 
 	entry = hash_search(td_dec_rel_cache, &relid, HASH_ENTER, &found);
 	if (found && entry->valid && entry->natts == desc->natts)
@@ -570,7 +570,7 @@ td_dec_rel_entry(TdDecData *data, Relation relation)
 				if (!att->attisdropped &&
 					pg_strcasecmp(NameStr(att->attname), data->columns[c].source) == 0)
 				{
-					TdDecAttr  *attr = &entry->attrs[entry->nattrs++];
+					TdDecAttr *attr = &entry->attrs[entry->nattrs++];
 
 					attr->column = c;
 					attr->attidx = i;
@@ -611,9 +611,9 @@ static void
 td_dec_append_timestamp(StringInfo out, Timestamp ts)
 {
 	struct pg_tm tm;
-	fsec_t		fsec;
-	char		buf[MAXDATELEN + 3];
-	char	   *p = buf;
+	fsec_t		 fsec;
+	char		 buf[MAXDATELEN + 3];
+	char		*p = buf;
 
 	if (TIMESTAMP_NOT_FINITE(ts) ||
 		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
@@ -643,8 +643,8 @@ td_dec_append_timestamp(StringInfo out, Timestamp ts)
 	p = td_dec_2d(p, tm.tm_sec);
 	if (fsec != 0)
 	{
-		int			f = fsec;
-		int			d;
+		int f = fsec;
+		int d;
 
 		*p++ = '.';
 		for (d = 5; d >= 0; d--)
@@ -662,8 +662,8 @@ td_dec_append_timestamp(StringInfo out, Timestamp ts)
 static void
 td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
 {
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN + 1];
-	int			len;
+	char buf[DOUBLE_SHORTEST_DECIMAL_LEN + 1];
+	int	 len;
 
 	switch (attr->kind)
 	{
@@ -680,43 +680,43 @@ td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
 			appendBinaryStringInfo(out, buf, len);
 			break;
 		case TD_DEC_FLOAT4:
-			{
-				float4		f = DatumGetFloat4(value);
+		{
+			float4 f = DatumGetFloat4(value);
 
-				if (isnan(f) || isinf(f))
-					appendStringInfoString(out, "null");
-				else
-				{
-					len = float_to_shortest_decimal_buf(f, buf);
-					appendBinaryStringInfo(out, buf, len);
-				}
+			if (isnan(f) || isinf(f))
+				appendStringInfoString(out, "null");
+			else
+			{
+				len = float_to_shortest_decimal_buf(f, buf);
+				appendBinaryStringInfo(out, buf, len);
 			}
-			break;
+		}
+		break;
 		case TD_DEC_FLOAT8:
-			{
-				float8		f = DatumGetFloat8(value);
+		{
+			float8 f = DatumGetFloat8(value);
 
-				if (isnan(f) || isinf(f))
-					appendStringInfoString(out, "null");
-				else
-				{
-					len = double_to_shortest_decimal_buf(f, buf);
-					appendBinaryStringInfo(out, buf, len);
-				}
+			if (isnan(f) || isinf(f))
+				appendStringInfoString(out, "null");
+			else
+			{
+				len = double_to_shortest_decimal_buf(f, buf);
+				appendBinaryStringInfo(out, buf, len);
 			}
-			break;
+		}
+		break;
 		case TD_DEC_NUMERIC:
-			{
-				Numeric		num = DatumGetNumeric(value);
+		{
+			Numeric num = DatumGetNumeric(value);
 
-				if (numeric_is_nan(num) || numeric_is_inf(num))
-					appendStringInfoString(out, "null");
-				else
-					appendStringInfoString(out,
-										   DatumGetCString(DirectFunctionCall1(numeric_out,
-																			   NumericGetDatum(num))));
-			}
-			break;
+			if (numeric_is_nan(num) || numeric_is_inf(num))
+				appendStringInfoString(out, "null");
+			else
+				appendStringInfoString(out,
+									   DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   NumericGetDatum(num))));
+		}
+		break;
 		case TD_DEC_TIMESTAMP:
 			td_dec_append_timestamp(out, DatumGetTimestamp(value));
 			break;
@@ -747,7 +747,7 @@ td_dec_skip(LogicalDecodingContext *ctx, TdDecData *data)
 static void
 td_dec_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
-	TdDecData  *data = ctx->output_plugin_private;
+	TdDecData *data = ctx->output_plugin_private;
 
 	data->events = 0;
 	snprintf(data->suffix, sizeof(data->suffix),
@@ -760,12 +760,12 @@ static void
 td_dec_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			  Relation relation, ReorderBufferChange *change)
 {
-	TdDecData  *data = ctx->output_plugin_private;
+	TdDecData	  *data = ctx->output_plugin_private;
 	TdDecRelEntry *entry;
-	HeapTuple	tuple;
-	StringInfo	out;
-	MemoryContext old;
-	int			i;
+	HeapTuple	   tuple;
+	StringInfo	   out;
+	MemoryContext  old;
+	int			   i;
 
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
 		change->data.tp.newtuple == NULL)
@@ -817,7 +817,7 @@ static void
 td_dec_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			  XLogRecPtr commit_lsn)
 {
-	TdDecData  *data = ctx->output_plugin_private;
+	TdDecData *data = ctx->output_plugin_private;
 
 	if (data->events == 0 && data->skip_empty_xacts)
 	{

@@ -23,4 +23,4 @@
 
 extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
-#endif							/* TAXI_DURATION_DECODER_H */
+#endif /* TAXI_DURATION_DECODER_H */

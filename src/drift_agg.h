@@ -20,8 +20,8 @@
 /* What the column's SQL type was, for Evidently's type inference. */
 typedef enum TdColumnKind
 {
-	TD_KIND_FLOAT = 0,			/* real, double precision, numeric */
-	TD_KIND_INTEGER,			/* smallint, integer, bigint */
+	TD_KIND_FLOAT = 0, /* real, double precision, numeric */
+	TD_KIND_INTEGER,   /* smallint, integer, bigint */
 	TD_KIND_BOOLEAN,
 	TD_KIND_TEXT
 } TdColumnKind;
@@ -37,18 +37,18 @@ typedef enum TdColumnType
 /* column_drift() options (all plain data: serialized byte for byte). */
 typedef struct TdDriftOptions
 {
-	int32		kind;			/* TdColumnKind */
-	int32		column_type;	/* TdColumnType */
-	int32		stattest;		/* td_stattest; NONE = Evidently's choice */
-	bool		has_threshold;
-	bool		histogram;		/* add reference/current histograms */
-	double		threshold;
+	int32  kind;		/* TdColumnKind */
+	int32  column_type; /* TdColumnType */
+	int32  stattest;	/* td_stattest; NONE = Evidently's choice */
+	bool   has_threshold;
+	bool   histogram; /* add reference/current histograms */
+	double threshold;
 } TdDriftOptions;
 
 typedef struct TdDriftState
 {
 	TdDriftOptions options;
-	td_value_map *map;
+	td_value_map  *map;
 } TdDriftState;
 
 /* drift_agg.c */
@@ -62,4 +62,4 @@ extern void TdDriftStateColumn(TdDriftState *state, bool numerical,
 /* drift_column.c */
 extern Datum TdColumnDriftJsonb(TdDriftState *state);
 
-#endif							/* DRIFT_AGG_H */
+#endif /* DRIFT_AGG_H */

@@ -50,8 +50,8 @@ td_json_key(StringInfo buf, const char *key, bool first)
 static size_t
 td_current_unique(const td_drift_column *column)
 {
-	size_t		n = 0;
-	size_t		i;
+	size_t n = 0;
+	size_t i;
 
 	for (i = 0; i < column->m; i++)
 		n += column->cur[i] > 0;
@@ -69,7 +69,7 @@ static bool
 td_infer_numerical(const TdDriftOptions *options, const td_drift_column *column,
 				   bool *is_text)
 {
-	size_t		current_unique = td_current_unique(column);
+	size_t current_unique = td_current_unique(column);
 
 	*is_text = false;
 	if (options->column_type == TD_TYPE_NUM)
@@ -98,7 +98,7 @@ td_json_category(StringInfo buf, const td_drift_column *column,
 {
 	if (texts != NULL)
 	{
-		char	   *s = pnstrdup(texts[i], lens[i]);
+		char *s = pnstrdup(texts[i], lens[i]);
 
 		escape_json(buf, s);
 		pfree(s);
@@ -111,10 +111,10 @@ static int
 td_cmp_desc_total(const void *a, const void *b, void *arg)
 {
 	const td_drift_column *column = arg;
-	size_t		i = *(const size_t *) a;
-	size_t		j = *(const size_t *) b;
-	int64		ti = column->ref[i] + column->cur[i];
-	int64		tj = column->ref[j] + column->cur[j];
+	size_t				   i = *(const size_t *) a;
+	size_t				   j = *(const size_t *) b;
+	int64				   ti = column->ref[i] + column->cur[i];
+	int64				   tj = column->ref[j] + column->cur[j];
 
 	if (ti != tj)
 		return ti > tj ? -1 : 1;
@@ -126,12 +126,12 @@ static void
 td_json_category_histogram(StringInfo buf, const td_drift_column *column,
 						   const char **texts, const uint32 *lens)
 {
-	size_t		m = column->m;
-	size_t	   *order = palloc(sizeof(size_t) * (m > 0 ? m : 1));
-	size_t		shown = m;
-	size_t		i;
-	int64		other_ref = 0;
-	int64		other_cur = 0;
+	size_t	m = column->m;
+	size_t *order = palloc(sizeof(size_t) * (m > 0 ? m : 1));
+	size_t	shown = m;
+	size_t	i;
+	int64	other_ref = 0;
+	int64	other_cur = 0;
 
 	for (i = 0; i < m; i++)
 		order[i] = i;
@@ -170,12 +170,12 @@ td_json_category_histogram(StringInfo buf, const td_drift_column *column,
 static void
 td_json_bin_histogram(StringInfo buf, const td_drift_column *column)
 {
-	size_t		k;
-	double	   *edges;
-	int64_t    *ref;
-	int64_t    *cur;
-	td_error	error;
-	size_t		i;
+	size_t	 k;
+	double	*edges;
+	int64_t *ref;
+	int64_t *cur;
+	td_error error;
+	size_t	 i;
 
 	if (td_sturges_histogram(column, &k, &edges, &ref, &cur, &error) != TD_OK)
 		TdReportCoreError(&error);
@@ -202,36 +202,35 @@ Datum
 TdColumnDriftJsonb(TdDriftState *state)
 {
 	const TdDriftOptions *options = &state->options;
-	td_drift_column column;
-	td_drift_column view;
-	const char **texts = NULL;
-	uint32	   *lens = NULL;
-	bool		numerical;
-	bool		is_text;
-	td_stattest test;
-	double		threshold;
-	double		score = NAN;
-	bool		have_score = false;
-	bool		drifted = false;
-	const char *problem = NULL;
-	StringInfoData buf;
-	td_error	error;
+	td_drift_column		  column;
+	td_drift_column		  view;
+	const char			**texts = NULL;
+	uint32				 *lens = NULL;
+	bool				  numerical;
+	bool				  is_text;
+	td_stattest			  test;
+	double				  threshold;
+	double				  score = NAN;
+	bool				  have_score = false;
+	bool				  drifted = false;
+	const char			 *problem = NULL;
+	StringInfoData		  buf;
+	td_error			  error;
 
 	TdDriftStateColumn(state, true, &column, &texts, &lens);
 	numerical = td_infer_numerical(options, &column, &is_text) && column.values != NULL;
 	view = column;
 	view.numerical = numerical;
 	view.integer_dtype = numerical && options->kind == TD_KIND_INTEGER &&
-		td_value_map_missing(state->map, true) == 0 &&
-		td_value_map_missing(state->map, false) == 0;
+						 td_value_map_missing(state->map, true) == 0 &&
+						 td_value_map_missing(state->map, false) == 0;
 	if (!numerical)
 		view.values = NULL;
 
 	test = (td_stattest) options->stattest;
 	if (test == TD_STATTEST_NONE)
 		test = td_stattest_choose(numerical, column.n_ref, (int64_t) column.m);
-	threshold = options->has_threshold ? options->threshold
-		: td_stattest_default_threshold(test);
+	threshold = options->has_threshold ? options->threshold : td_stattest_default_threshold(test);
 
 	if (is_text && options->stattest == TD_STATTEST_NONE)
 		problem = "More than half of the current values are distinct: Evidently treats the column as free text, whose drift test (a text classifier) is not supported. Set its type to cat to compare categories.";
@@ -250,7 +249,7 @@ TdColumnDriftJsonb(TdDriftState *state)
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
 	td_json_key(&buf, "column_type", true);
-	appendStringInfoString(&buf, numerical ? "\"num\"" : is_text ? "\"text\"" : "\"cat\"");
+	appendStringInfoString(&buf, numerical ? "\"num\"" : (is_text ? "\"text\"" : "\"cat\""));
 	td_json_key(&buf, "stattest", false);
 	if (is_text && options->stattest == TD_STATTEST_NONE)
 		appendStringInfoString(&buf, "null, \"stattest_name\": \"text content drift (not supported)\"");

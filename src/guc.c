@@ -42,17 +42,17 @@
 
 #include "taxi_duration.h"
 
-char	   *td_model_uri = NULL;
-int			td_max_bundle_size_kb = 64 * 1024;
-int			td_load_retry_seconds = 10;
-int			td_poll_interval_seconds = 30;
-int			td_fetch_timeout_seconds = 60;
-char	   *td_database = NULL;
-char	   *td_aws_region = NULL;
-char	   *td_aws_endpoint_url = NULL;
-char	   *td_aws_shared_credentials_file = NULL;
-char	   *td_aws_profile = NULL;
-char	   *td_mlflow_tracking_uri = NULL;
+char *td_model_uri = NULL;
+int	  td_max_bundle_size_kb = 64 * 1024;
+int	  td_load_retry_seconds = 10;
+int	  td_poll_interval_seconds = 30;
+int	  td_fetch_timeout_seconds = 60;
+char *td_database = NULL;
+char *td_aws_region = NULL;
+char *td_aws_endpoint_url = NULL;
+char *td_aws_shared_credentials_file = NULL;
+char *td_aws_profile = NULL;
+char *td_mlflow_tracking_uri = NULL;
 
 /* A string setting read from postgresql.conf or ALTER SYSTEM. */
 static void

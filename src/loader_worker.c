@@ -78,7 +78,7 @@ td_worker_try_load(const char *uri, const char *trigger,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(work_context);
 		edata = CopyErrorData();
@@ -106,17 +106,18 @@ td_insert_events(const TdLoadEvent *events, int n)
 		"  sha256, generation, message, pid, role)"
 		" VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''),"
 		"  $8, NULLIF($9, ''), $10, $11)";
-	Oid			types[11] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, INT8OID, TEXTOID, INT4OID, TEXTOID};
-	int			i;
+	Oid types[11] = { TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+					  TEXTOID, TEXTOID, INT8OID, TEXTOID, INT4OID, TEXTOID };
+	int i;
 
 	for (i = 0; i < n; i++)
 	{
 		const TdLoadEvent *e = &events[i];
-		const char *role = OidIsValid(e->roleid) ?
-			GetUserNameFromId(e->roleid, true) : NULL;
-		Datum		values[11];
-		char		nulls[11];
+		const char		  *role = OidIsValid(e->roleid) ?
+									  GetUserNameFromId(e->roleid, true) :
+									  NULL;
+		Datum			   values[11];
+		char			   nulls[11];
 
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = TimestampTzGetDatum(e->at);
@@ -166,12 +167,13 @@ td_worker_write_history(uint64 *written_seq, MemoryContext work_context)
 			PushActiveSnapshot(GetTransactionSnapshot());
 			pgstat_report_activity(STATE_RUNNING, "recording model loads");
 			if (SPI_execute("SELECT to_regclass('taxi_duration.model_loads') IS NOT NULL",
-							true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+							true, 1) == SPI_OK_SELECT &&
+				SPI_processed == 1)
 			{
-				bool		isnull;
-				bool		exists = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-																SPI_tuptable->tupdesc,
-																1, &isnull));
+				bool isnull;
+				bool exists = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc,
+														 1, &isnull));
 
 				if (exists && !isnull)
 					td_insert_events(events, n);
@@ -183,7 +185,7 @@ td_worker_write_history(uint64 *written_seq, MemoryContext work_context)
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
+			ErrorData *edata;
 
 			MemoryContextSwitchTo(work_context);
 			edata = CopyErrorData();
@@ -233,11 +235,11 @@ void
 TdLoaderWorkerMain(Datum main_arg)
 {
 	MemoryContext work_context;
-	char	   *loaded_uri = NULL;
-	char		seen_sha256[TD_SHA256_HEX_LEN + 1] = "";
-	char		poll_error[512] = "";
-	uint64		written_seq = 0;
-	TimestampTz next_poll = 0;
+	char		 *loaded_uri = NULL;
+	char		  seen_sha256[TD_SHA256_HEX_LEN + 1] = "";
+	char		  poll_error[512] = "";
+	uint64		  written_seq = 0;
+	TimestampTz	  next_poll = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -252,18 +254,18 @@ TdLoaderWorkerMain(Datum main_arg)
 
 	for (;;)
 	{
-		const char *uri = TdConfiguredUri();
-		bool		changed = loaded_uri == NULL || strcmp(uri, loaded_uri) != 0;
-		bool		is_alias = strncmp(uri, "models:/", 8) == 0;
-		long		timeout = -1;
-		int			flags = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
+		const char		*uri = TdConfiguredUri();
+		bool			 changed = loaded_uri == NULL || strcmp(uri, loaded_uri) != 0;
+		bool			 is_alias = strncmp(uri, "models:/", 8) == 0;
+		long			 timeout = -1;
+		int				 flags = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
 		TdPublishedModel published;
 
 		/* load at start, after model_uri changed, or to retry a failure */
 		if (changed || TdCurrentGeneration() == 0)
 		{
-			char	   *attempted = MemoryContextStrdup(TopMemoryContext, uri);
-			bool		loaded = false;
+			char *attempted = MemoryContextStrdup(TopMemoryContext, uri);
+			bool  loaded = false;
 
 			if (!changed)
 			{
@@ -289,9 +291,9 @@ TdLoaderWorkerMain(Datum main_arg)
 		if (is_alias && td_poll_interval_seconds > 0 &&
 			GetCurrentTimestamp() >= next_poll)
 		{
-			char		sha256[TD_SHA256_HEX_LEN + 1];
-			char		version[128];
-			char		message[512];
+			char sha256[TD_SHA256_HEX_LEN + 1];
+			char version[128];
+			char message[512];
 
 			if (TdResolveModel(uri, sha256, sizeof(sha256), version, sizeof(version),
 							   message, sizeof(message)))
@@ -316,7 +318,7 @@ TdLoaderWorkerMain(Datum main_arg)
 		}
 		if (TdCurrentGeneration() == 0)
 		{
-			long		retry = Max(td_load_retry_seconds, 1) * 1000L;
+			long retry = Max(td_load_retry_seconds, 1) * 1000L;
 
 			flags |= WL_TIMEOUT;
 			timeout = timeout < 0 ? retry : Min(timeout, retry);

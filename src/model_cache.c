@@ -27,17 +27,17 @@
 
 struct TdModelRef
 {
-	uint64		generation;
-	dsm_segment *segment;
-	const td_image *image;
-	td_predictor *predictor;
+	uint64			 generation;
+	dsm_segment		*segment;
+	const td_image	*image;
+	td_predictor	*predictor;
 	TdStandardInputs inputs;
 };
 
-static MemoryContext td_model_context = NULL;
-static TdModelRef *td_current = NULL;
+static MemoryContext	  td_model_context = NULL;
+static TdModelRef		 *td_current = NULL;
 static LocalTransactionId td_statement_lxid = InvalidLocalTransactionId;
-static TimestampTz td_statement_start = 0;
+static TimestampTz		  td_statement_start = 0;
 
 /* Drop a mapping and everything built on it. */
 static void
@@ -54,11 +54,11 @@ static void
 td_switch_model(uint64 wanted_generation)
 {
 	TdPublishedModel published;
-	dsm_segment *segment;
-	TdModelRef *ref;
-	MemoryContext old_context;
-	td_error	error;
-	bool		already_mapped;
+	dsm_segment		*segment;
+	TdModelRef		*ref;
+	MemoryContext	 old_context;
+	td_error		 error;
+	bool			 already_mapped;
 
 	if (td_model_context == NULL)
 		td_model_context = AllocSetContextCreate(TopMemoryContext,
@@ -115,8 +115,8 @@ td_switch_model(uint64 wanted_generation)
 static TdModelRef *
 td_model_for_new_statement(LocalTransactionId lxid, TimestampTz start)
 {
-	uint64		wanted = 0;
-	uint64		generation;
+	uint64 wanted = 0;
+	uint64 generation;
 
 	if (IsParallelWorker())
 		wanted = TdLeaderStatementGeneration();
@@ -144,7 +144,7 @@ TdModelRef *
 TdModelForCall(void)
 {
 	LocalTransactionId lxid = TD_MY_LXID();
-	TimestampTz start = GetCurrentStatementStartTimestamp();
+	TimestampTz		   start = GetCurrentStatementStartTimestamp();
 
 	if (likely(td_current != NULL && lxid == td_statement_lxid &&
 			   start == td_statement_start))

@@ -62,8 +62,8 @@ td_fetch_file(const char *path, Size max_bytes, Size *len)
 	buffer = palloc_extended((Size) st.st_size + 1, MCXT_ALLOC_HUGE);
 	for (;;)
 	{
-		ssize_t		got;
-		Size		want;
+		ssize_t got;
+		Size	want;
 
 		CHECK_FOR_INTERRUPTS();
 		want = Min((Size) TD_READ_CHUNK, (Size) st.st_size - used);
@@ -75,7 +75,7 @@ td_fetch_file(const char *path, Size max_bytes, Size *len)
 					errcode_for_file_access(),
 					errmsg("could not read model bundle \"%s\": %m", path));
 		if (got == 0)
-			break;				/* the file shrank under us */
+			break; /* the file shrank under us */
 		used += got;
 	}
 	CloseTransientFile(fd);
@@ -169,8 +169,8 @@ td_report_fetch_error(const tdf_error *error)
 			errmsg("%s", error->message[0] ? error->message : tdf_status_name(error->status)),
 			error->detail[0] ? errdetail("%s", error->detail) : 0,
 			error->status == TDF_ERR_CONFIG ?
-			errhint("Set taxi_duration.aws_region, taxi_duration.mlflow_tracking_uri and the like, or the server's AWS_* and MLFLOW_* environment variables.") :
-			errhint("The model that was being served is still served."));
+				errhint("Set taxi_duration.aws_region, taxi_duration.mlflow_tracking_uri and the like, or the server's AWS_* and MLFLOW_* environment variables.") :
+				errhint("The model that was being served is still served."));
 }
 
 /*
@@ -192,10 +192,10 @@ TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out)
 	}
 	if (strncmp(uri, "s3://", 5) == 0 || strncmp(uri, "models:/", 8) == 0)
 	{
-		tdf_config	config;
-		tdf_result	result;
-		tdf_error	error;
-		tdf_status	status;
+		tdf_config		 config;
+		tdf_result		 result;
+		tdf_error		 error;
+		tdf_status		 status;
 		TdAwsCredentials credentials;
 
 		td_fetch_config(&config, max_bytes, &credentials);
@@ -237,12 +237,12 @@ bool
 TdResolveModel(const char *uri, char *sha256, Size sha256_len,
 			   char *version, Size version_len, char *message, Size message_len)
 {
-	tdf_config	config;
-	tdf_result	result;
-	tdf_error	error;
+	tdf_config		 config;
+	tdf_result		 result;
+	tdf_error		 error;
 	TdAwsCredentials credentials;
-	tdf_status	status;
-	MemoryContext caller_context = CurrentMemoryContext;
+	tdf_status		 status;
+	MemoryContext	 caller_context = CurrentMemoryContext;
 
 	/* the worker polls with this: a broken credentials file is a message */
 	PG_TRY();
@@ -251,7 +251,7 @@ TdResolveModel(const char *uri, char *sha256, Size sha256_len,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(caller_context);
 		edata = CopyErrorData();
@@ -278,7 +278,7 @@ TdResolveModel(const char *uri, char *sha256, Size sha256_len,
 char *
 TdDefaultBundleUri(void)
 {
-	char		share_path[MAXPGPATH];
+	char share_path[MAXPGPATH];
 
 	get_share_path(my_exec_path, share_path);
 	return psprintf("file://%s/extension/taxi_duration/default_bundle.json",

@@ -36,7 +36,7 @@ PG_FUNCTION_INFO_V1(model_info);
 static void
 td_check_load_permission(const char *uri)
 {
-	Oid			admin = get_role_oid(TD_ADMIN_ROLE, true);
+	Oid admin = get_role_oid(TD_ADMIN_ROLE, true);
 
 	if (!superuser() &&
 		!(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
@@ -57,14 +57,14 @@ td_check_load_permission(const char *uri)
 static Datum
 td_model_info_datum(FunctionCallInfo fcinfo)
 {
-	TupleDesc	tupdesc;
-	Datum		values[TD_INFO_COLUMNS];
-	bool		nulls[TD_INFO_COLUMNS];
+	TupleDesc		 tupdesc;
+	Datum			 values[TD_INFO_COLUMNS];
+	bool			 nulls[TD_INFO_COLUMNS];
 	TdPublishedModel published;
-	char		failed_source[TD_SOURCE_MAX];
-	char		failed_message[512];
-	TimestampTz failed_at;
-	int			i;
+	char			 failed_source[TD_SOURCE_MAX];
+	char			 failed_message[512];
+	TimestampTz		 failed_at;
+	int				 i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -77,7 +77,7 @@ td_model_info_datum(FunctionCallInfo fcinfo)
 
 	if (TdGetPublished(&published))
 	{
-		bool		already_mapped;
+		bool		 already_mapped;
 		dsm_segment *segment = TdAttachPublished(published.generation,
 												 &published, &already_mapped);
 
@@ -86,8 +86,8 @@ td_model_info_datum(FunctionCallInfo fcinfo)
 			const td_image *image = dsm_segment_address(segment);
 
 			td_image_stats stats;
-			Datum	   *names;
-			uint32		n;
+			Datum		  *names;
+			uint32		   n;
 
 			td_image_get_stats(image, &stats);
 			values[0] = CStringGetTextDatum(td_image_meta(image, TD_META_MODEL_NAME));
@@ -143,7 +143,7 @@ model_info(PG_FUNCTION_ARGS)
 Datum
 load_model(PG_FUNCTION_ARGS)
 {
-	char	   *uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char *uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	TdRequireSharedState();
 	if (strlen(uri) >= TD_SOURCE_MAX)

@@ -28,20 +28,20 @@ td_load_error_context(void *arg)
 static void
 td_load_model(const char *uri, TdLoadEvent *event)
 {
-	MemoryContext load_context;
-	MemoryContext old_context;
+	MemoryContext		 load_context;
+	MemoryContext		 old_context;
 	ErrorContextCallback callback;
-	td_limits	limits;
-	td_error	error;
-	td_image   *image = NULL;
-	size_t		image_bytes = 0;
-	TdFetchedBundle fetched;
-	char	   *bundle;
-	Size		bundle_bytes;
-	char		sha256[TD_SHA256_HEX_LEN + 1];
-	TimestampTz started = GetCurrentTimestamp();
-	long		secs;
-	int			usecs;
+	td_limits			 limits;
+	td_error			 error;
+	td_image			*image = NULL;
+	size_t				 image_bytes = 0;
+	TdFetchedBundle		 fetched;
+	char				*bundle;
+	Size				 bundle_bytes;
+	char				 sha256[TD_SHA256_HEX_LEN + 1];
+	TimestampTz			 started = GetCurrentTimestamp();
+	long				 secs;
+	int					 usecs;
 
 	TdRequireSharedState();
 
@@ -103,7 +103,7 @@ void
 TdLoadModel(const char *uri, const char *trigger)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
-	TdLoadEvent event;
+	TdLoadEvent	  event;
 
 	memset(&event, 0, sizeof(event));
 	event.pid = MyProcPid;
@@ -117,7 +117,7 @@ TdLoadModel(const char *uri, const char *trigger)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(caller_context);
 		edata = CopyErrorData();
@@ -156,10 +156,10 @@ void
 TdEnsureModelLoaded(void)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
-	char		failed_source[TD_SOURCE_MAX];
-	char		failed_message[512];
-	TimestampTz failed_at;
-	const char *uri;
+	char		  failed_source[TD_SOURCE_MAX];
+	char		  failed_message[512];
+	TimestampTz	  failed_at;
+	const char	 *uri;
 
 	if (TdCurrentGeneration() != 0)
 		return;
@@ -190,7 +190,7 @@ TdEnsureModelLoaded(void)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(caller_context);
 		edata = CopyErrorData();

@@ -35,8 +35,8 @@ PG_FUNCTION_INFO_V1(predict_duration_jsonb);
 static uint32
 td_values_init(const td_image *image, td_value *values)
 {
-	uint32		count = td_image_num_inputs(image);
-	uint32		i;
+	uint32 count = td_image_num_inputs(image);
+	uint32 i;
 
 	if (count > TD_MAX_VALUES)
 		elog(ERROR, "model declares %u inputs, more than %d", count, TD_MAX_VALUES);
@@ -90,9 +90,9 @@ TdTimestampToCore(Timestamp ts, const char *what)
 static Datum
 td_predict_positional(FunctionCallInfo fcinfo, bool with_pickup)
 {
-	TdModelRef *ref = TdModelForCall();
+	TdModelRef			   *ref = TdModelForCall();
 	const TdStandardInputs *inputs = TdModelStandardInputs(ref);
-	td_value	values[TD_MAX_VALUES];
+	td_value				values[TD_MAX_VALUES];
 
 	td_values_init(TdModelImage(ref), values);
 	td_set_int_arg(values, inputs->pu_location_id, fcinfo, 0);
@@ -100,7 +100,7 @@ td_predict_positional(FunctionCallInfo fcinfo, bool with_pickup)
 	td_set_double_arg(values, inputs->trip_distance, fcinfo, 2);
 	if (with_pickup && inputs->pickup_datetime >= 0)
 	{
-		td_value   *v = &values[inputs->pickup_datetime];
+		td_value *v = &values[inputs->pickup_datetime];
 
 		if (PG_ARGISNULL(3))
 			v->kind = TD_VALUE_NULL;

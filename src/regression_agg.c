@@ -66,7 +66,7 @@ td_regression_row(FunctionCallInfo fcinfo, td_regression_acc *acc)
 Datum
 regression_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_regression_context(fcinfo, "regression_sfunc");
+	MemoryContext	   aggcontext = td_regression_context(fcinfo, "regression_sfunc");
 	td_regression_acc *acc = td_regression_state(fcinfo, aggcontext, TD_ZERO_REPLACE);
 
 	td_regression_row(fcinfo, acc);
@@ -76,7 +76,7 @@ regression_sfunc(PG_FUNCTION_ARGS)
 static td_zero_handling
 td_zero_handling_arg(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *s;
+	char *s;
 
 	if (PG_ARGISNULL(argno))
 		return TD_ZERO_REPLACE;
@@ -92,13 +92,13 @@ td_zero_handling_arg(FunctionCallInfo fcinfo, int argno)
 			errmsg("invalid zero handling \"%s\"", s),
 			errdetail("Rows whose target is zero are handled in MAPE by \"replace\" (their error counts as 100%%), \"drop\" (they are left out) or \"none\" (divided by machine epsilon)."),
 			errhint("Evidently uses \"replace\" for the current window and \"drop\" for the reference window."));
-	return TD_ZERO_REPLACE;		/* not reached */
+	return TD_ZERO_REPLACE; /* not reached */
 }
 
 Datum
 regression_zero_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_regression_context(fcinfo, "regression_zero_sfunc");
+	MemoryContext	   aggcontext = td_regression_context(fcinfo, "regression_zero_sfunc");
 	td_regression_acc *acc;
 
 	if (PG_ARGISNULL(0))
@@ -112,7 +112,7 @@ regression_zero_sfunc(PG_FUNCTION_ARGS)
 Datum
 regression_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_regression_context(fcinfo, "regression_combine");
+	MemoryContext	   aggcontext = td_regression_context(fcinfo, "regression_combine");
 	td_regression_acc *into;
 
 	if (PG_ARGISNULL(1))
@@ -135,7 +135,7 @@ regression_combine(PG_FUNCTION_ARGS)
 Datum
 regression_serialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *out = palloc(VARHDRSZ + sizeof(td_regression_acc));
+	bytea *out = palloc(VARHDRSZ + sizeof(td_regression_acc));
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "regression_serialize called in non-aggregate context");
@@ -147,7 +147,7 @@ regression_serialize(PG_FUNCTION_ARGS)
 Datum
 regression_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *in;
+	bytea			  *in;
 	td_regression_acc *acc;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
@@ -181,7 +181,7 @@ Datum
 regression_final(PG_FUNCTION_ARGS)
 {
 	td_regression_metrics m;
-	StringInfoData buf;
+	StringInfoData		  buf;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();

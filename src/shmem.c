@@ -57,29 +57,29 @@
 
 typedef struct TdRecentModel
 {
-	uint64		generation;
-	dsm_handle	handle;
+	uint64	   generation;
+	dsm_handle handle;
 } TdRecentModel;
 
 typedef struct TdSharedState
 {
-	LWLock	   *lock;
-	LWLock	   *load_lock;
+	LWLock			*lock;
+	LWLock			*load_lock;
 	pg_atomic_uint64 generation;
 	TdPublishedModel current;
-	TdRecentModel recent[TD_RECENT_MODELS];
-	int			next_recent;
-	int			max_backends;
-	TimestampTz failure_at;
-	char		failure_source[TD_SOURCE_MAX];
-	char		failure_message[TD_FAILURE_MESSAGE_MAX];
-	uint64		history_next_seq;	/* seq of the next event */
-	TdLoadEvent history[TD_HISTORY_SLOTS];	/* ring, by seq */
-	Latch	   *loader_latch;	/* the loader worker's, to wake it */
+	TdRecentModel	 recent[TD_RECENT_MODELS];
+	int				 next_recent;
+	int				 max_backends;
+	TimestampTz		 failure_at;
+	char			 failure_source[TD_SOURCE_MAX];
+	char			 failure_message[TD_FAILURE_MESSAGE_MAX];
+	uint64			 history_next_seq;			/* seq of the next event */
+	TdLoadEvent		 history[TD_HISTORY_SLOTS]; /* ring, by seq */
+	Latch			*loader_latch;				/* the loader worker's, to wake it */
 	pg_atomic_uint64 statement_generation[FLEXIBLE_ARRAY_MEMBER];
 } TdSharedState;
 
-bool		td_shmem_ready = false;
+bool td_shmem_ready = false;
 
 static TdSharedState *td_state = NULL;
 
@@ -96,7 +96,7 @@ td_max_backends(void)
 	return MaxBackends;
 #else
 	return MaxConnections + autovacuum_max_workers + 1 +
-		max_worker_processes + max_wal_senders;
+		   max_worker_processes + max_wal_senders;
 #endif
 }
 
@@ -124,8 +124,8 @@ td_shmem_request(void)
 static void
 td_shmem_startup(void)
 {
-	bool		found;
-	int			i;
+	bool found;
+	int	 i;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -187,7 +187,7 @@ TdCurrentGeneration(void)
 bool
 TdGetPublished(TdPublishedModel *published)
 {
-	bool		have;
+	bool have;
 
 	TdRequireSharedState();
 	LWLockAcquire(td_state->lock, LW_SHARED);
@@ -208,10 +208,10 @@ uint64
 TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 			   const char *sha256, int64 bundle_bytes)
 {
-	dsm_segment *segment;
+	dsm_segment		*segment;
 	TdPublishedModel previous;
-	uint64		generation;
-	bool		had_previous;
+	uint64			 generation;
+	bool			 had_previous;
 
 	TdRequireSharedState();
 
@@ -282,7 +282,7 @@ TdAttachPublished(uint64 wanted_generation, TdPublishedModel *published,
 				  bool *already_mapped)
 {
 	dsm_segment *segment = NULL;
-	int			i;
+	int			 i;
 
 	TdRequireSharedState();
 	*already_mapped = false;
@@ -323,7 +323,7 @@ TdAttachPublished(uint64 wanted_generation, TdPublishedModel *published,
 void
 TdSetStatementGeneration(uint64 generation)
 {
-	int			slot = TD_MY_BACKEND_SLOT();
+	int slot = TD_MY_BACKEND_SLOT();
 
 	if (td_state == NULL || slot < 0 || slot >= td_state->max_backends)
 		return;
@@ -334,7 +334,7 @@ TdSetStatementGeneration(uint64 generation)
 uint64
 TdLeaderStatementGeneration(void)
 {
-	int			slot = TD_LEADER_BACKEND_SLOT();
+	int slot = TD_LEADER_BACKEND_SLOT();
 
 	if (td_state == NULL || slot < 0 || slot >= td_state->max_backends)
 		return 0;
@@ -359,7 +359,7 @@ bool
 TdLastLoadFailure(char *source, Size source_len, char *message,
 				  Size message_len, TimestampTz *at)
 {
-	bool		have;
+	bool have;
 
 	TdRequireSharedState();
 	LWLockAcquire(td_state->lock, LW_SHARED);
@@ -381,7 +381,7 @@ TdLastLoadFailure(char *source, Size source_len, char *message,
 void
 TdRecordLoadEvent(TdLoadEvent *event)
 {
-	Latch	   *latch;
+	Latch *latch;
 
 	if (td_state == NULL)
 		return;
@@ -402,9 +402,9 @@ int
 TdCopyLoadEvents(uint64 after_seq, TdLoadEvent *events, int max_events,
 				 uint64 *lost)
 {
-	uint64		first;
-	uint64		seq;
-	int			n = 0;
+	uint64 first;
+	uint64 seq;
+	int	   n = 0;
 
 	*lost = 0;
 	if (td_state == NULL)

@@ -54,22 +54,22 @@
 
 /* guc.c */
 extern char *td_model_uri;
-extern int	td_max_bundle_size_kb;
-extern int	td_load_retry_seconds;
-extern int	td_poll_interval_seconds;
-extern int	td_fetch_timeout_seconds;
+extern int	 td_max_bundle_size_kb;
+extern int	 td_load_retry_seconds;
+extern int	 td_poll_interval_seconds;
+extern int	 td_fetch_timeout_seconds;
 extern char *td_database;
 extern char *td_aws_region;
 extern char *td_aws_endpoint_url;
 extern char *td_aws_shared_credentials_file;
 extern char *td_aws_profile;
 extern char *td_mlflow_tracking_uri;
-extern void TdGucInit(void);
+extern void	 TdGucInit(void);
 
 /* shmem.c */
 typedef struct TdPublishedModel
 {
-	uint64		generation;		/* 0: nothing published yet */
+	uint64		generation; /* 0: nothing published yet */
 	dsm_handle	handle;
 	Size		image_bytes;
 	int64		bundle_bytes;
@@ -79,34 +79,34 @@ typedef struct TdPublishedModel
 	char		sha256[TD_SHA256_HEX_LEN + 1];
 } TdPublishedModel;
 
-extern bool td_shmem_ready;
-extern void TdShmemInit(void);
-extern void TdRequireSharedState(void);
-extern uint64 TdCurrentGeneration(void);
-extern uint64 TdPublishModel(const td_image *image, Size image_bytes,
-						   const char *source, const char *sha256,
-						   int64 bundle_bytes);
-extern dsm_segment *TdAttachPublished(uint64 wanted_generation,
+extern bool			td_shmem_ready;
+extern void			TdShmemInit(void);
+extern void			TdRequireSharedState(void);
+extern uint64		TdCurrentGeneration(void);
+extern uint64		TdPublishModel(const td_image *image, Size image_bytes,
+								   const char *source, const char *sha256,
+								   int64 bundle_bytes);
+extern dsm_segment *TdAttachPublished(uint64			wanted_generation,
 									  TdPublishedModel *published,
-									  bool *already_mapped);
-extern bool TdGetPublished(TdPublishedModel *published);
-extern void TdSetStatementGeneration(uint64 generation);
-extern uint64 TdLeaderStatementGeneration(void);
-extern void TdRecordLoadFailure(const char *source, const char *message);
-extern bool TdLastLoadFailure(char *source, Size source_len,
-							  char *message, Size message_len,
-							  TimestampTz *at);
+									  bool			   *already_mapped);
+extern bool			TdGetPublished(TdPublishedModel *published);
+extern void			TdSetStatementGeneration(uint64 generation);
+extern uint64		TdLeaderStatementGeneration(void);
+extern void			TdRecordLoadFailure(const char *source, const char *message);
+extern bool			TdLastLoadFailure(char *source, Size source_len,
+									  char *message, Size message_len,
+									  TimestampTz *at);
 /* One model load attempt, kept in a shared ring until written to model_loads. */
 #define TD_EVENT_MESSAGE_MAX 512
 typedef struct TdLoadEvent
 {
-	uint64		seq;			/* 1, 2, ... cluster-wide */
+	uint64		seq; /* 1, 2, ... cluster-wide */
 	TimestampTz at;
 	bool		ok;
-	uint64		generation;		/* published generation, when ok */
+	uint64		generation; /* published generation, when ok */
 	int			pid;
-	Oid			roleid;			/* InvalidOid for the loader worker */
-	char		trigger[32];	/* "load_model", "first use", "worker" ... */
+	Oid			roleid;		 /* InvalidOid for the loader worker */
+	char		trigger[32]; /* "load_model", "first use", "worker" ... */
 	char		source[TD_SOURCE_MAX];
 	char		resolved_uri[TD_SOURCE_MAX];
 	char		model_version[128];
@@ -124,9 +124,9 @@ extern void TdReleaseLoadLock(void);
 /* aws_credentials.c */
 typedef struct TdAwsCredentials
 {
-	char		access_key_id[128];
-	char		secret_access_key[256];
-	char		session_token[4096];
+	char access_key_id[128];
+	char secret_access_key[256];
+	char session_token[4096];
 } TdAwsCredentials;
 
 extern void TdReadAwsCredentials(const char *path, const char *profile,
@@ -136,21 +136,21 @@ extern void TdForgetAwsCredentials(TdAwsCredentials *credentials);
 /* model_fetch.c */
 typedef struct TdFetchedBundle
 {
-	char	   *data;			/* palloc'd, NUL-terminated */
-	Size		len;
-	char		resolved_uri[TD_SOURCE_MAX];	/* models:/ → the s3:// URI */
-	char		registry_version[128];	/* models:/ → the registry version */
+	char *data; /* palloc'd, NUL-terminated */
+	Size  len;
+	char  resolved_uri[TD_SOURCE_MAX]; /* models:/ → the s3:// URI */
+	char  registry_version[128];	   /* models:/ → the registry version */
 } TdFetchedBundle;
 
-extern void TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out);
-extern bool TdResolveModel(const char *uri, char *sha256, Size sha256_len,
-						   char *version, Size version_len,
-						   char *message, Size message_len);
+extern void	 TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out);
+extern bool	 TdResolveModel(const char *uri, char *sha256, Size sha256_len,
+							char *version, Size version_len,
+							char *message, Size message_len);
 extern char *TdDefaultBundleUri(void);
 
 /* model_load.c */
-extern void TdLoadModel(const char *uri, const char *trigger);
-extern void TdEnsureModelLoaded(void);
+extern void		   TdLoadModel(const char *uri, const char *trigger);
+extern void		   TdEnsureModelLoaded(void);
 extern const char *TdConfiguredUri(void);
 
 /* model_cache.c */
@@ -159,28 +159,28 @@ typedef struct TdModelRef TdModelRef;
 /* Positions of the standard inputs in the current image, -1 when absent. */
 typedef struct TdStandardInputs
 {
-	int			pu_location_id;
-	int			do_location_id;
-	int			trip_distance;
-	int			pickup_datetime;
+	int pu_location_id;
+	int do_location_id;
+	int trip_distance;
+	int pickup_datetime;
 } TdStandardInputs;
 
-extern TdModelRef *TdModelForCall(void);
-extern td_predictor *TdModelPredictor(TdModelRef *ref);
-extern const td_image *TdModelImage(TdModelRef *ref);
+extern TdModelRef			  *TdModelForCall(void);
+extern td_predictor			  *TdModelPredictor(TdModelRef *ref);
+extern const td_image		  *TdModelImage(TdModelRef *ref);
 extern const TdStandardInputs *TdModelStandardInputs(TdModelRef *ref);
-extern uint64 TdModelGeneration(TdModelRef *ref);
+extern uint64				   TdModelGeneration(TdModelRef *ref);
 
 /* core_pg.c */
-extern void TdCoreInit(void);
-extern void TdReportCoreError(const td_error *error) pg_attribute_noreturn();
+extern void	  TdCoreInit(void);
+extern void	  TdReportCoreError(const td_error *error) pg_attribute_noreturn();
 extern double TdPredictOrError(td_predictor *predictor, const td_value *values);
 
 /* predict.c */
 extern int64 TdTimestampToCore(Timestamp ts, const char *what);
 
 /* loader_worker.c */
-extern void TdLoaderWorkerRegister(void);
+extern void				TdLoaderWorkerRegister(void);
 PGDLLEXPORT extern void TdLoaderWorkerMain(Datum main_arg);
 
-#endif							/* TAXI_DURATION_H */
+#endif /* TAXI_DURATION_H */

@@ -33,7 +33,7 @@ PG_FUNCTION_INFO_V1(fill_predicted_duration);
 static int
 td_column_for_input(TupleDesc tupdesc, const td_image *image, uint32 input)
 {
-	int			attnum;
+	int attnum;
 
 	for (attnum = 1; attnum <= tupdesc->natts; attnum++)
 	{
@@ -53,8 +53,8 @@ td_value_from_column(HeapTuple tuple, TupleDesc tupdesc, int attnum,
 					 td_value *value)
 {
 	Form_pg_attribute att = TupleDescAttr(tupdesc, attnum - 1);
-	bool		isnull;
-	Datum		datum = heap_getattr(tuple, attnum, tupdesc, &isnull);
+	bool			  isnull;
+	Datum			  datum = heap_getattr(tuple, attnum, tupdesc, &isnull);
 
 	if (isnull)
 	{
@@ -126,22 +126,22 @@ td_result_datum(Oid type, double minutes)
 Datum
 fill_predicted_duration(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Trigger    *trigger;
-	TupleDesc	tupdesc;
-	HeapTuple	tuple;
-	TdModelRef *ref;
+	TriggerData	   *trigdata = (TriggerData *) fcinfo->context;
+	Trigger		   *trigger;
+	TupleDesc		tupdesc;
+	HeapTuple		tuple;
+	TdModelRef	   *ref;
 	const td_image *image;
-	td_value	values[TD_MAX_VALUES];
-	uint32		ninputs;
-	uint32		i;
-	int			target;
-	Oid			target_type;
-	bool		null_on_error = false;
-	td_error	error;
-	double		minutes;
-	Datum		result;
-	bool		result_null = false;
+	td_value		values[TD_MAX_VALUES];
+	uint32			ninputs;
+	uint32			i;
+	int				target;
+	Oid				target_type;
+	bool			null_on_error = false;
+	td_error		error;
+	double			minutes;
+	Datum			result;
+	bool			result_null = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -174,7 +174,8 @@ fill_predicted_duration(PG_FUNCTION_ARGS)
 
 	tupdesc = trigdata->tg_relation->rd_att;
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+				trigdata->tg_newtuple :
+				trigdata->tg_trigtuple;
 
 	target = SPI_fnumber(tupdesc, trigger->tgargs[0]);
 	if (target <= 0)
@@ -197,7 +198,7 @@ fill_predicted_duration(PG_FUNCTION_ARGS)
 		elog(ERROR, "model declares %u inputs, more than %d", ninputs, TD_MAX_VALUES);
 	for (i = 0; i < ninputs; i++)
 	{
-		int			attnum = td_column_for_input(tupdesc, image, i);
+		int attnum = td_column_for_input(tupdesc, image, i);
 
 		values[i].kind = TD_VALUE_ABSENT;
 		if (attnum > 0)

@@ -17,7 +17,8 @@
 # the whole streaming path end to end (inserts to predictions, bit for bit);
 # monitoring: drift_report() against Evidently 0.7.23 on real months and
 # edge cases, and scheduled monitoring end to end (pg_cron, the Prefect flow,
-# alerts, the HTML page in headless Chromium).  Servers run as the `postgres` OS user when invoked as root.
+# alerts, the HTML page in headless Chromium); the lint gates and the static
+# validation of containers, Terraform/SAM and GitHub Actions (tests/ops/).  Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
@@ -188,6 +189,10 @@ run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
 run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
 run_suite "streaming end to end (PostgreSQL, forwarder, Kinesis, Lambda)" bash tests/streaming/run.sh
+run_suite "lint gates (clang-format, ruff, cppcheck, clang-tidy)" bash tests/ops/lint.sh
+run_suite "containers (hadolint, BuildKit checks, docker compose config)" bash tests/ops/validate_containers.sh
+run_suite "infrastructure as code (Terraform, SAM, checkov, names agree)" bash tests/ops/validate_iac.sh
+run_suite "GitHub Actions (actionlint)" bash tests/ops/validate_workflows.sh
 run_suite "monitoring: drift_report() against Evidently 0.7.23 (real months, edge cases)" bash tests/monitoring/run.sh parity
 run_suite "monitoring end to end (pg_cron, Prefect flow, alerts, HTML page in Chromium)" bash tests/monitoring/run.sh e2e
 

@@ -24,7 +24,7 @@ PREDICTIONS_STREAM = os.getenv("PREDICTIONS_STREAM", "stg_taxi_predictions")
 TEST_RUN = os.getenv("TEST_RUN", "False") == "True"
 
 # cold start: model and client once per container, as in the course
-_path = MODEL_URI[len("file://"):] if MODEL_URI.startswith("file://") else MODEL_URI
+_path = MODEL_URI[len("file://") :] if MODEL_URI.startswith("file://") else MODEL_URI
 bundle = load_bundle(_path)
 with open(_path) as f:
     _meta = json.load(f)["model"]
@@ -46,17 +46,23 @@ def lambda_handler(event, context):
         ids.append(ride_id)
 
     predictions = bundle.predict(rides) if rides else []
-    events = [{"model": MODEL_NAME, "version": MODEL_VERSION,
-               "prediction": {"ride_duration": float(p), "ride_id": rid}}
-              for rid, p in zip(ids, predictions)]
+    events = [
+        {
+            "model": MODEL_NAME,
+            "version": MODEL_VERSION,
+            "prediction": {"ride_duration": float(p), "ride_id": rid},
+        }
+        for rid, p in zip(ids, predictions, strict=True)
+    ]
     if TEST_RUN:
         return {"predictions": events, "batchItemFailures": failures}
 
-    entries = [{"Data": json.dumps(e), "PartitionKey": str(e["prediction"]["ride_id"])}
-               for e in events]
+    entries = [
+        {"Data": json.dumps(e), "PartitionKey": str(e["prediction"]["ride_id"])} for e in events
+    ]
     for k in range(0, len(entries), 500):
-        chunk = entries[k:k + 500]
+        chunk = entries[k : k + 500]
         while chunk:
             resp = kinesis_client.put_records(StreamName=PREDICTIONS_STREAM, Records=chunk)
-            chunk = [e for e, r in zip(chunk, resp["Records"]) if "ErrorCode" in r]
+            chunk = [e for e, r in zip(chunk, resp["Records"], strict=False) if "ErrorCode" in r]
     return {"batchItemFailures": failures}

@@ -16,10 +16,10 @@
 
 #include "td_internal.h"
 
-static void *(*td_malloc_hook) (size_t size) = malloc;
-static void (*td_free_hook) (void *ptr) = free;
+static void *(*td_malloc_hook)(size_t size) = malloc;
+static void (*td_free_hook)(void *ptr) = free;
 static unsigned long td_failures = 0;
-static bool td_hooks_installed = false;
+static bool			 td_hooks_installed = false;
 
 static void *
 td_cjson_malloc(size_t size)
@@ -69,7 +69,7 @@ td_set_allocator(const td_allocator *allocator)
 void *
 td_malloc(size_t size)
 {
-	void	   *p = td_malloc_hook(size == 0 ? 1 : size);
+	void *p = td_malloc_hook(size == 0 ? 1 : size);
 
 	if (p == NULL)
 		td_failures++;
@@ -94,8 +94,8 @@ td_alloc_failures(void)
 void *
 td_calloc_array(size_t count, size_t size)
 {
-	void	   *p;
-	size_t		bytes;
+	void  *p;
+	size_t bytes;
 
 	if (size != 0 && count > ((size_t) -1) / size)
 		return NULL;

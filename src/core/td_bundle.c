@@ -73,7 +73,7 @@ get_string(td_plan *plan, const cJSON *obj, const char *key,
 static bool
 valid_identifier(const char *s)
 {
-	size_t		i;
+	size_t i;
 
 	if (!(isalpha((unsigned char) s[0]) || s[0] == '_'))
 		return false;
@@ -96,7 +96,7 @@ same_name(const char *a, const char *b)
 static int
 find_input_spec(const td_plan *plan, uint32_t upto, const char *name)
 {
-	uint32_t	i;
+	uint32_t	 i;
 	const cJSON *a;
 
 	for (i = 0; i < upto; i++)
@@ -116,9 +116,9 @@ static td_status
 read_model(td_plan *plan, const cJSON *root)
 {
 	const cJSON *model = member(root, "model");
-	td_status	st;
-	const char *sha;
-	size_t		i;
+	td_status	 st;
+	const char	*sha;
+	size_t		 i;
 
 	if (!cJSON_IsObject(model))
 	{
@@ -168,7 +168,7 @@ read_bound(td_plan *plan, const cJSON *entry, const char *key, uint32_t i,
 		   bool *has, double *value)
 {
 	const cJSON *item = member(entry, key);
-	char		buf[80];
+	char		 buf[80];
 
 	*has = false;
 	if (item == NULL || cJSON_IsNull(item))
@@ -190,11 +190,11 @@ read_inputs(td_plan *plan, const cJSON *root)
 {
 	const cJSON *inputs = member(root, "inputs");
 	const cJSON *entry;
-	uint32_t	n;
-	uint32_t	i = 0;
-	char		buf[80];
-	char		where[128];
-	td_status	st;
+	uint32_t	 n;
+	uint32_t	 i = 0;
+	char		 buf[80];
+	char		 where[128];
+	td_status	 st;
 
 	if (!cJSON_IsArray(inputs))
 	{
@@ -223,10 +223,10 @@ read_inputs(td_plan *plan, const cJSON *root)
 	cJSON_ArrayForEach(entry, inputs)
 	{
 		td_input_spec *in = &plan->inputs[i];
-		const cJSON *req;
-		const cJSON *a;
-		const char *type;
-		uint32_t	na;
+		const cJSON	  *req;
+		const cJSON	  *a;
+		const char	  *type;
+		uint32_t	   na;
 
 		snprintf(where, sizeof(where), "Input %u", i);
 		if (!cJSON_IsObject(entry))
@@ -313,12 +313,12 @@ read_inputs(td_plan *plan, const cJSON *root)
 		if (in->aliases != NULL)
 		{
 			const cJSON *x;
-			uint32_t	k = 0;
+			uint32_t	 k = 0;
 
 			cJSON_ArrayForEach(x, in->aliases)
 			{
 				const cJSON *y;
-				uint32_t	m = 0;
+				uint32_t	 m = 0;
 
 				if (!cJSON_IsString(x) || x->valuestring == NULL || x->valuestring[0] == '\0')
 				{
@@ -346,7 +346,7 @@ read_inputs(td_plan *plan, const cJSON *root)
 				}
 				k++;
 				continue;
-		dup_alias:
+dup_alias:
 				td_error_set(plan->err, TD_ERR_INVALID,
 							 "Input name \"%s\" is used more than once (names and aliases compare case-insensitively).",
 							 ECHO(x->valuestring, buf));
@@ -423,11 +423,11 @@ static td_status
 read_numeric(td_plan *plan, const cJSON *list, unsigned char *used)
 {
 	const cJSON *entry;
-	uint32_t	n;
-	uint32_t	i = 0;
-	char		buf[80];
-	char		where[128];
-	td_status	st;
+	uint32_t	 n;
+	uint32_t	 i = 0;
+	char		 buf[80];
+	char		 where[128];
+	td_status	 st;
 
 	st = read_feature_list(plan, list, "features.numeric", &n);
 	if (st != TD_OK)
@@ -438,11 +438,11 @@ read_numeric(td_plan *plan, const cJSON *list, unsigned char *used)
 	cJSON_ArrayForEach(entry, list)
 	{
 		td_numeric_spec *f = &plan->numeric[i];
-		const char *name;
-		const char *input;
-		const char *transform;
-		int			k;
-		td_input_type t;
+		const char		*name;
+		const char		*input;
+		const char		*transform;
+		int				 k;
+		td_input_type	 t;
 
 		snprintf(where, sizeof(where), "Numeric feature %u", i);
 		if (!cJSON_IsObject(entry))
@@ -500,12 +500,12 @@ static td_status
 read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 {
 	const cJSON *entry;
-	uint32_t	n;
-	uint32_t	i = 0;
-	uint32_t	total_inputs = 0;
-	char		buf[80];
-	char		where[160];
-	td_status	st;
+	uint32_t	 n;
+	uint32_t	 i = 0;
+	uint32_t	 total_inputs = 0;
+	char		 buf[80];
+	char		 where[160];
+	td_status	 st;
 
 	st = read_feature_list(plan, list, "features.categorical", &n);
 	if (st != TD_OK)
@@ -514,7 +514,7 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 	cJSON_ArrayForEach(entry, list)
 	{
 		const cJSON *ins = member(entry, "inputs");
-		uint32_t	k;
+		uint32_t	 k;
 
 		if (!cJSON_IsObject(entry) || !cJSON_IsArray(ins))
 		{
@@ -545,8 +545,8 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 		const cJSON *in;
 		const cJSON *vocab;
 		const cJSON *v;
-		uint32_t	cap;
-		uint64_t	keylen = 0;
+		uint32_t	 cap;
+		uint64_t	 keylen = 0;
 
 		snprintf(where, sizeof(where), "Categorical feature %u", i);
 		if ((st = get_string(plan, entry, "name", where, true, &c->name)) != TD_OK)
@@ -557,7 +557,7 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 		c->inputs_first = plan->num_cat_inputs;
 		cJSON_ArrayForEach(in, member(entry, "inputs"))
 		{
-			int			k;
+			int k;
 
 			if (!cJSON_IsString(in) || in->valuestring == NULL)
 			{
@@ -582,7 +582,7 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 			}
 			plan->cat_inputs[plan->num_cat_inputs++] = (uint32_t) k;
 			c->inputs_count++;
-			keylen += 20;		/* "-9223372036854775808" */
+			keylen += 20; /* "-9223372036854775808" */
 		}
 		if (c->inputs_count >= 2 && c->separator == NULL)
 		{
@@ -605,7 +605,7 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 		c->vocabulary = vocab;
 		cJSON_ArrayForEach(v, vocab)
 		{
-			uint32_t	index;
+			uint32_t index;
 
 			if (plan->vocabulary_size >= plan->limits->max_vocabulary)
 			{
@@ -642,11 +642,11 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 static td_status
 read_features(td_plan *plan, const cJSON *root)
 {
-	const cJSON *features = member(root, "features");
-	const cJSON *count;
+	const cJSON	  *features = member(root, "features");
+	const cJSON	  *count;
 	unsigned char *used;
-	td_status	st;
-	uint32_t	i;
+	td_status	   st;
+	uint32_t	   i;
 
 	if (!cJSON_IsObject(features))
 	{
@@ -696,9 +696,9 @@ static td_status
 read_estimator(td_plan *plan, const cJSON *root)
 {
 	const cJSON *est = member(root, "estimator");
-	const char *type;
-	td_status	st;
-	char		buf[80];
+	const char	*type;
+	td_status	 st;
+	char		 buf[80];
 
 	if (!cJSON_IsObject(est))
 	{
@@ -779,10 +779,10 @@ td_status
 td_compile_bundle(const char *json, size_t len, const td_limits *limits,
 				  td_image **image_out, size_t *size_out, td_error *err)
 {
-	td_limits	defaults;
-	td_plan		plan;
-	cJSON	   *root;
-	td_status	st;
+	td_limits defaults;
+	td_plan	  plan;
+	cJSON	 *root;
+	td_status st;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));

@@ -35,20 +35,20 @@ extern "C" {
 typedef enum td_status
 {
 	TD_OK = 0,
-	TD_ERR_NOMEM,			/* an allocation hook returned NULL */
-	TD_ERR_JSON,			/* not JSON text, truncated, nested too deep */
-	TD_ERR_FORMAT,			/* JSON, but not a taxi-duration bundle */
-	TD_ERR_VERSION,			/* bundle format_version this core does not know */
-	TD_ERR_INVALID,			/* bundle structurally invalid (types, ranges,
-							 * indices, cycles, non-finite numbers) */
-	TD_ERR_UNSUPPORTED,		/* valid, but not supported (objective, dart,
-							 * categorical splits, multi-output) */
-	TD_ERR_LIMIT,			/* bundle exceeds a td_limits bound */
-	TD_ERR_IMAGE,			/* a model image failed td_image_check() */
-	TD_ERR_INPUT,			/* an input value is invalid (non-finite, out of
-							 * the range the model declares, wrong type) */
-	TD_ERR_MISSING_INPUT,	/* a required input was not given */
-	TD_ERR_RIDE_JSON		/* a trip event / ride JSON cannot be decoded */
+	TD_ERR_NOMEM,		  /* an allocation hook returned NULL */
+	TD_ERR_JSON,		  /* not JSON text, truncated, nested too deep */
+	TD_ERR_FORMAT,		  /* JSON, but not a taxi-duration bundle */
+	TD_ERR_VERSION,		  /* bundle format_version this core does not know */
+	TD_ERR_INVALID,		  /* bundle structurally invalid (types, ranges,
+						   * indices, cycles, non-finite numbers) */
+	TD_ERR_UNSUPPORTED,	  /* valid, but not supported (objective, dart,
+						   * categorical splits, multi-output) */
+	TD_ERR_LIMIT,		  /* bundle exceeds a td_limits bound */
+	TD_ERR_IMAGE,		  /* a model image failed td_image_check() */
+	TD_ERR_INPUT,		  /* an input value is invalid (non-finite, out of
+						   * the range the model declares, wrong type) */
+	TD_ERR_MISSING_INPUT, /* a required input was not given */
+	TD_ERR_RIDE_JSON	  /* a trip event / ride JSON cannot be decoded */
 } td_status;
 
 #define TD_ERROR_MESSAGE_LEN 256
@@ -56,9 +56,9 @@ typedef enum td_status
 
 typedef struct td_error
 {
-	td_status	status;
-	char		message[TD_ERROR_MESSAGE_LEN];	/* "invalid model bundle" */
-	char		detail[TD_ERROR_DETAIL_LEN];	/* "Tree 3 node 17 has ..." */
+	td_status status;
+	char	  message[TD_ERROR_MESSAGE_LEN]; /* "invalid model bundle" */
+	char	  detail[TD_ERROR_DETAIL_LEN];	 /* "Tree 3 node 17 has ..." */
 } td_error;
 
 /* Name of a status code, e.g. "TD_ERR_INVALID" (static string). */
@@ -75,11 +75,11 @@ const char *td_status_name(td_status status);
  */
 typedef struct td_allocator
 {
-	void	   *(*malloc_fn) (size_t size);
-	void		(*free_fn) (void *ptr);
+	void *(*malloc_fn)(size_t size);
+	void (*free_fn)(void *ptr);
 } td_allocator;
 
-void		td_set_allocator(const td_allocator *allocator);
+void td_set_allocator(const td_allocator *allocator);
 
 /* ------------------------------------------------------------------ */
 /* Compiling a bundle into an image                                    */
@@ -88,18 +88,18 @@ void		td_set_allocator(const td_allocator *allocator);
 /* Bounds a bundle must respect; td_default_limits() fills sane values. */
 typedef struct td_limits
 {
-	size_t		max_bundle_bytes;	/* default 64 MiB */
-	uint32_t	max_trees;			/* default 10 000 */
-	uint32_t	max_nodes_per_tree;	/* default 1 << 20 */
-	uint32_t	max_total_nodes;	/* default 1 << 24 */
-	uint32_t	max_depth;			/* default 64 */
-	uint32_t	max_features;		/* default 1 << 20 */
-	uint32_t	max_inputs;			/* default 64 */
-	uint32_t	max_vocabulary;		/* entries over all categoricals; 1 << 20 */
-	uint32_t	max_string_bytes;	/* any one name / key / metadata string; 1024 */
+	size_t	 max_bundle_bytes;	 /* default 64 MiB */
+	uint32_t max_trees;			 /* default 10 000 */
+	uint32_t max_nodes_per_tree; /* default 1 << 20 */
+	uint32_t max_total_nodes;	 /* default 1 << 24 */
+	uint32_t max_depth;			 /* default 64 */
+	uint32_t max_features;		 /* default 1 << 20 */
+	uint32_t max_inputs;		 /* default 64 */
+	uint32_t max_vocabulary;	 /* entries over all categoricals; 1 << 20 */
+	uint32_t max_string_bytes;	 /* any one name / key / metadata string; 1024 */
 } td_limits;
 
-void		td_default_limits(td_limits *limits);
+void td_default_limits(td_limits *limits);
 
 /* The image: an opaque, contiguous, position-independent byte blob. */
 typedef struct td_image td_image;
@@ -110,10 +110,10 @@ typedef struct td_image td_image;
  * the free hook, or copy its *size_out bytes elsewhere and free it) and
  * TD_OK is returned.  On failure nothing is allocated and err is filled.
  */
-td_status	td_compile_bundle(const char *json, size_t len,
-							  const td_limits *limits,
-							  td_image **image_out, size_t *size_out,
-							  td_error *err);
+td_status td_compile_bundle(const char *json, size_t len,
+							const td_limits *limits,
+							td_image **image_out, size_t *size_out,
+							td_error *err);
 
 /*
  * Check that `size` bytes at `image` are a complete image of a layout this
@@ -122,7 +122,7 @@ td_status	td_compile_bundle(const char *json, size_t len,
  * (about 0.3 ms for the default model); call it on an image produced
  * elsewhere before using it.
  */
-td_status	td_image_check(const void *image, size_t size, td_error *err);
+td_status td_image_check(const void *image, size_t size, td_error *err);
 
 /*
  * The O(1) part of td_image_check: magic, layout version, declared size,
@@ -130,19 +130,19 @@ td_status	td_image_check(const void *image, size_t size, td_error *err);
  * For an image this process did not write but that was fully checked when
  * it was published (the extension's shared-memory segment).
  */
-td_status	td_image_check_header(const void *image, size_t size, td_error *err);
+td_status td_image_check_header(const void *image, size_t size, td_error *err);
 
 /* Metadata strings carried by the image (never NULL; "" when absent). */
 typedef enum td_meta
 {
-	TD_META_FORMAT = 0,			/* "taxi-duration-bundle" */
+	TD_META_FORMAT = 0, /* "taxi-duration-bundle" */
 	TD_META_MODEL_NAME,
 	TD_META_MODEL_VERSION,
 	TD_META_RUN_ID,
 	TD_META_CREATED_AT,
 	TD_META_ESTIMATOR_SHA256,
-	TD_META_ESTIMATOR_TYPE,		/* "xgboost" or "linear" */
-	TD_META_OBJECTIVE,			/* "reg:squarederror", "" for linear */
+	TD_META_ESTIMATOR_TYPE, /* "xgboost" or "linear" */
+	TD_META_OBJECTIVE,		/* "reg:squarederror", "" for linear */
 	TD_META_COUNT
 } td_meta;
 
@@ -150,17 +150,17 @@ const char *td_image_meta(const td_image *image, td_meta which);
 
 typedef struct td_image_stats
 {
-	uint32_t	format_version;
-	uint32_t	num_inputs;
-	uint32_t	num_features;
-	uint32_t	num_trees;		/* trees actually evaluated (after the
-								 * iteration range); 0 for linear */
-	uint32_t	num_nodes;
-	uint32_t	vocabulary_size;
-	uint64_t	image_bytes;
+	uint32_t format_version;
+	uint32_t num_inputs;
+	uint32_t num_features;
+	uint32_t num_trees; /* trees actually evaluated (after the
+						 * iteration range); 0 for linear */
+	uint32_t num_nodes;
+	uint32_t vocabulary_size;
+	uint64_t image_bytes;
 } td_image_stats;
 
-void		td_image_get_stats(const td_image *image, td_image_stats *stats);
+void td_image_get_stats(const td_image *image, td_image_stats *stats);
 
 /* ------------------------------------------------------------------ */
 /* Inputs                                                              */
@@ -169,38 +169,38 @@ void		td_image_get_stats(const td_image *image, td_image_stats *stats);
 /* Types of raw inputs a bundle may declare. */
 typedef enum td_input_type
 {
-	TD_INPUT_INTEGER = 1,		/* e.g. PULocationID */
-	TD_INPUT_NUMBER = 2,		/* e.g. trip_distance */
-	TD_INPUT_TIMESTAMP = 3		/* e.g. pickup_datetime (local wall clock) */
+	TD_INPUT_INTEGER = 1,  /* e.g. PULocationID */
+	TD_INPUT_NUMBER = 2,   /* e.g. trip_distance */
+	TD_INPUT_TIMESTAMP = 3 /* e.g. pickup_datetime (local wall clock) */
 } td_input_type;
 
-uint32_t	td_image_num_inputs(const td_image *image);
-const char *td_image_input_name(const td_image *image, uint32_t input);
+uint32_t	  td_image_num_inputs(const td_image *image);
+const char	 *td_image_input_name(const td_image *image, uint32_t input);
 td_input_type td_image_input_type(const td_image *image, uint32_t input);
-bool		td_image_input_required(const td_image *image, uint32_t input);
+bool		  td_image_input_required(const td_image *image, uint32_t input);
 
 /*
  * Index of the input called `name` (its name or one of its aliases,
  * compared case-insensitively), or -1.
  */
-int			td_image_find_input(const td_image *image, const char *name);
+int td_image_find_input(const td_image *image, const char *name);
 
 /* One input value as handed to td_predict(). */
 typedef enum td_value_kind
 {
-	TD_VALUE_ABSENT = 0,		/* not given at all (a required input errors) */
-	TD_VALUE_NULL,				/* given as NULL: a missing value for the model */
-	TD_VALUE_INT,				/* .i */
-	TD_VALUE_DOUBLE,			/* .d (NaN means missing, like NULL) */
-	TD_VALUE_TIMESTAMP			/* .i = microseconds since 1970-01-01 00:00,
-								 * local wall-clock time, no time zone */
+	TD_VALUE_ABSENT = 0, /* not given at all (a required input errors) */
+	TD_VALUE_NULL,		 /* given as NULL: a missing value for the model */
+	TD_VALUE_INT,		 /* .i */
+	TD_VALUE_DOUBLE,	 /* .d (NaN means missing, like NULL) */
+	TD_VALUE_TIMESTAMP	 /* .i = microseconds since 1970-01-01 00:00,
+						  * local wall-clock time, no time zone */
 } td_value_kind;
 
 typedef struct td_value
 {
 	td_value_kind kind;
-	int64_t		i;
-	double		d;
+	int64_t		  i;
+	double		  d;
 } td_value;
 
 /*
@@ -208,7 +208,7 @@ typedef struct td_value
  * space) into microseconds since the Unix epoch, wall-clock.  Returns false
  * on anything else (including a time-zone suffix).
  */
-bool		td_parse_timestamp(const char *text, size_t len, int64_t *micros);
+bool td_parse_timestamp(const char *text, size_t len, int64_t *micros);
 
 /* ------------------------------------------------------------------ */
 /* Scoring                                                             */
@@ -217,9 +217,9 @@ bool		td_parse_timestamp(const char *text, size_t len, int64_t *micros);
 /* Per-process scratch for one image (a dense feature buffer). */
 typedef struct td_predictor td_predictor;
 
-td_status	td_predictor_create(const td_image *image, td_predictor **out,
-								td_error *err);
-void		td_predictor_free(td_predictor *predictor);
+td_status		td_predictor_create(const td_image *image, td_predictor **out,
+									td_error *err);
+void			td_predictor_free(td_predictor *predictor);
 const td_image *td_predictor_image(const td_predictor *predictor);
 
 /*
@@ -233,8 +233,8 @@ const td_image *td_predictor_image(const td_predictor *predictor);
  * TD_ERR_INPUT; an ABSENT required input is TD_ERR_MISSING_INPUT.
  * XGBoost models return XGBoost's float32 result widened to double.
  */
-td_status	td_predict(td_predictor *predictor, const td_value *values,
-					   double *minutes, td_error *err);
+td_status td_predict(td_predictor *predictor, const td_value *values,
+					 double *minutes, td_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Trip events                                                         */
@@ -251,13 +251,13 @@ td_status	td_predict(td_predictor *predictor, const td_value *values,
  * strings td_parse_timestamp() accepts.  ride_id_json receives the ride id
  * re-encoded as compact JSON (a number or a string) or "" when absent.
  */
-td_status	td_decode_ride(const td_image *image, const char *json, size_t len,
-						   td_value *values,
-						   char ride_id_json[TD_RIDE_ID_MAX],
-						   td_error *err);
+td_status td_decode_ride(const td_image *image, const char *json, size_t len,
+						 td_value *values,
+						 char	   ride_id_json[TD_RIDE_ID_MAX],
+						 td_error *err);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif							/* TD_CORE_H */
+#endif /* TD_CORE_H */

@@ -27,9 +27,9 @@
 #include "td_drift.h"
 #include "td_internal.h"
 
-#define STURGES_REF_UNIQUE_MIN	20	/* Sturges when nunique(ref) > 20 */
-#define STURGES_MAX_BINS		(1 << 20)
-#define FEEL_ZEROES_SMALL		0.0001
+#define STURGES_REF_UNIQUE_MIN 20 /* Sturges when nunique(ref) > 20 */
+#define STURGES_MAX_BINS (1 << 20)
+#define FEEL_ZEROES_SMALL 0.0001
 
 /* ------------------------------------------------------------------ */
 /* Names, thresholds, choice, decision                                 */
@@ -44,14 +44,14 @@ typedef struct stattest_info
 } stattest_info;
 
 static const stattest_info stattests[TD_STATTEST_COUNT] = {
-	[TD_STATTEST_NONE] = {"", "", NAN, false},
-	[TD_STATTEST_KS] = {"ks", "K-S p_value", 0.05, true},
-	[TD_STATTEST_CHISQUARE] = {"chisquare", "chi-square p_value", 0.05, true},
-	[TD_STATTEST_Z] = {"z", "Z-test p_value", 0.05, true},
-	[TD_STATTEST_WASSERSTEIN] = {"wasserstein", "Wasserstein distance (normed)", 0.1, false},
-	[TD_STATTEST_JENSENSHANNON] = {"jensenshannon", "Jensen-Shannon distance", 0.1, false},
-	[TD_STATTEST_PSI] = {"psi", "PSI", 0.1, false},
-	[TD_STATTEST_KL_DIV] = {"kl_div", "Kullback-Leibler divergence", 0.1, false}
+	[TD_STATTEST_NONE] = { "", "", NAN, false },
+	[TD_STATTEST_KS] = { "ks", "K-S p_value", 0.05, true },
+	[TD_STATTEST_CHISQUARE] = { "chisquare", "chi-square p_value", 0.05, true },
+	[TD_STATTEST_Z] = { "z", "Z-test p_value", 0.05, true },
+	[TD_STATTEST_WASSERSTEIN] = { "wasserstein", "Wasserstein distance (normed)", 0.1, false },
+	[TD_STATTEST_JENSENSHANNON] = { "jensenshannon", "Jensen-Shannon distance", 0.1, false },
+	[TD_STATTEST_PSI] = { "psi", "PSI", 0.1, false },
+	[TD_STATTEST_KL_DIV] = { "kl_div", "Kullback-Leibler divergence", 0.1, false }
 };
 
 static const stattest_info *
@@ -77,7 +77,7 @@ td_stattest_display_name(td_stattest test)
 td_stattest
 td_stattest_from_name(const char *name)
 {
-	int			i;
+	int i;
 
 	if (name == NULL || name[0] == '\0')
 		return TD_STATTEST_NONE;
@@ -141,14 +141,14 @@ td_stattest_choose(bool numerical, int64_t n_ref, int64_t n_unique)
 /* A Neumaier-compensated sum. */
 typedef struct ksum
 {
-	double		sum;
-	double		comp;
+	double sum;
+	double comp;
 } ksum;
 
 static void
 ksum_add(ksum *s, double x)
 {
-	double		t = s->sum + x;
+	double t = s->sum + x;
 
 	if (!isfinite(t))
 	{
@@ -192,8 +192,8 @@ rel_entr(double x, double y)
 static double
 sum_array(const double *a, size_t k)
 {
-	ksum		s = {0, 0};
-	size_t		i;
+	ksum   s = { 0, 0 };
+	size_t i;
 
 	for (i = 0; i < k; i++)
 		ksum_add(&s, a[i]);
@@ -201,13 +201,13 @@ sum_array(const double *a, size_t k)
 }
 
 /* TD_ERR_INPUT with a formatted detail and the drift tests' message. */
-static td_status drift_input_error(td_error *err, const char *fmt,...) TD_PRINTF(2, 3);
+static td_status drift_input_error(td_error *err, const char *fmt, ...) TD_PRINTF(2, 3);
 
 static td_status
-drift_input_error(td_error *err, const char *fmt,...)
+drift_input_error(td_error *err, const char *fmt, ...)
 {
-	char		detail[TD_ERROR_DETAIL_LEN];
-	va_list		ap;
+	char	detail[TD_ERROR_DETAIL_LEN];
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
@@ -232,9 +232,9 @@ drift_nomem(td_error *err)
 static td_status
 check_counts(const td_drift_column *c, td_error *err)
 {
-	int64_t		r = 0;
-	int64_t		k = 0;
-	size_t		i;
+	int64_t r = 0;
+	int64_t k = 0;
+	size_t	i;
 
 	for (i = 0; i < c->m; i++)
 	{
@@ -254,8 +254,8 @@ check_counts(const td_drift_column *c, td_error *err)
 	if (r != c->n_ref || k != c->n_cur)
 	{
 		drift_input_error(err, "The column's counts add up to %lld reference and %lld current rows, not the %lld and %lld declared.",
-					 (long long) r, (long long) k, (long long) c->n_ref,
-					 (long long) c->n_cur);
+						  (long long) r, (long long) k, (long long) c->n_ref,
+						  (long long) c->n_cur);
 		return TD_ERR_INPUT;
 	}
 	return TD_OK;
@@ -264,7 +264,7 @@ check_counts(const td_drift_column *c, td_error *err)
 static td_status
 check_values(const td_drift_column *c, td_error *err)
 {
-	size_t		i;
+	size_t i;
 
 	if (c->values == NULL)
 	{
@@ -291,7 +291,7 @@ td_status
 td_drift_column_check(const td_drift_column *c, bool need_values,
 					  td_error *err)
 {
-	td_status	st;
+	td_status st;
 
 	if (c == NULL || (c->m > 0 && (c->ref == NULL || c->cur == NULL)))
 	{
@@ -303,7 +303,7 @@ td_drift_column_check(const td_drift_column *c, bool need_values,
 	if (c->n_ref <= 0 || c->n_cur <= 0)
 	{
 		drift_input_error(err, "A drift test needs rows in both windows, got %lld reference and %lld current rows.",
-					 (long long) c->n_ref, (long long) c->n_cur);
+						  (long long) c->n_ref, (long long) c->n_cur);
 		td_error_set_message(err, "cannot compute drift of an empty window");
 		return TD_ERR_INPUT;
 	}
@@ -328,14 +328,14 @@ td_drift_column_check(const td_drift_column *c, bool need_values,
 double
 td_wasserstein_distance(const td_drift_column *c)
 {
-	ksum		s = {0, 0};
-	int64_t		R = 0;
-	int64_t		C = 0;
-	double		nr = (double) c->n_ref;
-	double		nc = (double) c->n_cur;
-	double		prev = 0;
-	bool		have_prev = false;
-	size_t		i;
+	ksum	s = { 0, 0 };
+	int64_t R = 0;
+	int64_t C = 0;
+	double	nr = (double) c->n_ref;
+	double	nc = (double) c->n_cur;
+	double	prev = 0;
+	bool	have_prev = false;
+	size_t	i;
 
 	if (c->n_ref <= 0 || c->n_cur <= 0 || c->values == NULL)
 		return NAN;
@@ -345,7 +345,7 @@ td_wasserstein_distance(const td_drift_column *c)
 			continue;
 		if (have_prev)
 			ksum_add(&s, fabs((double) R / nr - (double) C / nc) *
-					 (c->values[i] - prev));
+							 (c->values[i] - prev));
 		R += c->ref[i];
 		C += c->cur[i];
 		prev = c->values[i];
@@ -361,18 +361,18 @@ td_wasserstein_distance(const td_drift_column *c)
 double
 td_reference_std(const td_drift_column *c)
 {
-	ksum		s = {0, 0};
-	ksum		ss = {0, 0};
-	double		n = (double) c->n_ref;
-	double		mean;
-	size_t		i;
+	ksum   s = { 0, 0 };
+	ksum   ss = { 0, 0 };
+	double n = (double) c->n_ref;
+	double mean;
+	size_t i;
 
 	if (c->n_ref <= 0 || c->values == NULL)
 		return NAN;
 	for (i = 0; i < c->m; i++)
 	{
-		double		cnt = (double) c->ref[i];
-		double		p;
+		double cnt = (double) c->ref[i];
+		double p;
 
 		if (c->ref[i] == 0)
 			continue;
@@ -383,7 +383,7 @@ td_reference_std(const td_drift_column *c)
 	mean = ksum_value(&s) / n;
 	for (i = 0; i < c->m; i++)
 	{
-		double		d;
+		double d;
 
 		if (c->ref[i] == 0)
 			continue;
@@ -397,16 +397,16 @@ td_reference_std(const td_drift_column *c)
 double
 td_ks_statistic(const td_drift_column *c)
 {
-	int64_t		R = 0;
-	int64_t		C = 0;
-	double		d = 0;
-	size_t		i;
+	int64_t R = 0;
+	int64_t C = 0;
+	double	d = 0;
+	size_t	i;
 
 	if (c->n_ref <= 0 || c->n_cur <= 0)
 		return NAN;
 	for (i = 0; i < c->m; i++)
 	{
-		double		diff;
+		double diff;
 
 		if (!key_present(c, i))
 			continue;
@@ -423,7 +423,7 @@ td_ks_statistic(const td_drift_column *c)
 static double
 wasserstein_normed(const td_drift_column *c)
 {
-	double		norm = td_reference_std(c);
+	double norm = td_reference_std(c);
 
 	if (!(norm >= 0.001))
 		norm = 0.001;
@@ -443,15 +443,15 @@ wasserstein_normed(const td_drift_column *c)
 static double
 chisquare_pvalue(const td_drift_column *c)
 {
-	ksum		s = {0, 0};
-	double		k_norm = (double) c->n_cur / (double) c->n_ref;
-	int64_t		keys = 0;
-	size_t		i;
+	ksum	s = { 0, 0 };
+	double	k_norm = (double) c->n_cur / (double) c->n_ref;
+	int64_t keys = 0;
+	size_t	i;
 
 	for (i = 0; i < c->m; i++)
 	{
-		double		e;
-		double		o;
+		double e;
+		double o;
 
 		if (!key_present(c, i))
 			continue;
@@ -468,8 +468,8 @@ chisquare_pvalue(const td_drift_column *c)
 static int64_t
 single_key(const int64_t *counts, const td_drift_column *c)
 {
-	int64_t		found = -1;
-	size_t		i;
+	int64_t found = -1;
+	size_t	i;
 
 	for (i = 0; i < c->m; i++)
 	{
@@ -491,15 +491,15 @@ single_key(const int64_t *counts, const td_drift_column *c)
 static double
 z_pvalue(const td_drift_column *c)
 {
-	int64_t		r1 = single_key(c->ref, c);
-	int64_t		c1 = single_key(c->cur, c);
-	size_t		first = 0;
-	double		n1 = (double) c->n_ref;
-	double		n2 = (double) c->n_cur;
-	double		p1;
-	double		p2;
-	double		P;
-	double		z;
+	int64_t r1 = single_key(c->ref, c);
+	int64_t c1 = single_key(c->cur, c);
+	size_t	first = 0;
+	double	n1 = (double) c->n_ref;
+	double	n2 = (double) c->n_cur;
+	double	p1;
+	double	p2;
+	double	P;
+	double	z;
 
 	if (r1 >= 0 && r1 == c1)
 		return 1.0;
@@ -520,8 +520,8 @@ z_pvalue(const td_drift_column *c)
 static bool
 present_range(const td_drift_column *c, double *lo, double *hi)
 {
-	size_t		i;
-	bool		any = false;
+	size_t i;
+	bool   any = false;
 
 	for (i = 0; i < c->m; i++)
 	{
@@ -544,8 +544,8 @@ static double
 sturges_bins(const td_drift_column *c, double lo, double hi, double *first,
 			 double *last)
 {
-	double		N = (double) c->n_ref + (double) c->n_cur;
-	double		width;
+	double N = (double) c->n_ref + (double) c->n_cur;
+	double width;
 
 	*first = lo;
 	*last = hi;
@@ -570,9 +570,9 @@ sturges_bins(const td_drift_column *c, double lo, double hi, double *first,
 static void
 linspace_edges(double first, double last, size_t k, double *edges)
 {
-	double		delta = last - first;
-	double		step = delta / (double) k;
-	size_t		i;
+	double delta = last - first;
+	double step = delta / (double) k;
+	size_t i;
 
 	for (i = 0; i <= k; i++)
 	{
@@ -595,12 +595,12 @@ static void
 histogram_counts(const td_drift_column *c, const double *edges, size_t k,
 				 int64_t *ref_counts, int64_t *cur_counts)
 {
-	size_t		bin = 0;
-	size_t		i;
+	size_t bin = 0;
+	size_t i;
 
 	for (i = 0; i < c->m; i++)
 	{
-		double		x = c->values[i];
+		double x = c->values[i];
 
 		if (!key_present(c, i) || x < edges[0] || x > edges[k])
 			continue;
@@ -624,14 +624,14 @@ static td_status
 sturges_edges(const td_drift_column *c, size_t *k_out, double **edges_out,
 			  td_error *err)
 {
-	double		lo = 0;
-	double		hi = 0;
-	double		first;
-	double		last;
-	double		kd;
-	double	   *edges;
-	size_t		k;
-	size_t		i;
+	double	lo = 0;
+	double	hi = 0;
+	double	first;
+	double	last;
+	double	kd;
+	double *edges;
+	size_t	k;
+	size_t	i;
 
 	if (!present_range(c, &lo, &hi))
 	{
@@ -642,7 +642,7 @@ sturges_edges(const td_drift_column *c, size_t *k_out, double **edges_out,
 	if (!(kd >= 1 && kd <= STURGES_MAX_BINS))
 	{
 		drift_input_error(err, "The Sturges rule gives %g bins for the range [%g, %g].",
-					 kd, lo, hi);
+						  kd, lo, hi);
 		return TD_ERR_INPUT;
 	}
 	k = (size_t) kd;
@@ -655,7 +655,7 @@ sturges_edges(const td_drift_column *c, size_t *k_out, double **edges_out,
 		{
 			td_free(edges);
 			drift_input_error(err, "Too many bins (%zu) for the data range [%.17g, %.17g].",
-						 k, lo, hi);
+							  k, lo, hi);
 			return TD_ERR_INPUT;
 		}
 	*k_out = k;
@@ -667,11 +667,11 @@ td_status
 td_sturges_histogram(const td_drift_column *c, size_t *k_out, double **edges,
 					 int64_t **ref_counts, int64_t **cur_counts, td_error *err)
 {
-	td_status	st;
-	size_t		k;
-	double	   *e;
-	int64_t    *rc;
-	int64_t    *cc;
+	td_status st;
+	size_t	  k;
+	double	 *e;
+	int64_t	 *rc;
+	int64_t	 *cc;
 
 	*edges = NULL;
 	*ref_counts = NULL;
@@ -711,8 +711,8 @@ td_free_binned(double *ref_share, double *cur_share, double *edges)
 static size_t
 count_keys(const td_drift_column *c, bool ref_only)
 {
-	size_t		n = 0;
-	size_t		i;
+	size_t n = 0;
+	size_t i;
 
 	for (i = 0; i < c->m; i++)
 		if (ref_only ? c->ref[i] != 0 : key_present(c, i))
@@ -725,12 +725,12 @@ static td_status
 binned_sturges(const td_drift_column *c, size_t *k_out, double *rs_out[2],
 			   double **edges_out, td_error *err)
 {
-	int64_t    *rc;
-	int64_t    *cc;
-	double	   *edges;
-	size_t		k;
-	size_t		i;
-	td_status	st;
+	int64_t	 *rc;
+	int64_t	 *cc;
+	double	 *edges;
+	size_t	  k;
+	size_t	  i;
+	td_status st;
 
 	st = td_sturges_histogram(c, &k, &edges, &rc, &cc, err);
 	if (st != TD_OK)
@@ -759,9 +759,9 @@ static td_status
 binned_counts(const td_drift_column *c, size_t *k_out, double *rs_out[2],
 			  td_error *err)
 {
-	size_t		k = count_keys(c, false);
-	size_t		i;
-	size_t		j = 0;
+	size_t k = count_keys(c, false);
+	size_t i;
+	size_t j = 0;
 
 	rs_out[0] = td_calloc_array(k, sizeof(double));
 	rs_out[1] = td_calloc_array(k, sizeof(double));
@@ -786,10 +786,10 @@ td_status
 td_binned_shares(const td_drift_column *c, size_t *k_out, double **ref_share,
 				 double **cur_share, double **edges_out, td_error *err)
 {
-	double	   *rs[2] = {NULL, NULL};
-	double	   *edges = NULL;
-	size_t		k = 0;
-	td_status	st;
+	double	 *rs[2] = { NULL, NULL };
+	double	 *edges = NULL;
+	size_t	  k = 0;
+	td_status st;
 
 	*k_out = 0;
 	*ref_share = NULL;
@@ -827,9 +827,9 @@ td_binned_shares(const td_drift_column *c, size_t *k_out, double **ref_share,
 static void
 feel_zeroes(double *a, size_t k)
 {
-	double		min_nonzero = INFINITY;
-	double		fill;
-	size_t		i;
+	double min_nonzero = INFINITY;
+	double fill;
+	size_t i;
 
 	for (i = 0; i < k; i++)
 		if (a[i] != 0 && a[i] < min_nonzero)
@@ -846,17 +846,17 @@ feel_zeroes(double *a, size_t k)
 static double
 jensenshannon(const double *p, const double *q, size_t k)
 {
-	double		sp = sum_array(p, k);
-	double		sq = sum_array(q, k);
-	ksum		left = {0, 0};
-	ksum		right = {0, 0};
-	size_t		i;
+	double sp = sum_array(p, k);
+	double sq = sum_array(q, k);
+	ksum   left = { 0, 0 };
+	ksum   right = { 0, 0 };
+	size_t i;
 
 	for (i = 0; i < k; i++)
 	{
-		double		pi = p[i] / sp;
-		double		qi = q[i] / sq;
-		double		m = (pi + qi) / 2.0;
+		double pi = p[i] / sp;
+		double qi = q[i] / sq;
+		double m = (pi + qi) / 2.0;
 
 		ksum_add(&left, rel_entr(pi, m));
 		ksum_add(&right, rel_entr(qi, m));
@@ -868,8 +868,8 @@ jensenshannon(const double *p, const double *q, size_t k)
 static double
 psi(const double *p, const double *q, size_t k)
 {
-	ksum		s = {0, 0};
-	size_t		i;
+	ksum   s = { 0, 0 };
+	size_t i;
 
 	for (i = 0; i < k; i++)
 		ksum_add(&s, (p[i] - q[i]) * log(p[i] / q[i]));
@@ -880,10 +880,10 @@ psi(const double *p, const double *q, size_t k)
 static double
 kl_div(const double *p, const double *q, size_t k)
 {
-	double		sp = sum_array(p, k);
-	double		sq = sum_array(q, k);
-	ksum		s = {0, 0};
-	size_t		i;
+	double sp = sum_array(p, k);
+	double sq = sum_array(q, k);
+	ksum   s = { 0, 0 };
+	size_t i;
 
 	for (i = 0; i < k; i++)
 		ksum_add(&s, rel_entr(p[i] / sp, q[i] / sq));
@@ -894,10 +894,10 @@ static td_status
 binned_score(td_stattest test, const td_drift_column *c, double *score,
 			 td_error *err)
 {
-	double	   *p;
-	double	   *q;
-	size_t		k;
-	td_status	st;
+	double	 *p;
+	double	 *q;
+	size_t	  k;
+	td_status st;
 
 	st = td_binned_shares(c, &k, &p, &q, NULL, err);
 	if (st != TD_OK)
@@ -922,9 +922,9 @@ td_status
 td_drift_score(td_stattest test, const td_drift_column *c, double *score,
 			   td_error *err)
 {
-	bool		need_values = (test == TD_STATTEST_KS ||
-							   test == TD_STATTEST_WASSERSTEIN);
-	td_status	st;
+	bool	  need_values = (test == TD_STATTEST_KS ||
+						 test == TD_STATTEST_WASSERSTEIN);
+	td_status st;
 
 	*score = NAN;
 	if ((st = td_drift_column_check(c, need_values, err)) != TD_OK)

@@ -76,9 +76,9 @@ default_message(td_status status)
 
 /* Set status, the status's standard message and a formatted detail. */
 void
-td_error_set(td_error *err, td_status status, const char *fmt,...)
+td_error_set(td_error *err, td_status status, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (err == NULL)
 		return;
@@ -91,9 +91,9 @@ td_error_set(td_error *err, td_status status, const char *fmt,...)
 
 /* Replace the message of an error already set. */
 void
-td_error_set_message(td_error *err, const char *fmt,...)
+td_error_set_message(td_error *err, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (err == NULL)
 		return;
@@ -118,8 +118,8 @@ td_error_nomem(td_error *err)
 const char *
 td_echo(const char *s, char *buf, size_t bufsize)
 {
-	size_t		i;
-	size_t		limit;
+	size_t i;
+	size_t limit;
 
 	if (bufsize == 0)
 		return "";
@@ -128,7 +128,7 @@ td_echo(const char *s, char *buf, size_t bufsize)
 	limit = bufsize - 4 < TD_ECHO_MAX ? bufsize - 4 : TD_ECHO_MAX;
 	if (bufsize < 8)
 		limit = bufsize - 1;
-	for (i = 0; s[i] != '\0' && i < limit; i++)
+	for (i = 0; i < limit && s[i] != '\0'; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
 

@@ -14,15 +14,15 @@
 
 typedef struct pool
 {
-	char	   *base;			/* image start */
-	uint64_t	at;				/* next free byte, as an image offset */
+	char	*base; /* image start */
+	uint64_t at;   /* next free byte, as an image offset */
 } pool;
 
 static uint32_t
 pool_add(pool *p, const char *s)
 {
-	uint64_t	off = p->at;
-	size_t		len = strlen(s);
+	uint64_t off = p->at;
+	size_t	 len = strlen(s);
 
 	memcpy(p->base + off, s, len + 1);
 	p->at += len + 1;
@@ -32,8 +32,8 @@ pool_add(pool *p, const char *s)
 static uint64_t
 plan_string_bytes(const td_plan *plan)
 {
-	uint64_t	total = 1;		/* the leading empty string */
-	uint32_t	i;
+	uint64_t	 total = 1; /* the leading empty string */
+	uint32_t	 i;
 	const cJSON *a;
 
 	for (i = 0; i < TD_META_COUNT; i++)
@@ -60,17 +60,17 @@ fill_slots(const td_plan *plan, const td_cat_spec *c, pool *p,
 		   td_image_slot *slots)
 {
 	const cJSON *v;
-	uint32_t	mask = c->capacity - 1;
-	uint32_t	i;
-	char		buf[80];
-	char		kbuf[80];
+	uint32_t	 mask = c->capacity - 1;
+	uint32_t	 i;
+	char		 buf[80];
+	char		 kbuf[80];
 
 	for (i = 0; i < c->capacity; i++)
 		slots[i].feature = TD_SLOT_EMPTY;
 	cJSON_ArrayForEach(v, c->vocabulary)
 	{
-		size_t		len = strlen(v->string);
-		uint32_t	h = td_fnv1a(v->string, len);
+		size_t	 len = strlen(v->string);
+		uint32_t h = td_fnv1a(v->string, len);
 
 		for (i = h & mask;; i = (i + 1) & mask)
 		{
@@ -98,15 +98,15 @@ td_status
 td_image_build(const td_plan *plan, td_image **image_out, size_t *size_out)
 {
 	td_image_header h;
-	uint64_t	off;
-	uint64_t	num_trees = 0;
-	uint64_t	num_nodes = 0;
-	char	   *img;
-	pool		p;
-	uint32_t	i;
-	uint32_t	alias_at = 0;
-	uint32_t	slot_at = 0;
-	td_status	st = TD_OK;
+	uint64_t		off;
+	uint64_t		num_trees = 0;
+	uint64_t		num_nodes = 0;
+	char		   *img;
+	pool			p;
+	uint32_t		i;
+	uint32_t		alias_at = 0;
+	uint32_t		slot_at = 0;
+	td_status		st = TD_OK;
 
 	memset(&h, 0, sizeof(h));
 	if (plan->estimator == TD_EST_XGBOOST)
@@ -172,24 +172,25 @@ td_image_build(const td_plan *plan, td_image **image_out, size_t *size_out)
 	memset(img, 0, (size_t) off);
 
 	p.base = img;
-	p.at = h.strings_off + 1;	/* offset strings_off holds "" */
+	p.at = h.strings_off + 1; /* offset strings_off holds "" */
 	for (i = 0; i < TD_META_COUNT; i++)
 		h.meta[i] = (plan->meta[i] != NULL && plan->meta[i][0] != '\0') ?
-			pool_add(&p, plan->meta[i]) : (uint32_t) h.strings_off;
+						pool_add(&p, plan->meta[i]) :
+						(uint32_t) h.strings_off;
 
 	for (i = 0; i < plan->num_inputs; i++)
 	{
 		const td_input_spec *in = &plan->inputs[i];
-		td_image_input *out = (td_image_input *) (void *) (img + h.inputs_off) + i;
-		uint32_t   *aliases = (uint32_t *) (void *) (img + h.aliases_off);
-		const cJSON *a;
+		td_image_input		*out = (td_image_input *) (void *) (img + h.inputs_off) + i;
+		uint32_t			*aliases = (uint32_t *) (void *) (img + h.aliases_off);
+		const cJSON			*a;
 
 		out->name_off = pool_add(&p, in->name);
 		out->name_len = (uint32_t) strlen(in->name);
 		out->type = (uint32_t) in->type;
 		out->flags = (in->required ? TD_INPUT_REQUIRED : 0) |
-			(in->has_min ? TD_INPUT_HAS_MIN : 0) |
-			(in->has_max ? TD_INPUT_HAS_MAX : 0);
+					 (in->has_min ? TD_INPUT_HAS_MIN : 0) |
+					 (in->has_max ? TD_INPUT_HAS_MAX : 0);
 		out->min = in->has_min ? in->min : 0;
 		out->max = in->has_max ? in->max : 0;
 		out->aliases_first = alias_at;
@@ -210,7 +211,7 @@ td_image_build(const td_plan *plan, td_image **image_out, size_t *size_out)
 			   plan->num_cat_inputs * sizeof(uint32_t));
 	for (i = 0; i < plan->num_categorical && st == TD_OK; i++)
 	{
-		const td_cat_spec *c = &plan->cats[i];
+		const td_cat_spec	 *c = &plan->cats[i];
 		td_image_categorical *out = (td_image_categorical *) (void *) (img + h.categorical_off) + i;
 
 		out->name_off = pool_add(&p, c->name);
@@ -270,8 +271,8 @@ td_status
 td_image_check_header(const void *image, size_t size, td_error *err)
 {
 	const td_image_header *h = TD_IMG_HDR(image);
-	const char *base = (const char *) image;
-	uint64_t	i;
+	const char			  *base = (const char *) image;
+	uint64_t			   i;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
@@ -313,20 +314,20 @@ td_image_check_header(const void *image, size_t size, td_error *err)
 td_status
 td_image_check(const void *image, size_t size, td_error *err)
 {
-	const td_image_header *h = TD_IMG_HDR(image);
-	const char *base = (const char *) image;
-	const td_image_input *inputs;
-	const uint32_t *aliases;
-	const td_image_numeric *numeric;
+	const td_image_header	   *h = TD_IMG_HDR(image);
+	const char				   *base = (const char *) image;
+	const td_image_input	   *inputs;
+	const uint32_t			   *aliases;
+	const td_image_numeric	   *numeric;
 	const td_image_categorical *cats;
-	const uint32_t *cat_inputs;
-	const td_image_slot *slots;
-	const td_image_tree *trees;
-	const td_image_node *nodes;
-	uint64_t	vocab = 0;
-	uint64_t	i;
-	uint64_t	j;
-	td_status	st;
+	const uint32_t			   *cat_inputs;
+	const td_image_slot		   *slots;
+	const td_image_tree		   *trees;
+	const td_image_node		   *nodes;
+	uint64_t					vocab = 0;
+	uint64_t					i;
+	uint64_t					j;
+	td_status					st;
 
 	st = td_image_check_header(image, size, err);
 	if (st != TD_OK)
@@ -371,9 +372,9 @@ td_image_check(const void *image, size_t size, td_error *err)
 	for (i = 0; i < h->num_categorical; i++)
 	{
 		const td_image_categorical *c = &cats[i];
-		uint64_t	cap = (uint64_t) c->slots_mask + 1;
-		uint64_t	need;
-		uint64_t	used = 0;
+		uint64_t					cap = (uint64_t) c->slots_mask + 1;
+		uint64_t					need;
+		uint64_t					used = 0;
 
 		if (!string_ok(h, c->name_off) || !string_ok(h, c->sep_off) ||
 			strlen(base + c->sep_off) != c->sep_len)
@@ -383,7 +384,7 @@ td_image_check(const void *image, size_t size, td_error *err)
 			return bad_image(err, "a categorical feature's inputs lie outside their table");
 		for (j = 0; j < c->inputs_count; j++)
 		{
-			uint32_t	k = cat_inputs[c->inputs_first + j];
+			uint32_t k = cat_inputs[c->inputs_first + j];
 
 			if (k >= h->num_inputs || inputs[k].type != TD_INPUT_INTEGER)
 				return bad_image(err, "a categorical feature reads a non-integer input");
@@ -414,7 +415,7 @@ td_image_check(const void *image, size_t size, td_error *err)
 
 	if (h->estimator == TD_EST_XGBOOST)
 	{
-		uint64_t	covered = 0;
+		uint64_t covered = 0;
 
 		if (!isfinite(h->base_score) || h->num_trees == 0)
 			return bad_image(err, "its booster header is inconsistent");
@@ -547,9 +548,9 @@ int
 td_image_find_input(const td_image *image, const char *name)
 {
 	const td_image_header *h = TD_IMG_HDR(image);
-	const uint32_t *aliases;
-	uint32_t	i;
-	uint32_t	j;
+	const uint32_t		  *aliases;
+	uint32_t			   i;
+	uint32_t			   j;
 
 	if (image == NULL || name == NULL)
 		return -1;

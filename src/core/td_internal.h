@@ -24,122 +24,122 @@
 #define TD_ECHO_MAX 64
 
 /* td_alloc.c */
-void	   *td_malloc(size_t size);
-void		td_free(void *ptr);
-void	   *td_calloc_array(size_t count, size_t size);
-void		td_install_cjson_hooks(void);
+void		 *td_malloc(size_t size);
+void		  td_free(void *ptr);
+void		 *td_calloc_array(size_t count, size_t size);
+void		  td_install_cjson_hooks(void);
 unsigned long td_alloc_failures(void);
 
 /* td_error.c */
-void		td_error_set(td_error *err, td_status status, const char *fmt,...) TD_PRINTF(3, 4);
-void		td_error_set_message(td_error *err, const char *fmt,...) TD_PRINTF(2, 3);
+void		td_error_set(td_error *err, td_status status, const char *fmt, ...) TD_PRINTF(3, 4);
+void		td_error_set_message(td_error *err, const char *fmt, ...) TD_PRINTF(2, 3);
 td_status	td_error_nomem(td_error *err);
 const char *td_echo(const char *s, char *buf, size_t bufsize);
 
 /* td_json.c */
-cJSON	   *td_json_parse(const char *json, size_t len, td_status bad_status,
-						  const char *what, td_error *err);
-bool		td_json_is_integer(const cJSON *item);
-bool		td_parse_uint_string(const char *s, uint64_t max, uint64_t *out);
-uint32_t	td_json_count_children(const cJSON *item, uint32_t stop_after);
+cJSON	*td_json_parse(const char *json, size_t len, td_status bad_status,
+					   const char *what, td_error *err);
+bool	 td_json_is_integer(const cJSON *item);
+bool	 td_parse_uint_string(const char *s, uint64_t max, uint64_t *out);
+uint32_t td_json_count_children(const cJSON *item, uint32_t stop_after);
 
 /* Numeric transforms of features.numeric[].transform */
-#define TD_TRANSFORM_IDENTITY	1
-#define TD_TRANSFORM_HOUR		2
-#define TD_TRANSFORM_DOW		3
+#define TD_TRANSFORM_IDENTITY 1
+#define TD_TRANSFORM_HOUR 2
+#define TD_TRANSFORM_DOW 3
 
 /* Estimator kinds */
-#define TD_EST_XGBOOST	1
-#define TD_EST_LINEAR	2
+#define TD_EST_XGBOOST 1
+#define TD_EST_LINEAR 2
 
 typedef struct td_input_spec
 {
-	const char *name;
+	const char	 *name;
 	td_input_type type;
-	bool		required;
-	bool		has_min;
-	bool		has_max;
-	double		min;
-	double		max;
-	const cJSON *aliases;		/* array of strings or NULL */
-	uint32_t	num_aliases;
+	bool		  required;
+	bool		  has_min;
+	bool		  has_max;
+	double		  min;
+	double		  max;
+	const cJSON	 *aliases; /* array of strings or NULL */
+	uint32_t	  num_aliases;
 } td_input_spec;
 
 typedef struct td_numeric_spec
 {
-	uint32_t	input;
-	uint32_t	transform;
-	uint32_t	index;
+	uint32_t input;
+	uint32_t transform;
+	uint32_t index;
 } td_numeric_spec;
 
 typedef struct td_cat_spec
 {
-	const char *name;
-	const char *separator;
-	uint32_t	inputs_first;	/* into td_plan.cat_inputs */
-	uint32_t	inputs_count;
-	const cJSON *vocabulary;	/* object: key -> feature index */
-	uint32_t	vocab_count;
-	uint32_t	capacity;		/* hash slots, power of two */
-	uint32_t	max_key_len;	/* longest key a trip can generate */
+	const char	*name;
+	const char	*separator;
+	uint32_t	 inputs_first; /* into td_plan.cat_inputs */
+	uint32_t	 inputs_count;
+	const cJSON *vocabulary; /* object: key -> feature index */
+	uint32_t	 vocab_count;
+	uint32_t	 capacity;	  /* hash slots, power of two */
+	uint32_t	 max_key_len; /* longest key a trip can generate */
 } td_cat_spec;
 
 typedef struct td_xgb_plan
 {
-	const cJSON **trees;		/* every tree of the booster, in order */
-	uint32_t	num_all_trees;
-	uint32_t	tree_begin;		/* evaluated range [begin, end) */
-	uint32_t	tree_end;
-	uint32_t	num_nodes;		/* reachable nodes in the evaluated range */
-	uint32_t	max_tree_nodes; /* largest num_nodes over every tree */
-	float		base_score;
-	const char *objective;
+	const cJSON **trees; /* every tree of the booster, in order */
+	uint32_t	  num_all_trees;
+	uint32_t	  tree_begin; /* evaluated range [begin, end) */
+	uint32_t	  tree_end;
+	uint32_t	  num_nodes;	  /* reachable nodes in the evaluated range */
+	uint32_t	  max_tree_nodes; /* largest num_nodes over every tree */
+	float		  base_score;
+	const char	 *objective;
 } td_xgb_plan;
 
 typedef struct td_plan
 {
 	const td_limits *limits;
-	td_error   *err;
-	const char *meta[TD_META_COUNT];
-	uint32_t	format_version;
+	td_error		*err;
+	const char		*meta[TD_META_COUNT];
+	uint32_t		 format_version;
 
-	uint32_t	num_inputs;
+	uint32_t	   num_inputs;
 	td_input_spec *inputs;
-	uint32_t	num_aliases;
+	uint32_t	   num_aliases;
 
-	uint32_t	num_features;
-	uint32_t	num_numeric;
+	uint32_t		 num_features;
+	uint32_t		 num_numeric;
 	td_numeric_spec *numeric;
-	uint32_t	num_categorical;
-	td_cat_spec *cats;
-	uint32_t	num_cat_inputs;
-	uint32_t   *cat_inputs;
-	uint32_t	vocabulary_size;
-	uint64_t	num_slots;
+	uint32_t		 num_categorical;
+	td_cat_spec		*cats;
+	uint32_t		 num_cat_inputs;
+	uint32_t		*cat_inputs;
+	uint32_t		 vocabulary_size;
+	uint64_t		 num_slots;
 
-	uint32_t	estimator;
-	td_xgb_plan xgb;
+	uint32_t	 estimator;
+	td_xgb_plan	 xgb;
 	const cJSON *coefficients;
-	double		intercept;
+	double		 intercept;
 } td_plan;
 
 /* td_xgboost.c */
-td_status	td_xgb_plan_booster(td_plan *plan, const cJSON *estimator);
-void		td_xgb_plan_free(td_xgb_plan *xgb);
+td_status td_xgb_plan_booster(td_plan *plan, const cJSON *estimator);
+void	  td_xgb_plan_free(td_xgb_plan *xgb);
 struct td_image_node;
 struct td_image_tree;
-td_status	td_xgb_emit_trees(const td_plan *plan, struct td_image_node *nodes,
-							  struct td_image_tree *trees);
+td_status td_xgb_emit_trees(const td_plan *plan, struct td_image_node *nodes,
+							struct td_image_tree *trees);
 
 /* td_linear.c */
-td_status	td_linear_plan(td_plan *plan, const cJSON *estimator);
-td_status	td_linear_emit(const td_plan *plan, double *coefficients);
+td_status td_linear_plan(td_plan *plan, const cJSON *estimator);
+td_status td_linear_emit(const td_plan *plan, double *coefficients);
 
 /* td_image.c */
-td_status	td_image_build(const td_plan *plan, td_image **image_out,
-						   size_t *size_out);
+td_status td_image_build(const td_plan *plan, td_image **image_out,
+						 size_t *size_out);
 
 /* td_timestamp.c */
-int64_t		td_floor_div(int64_t a, int64_t b);
+int64_t td_floor_div(int64_t a, int64_t b);
 
-#endif							/* TD_INTERNAL_H */
+#endif /* TD_INTERNAL_H */

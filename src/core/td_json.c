@@ -17,9 +17,9 @@ cJSON *
 td_json_parse(const char *json, size_t len, td_status bad_status,
 			  const char *what, td_error *err)
 {
-	cJSON	   *root;
-	const char *end = NULL;
-	size_t		pos;
+	cJSON		 *root;
+	const char	 *end = NULL;
+	size_t		  pos;
 	unsigned long failures;
 
 	if (json == NULL || len == 0)
@@ -38,7 +38,8 @@ td_json_parse(const char *json, size_t len, td_status bad_status,
 	if (root == NULL)
 	{
 		pos = (end != NULL && end >= json && end <= json + len) ?
-			(size_t) (end - json) : 0;
+				  (size_t) (end - json) :
+				  0;
 		if (len >= 2 && json[0] == '{' &&
 			strchr("iUIlLdDSHTFZ$#[{", json[1]) != NULL && json[1] != '\0' &&
 			json[1] != '"')
@@ -70,13 +71,13 @@ td_json_parse(const char *json, size_t len, td_status bad_status,
 bool
 td_json_is_integer(const cJSON *item)
 {
-	double		d;
+	double d;
 
 	if (!cJSON_IsNumber(item))
 		return false;
 	d = item->valuedouble;
 	return isfinite(d) && floor(d) == d &&
-		d >= -9223372036854775808.0 && d < 9223372036854775808.0;
+		   d >= -9223372036854775808.0 && d < 9223372036854775808.0;
 }
 
 /*
@@ -86,8 +87,8 @@ td_json_is_integer(const cJSON *item)
 bool
 td_parse_uint_string(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t	v = 0;
-	bool		any = false;
+	uint64_t v = 0;
+	bool	 any = false;
 
 	if (s == NULL)
 		return false;
@@ -95,7 +96,7 @@ td_parse_uint_string(const char *s, uint64_t max, uint64_t *out)
 		s++;
 	while (*s >= '0' && *s <= '9')
 	{
-		unsigned	digit = (unsigned) (*s - '0');
+		unsigned digit = (unsigned) (*s - '0');
 
 		if (digit > max || v > (max - digit) / 10)
 			return false;
@@ -120,7 +121,7 @@ uint32_t
 td_json_count_children(const cJSON *item, uint32_t limit)
 {
 	const cJSON *c;
-	uint32_t	n = 0;
+	uint32_t	 n = 0;
 
 	for (c = item ? item->child : NULL; c != NULL; c = c->next)
 	{

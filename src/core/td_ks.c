@@ -22,11 +22,11 @@
 #include "td_drift.h"
 #include "td_internal.h"
 
-#define KS_MAX_AUTO_N	10000
-#define KS_E128			128
+#define KS_MAX_AUTO_N 10000
+#define KS_E128 128
 
-#define KS_PI			3.14159265358979323846
-#define KS_MIN_LOG		(-708)
+#define KS_PI 3.14159265358979323846
+#define KS_MIN_LOG (-708)
 
 /* np.clip(p, 0, 1); NaN passes through. */
 static double
@@ -55,15 +55,15 @@ ks_nomem(td_error *err)
 static void
 matmul(const double *a, const double *b, double *out, int64_t m)
 {
-	int64_t		i;
-	int64_t		j;
-	int64_t		l;
+	int64_t i;
+	int64_t j;
+	int64_t l;
 
 	memset(out, 0, (size_t) (m * m) * sizeof(double));
 	for (i = 0; i < m; i++)
 		for (l = 0; l < m; l++)
 		{
-			double		ail = a[i * m + l];
+			double ail = a[i * m + l];
 
 			if (ail == 0.0)
 				continue;
@@ -76,17 +76,17 @@ matmul(const double *a, const double *b, double *out, int64_t m)
 static void
 dmtw_init(double *H, double *v, double *w, int64_t m, double h)
 {
-	int64_t		i;
-	int64_t		j;
-	double		fac = 1.0;
-	double		tt;
+	int64_t i;
+	int64_t j;
+	double	fac = 1.0;
+	double	tt;
 
 	for (j = 1; j <= m; j++)
 		v[j - 1] = 1.0 - pow(h, (double) j);
 	for (j = 1; j <= m; j++)
 	{
 		w[j - 1] = fac;
-		fac /= (double) j;		/* may underflow, harmlessly */
+		fac /= (double) j; /* may underflow, harmlessly */
 		v[j - 1] *= fac;
 	}
 	tt = pow(fmax(2 * h - 1.0, 0), (double) m) - 2 * pow(h, (double) m);
@@ -106,21 +106,21 @@ dmtw_init(double *H, double *v, double *w, int64_t m, double h)
 static td_status
 kolmogn_dmtw_cdf(int64_t n, double d, double *cdf, td_error *err)
 {
-	double		nd;
-	double		h;
-	double		p;
-	int64_t		k;
-	int64_t		m;
-	int64_t		nn;
-	int64_t		i;
-	int64_t		expnt = 0;
-	int64_t		Hexpnt = 0;
-	double	   *buf;
-	double	   *H;
-	double	   *Hpwr;
-	double	   *tmp;
-	double	   *v;
-	double	   *w;
+	double	nd;
+	double	h;
+	double	p;
+	int64_t k;
+	int64_t m;
+	int64_t nn;
+	int64_t i;
+	int64_t expnt = 0;
+	int64_t Hexpnt = 0;
+	double *buf;
+	double *H;
+	double *Hpwr;
+	double *tmp;
+	double *v;
+	double *w;
 
 	if (d >= 1.0)
 	{
@@ -196,10 +196,10 @@ kolmogn_dmtw_cdf(int64_t n, double d, double *cdf, td_error *err)
 
 typedef struct pomeranz_shape
 {
-	int64_t		n;
-	int64_t		ll;
-	int64_t		ceilf;
-	int64_t		roundf;
+	int64_t n;
+	int64_t ll;
+	int64_t ceilf;
+	int64_t roundf;
 } pomeranz_shape;
 
 /* The interval [j1, j2] of possibly non-zero entries of row i. */
@@ -207,10 +207,10 @@ static void
 pomeranz_j1j2(int64_t i, const pomeranz_shape *s, int64_t *j1_out,
 			  int64_t *j2_out)
 {
-	int64_t		j1;
-	int64_t		j2;
-	int64_t		n = s->n;
-	int64_t		ll = s->ll;
+	int64_t j1;
+	int64_t j2;
+	int64_t n = s->n;
+	int64_t ll = s->ll;
 
 	if (i == 0)
 	{
@@ -219,10 +219,10 @@ pomeranz_j1j2(int64_t i, const pomeranz_shape *s, int64_t *j1_out,
 	}
 	else
 	{
-		int64_t		ip1div2 = (i + 1) / 2;
-		int64_t		ip1mod2 = (i + 1) % 2;
+		int64_t ip1div2 = (i + 1) / 2;
+		int64_t ip1mod2 = (i + 1) % 2;
 
-		if (ip1mod2 == 0)		/* i is odd */
+		if (ip1mod2 == 0) /* i is odd */
 		{
 			if (ip1div2 == n + 1)
 			{
@@ -249,10 +249,10 @@ pomeranz_j1j2(int64_t i, const pomeranz_shape *s, int64_t *j1_out,
 static double
 convolve_at(const double *a, int64_t la, const double *b, int64_t lb, int64_t c)
 {
-	int64_t		i;
-	int64_t		lo = c - (lb - 1) > 0 ? c - (lb - 1) : 0;
-	int64_t		hi = c < la - 1 ? c : la - 1;
-	double		sum = 0.0;
+	int64_t i;
+	int64_t lo = c - (lb - 1) > 0 ? c - (lb - 1) : 0;
+	int64_t hi = c < la - 1 ? c : la - 1;
+	double	sum = 0.0;
 
 	for (i = lo; i <= hi; i++)
 		sum += a[i] * b[c - i];
@@ -268,13 +268,13 @@ static bool
 pomeranz_row(const double *V0, int64_t V0s, double *V1, int64_t npwrs,
 			 const double *pwrs, int64_t k1, int64_t j1, int64_t j2)
 {
-	int64_t		ln2 = j2 - k1 + 1;
-	int64_t		start = k1 - V0s;
-	int64_t		la;
-	int64_t		lb;
-	int64_t		conv_start = j1 - k1;
-	int64_t		conv_len = j2 - j1 + 1;
-	int64_t		c;
+	int64_t ln2 = j2 - k1 + 1;
+	int64_t start = k1 - V0s;
+	int64_t la;
+	int64_t lb;
+	int64_t conv_start = j1 - k1;
+	int64_t conv_len = j2 - j1 + 1;
+	int64_t c;
 
 	if (start < 0 || start > npwrs || conv_start < 0 || conv_len > npwrs)
 		return false;
@@ -291,32 +291,32 @@ pomeranz_row(const double *V0, int64_t V0s, double *V1, int64_t npwrs,
 static td_status
 kolmogn_pomeranz_cdf(int64_t n, double x, double *cdf, td_error *err)
 {
-	double		t = (double) n * x;
-	double		f;
-	double		g;
-	double		ans;
-	double		g_over_n;
-	double		two_g_over_n;
-	double		one_minus_two_g_over_n;
-	int64_t		npwrs;
-	int64_t		i;
-	int64_t		m;
-	int64_t		j1;
-	int64_t		j2;
-	int64_t		V0s = 0;
-	int64_t		V1s = 0;
-	int64_t		expnt = 0;
+	double		   t = (double) n * x;
+	double		   f;
+	double		   g;
+	double		   ans;
+	double		   g_over_n;
+	double		   two_g_over_n;
+	double		   one_minus_two_g_over_n;
+	int64_t		   npwrs;
+	int64_t		   i;
+	int64_t		   m;
+	int64_t		   j1;
+	int64_t		   j2;
+	int64_t		   V0s = 0;
+	int64_t		   V1s = 0;
+	int64_t		   expnt = 0;
 	pomeranz_shape s;
-	double	   *buf;
-	double	   *gpower;
-	double	   *twogpower;
-	double	   *onem2gpower;
-	double	   *V0;
-	double	   *V1;
+	double		  *buf;
+	double		  *gpower;
+	double		  *twogpower;
+	double		  *onem2gpower;
+	double		  *V0;
+	double		  *V1;
 
 	s.n = n;
 	s.ll = (int64_t) floor(t);
-	f = 1.0 * (t - (double) s.ll);	/* fractional part of t */
+	f = 1.0 * (t - (double) s.ll); /* fractional part of t */
 	g = f < 1.0 - f ? f : 1.0 - f;
 	s.ceilf = f > 0 ? 1 : 0;
 	s.roundf = f > 0.5 ? 1 : 0;
@@ -348,9 +348,9 @@ kolmogn_pomeranz_cdf(int64_t n, double x, double *cdf, td_error *err)
 	pomeranz_j1j2(0, &s, &j1, &j2);
 	for (i = 1; i < 2 * n + 2; i++)
 	{
-		int64_t		k1 = j1;
-		int64_t		si;
-		double	   *swap = V0;
+		int64_t		  k1 = j1;
+		int64_t		  si;
+		double		 *swap = V0;
 		const double *pwrs;
 
 		V0 = V1;
@@ -366,7 +366,7 @@ kolmogn_pomeranz_cdf(int64_t n, double x, double *cdf, td_error *err)
 			pwrs = (i % 2) ? twogpower : onem2gpower;
 		if (j2 - k1 + 1 > 0)
 		{
-			double		vmax = 0.0;
+			double vmax = 0.0;
 
 			if (!pomeranz_row(V0, V0s, V1, npwrs, pwrs, k1, j1, j2))
 			{
@@ -413,34 +413,34 @@ kolmogn_pomeranz_cdf(int64_t n, double x, double *cdf, td_error *err)
 static void
 pelzgood_horner(double z, double q, int64_t maxk, double K[4])
 {
-	double		zsquared = pow(z, 2);
-	double		zfour = pow(z, 4);
-	double		zsix = pow(z, 6);
-	double		pi2 = pow(KS_PI, 2);
-	double		pi4 = pow(KS_PI, 4);
-	double		pi6 = pow(KS_PI, 6);
-	double		k1a = -zsquared;
-	double		k1b = pi2 / 4;
-	double		k2a = 6 * zsix + 2 * zfour;
-	double		k2b = (2 * zfour - 5 * zsquared) * pi2 / 4;
-	double		k2c = pi4 * (1 - 2 * zsquared) / 16;
-	double		k3d = pi6 * (5 - 30 * zsquared) / 64;
-	double		k3c = pi4 * (-60 * zsquared + 212 * zfour) / 16;
-	double		k3b = pi2 * (135 * zfour - 96 * zsix) / 4;
-	double		k3a = -30 * zsix - 90 * pow(z, 8);
-	int64_t		k;
-	int			i;
+	double	zsquared = pow(z, 2);
+	double	zfour = pow(z, 4);
+	double	zsix = pow(z, 6);
+	double	pi2 = pow(KS_PI, 2);
+	double	pi4 = pow(KS_PI, 4);
+	double	pi6 = pow(KS_PI, 6);
+	double	k1a = -zsquared;
+	double	k1b = pi2 / 4;
+	double	k2a = 6 * zsix + 2 * zfour;
+	double	k2b = (2 * zfour - 5 * zsquared) * pi2 / 4;
+	double	k2c = pi4 * (1 - 2 * zsquared) / 16;
+	double	k3d = pi6 * (5 - 30 * zsquared) / 64;
+	double	k3c = pi4 * (-60 * zsquared + 212 * zfour) / 16;
+	double	k3b = pi2 * (135 * zfour - 96 * zsix) / 4;
+	double	k3a = -30 * zsix - 90 * pow(z, 8);
+	int64_t k;
+	int		i;
 
 	for (i = 0; i < 4; i++)
 		K[i] = 0.0;
 	for (k = maxk; k > 0; k--)
 	{
-		double		m = (double) (2 * k - 1);
-		double		msquared = m * m;
-		double		mfour = msquared * msquared;
-		double		msix = mfour * msquared;
-		double		qpower = pow(q, (double) (8 * k));
-		double		coeffs[4];
+		double m = (double) (2 * k - 1);
+		double msquared = m * m;
+		double mfour = msquared * msquared;
+		double msix = mfour * msquared;
+		double qpower = pow(q, (double) (8 * k));
+		double coeffs[4];
 
 		coeffs[0] = 1.0;
 		coeffs[1] = k1a + k1b * msquared;
@@ -458,22 +458,22 @@ pelzgood_horner(double z, double q, int64_t maxk, double K[4])
 static double
 kolmogn_pelzgood_cdf(int64_t n, double x)
 {
-	double		z;
-	double		zsquared;
-	double		zthree;
-	double		zsix;
-	double		qlog;
-	double		q;
-	double		pi2 = pow(KS_PI, 2);
-	double		sqrt2pi = sqrt(2 * KS_PI);
-	double		sqrt3z;
-	double		k2extra = 0.0;
-	double		k3extra = 0.0;
-	double		K[4];
-	double		div[4];
-	int64_t		maxk;
-	int64_t		k;
-	int			i;
+	double	z;
+	double	zsquared;
+	double	zthree;
+	double	zsix;
+	double	qlog;
+	double	q;
+	double	pi2 = pow(KS_PI, 2);
+	double	sqrt2pi = sqrt(2 * KS_PI);
+	double	sqrt3z;
+	double	k2extra = 0.0;
+	double	k3extra = 0.0;
+	double	K[4];
+	double	div[4];
+	int64_t maxk;
+	int64_t k;
+	int		i;
 
 	if (x <= 0.0)
 		return 0.0;
@@ -484,7 +484,7 @@ kolmogn_pelzgood_cdf(int64_t n, double x)
 	zthree = pow(z, 3);
 	zsix = pow(z, 6);
 	qlog = -pi2 / 8 / zsquared;
-	if (qlog < KS_MIN_LOG)		/* z ~ 0.041743441416853426 */
+	if (qlog < KS_MIN_LOG) /* z ~ 0.041743441416853426 */
 		return 0.0;
 	q = exp(qlog);
 	maxk = (int64_t) ceil(16 * z / KS_PI);
@@ -506,10 +506,10 @@ kolmogn_pelzgood_cdf(int64_t n, double x)
 	sqrt3z = sqrt(3.0) * z;
 	for (k = maxk; k > 0; k--)
 	{
-		double		kd = (double) k;
-		double		ksquared = kd * kd;
-		double		kspi = KS_PI * kd;
-		double		qpwer = pow(q, ksquared);
+		double kd = (double) k;
+		double ksquared = kd * kd;
+		double kspi = KS_PI * kd;
+		double qpwer = pow(q, ksquared);
 
 		k2extra += ksquared * qpwer;
 		k3extra += (sqrt3z + kspi) * (sqrt3z - kspi) * ksquared * qpwer;
@@ -537,10 +537,10 @@ log_nfactorial_div_n_pow_n(double n)
 		-5.952380952380952381e-4, 7.9365079365079365079e-4,
 		-2.7777777777777777778e-3, 8.3333333333333333333e-2
 	};
-	double		rn = 1.0 / n;
-	double		x = rn / n;
-	double		poly = 0.0;
-	int			i;
+	double rn = 1.0 / n;
+	double x = rn / n;
+	double poly = 0.0;
+	int	   i;
 
 	for (i = 0; i < 8; i++)
 		poly = poly * x + stirling[i];
@@ -551,12 +551,12 @@ log_nfactorial_div_n_pow_n(double n)
 static double
 kolmogn_sf_small_t(int64_t n, double t)
 {
-	double		prob;
+	double prob;
 
 	if (n <= 140)
 	{
-		int64_t		i;
-		double		rn = 1.0 / (double) n;
+		int64_t i;
+		double	rn = 1.0 / (double) n;
 
 		prob = 1.0;
 		for (i = 1; i <= n; i++)
@@ -573,8 +573,8 @@ static td_status
 kolmogn_sf_small_n(int64_t n, double x, double nxsquared, double *sf,
 				   td_error *err)
 {
-	double		cdf;
-	td_status	st;
+	double	  cdf;
+	td_status st;
 
 	if (nxsquared <= 0.754693)
 		st = kolmogn_dmtw_cdf(n, x, &cdf, err);
@@ -594,10 +594,10 @@ kolmogn_sf_small_n(int64_t n, double x, double nxsquared, double *sf,
 static td_status
 kolmogn_sf(int64_t n, double x, double *sf, td_error *err)
 {
-	double		t;
-	double		nxsquared;
-	double		cdf;
-	td_status	st;
+	double	  t;
+	double	  nxsquared;
+	double	  cdf;
+	td_status st;
 
 	if (x >= 1.0)
 	{
@@ -682,7 +682,7 @@ kstwo_sf(double d, double n, double *sf, td_error *err)
 double
 td_kstwo_sf(double d, double n)
 {
-	double		sf;
+	double sf;
 
 	if (kstwo_sf(d, n, &sf, NULL) != TD_OK)
 		return NAN;
@@ -700,13 +700,13 @@ td_kstwo_sf(double d, double n)
 static double
 prob_outside_square(int64_t n, int64_t h)
 {
-	double		P = 0.0;
-	int64_t		k = (int64_t) floor((double) n / (double) h);
-	int64_t		j;
+	double	P = 0.0;
+	int64_t k = (int64_t) floor((double) n / (double) h);
+	int64_t j;
 
 	while (k >= 0)
 	{
-		double		p1 = 1.0;
+		double p1 = 1.0;
 
 		for (j = 0; j < h; j++)
 			p1 = (double) (n - k * h - j) * p1 / (double) (n + k * h + j + 1);
@@ -726,19 +726,19 @@ static td_status
 outer_prob_inside(int64_t m, int64_t n, int64_t g, int64_t h, double *out,
 				  td_error *err)
 {
-	int64_t		mg;
-	int64_t		ng;
-	int64_t		minj;
-	int64_t		maxj;
-	int64_t		curlen;
-	int64_t		lenA;
-	int64_t		i;
-	int64_t		jj;
-	double	   *A;
+	int64_t mg;
+	int64_t ng;
+	int64_t minj;
+	int64_t maxj;
+	int64_t curlen;
+	int64_t lenA;
+	int64_t i;
+	int64_t jj;
+	double *A;
 
 	if (m < n)
 	{
-		int64_t		t = m;
+		int64_t t = m;
 
 		m = n;
 		n = t;
@@ -759,9 +759,9 @@ outer_prob_inside(int64_t m, int64_t n, int64_t g, int64_t h, double *out,
 
 	for (i = 1; i <= m; i++)
 	{
-		int64_t		lastminj = minj;
-		int64_t		lastlen = curlen;
-		double		val;
+		int64_t lastminj = minj;
+		int64_t lastlen = curlen;
+		double	val;
 
 		minj = (int64_t) floor((double) (ng * i - h) / (double) mg) + 1;
 		minj = minj > 0 ? minj : 0;
@@ -783,10 +783,10 @@ outer_prob_inside(int64_t m, int64_t n, int64_t g, int64_t h, double *out,
 		val = minj == 0 ? 0.0 : 1.0;
 		for (jj = 0; jj < maxj - minj; jj++)
 		{
-			int64_t		j = jj + minj;
+			int64_t j = jj + minj;
 
 			val = (A[jj + minj - lastminj] * (double) i + val * (double) j) /
-				(double) (i + j);
+				  (double) (i + j);
 			A[jj] = val;
 		}
 		curlen = maxj - minj;
@@ -804,7 +804,7 @@ gcd64(int64_t a, int64_t b)
 {
 	while (b != 0)
 	{
-		int64_t		t = a % b;
+		int64_t t = a % b;
 
 		a = b;
 		b = t;
@@ -820,10 +820,10 @@ static td_status
 attempt_exact(int64_t n1, int64_t n2, double *d, bool *success, double *prob,
 			  td_error *err)
 {
-	int64_t		g = gcd64(n1, n2);
-	int64_t		lcm = (n1 / g) * n2;
-	int64_t		h = (int64_t) rint(*d * (double) lcm);
-	double		p;
+	int64_t g = gcd64(n1, n2);
+	int64_t lcm = (n1 / g) * n2;
+	int64_t h = (int64_t) rint(*d * (double) lcm);
+	double	p;
 
 	*d = (double) h * 1.0 / (double) lcm;
 	*success = true;
@@ -836,7 +836,7 @@ attempt_exact(int64_t n1, int64_t n2, double *d, bool *success, double *prob,
 		p = prob_outside_square(n1, h);
 	else
 	{
-		td_status	st = outer_prob_inside(n1, n2, g, h, &p, err);
+		td_status st = outer_prob_inside(n1, n2, g, h, &p, err);
 
 		if (st != TD_OK)
 			return st;
@@ -850,9 +850,9 @@ td_status
 td_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2, double *pvalue,
 						   td_error *err)
 {
-	double		prob = NAN;
-	bool		exact = (n1 > n2 ? n1 : n2) <= KS_MAX_AUTO_N;
-	td_status	st;
+	double	  prob = NAN;
+	bool	  exact = (n1 > n2 ? n1 : n2) <= KS_MAX_AUTO_N;
+	td_status st;
 
 	*pvalue = NAN;
 	if (n1 < 1 || n2 < 1 || isnan(d))
@@ -865,7 +865,7 @@ td_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2, double *pvalue,
 	}
 	if (exact)
 	{
-		bool		success;
+		bool success;
 
 		st = attempt_exact(n1, n2, &d, &success, &prob, err);
 		if (st != TD_OK)
@@ -874,9 +874,9 @@ td_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2, double *pvalue,
 	}
 	if (!exact)
 	{
-		double		m = (double) (n1 > n2 ? n1 : n2);
-		double		n = (double) (n1 > n2 ? n2 : n1);
-		double		en = m * n / (m + n);
+		double m = (double) (n1 > n2 ? n1 : n2);
+		double n = (double) (n1 > n2 ? n2 : n1);
+		double en = m * n / (m + n);
 
 		st = kstwo_sf(d, rint(en), &prob, err);
 		if (st != TD_OK)
@@ -889,7 +889,7 @@ td_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2, double *pvalue,
 double
 td_ks_2samp_pvalue(double d, int64_t n1, int64_t n2)
 {
-	double		p;
+	double p;
 
 	if (td_ks_2samp_pvalue_checked(d, n1, n2, &p, NULL) != TD_OK)
 		return NAN;

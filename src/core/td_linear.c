@@ -12,8 +12,8 @@ td_linear_plan(td_plan *plan, const cJSON *estimator)
 	const cJSON *intercept = cJSON_GetObjectItemCaseSensitive(estimator, "intercept");
 	const cJSON *coef = cJSON_GetObjectItemCaseSensitive(estimator, "coefficients");
 	const cJSON *c;
-	uint32_t	n;
-	uint32_t	i = 0;
+	uint32_t	 n;
+	uint32_t	 i = 0;
 
 	plan->meta[TD_META_OBJECTIVE] = "";
 	if (!cJSON_IsNumber(intercept) || !isfinite(intercept->valuedouble))
@@ -56,7 +56,7 @@ td_status
 td_linear_emit(const td_plan *plan, double *coefficients)
 {
 	const cJSON *c;
-	uint32_t	i = 0;
+	uint32_t	 i = 0;
 
 	cJSON_ArrayForEach(c, plan->coefficients)
 		coefficients[i++] = c->valuedouble;

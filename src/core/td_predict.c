@@ -16,40 +16,40 @@
 #include "td_internal.h"
 #include "td_image_layout.h"
 
-#define MICROS_PER_DAY		INT64_C(86400000000)
-#define MICROS_PER_HOUR		INT64_C(3600000000)
-#define MICROS_PER_MINUTE	INT64_C(60000000)
+#define MICROS_PER_DAY INT64_C(86400000000)
+#define MICROS_PER_HOUR INT64_C(3600000000)
+#define MICROS_PER_MINUTE INT64_C(60000000)
 
 struct td_predictor
 {
-	const td_image *image;
-	const td_image_header *h;
-	const td_image_input *inputs;
-	const td_image_numeric *numeric;
+	const td_image			   *image;
+	const td_image_header	   *h;
+	const td_image_input	   *inputs;
+	const td_image_numeric	   *numeric;
 	const td_image_categorical *cats;
-	const uint32_t *cat_inputs;
-	const td_image_slot *slots;
-	const td_image_tree *trees;
-	const td_image_node *nodes;
-	const double *coef;
-	const char *base;
+	const uint32_t			   *cat_inputs;
+	const td_image_slot		   *slots;
+	const td_image_tree		   *trees;
+	const td_image_node		   *nodes;
+	const double			   *coef;
+	const char				   *base;
 
-	float	   *x;				/* num_features, NaN when not set */
-	uint32_t   *touched;		/* features set by the current row */
-	double	   *touched_val;	/* their values in double (linear) */
-	char	   *key;			/* categorical key buffer */
+	float		  *x;			/* num_features, NaN when not set */
+	uint32_t	  *touched;		/* features set by the current row */
+	double		  *touched_val; /* their values in double (linear) */
+	char		  *key;			/* categorical key buffer */
 	unsigned char *present;		/* per input: value given and not missing */
-	int64_t    *ival;			/* per input: integer / timestamp value */
-	double	   *dval;			/* per input: value as double */
+	int64_t		  *ival;		/* per input: integer / timestamp value */
+	double		  *dval;		/* per input: value as double */
 };
 
 td_status
 td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 {
 	const td_image_header *h = TD_IMG_HDR(image);
-	td_predictor *p;
-	uint32_t	i;
-	size_t		ntouch;
+	td_predictor		  *p;
+	uint32_t			   i;
+	size_t				   ntouch;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
@@ -119,10 +119,10 @@ td_predictor_image(const td_predictor *predictor)
 static inline size_t
 format_int64(int64_t v, char *out)
 {
-	char		tmp[20];
-	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
-	size_t		n = 0;
-	size_t		len = 0;
+	char	 tmp[20];
+	uint64_t u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+	size_t	 n = 0;
+	size_t	 len = 0;
 
 	do
 	{
@@ -140,7 +140,7 @@ static td_status
 input_error(td_predictor *p, td_error *err, uint32_t i, const char *what,
 			double value, const char *bound_what, double bound)
 {
-	char		buf[80];
+	char buf[80];
 
 	td_echo(p->base + p->inputs[i].name_off, buf, sizeof(buf));
 	if (bound_what != NULL)
@@ -173,8 +173,8 @@ kind_name(td_value_kind kind)
 static td_status
 wrong_kind(td_predictor *p, td_error *err, uint32_t i, td_value_kind kind)
 {
-	static const char *const type_names[] = {"", "integer", "number", "timestamp"};
-	char		buf[80];
+	static const char *const type_names[] = { "", "integer", "number", "timestamp" };
+	char					 buf[80];
 
 	td_error_set(err, TD_ERR_INPUT, "Input \"%s\" is a %s input but was given %s value.",
 				 td_echo(p->base + p->inputs[i].name_off, buf, sizeof(buf)),
@@ -186,14 +186,14 @@ wrong_kind(td_predictor *p, td_error *err, uint32_t i, td_value_kind kind)
 static td_status
 load_inputs(td_predictor *p, const td_value *values, td_error *err)
 {
-	uint32_t	n = p->h->num_inputs;
-	uint32_t	i;
+	uint32_t n = p->h->num_inputs;
+	uint32_t i;
 
 	for (i = 0; i < n; i++)
 	{
 		const td_image_input *in = &p->inputs[i];
-		const td_value *v = &values[i];
-		double		d;
+		const td_value		 *v = &values[i];
+		double				  d;
 
 		p->present[i] = 0;
 		switch (v->kind)
@@ -201,7 +201,7 @@ load_inputs(td_predictor *p, const td_value *values, td_error *err)
 			case TD_VALUE_ABSENT:
 				if (in->flags & TD_INPUT_REQUIRED)
 				{
-					char		buf[80];
+					char buf[80];
 
 					td_echo(p->base + in->name_off, buf, sizeof(buf));
 					td_error_set(err, TD_ERR_MISSING_INPUT,
@@ -261,15 +261,15 @@ static uint32_t
 set_features(td_predictor *p)
 {
 	const td_image_header *h = p->h;
-	float	   *x = p->x;
-	uint32_t	nt = 0;
-	uint32_t	i;
-	uint32_t	j;
+	float				  *x = p->x;
+	uint32_t			   nt = 0;
+	uint32_t			   i;
+	uint32_t			   j;
 
 	for (i = 0; i < h->num_numeric; i++)
 	{
 		const td_image_numeric *f = &p->numeric[i];
-		double		d;
+		double					d;
 
 		if (!p->present[f->input])
 			continue;
@@ -277,17 +277,18 @@ set_features(td_predictor *p)
 			d = p->dval[f->input];
 		else
 		{
-			int64_t		us = p->ival[f->input];
-			int64_t		days = td_floor_div(us, MICROS_PER_DAY);
-			int64_t		rem = us - days * MICROS_PER_DAY;
+			int64_t us = p->ival[f->input];
+			int64_t days = td_floor_div(us, MICROS_PER_DAY);
+			int64_t rem = us - days * MICROS_PER_DAY;
 
 			if (f->transform == TD_TRANSFORM_HOUR)
+				/* NOLINTNEXTLINE(bugprone-integer-division): whole hours on purpose */
 				d = (double) (rem / MICROS_PER_HOUR) +
 					(double) ((rem / MICROS_PER_MINUTE) % 60) / 60.0;
 			else
 			{
 				/* 1970-01-01 was a Thursday: Monday = 0 makes it 3. */
-				int64_t		m = (days + 3) % 7;
+				int64_t m = (days + 3) % 7;
 
 				d = (double) (m < 0 ? m + 7 : m);
 			}
@@ -300,12 +301,12 @@ set_features(td_predictor *p)
 	for (i = 0; i < h->num_categorical; i++)
 	{
 		const td_image_categorical *c = &p->cats[i];
-		const uint32_t *ins = p->cat_inputs + c->inputs_first;
-		const td_image_slot *slots = p->slots + c->slots_first;
-		char	   *key = p->key;
-		size_t		len = 0;
-		uint32_t	hash;
-		uint32_t	s;
+		const uint32_t			   *ins = p->cat_inputs + c->inputs_first;
+		const td_image_slot		   *slots = p->slots + c->slots_first;
+		char					   *key = p->key;
+		size_t						len = 0;
+		uint32_t					hash;
+		uint32_t					s;
 
 		for (j = 0; j < c->inputs_count; j++)
 		{
@@ -319,7 +320,7 @@ set_features(td_predictor *p)
 			len += format_int64(p->ival[ins[j]], key + len);
 		}
 		if (j < c->inputs_count)
-			continue;			/* a missing input matches nothing */
+			continue; /* a missing input matches nothing */
 		hash = td_fnv1a(key, len);
 		for (s = hash & c->slots_mask;; s = (s + 1) & c->slots_mask)
 		{
@@ -352,27 +353,28 @@ set_features(td_predictor *p)
 static float
 eval_trees(const td_predictor *p)
 {
-	const float *x = p->x;
+	const float			*x = p->x;
 	const td_image_tree *trees = p->trees;
 	const td_image_node *nodes = p->nodes;
-	uint32_t	nt = p->h->num_trees;
-	float		sum = p->h->base_score;
-	uint32_t	t;
+	uint32_t			 nt = p->h->num_trees;
+	float				 sum = p->h->base_score;
+	uint32_t			 t;
 
 	for (t = 0; t < nt; t++)
 	{
 		const td_image_node *nd = nodes + trees[t].first;
-		uint32_t	n = 0;
-		int32_t		l;
+		uint32_t			 n = 0;
+		int32_t				 l;
 
 		while ((l = nd[n].left) >= 0)
 		{
-			uint32_t	split = nd[n].split;
-			float		v = x[split & TD_NODE_FEATURE_MASK];
+			uint32_t split = nd[n].split;
+			float	 v = x[split & TD_NODE_FEATURE_MASK];
 
 			/* NaN fails both comparisons: it goes left iff default_left */
-			bool		go_left = (split & TD_NODE_DEFAULT_LEFT) ?
-				!(v >= nd[n].value) : (v < nd[n].value);
+			bool go_left = (split & TD_NODE_DEFAULT_LEFT) ?
+							   !(v >= nd[n].value) :
+							   (v < nd[n].value);
 
 			if (go_left)
 				n = (uint32_t) l;
@@ -387,15 +389,15 @@ eval_trees(const td_predictor *p)
 static double
 eval_linear(td_predictor *p, uint32_t nt)
 {
-	uint32_t	i;
-	double		acc = 0.0;
+	uint32_t i;
+	double	 acc = 0.0;
 
 	/* Ascending feature index, as a CSR row is summed. */
 	for (i = 1; i < nt; i++)
 	{
-		uint32_t	k = p->touched[i];
-		double		v = p->touched_val[i];
-		uint32_t	j = i;
+		uint32_t k = p->touched[i];
+		double	 v = p->touched_val[i];
+		uint32_t j = i;
 
 		while (j > 0 && p->touched[j - 1] > k)
 		{
@@ -415,9 +417,9 @@ td_status
 td_predict(td_predictor *p, const td_value *values, double *minutes,
 		   td_error *err)
 {
-	td_status	st;
-	uint32_t	nt;
-	uint32_t	i;
+	td_status st;
+	uint32_t  nt;
+	uint32_t  i;
 
 	if (p == NULL || values == NULL || minutes == NULL)
 	{

@@ -27,7 +27,7 @@
 static void
 neumaier_add(double *sum, double *comp, double x)
 {
-	double		t = *sum + x;
+	double t = *sum + x;
 
 	if (!isfinite(t))
 	{
@@ -56,7 +56,7 @@ sum_mean(const td_moments *m)
 static void
 moments_add(td_moments *m, double x)
 {
-	double		before = m->n > 0 ? sum_mean(m) : x;
+	double before = m->n > 0 ? sum_mean(m) : x;
 
 	m->n++;
 	neumaier_add(&m->sum, &m->sum_comp, x);
@@ -68,8 +68,8 @@ moments_add(td_moments *m, double x)
 static void
 moments_merge(td_moments *a, const td_moments *b)
 {
-	double		n;
-	double		delta;
+	double n;
+	double delta;
 
 	if (b->n == 0)
 		return;
@@ -116,7 +116,7 @@ static bool
 abs_perc_error(td_zero_handling zh, double abs_error, double target,
 			   double *ape)
 {
-	bool		near_zero = !(fabs(target) > REG_EPSILON);
+	bool near_zero = !(fabs(target) > REG_EPSILON);
 
 	if (near_zero && zh == TD_ZERO_DROP)
 		return false;
@@ -130,9 +130,9 @@ abs_perc_error(td_zero_handling zh, double abs_error, double target,
 void
 td_regression_add(td_regression_acc *acc, double prediction, double target)
 {
-	double		e;
-	double		ae;
-	double		ape;
+	double e;
+	double ae;
+	double ape;
 
 	if (!isfinite(prediction) || !isfinite(target))
 		return;
@@ -168,8 +168,8 @@ td_regression_merge(td_regression_acc *into, const td_regression_acc *from)
 static double
 r2_force_finite(const td_regression_acc *acc)
 {
-	double		ss_res = acc->sq_error_sum + acc->sq_error_comp;
-	double		ss_tot = acc->target.m2;
+	double ss_res = acc->sq_error_sum + acc->sq_error_comp;
+	double ss_tot = acc->target.m2;
 
 	if (acc->error.n < 2)
 		return NAN;
@@ -181,7 +181,7 @@ r2_force_finite(const td_regression_acc *acc)
 void
 td_regression_result(const td_regression_acc *acc, td_regression_metrics *out)
 {
-	int64_t		n = acc->error.n;
+	int64_t n = acc->error.n;
 
 	out->n = n;
 	out->mean_error = moments_mean(&acc->error);

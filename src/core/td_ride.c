@@ -11,7 +11,7 @@
 static td_status
 ride_fail(td_error *err, td_status st, const char *name, const char *what)
 {
-	char		buf[80];
+	char buf[80];
 
 	if (name != NULL)
 		td_error_set(err, st, "The trip's \"%s\" %s.", td_echo(name, buf, sizeof(buf)), what);
@@ -24,7 +24,7 @@ static td_status
 decode_value(const td_image_input *in, const char *name, const cJSON *item,
 			 td_value *out, td_error *err)
 {
-	double		d;
+	double d;
 
 	out->i = 0;
 	out->d = 0;
@@ -72,7 +72,7 @@ decode_value(const td_image_input *in, const char *name, const cJSON *item,
 static td_status
 encode_ride_id(const cJSON *id, char ride_id_json[TD_RIDE_ID_MAX], td_error *err)
 {
-	char		tmp[TD_RIDE_ID_MAX + 8];
+	char tmp[TD_RIDE_ID_MAX + 8];
 
 	ride_id_json[0] = '\0';
 	if (id == NULL || cJSON_IsNull(id))
@@ -102,15 +102,15 @@ td_decode_ride(const td_image *image, const char *json, size_t len,
 			   td_error *err)
 {
 	const td_image_header *h = TD_IMG_HDR(image);
-	const td_image_input *inputs;
-	const uint32_t *aliases;
-	const char *base = (const char *) image;
-	cJSON	   *root;
-	const cJSON *ride;
-	const cJSON *inner;
-	td_status	st = TD_OK;
-	uint32_t	i;
-	uint32_t	j;
+	const td_image_input  *inputs;
+	const uint32_t		  *aliases;
+	const char			  *base = (const char *) image;
+	cJSON				  *root;
+	const cJSON			  *ride;
+	const cJSON			  *inner;
+	td_status			   st = TD_OK;
+	uint32_t			   i;
+	uint32_t			   j;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
@@ -149,8 +149,8 @@ td_decode_ride(const td_image *image, const char *json, size_t len,
 	for (i = 0; st == TD_OK && i < h->num_inputs; i++)
 	{
 		const td_image_input *in = &inputs[i];
-		const char *name = base + in->name_off;
-		const cJSON *item = cJSON_GetObjectItemCaseSensitive(ride, name);
+		const char			 *name = base + in->name_off;
+		const cJSON			 *item = cJSON_GetObjectItemCaseSensitive(ride, name);
 
 		for (j = 0; item == NULL && j < in->aliases_count; j++)
 		{

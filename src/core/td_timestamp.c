@@ -11,7 +11,7 @@
 int64_t
 td_floor_div(int64_t a, int64_t b)
 {
-	int64_t		q = a / b;
+	int64_t q = a / b;
 
 	if ((a % b) != 0 && (a < 0))
 		q--;
@@ -22,10 +22,10 @@ td_floor_div(int64_t a, int64_t b)
 static int64_t
 days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-	int64_t		era;
-	unsigned	yoe;
-	unsigned	doy;
-	unsigned	doe;
+	int64_t	 era;
+	unsigned yoe;
+	unsigned doy;
+	unsigned doe;
 
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
@@ -38,8 +38,8 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 static bool
 digits(const char *s, size_t n, unsigned *out)
 {
-	unsigned	v = 0;
-	size_t		i;
+	unsigned v = 0;
+	size_t	 i;
 
 	for (i = 0; i < n; i++)
 	{
@@ -54,17 +54,16 @@ digits(const char *s, size_t n, unsigned *out)
 bool
 td_parse_timestamp(const char *text, size_t len, int64_t *micros)
 {
-	unsigned	year;
-	unsigned	month;
-	unsigned	day;
-	unsigned	hour;
-	unsigned	minute;
-	unsigned	second = 0;
-	unsigned	frac = 0;
-	unsigned	mdays;
-	size_t		pos;
-	static const unsigned char month_days[12] =
-	{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned				   year;
+	unsigned				   month;
+	unsigned				   day;
+	unsigned				   hour;
+	unsigned				   minute;
+	unsigned				   second = 0;
+	unsigned				   frac = 0;
+	unsigned				   mdays;
+	size_t					   pos;
+	static const unsigned char month_days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	if (text == NULL || micros == NULL || len < 16)
 		return false;
@@ -82,7 +81,7 @@ td_parse_timestamp(const char *text, size_t len, int64_t *micros)
 		pos += 3;
 		if (pos < len)
 		{
-			size_t		n = 0;
+			size_t n = 0;
 
 			if (text[pos] != '.')
 				return false;
@@ -108,7 +107,8 @@ td_parse_timestamp(const char *text, size_t len, int64_t *micros)
 	if (day > mdays)
 		return false;
 	*micros = ((days_from_civil(year, month, day) * 86400 +
-				(int64_t) hour * 3600 + (int64_t) minute * 60 + second) * 1000000) +
-		(int64_t) frac;
+				(int64_t) hour * 3600 + (int64_t) minute * 60 + second) *
+			   1000000) +
+			  (int64_t) frac;
 	return true;
 }

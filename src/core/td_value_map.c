@@ -378,15 +378,15 @@ td_vm_count(td_value_map *map, size_t slot, int64_t ref, int64_t cur)
 static bool
 td_vm_unsort(td_value_map *map)
 {
-	double	   *old_numbers = map->numbers;
-	int64_t	   *old_ref = map->ref;
-	int64_t	   *old_cur = map->cur;
-	size_t		n = map->used;
-	size_t		capacity = td_vm_capacity_for(n + 1);
-	uint64_t   *hashes;
+	double		*old_numbers = map->numbers;
+	int64_t		*old_ref = map->ref;
+	int64_t		*old_cur = map->cur;
+	size_t		 n = map->used;
+	size_t		 capacity = td_vm_capacity_for(n + 1);
+	uint64_t	*hashes;
 	const char **texts;
-	uint32_t   *lens;
-	size_t		i;
+	uint32_t	*lens;
+	size_t		 i;
 
 	if (!td_vm_alloc_slots(false, capacity, &map->numbers, &hashes, &texts,
 						   &lens, &map->ref, &map->cur))
@@ -851,6 +851,8 @@ td_value_map_deserialize(const char *data, size_t len, td_value_map **out,
 
 		if (status != TD_OK)
 			return status;
+		if (map == NULL) /* not reached: TD_OK always sets the map */
+			return td_error_nomem(err);
 		map->missing_ref = missing_ref;
 		map->missing_cur = missing_cur;
 		*out = map;

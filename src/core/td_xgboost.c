@@ -77,15 +77,15 @@ get_uint_param(td_plan *plan, const cJSON *obj, const char *key,
 static td_status
 parse_base_score(td_plan *plan, const char *text, float *out)
 {
-	char		buf[128];
-	size_t		n = 0;
-	size_t		i;
-	char	   *end;
-	float		v;
+	char   buf[128];
+	size_t n = 0;
+	size_t i;
+	char  *end;
+	float  v;
 
 	for (i = 0; text[i] != '\0'; i++)
 	{
-		char		c = text[i];
+		char c = text[i];
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 			c == '[' || c == ']' || c == '(' || c == ')')
@@ -113,9 +113,9 @@ static bool
 known_objective(const char *name)
 {
 	return strcmp(name, "reg:squarederror") == 0 ||
-		strcmp(name, "reg:linear") == 0 ||
-		strcmp(name, "reg:absoluteerror") == 0 ||
-		strcmp(name, "reg:pseudohubererror") == 0;
+		   strcmp(name, "reg:linear") == 0 ||
+		   strcmp(name, "reg:absoluteerror") == 0 ||
+		   strcmp(name, "reg:pseudohubererror") == 0;
 }
 
 static const char *const tree_arrays[] = {
@@ -130,12 +130,12 @@ plan_tree(td_plan *plan, uint32_t t, const cJSON *tree, uint32_t *reachable,
 {
 	const cJSON *param;
 	const cJSON *cats;
-	uint64_t	num_nodes;
-	uint64_t	num_deleted;
-	uint64_t	leaf_vector;
-	size_t		a;
-	td_status	st;
-	char		where[64];
+	uint64_t	 num_nodes;
+	uint64_t	 num_deleted;
+	uint64_t	 leaf_vector;
+	size_t		 a;
+	td_status	 st;
+	char		 where[64];
 
 	snprintf(where, sizeof(where), "tree %u", t);
 	if (!cJSON_IsObject(tree))
@@ -184,7 +184,7 @@ plan_tree(td_plan *plan, uint32_t t, const cJSON *tree, uint32_t *reachable,
 	for (a = 0; a < sizeof(tree_arrays) / sizeof(tree_arrays[0]); a++)
 	{
 		const cJSON *arr = member(tree, tree_arrays[a]);
-		uint32_t	n;
+		uint32_t	 n;
 
 		if (!cJSON_IsArray(arr))
 		{
@@ -221,19 +221,19 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 	const cJSON *item;
 	const cJSON *indptr;
 	const cJSON *range;
-	const char *gbname;
-	uint64_t	v;
-	uint64_t	npt;
-	uint32_t	n;
-	uint32_t	iterations;
-	uint32_t	it_begin;
-	uint32_t	it_end;
-	uint32_t	i;
-	uint64_t	total = 0;
-	uint64_t	evaluated = 0;
-	uint32_t   *starts = NULL;
-	td_status	st;
-	char		buf[80];
+	const char	*gbname;
+	uint64_t	 v;
+	uint64_t	 npt;
+	uint32_t	 n;
+	uint32_t	 iterations;
+	uint32_t	 it_begin;
+	uint32_t	 it_end;
+	uint32_t	 i;
+	uint64_t	 total = 0;
+	uint64_t	 evaluated = 0;
+	uint32_t	*starts = NULL;
+	td_status	 st;
+	char		 buf[80];
 
 	if (!cJSON_IsObject(booster))
 		return fail(plan, TD_ERR_INVALID,
@@ -353,8 +353,8 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 	if (indptr != NULL && cJSON_IsArray(indptr))
 	{
 		const cJSON *p;
-		uint32_t	k = td_json_count_children(indptr, n + 1);
-		double		prev = -1;
+		uint32_t	 k = td_json_count_children(indptr, n + 1);
+		double		 prev = -1;
 
 		if (k < 2 || k > n + 1)
 			return fail(plan, TD_ERR_INVALID,
@@ -453,8 +453,8 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 	i = 0;
 	cJSON_ArrayForEach(item, trees)
 	{
-		uint32_t	reachable;
-		uint32_t	declared;
+		uint32_t reachable;
+		uint32_t declared;
 
 		if ((st = plan_tree(plan, i, item, &reachable, &declared)) != TD_OK)
 			return st;
@@ -487,14 +487,14 @@ td_xgb_plan_free(td_xgb_plan *xgb)
 /* Scratch for one tree, sized for the largest tree. */
 typedef struct tree_scratch
 {
-	int32_t    *left;
-	int32_t    *right;
-	uint32_t   *split;
-	float	   *cond;
+	int32_t		  *left;
+	int32_t		  *right;
+	uint32_t	  *split;
+	float		  *cond;
 	unsigned char *dleft;
-	int32_t    *newid;
-	uint32_t   *stack;
-	uint32_t   *depth;
+	int32_t		  *newid;
+	uint32_t	  *stack;
+	uint32_t	  *depth;
 } tree_scratch;
 
 static td_status
@@ -502,12 +502,12 @@ read_int_array(td_plan *plan, uint32_t t, const cJSON *arr, const char *name,
 			   int64_t lo, int64_t hi, int64_t *tmp_unused, void *out, int kind)
 {
 	const cJSON *e;
-	uint32_t	i = 0;
+	uint32_t	 i = 0;
 
 	(void) tmp_unused;
 	cJSON_ArrayForEach(e, arr)
 	{
-		double		d;
+		double d;
 
 		if (kind == 2 && cJSON_IsBool(e))
 			d = cJSON_IsTrue(e) ? 1 : 0;
@@ -543,8 +543,8 @@ read_tree(td_plan *plan, uint32_t t, const cJSON *tree, tree_scratch *s)
 {
 	const cJSON *e;
 	const cJSON *stype;
-	uint32_t	i = 0;
-	td_status	st;
+	uint32_t	 i = 0;
+	td_status	 st;
 
 	if ((st = read_int_array(plan, t, member(tree, "left_children"), "left_children",
 							 -1, INT32_MAX, NULL, s->left, 0)) != TD_OK ||
@@ -557,7 +557,7 @@ read_tree(td_plan *plan, uint32_t t, const cJSON *tree, tree_scratch *s)
 		return st;
 	cJSON_ArrayForEach(e, member(tree, "split_conditions"))
 	{
-		float		f;
+		float f;
 
 		if (!cJSON_IsNumber(e))
 		{
@@ -603,9 +603,9 @@ static td_status
 walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 		  tree_scratch *s, td_image_node *out, uint32_t *count)
 {
-	uint32_t	sp = 0;
-	uint32_t	next = 1;
-	uint32_t	i;
+	uint32_t sp = 0;
+	uint32_t next = 1;
+	uint32_t i;
 
 	for (i = 0; i < n; i++)
 		s->newid[i] = -1;
@@ -614,11 +614,11 @@ walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 	s->depth[sp++] = 0;
 	while (sp > 0)
 	{
-		uint32_t	o = s->stack[--sp];
-		uint32_t	d = s->depth[sp];
-		int32_t		l = s->left[o];
-		int32_t		r = s->right[o];
-		uint32_t	id = (uint32_t) s->newid[o];
+		uint32_t o = s->stack[--sp];
+		uint32_t d = s->depth[sp];
+		int32_t	 l = s->left[o];
+		int32_t	 r = s->right[o];
+		uint32_t id = (uint32_t) s->newid[o];
 
 		if (l == -1)
 		{
@@ -706,13 +706,13 @@ td_status
 td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 				  td_image_tree *trees)
 {
-	td_plan    *plan = (td_plan *) cplan;
+	td_plan			  *plan = (td_plan *) cplan;
 	const td_xgb_plan *xgb = &plan->xgb;
-	tree_scratch s;
-	size_t		m = xgb->max_tree_nodes;
-	uint32_t	t;
-	uint32_t	at = 0;
-	td_status	st = TD_OK;
+	tree_scratch	   s;
+	size_t			   m = xgb->max_tree_nodes;
+	uint32_t		   t;
+	uint32_t		   at = 0;
+	td_status		   st = TD_OK;
 
 	memset(&s, 0, sizeof(s));
 	s.left = td_calloc_array(m, sizeof(int32_t));
@@ -730,10 +730,10 @@ td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 	for (t = 0; st == TD_OK && t < xgb->num_all_trees; t++)
 	{
 		const cJSON *tree = xgb->trees[t];
-		bool		in_range = t >= xgb->tree_begin && t < xgb->tree_end;
-		uint64_t	n;
-		uint64_t	del;
-		uint32_t	count;
+		bool		 in_range = t >= xgb->tree_begin && t < xgb->tree_end;
+		uint64_t	 n;
+		uint64_t	 del;
+		uint32_t	 count;
 
 		/* Both parsed fine in plan_tree. */
 		get_uint_param(plan, member(tree, "tree_param"), "num_nodes", "tree", true, 0, &n);

@@ -14,9 +14,9 @@
 
 #include "tdf_internal.h"
 
-static void *(*tdf_malloc_hook) (size_t size) = malloc;
-static void *(*tdf_realloc_hook) (void *ptr, size_t size) = realloc;
-static void (*tdf_free_hook) (void *ptr) = free;
+static void *(*tdf_malloc_hook)(size_t size) = malloc;
+static void *(*tdf_realloc_hook)(void *ptr, size_t size) = realloc;
+static void (*tdf_free_hook)(void *ptr) = free;
 
 void
 tdf_set_allocator(const tdf_allocator *allocator)
@@ -54,8 +54,8 @@ tdf_free(void *ptr)
 char *
 tdf_strdup(const char *s)
 {
-	size_t		len = strlen(s);
-	char	   *copy = tdf_malloc(len + 1);
+	size_t len = strlen(s);
+	char  *copy = tdf_malloc(len + 1);
 
 	if (copy != NULL)
 		memcpy(copy, s, len + 1);
@@ -66,9 +66,9 @@ tdf_strdup(const char *s)
 static bool
 buf_reserve(tdf_buf *buf, size_t extra)
 {
-	size_t		need;
-	size_t		cap;
-	char	   *p;
+	size_t need;
+	size_t cap;
+	char  *p;
 
 	if (extra > (size_t) -1 - buf->len - 1)
 		return false;
@@ -120,12 +120,12 @@ tdf_buf_append_str(tdf_buf *buf, const char *s)
 bool
 tdf_buf_append_urlenc(tdf_buf *buf, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char *p;
 
 	for (p = (const unsigned char *) s; *p != '\0'; p++)
 	{
-		char		enc[3];
+		char enc[3];
 
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 			(*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||

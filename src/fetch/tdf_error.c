@@ -92,9 +92,9 @@ tdf_error_clear(tdf_error *err)
 
 /* Set status, the status's standard message and a formatted detail. */
 tdf_status
-tdf_error_set(tdf_error *err, tdf_status status, const char *fmt,...)
+tdf_error_set(tdf_error *err, tdf_status status, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (err == NULL)
 		return status;
@@ -108,9 +108,9 @@ tdf_error_set(tdf_error *err, tdf_status status, const char *fmt,...)
 
 /* Replace the message of an error already set. */
 void
-tdf_error_set_message(tdf_error *err, const char *fmt,...)
+tdf_error_set_message(tdf_error *err, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (err == NULL)
 		return;
@@ -134,8 +134,8 @@ tdf_error_nomem(tdf_error *err)
 const char *
 tdf_echo(const char *s, char *buf, size_t bufsize)
 {
-	size_t		i;
-	size_t		limit;
+	size_t i;
+	size_t limit;
 
 	if (bufsize == 0)
 		return "";
@@ -145,7 +145,7 @@ tdf_echo(const char *s, char *buf, size_t bufsize)
 		limit = bufsize - 1;
 	else
 		limit = bufsize - 4 < TDF_ECHO_MAX ? bufsize - 4 : TDF_ECHO_MAX;
-	for (i = 0; s[i] != '\0' && i < limit; i++)
+	for (i = 0; i < limit && s[i] != '\0'; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
 
@@ -185,7 +185,6 @@ tdf_redact_url(const char *url, char *buf, size_t bufsize)
 		if (auth[n] == '@')
 			at = auth + n;
 	/* scheme://  +  host[:port]  +  path (query and fragment dropped) */
-	len = 0;
 	n = (size_t) (auth - url);
 	if (n > sizeof(plain) - 1)
 		n = sizeof(plain) - 1;

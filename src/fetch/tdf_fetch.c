@@ -48,6 +48,7 @@ begin(const tdf_config *config, const char *uri, tdf_uri *parsed,
 	  tdf_result *result, tdf_error *err)
 {
 	tdf_error_clear(err);
+	memset(parsed, 0, sizeof(*parsed));
 	if (result != NULL)
 		memset(result, 0, sizeof(*result));
 	if (config == NULL || result == NULL)
@@ -64,13 +65,13 @@ static tdf_status
 resolve(const tdf_config *config, const tdf_uri *parsed, tdf_uri *s3,
 		tdf_result *result, tdf_model_version *mv, tdf_error *err)
 {
-	tdf_status	status;
+	tdf_status status;
 
 	status = tdf_mlflow_resolve(config, parsed, mv, err);
 	if (status != TDF_OK)
 		return status;
 	status = tdf_uri_parse(mv->bundle_uri, s3, err);
-	if (status != TDF_OK)		/* cannot happen: the parser checked it */
+	if (status != TDF_OK) /* cannot happen: the parser checked it */
 		return tdf_error_set(err, TDF_ERR_PROTOCOL,
 							 "The registry's bundle_uri is not a usable s3:// URI.");
 	snprintf(result->resolved_uri, sizeof(result->resolved_uri), "%s", mv->bundle_uri);
@@ -84,11 +85,11 @@ tdf_status
 tdf_fetch(const tdf_config *config, const char *uri, tdf_result *result,
 		  tdf_error *err)
 {
-	tdf_uri		parsed;
-	tdf_uri		s3;
+	tdf_uri			  parsed;
+	tdf_uri			  s3;
 	tdf_model_version mv;
-	tdf_result	got;
-	tdf_status	status;
+	tdf_result		  got;
+	tdf_status		  status;
 
 	status = begin(config, uri, &parsed, result, err);
 	if (status != TDF_OK)
@@ -119,17 +120,17 @@ tdf_status
 tdf_resolve_model(const tdf_config *config, const char *uri,
 				  tdf_result *result, tdf_error *err)
 {
-	tdf_uri		parsed;
-	tdf_uri		s3;
+	tdf_uri			  parsed;
+	tdf_uri			  s3;
 	tdf_model_version mv;
-	tdf_status	status;
+	tdf_status		  status;
 
 	status = begin(config, uri, &parsed, result, err);
 	if (status != TDF_OK)
 		return status;
 	if (parsed.kind == TDF_URI_S3)
 	{
-		char		echo[TDF_ECHO_MAX + 4];
+		char echo[TDF_ECHO_MAX + 4];
 
 		return tdf_error_set(err, TDF_ERR_URI,
 							 "The URI \"%s\" is not a models:/ URI; only those are resolved.",

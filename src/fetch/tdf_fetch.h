@@ -35,18 +35,18 @@ extern "C" {
 typedef enum tdf_status
 {
 	TDF_OK = 0,
-	TDF_ERR_NOMEM,			/* an allocation hook returned NULL */
-	TDF_ERR_URI,			/* not a URI this library fetches, or malformed */
-	TDF_ERR_CONFIG,			/* missing region, credentials, tracking URI */
-	TDF_ERR_UNREACHABLE,	/* DNS, connection refused, TLS failure */
-	TDF_ERR_TIMEOUT,		/* connect or total timeout */
-	TDF_ERR_CANCELLED,		/* the cancel callback asked to stop */
-	TDF_ERR_DENIED,			/* HTTP 401/403 (bad credentials, signature) */
-	TDF_ERR_NOT_FOUND,		/* HTTP 404: no such bucket, key, model, alias */
-	TDF_ERR_HTTP,			/* any other unexpected HTTP status */
-	TDF_ERR_TOO_LARGE,		/* the object exceeds max_bytes */
-	TDF_ERR_CHECKSUM,		/* the body's sha256 differs from the expected */
-	TDF_ERR_PROTOCOL		/* a response that does not parse as expected */
+	TDF_ERR_NOMEM,		 /* an allocation hook returned NULL */
+	TDF_ERR_URI,		 /* not a URI this library fetches, or malformed */
+	TDF_ERR_CONFIG,		 /* missing region, credentials, tracking URI */
+	TDF_ERR_UNREACHABLE, /* DNS, connection refused, TLS failure */
+	TDF_ERR_TIMEOUT,	 /* connect or total timeout */
+	TDF_ERR_CANCELLED,	 /* the cancel callback asked to stop */
+	TDF_ERR_DENIED,		 /* HTTP 401/403 (bad credentials, signature) */
+	TDF_ERR_NOT_FOUND,	 /* HTTP 404: no such bucket, key, model, alias */
+	TDF_ERR_HTTP,		 /* any other unexpected HTTP status */
+	TDF_ERR_TOO_LARGE,	 /* the object exceeds max_bytes */
+	TDF_ERR_CHECKSUM,	 /* the body's sha256 differs from the expected */
+	TDF_ERR_PROTOCOL	 /* a response that does not parse as expected */
 } tdf_status;
 
 #define TDF_ERROR_MESSAGE_LEN 256
@@ -54,10 +54,10 @@ typedef enum tdf_status
 
 typedef struct tdf_error
 {
-	tdf_status	status;
-	long		http_status;	/* 0 when no HTTP response was received */
-	char		message[TDF_ERROR_MESSAGE_LEN];
-	char		detail[TDF_ERROR_DETAIL_LEN];
+	tdf_status status;
+	long	   http_status; /* 0 when no HTTP response was received */
+	char	   message[TDF_ERROR_MESSAGE_LEN];
+	char	   detail[TDF_ERROR_DETAIL_LEN];
 } tdf_error;
 
 const char *tdf_status_name(tdf_status status);
@@ -65,29 +65,29 @@ const char *tdf_status_name(tdf_status status);
 /* Allocation hooks (NULL fields: malloc/free); must return NULL on failure. */
 typedef struct tdf_allocator
 {
-	void	   *(*malloc_fn) (size_t size);
-	void	   *(*realloc_fn) (void *ptr, size_t size);
-	void		(*free_fn) (void *ptr);
+	void *(*malloc_fn)(size_t size);
+	void *(*realloc_fn)(void *ptr, size_t size);
+	void (*free_fn)(void *ptr);
 } tdf_allocator;
 
-void		tdf_set_allocator(const tdf_allocator *allocator);
+void tdf_set_allocator(const tdf_allocator *allocator);
 
 /* Where to fetch from and how; strings are borrowed, NULL or "" = unset. */
 typedef struct tdf_config
 {
-	const char *aws_region;			/* e.g. "eu-north-1" (required for s3://) */
-	const char *aws_endpoint_url;	/* e.g. "http://127.0.0.1:5000"; unset = AWS */
+	const char *aws_region;		  /* e.g. "eu-north-1" (required for s3://) */
+	const char *aws_endpoint_url; /* e.g. "http://127.0.0.1:5000"; unset = AWS */
 	const char *aws_access_key_id;
 	const char *aws_secret_access_key;
-	const char *aws_session_token;	/* sent as X-Amz-Security-Token */
-	const char *mlflow_tracking_uri;	/* e.g. "http://127.0.0.1:5001" */
-	const char *mlflow_tracking_token;	/* optional bearer token */
-	long		connect_timeout_ms;	/* default 5000 when 0 */
-	long		timeout_ms;			/* whole transfer; default 60000 when 0 */
-	size_t		max_bytes;			/* required, > 0 */
+	const char *aws_session_token;	   /* sent as X-Amz-Security-Token */
+	const char *mlflow_tracking_uri;   /* e.g. "http://127.0.0.1:5001" */
+	const char *mlflow_tracking_token; /* optional bearer token */
+	long		connect_timeout_ms;	   /* default 5000 when 0 */
+	long		timeout_ms;			   /* whole transfer; default 60000 when 0 */
+	size_t		max_bytes;			   /* required, > 0 */
 	/* polled during transfers; nonzero aborts with TDF_ERR_CANCELLED */
-	int			(*cancel) (void *arg);
-	void	   *cancel_arg;
+	int (*cancel)(void *arg);
+	void *cancel_arg;
 } tdf_config;
 
 /*
@@ -97,17 +97,17 @@ typedef struct tdf_config
  * MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN); leaves other fields alone.
  * The strings point into the environment.
  */
-void		tdf_config_from_env(tdf_config *config);
+void tdf_config_from_env(tdf_config *config);
 
 /* What a successful fetch returns. */
 typedef struct tdf_result
 {
-	char	   *data;			/* the body, NUL-terminated; free with tdf_result_free */
-	size_t		len;			/* excluding the NUL */
-	char		sha256[65];		/* lower-case hex of the body */
-	char		resolved_uri[1024];	/* the s3:// URI actually downloaded */
-	char		model_version[128];	/* models:/ only: the registry version, else "" */
-	char		run_id[128];	/* models:/ only: the version's run id, else "" */
+	char  *data;			   /* the body, NUL-terminated; free with tdf_result_free */
+	size_t len;				   /* excluding the NUL */
+	char   sha256[65];		   /* lower-case hex of the body */
+	char   resolved_uri[1024]; /* the s3:// URI actually downloaded */
+	char   model_version[128]; /* models:/ only: the registry version, else "" */
+	char   run_id[128];		   /* models:/ only: the version's run id, else "" */
 } tdf_result;
 
 /*
@@ -115,24 +115,24 @@ typedef struct tdf_result
  * most config->max_bytes that matched its expected sha256 (if one was
  * known).  On failure, nothing is allocated and err says what went wrong.
  */
-tdf_status	tdf_fetch(const tdf_config *config, const char *uri,
-					  tdf_result *result, tdf_error *err);
+tdf_status tdf_fetch(const tdf_config *config, const char *uri,
+					 tdf_result *result, tdf_error *err);
 
-void		tdf_result_free(tdf_result *result);
+void tdf_result_free(tdf_result *result);
 
 /*
  * Resolve a models:/ URI to the s3:// URI, sha256, version and run id its
  * registry entry points to, without downloading the bundle (the loader
  * worker polls this to see whether an alias moved).
  */
-tdf_status	tdf_resolve_model(const tdf_config *config, const char *uri,
-							  tdf_result *result, tdf_error *err);
+tdf_status tdf_resolve_model(const tdf_config *config, const char *uri,
+							 tdf_result *result, tdf_error *err);
 
 /* Lower-case hex sha256 of `len` bytes into hex[65]. */
-void		tdf_sha256_hex(const void *data, size_t len, char hex[65]);
+void tdf_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif							/* TDF_FETCH_H */
+#endif /* TDF_FETCH_H */

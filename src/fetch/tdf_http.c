@@ -24,13 +24,13 @@
 
 typedef struct transfer
 {
-	const tdf_config *config;
+	const tdf_config	   *config;
 	const tdf_http_request *req;
-	tdf_http_response *resp;
-	bool		too_large;
-	bool		nomem;
-	bool		cancelled;
-	curl_off_t	announced;		/* Content-Length of a 2xx, or -1 */
+	tdf_http_response	   *resp;
+	bool					too_large;
+	bool					nomem;
+	bool					cancelled;
+	curl_off_t				announced; /* Content-Length of a 2xx, or -1 */
 } transfer;
 
 static bool curl_ready = false;
@@ -56,8 +56,8 @@ is_success(long status)
 static size_t
 on_header(char *line, size_t size, size_t nitems, void *arg)
 {
-	transfer   *t = arg;
-	size_t		n = size * nitems;
+	transfer		 *t = arg;
+	size_t			  n = size * nitems;
 	static const char meta[] = "x-amz-meta-sha256:";
 	static const char clen[] = "content-length:";
 
@@ -100,9 +100,9 @@ on_header(char *line, size_t size, size_t nitems, void *arg)
 	else if (n > sizeof(clen) - 1 && strncasecmp(line, clen, sizeof(clen) - 1) == 0 &&
 			 is_success(t->resp->status))
 	{
-		char		value[32];
-		size_t		vlen = n - (sizeof(clen) - 1);
-		char	   *end;
+		char			   value[32];
+		size_t			   vlen = n - (sizeof(clen) - 1);
+		char			  *end;
 		unsigned long long v;
 
 		if (vlen < sizeof(value))
@@ -116,7 +116,7 @@ on_header(char *line, size_t size, size_t nitems, void *arg)
 				if (v > (unsigned long long) t->req->max_bytes)
 				{
 					t->too_large = true;
-					return 0;	/* abort before a single body byte */
+					return 0; /* abort before a single body byte */
 				}
 			}
 		}
@@ -127,9 +127,9 @@ on_header(char *line, size_t size, size_t nitems, void *arg)
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
-	transfer   *t = arg;
-	size_t		n = size * nmemb;
-	tdf_buf    *body = &t->resp->body;
+	transfer *t = arg;
+	size_t	  n = size * nmemb;
+	tdf_buf	 *body = &t->resp->body;
 
 	if (is_success(t->resp->status))
 	{
@@ -166,7 +166,7 @@ static int
 on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 			curl_off_t ultotal, curl_off_t ulnow)
 {
-	transfer   *t = arg;
+	transfer *t = arg;
 
 	(void) dltotal;
 	(void) dlnow;
@@ -224,15 +224,15 @@ tdf_status
 tdf_http_get(const tdf_config *config, const tdf_http_request *req,
 			 tdf_http_response *resp, tdf_error *err)
 {
-	CURL	   *curl;
+	CURL			  *curl;
 	struct curl_slist *headers = NULL;
-	transfer	t;
-	char		errbuf[CURL_ERROR_SIZE];
-	long		connect_ms;
-	long		timeout_ms;
-	CURLcode	rc;
-	tdf_status	status = TDF_OK;
-	int			i;
+	transfer		   t;
+	char			   errbuf[CURL_ERROR_SIZE];
+	long			   connect_ms;
+	long			   timeout_ms;
+	CURLcode		   rc;
+	tdf_status		   status = TDF_OK;
+	int				   i;
 
 	memset(resp, 0, sizeof(*resp));
 	memset(&t, 0, sizeof(t));
@@ -242,7 +242,7 @@ tdf_http_get(const tdf_config *config, const tdf_http_request *req,
 	t.announced = -1;
 	errbuf[0] = '\0';
 	connect_ms = config->connect_timeout_ms > 0 ? config->connect_timeout_ms :
-		TDF_DEFAULT_CONNECT_TIMEOUT_MS;
+												  TDF_DEFAULT_CONNECT_TIMEOUT_MS;
 	timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : TDF_DEFAULT_TIMEOUT_MS;
 
 	if (!ensure_curl())

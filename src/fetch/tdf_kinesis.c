@@ -27,23 +27,23 @@
 
 typedef struct sink
 {
-	tdf_buf		body;
-	size_t		max;
-	bool		overflow;
+	tdf_buf body;
+	size_t	max;
+	bool	overflow;
 } sink;
 
 /* Stream names: [a-zA-Z0-9_.-]{1,128}. */
 static bool
 is_stream_name(const char *s)
 {
-	size_t		len = strlen(s);
-	size_t		i;
+	size_t len = strlen(s);
+	size_t i;
 
 	if (len == 0 || len > TDF_KINESIS_MAX_STREAM_LEN)
 		return false;
 	for (i = 0; i < len; i++)
 	{
-		char		c = s[i];
+		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
@@ -56,9 +56,9 @@ static tdf_status
 check_request(const tdf_config *config, const char *stream,
 			  const tdf_record *records, size_t n, tdf_error *err)
 {
-	size_t		total = 0;
-	size_t		i;
-	tdf_status	status = tdf_check_signing_config(config, "Kinesis", err);
+	size_t	   total = 0;
+	size_t	   i;
+	tdf_status status = tdf_check_signing_config(config, "Kinesis", err);
 
 	if (status != TDF_OK)
 		return status;
@@ -71,7 +71,7 @@ check_request(const tdf_config *config, const char *stream,
 							 TDF_KINESIS_MAX_RECORDS, n);
 	for (i = 0; i < n; i++)
 	{
-		size_t		klen = records[i].partition_key ? strlen(records[i].partition_key) : 0;
+		size_t klen = records[i].partition_key ? strlen(records[i].partition_key) : 0;
 
 		if (klen == 0 || klen > TDF_KINESIS_MAX_KEY_LEN)
 			return tdf_error_set(err, TDF_ERR_CONFIG,
@@ -97,12 +97,12 @@ check_request(const tdf_config *config, const char *stream,
 static char *
 build_body(const char *stream, const tdf_record *records, size_t n)
 {
-	cJSON	   *root;
-	cJSON	   *arr;
-	char	   *b64 = NULL;
-	size_t		b64cap = 0;
-	char	   *text = NULL;
-	size_t		i;
+	cJSON *root;
+	cJSON *arr;
+	char  *b64 = NULL;
+	size_t b64cap = 0;
+	char  *text = NULL;
+	size_t i;
 
 	root = cJSON_CreateObject();
 	if (root == NULL)
@@ -112,8 +112,8 @@ build_body(const char *stream, const tdf_record *records, size_t n)
 		goto done;
 	for (i = 0; i < n; i++)
 	{
-		size_t		need = 4 * ((records[i].len + 2) / 3) + 1;
-		cJSON	   *rec;
+		size_t need = 4 * ((records[i].len + 2) / 3) + 1;
+		cJSON *rec;
 
 		if (need > b64cap)
 		{
@@ -144,8 +144,8 @@ done:
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	sink	   *s = arg;
-	size_t		n = size * nmemb;
+	sink  *s = arg;
+	size_t n = size * nmemb;
 
 	if (s->body.len + n > s->max)
 	{
@@ -172,11 +172,11 @@ static tdf_status
 parse_response(const char *body, size_t len, size_t n,
 			   tdf_put_result *out, tdf_error *err)
 {
-	cJSON	   *root;
+	cJSON		*root;
 	const cJSON *records;
 	const cJSON *rec;
-	size_t		i = 0;
-	tdf_status	status = TDF_OK;
+	size_t		 i = 0;
+	tdf_status	 status = TDF_OK;
 
 	root = cJSON_ParseWithLength(body, len);
 	if (root == NULL)
@@ -209,16 +209,16 @@ done:
 static tdf_status
 http_error(const char *stream, long http, const tdf_buf *body, tdf_error *err)
 {
-	char		type[96] = "";
-	char		echo[TDF_ECHO_MAX + 4];
-	cJSON	   *root = NULL;
-	tdf_status	status;
+	char	   type[96] = "";
+	char	   echo[TDF_ECHO_MAX + 4];
+	cJSON	  *root = NULL;
+	tdf_status status;
 
 	if (body->data != NULL)
 		root = cJSON_ParseWithLength(body->data, body->len);
 	if (root != NULL)
 	{
-		char		raw[96];
+		char raw[96];
 
 		copy_member(root, "__type", raw, sizeof(raw));
 		if (raw[0] != '\0')
@@ -247,20 +247,20 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 						const tdf_record *records, size_t n,
 						tdf_put_result *per_record_status, tdf_error *err)
 {
-	tdf_buf		url = {0};
-	tdf_buf		sigv4 = {0};
-	tdf_buf		token = {0};
+	tdf_buf			   url = { 0 };
+	tdf_buf			   sigv4 = { 0 };
+	tdf_buf			   token = { 0 };
 	struct curl_slist *headers = NULL;
 	struct curl_slist *tmp;
-	char	   *body = NULL;
-	char		errbuf[CURL_ERROR_SIZE];
-	sink		s;
-	CURL	   *curl = NULL;
-	CURLcode	rc;
-	long		http = 0;
-	long		connect_ms;
-	long		timeout_ms;
-	tdf_status	status;
+	char			  *body = NULL;
+	char			   errbuf[CURL_ERROR_SIZE];
+	sink			   s;
+	CURL			  *curl = NULL;
+	CURLcode		   rc;
+	long			   http = 0;
+	long			   connect_ms;
+	long			   timeout_ms;
+	tdf_status		   status;
 
 	tdf_error_clear(err);
 	memset(&s, 0, sizeof(s));
@@ -314,7 +314,7 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 	if (curl == NULL)
 		goto nomem;
 	connect_ms = config->connect_timeout_ms > 0 ? config->connect_timeout_ms :
-		TDF_DEFAULT_CONNECT_TIMEOUT_MS;
+												  TDF_DEFAULT_CONNECT_TIMEOUT_MS;
 	timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : TDF_DEFAULT_TIMEOUT_MS;
 	errbuf[0] = '\0';
 	if (curl_easy_setopt(curl, CURLOPT_URL, url.data) != CURLE_OK ||

@@ -22,7 +22,7 @@ extern "C" {
 
 /* Kinesis' PutRecords bounds. */
 #define TDF_KINESIS_MAX_RECORDS 500
-#define TDF_KINESIS_MAX_RECORD_BYTES (1024 * 1024)	/* data + partition key */
+#define TDF_KINESIS_MAX_RECORD_BYTES (1024 * 1024) /* data + partition key */
 #define TDF_KINESIS_MAX_REQUEST_BYTES (5 * 1024 * 1024)
 #define TDF_KINESIS_MAX_KEY_LEN 256
 #define TDF_KINESIS_MAX_STREAM_LEN 128
@@ -30,18 +30,18 @@ extern "C" {
 /* One record to write; strings are borrowed. */
 typedef struct tdf_record
 {
-	const char *data;			/* raw bytes (base64-encoded on the wire) */
+	const char *data; /* raw bytes (base64-encoded on the wire) */
 	size_t		len;
-	const char *partition_key;	/* 1..256 characters, NUL-terminated */
+	const char *partition_key; /* 1..256 characters, NUL-terminated */
 } tdf_record;
 
 /* The outcome of one record of a PutRecords call. */
 typedef struct tdf_put_result
 {
-	bool		ok;
-	char		sequence_number[136];	/* when ok */
-	char		error_code[64];	/* when !ok, e.g.
-								 * "ProvisionedThroughputExceededException" */
+	bool ok;
+	char sequence_number[136]; /* when ok */
+	char error_code[64];	   /* when !ok, e.g.
+								* "ProvisionedThroughputExceededException" */
 } tdf_put_result;
 
 /*
@@ -53,13 +53,13 @@ typedef struct tdf_put_result
  * response) and no per-record outcome is known.  config->max_bytes bounds
  * the response body (a default of 4 MiB is used when 0).
  */
-tdf_status	tdf_kinesis_put_records(const tdf_config *config, const char *stream,
-									const tdf_record *records, size_t n,
-									tdf_put_result *per_record_status,
-									tdf_error *err);
+tdf_status tdf_kinesis_put_records(const tdf_config *config, const char *stream,
+								   const tdf_record *records, size_t n,
+								   tdf_put_result *per_record_status,
+								   tdf_error	  *err);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif							/* TDF_KINESIS_H */
+#endif /* TDF_KINESIS_H */

@@ -34,8 +34,8 @@ static tdf_status
 not_published(const char *what, const char *version, const char *tag,
 			  tdf_error *err)
 {
-	char		echo[TDF_ECHO_MAX + 4];
-	char		vecho[TDF_ECHO_MAX + 4];
+	char echo[TDF_ECHO_MAX + 4];
+	char vecho[TDF_ECHO_MAX + 4];
 
 	tdf_error_set(err, TDF_ERR_PROTOCOL,
 				  "Version %s of %s has no %s tag: it was not published by the model pipeline.",
@@ -49,19 +49,19 @@ static tdf_status
 parse_tree(const cJSON *root, const char *what, tdf_model_version *out,
 		   tdf_error *err)
 {
-	char		echo[TDF_ECHO_MAX + 4];
-	char		vecho[TDF_ECHO_MAX + 4];
+	char		 echo[TDF_ECHO_MAX + 4];
+	char		 vecho[TDF_ECHO_MAX + 4];
 	const cJSON *mv = cJSON_GetObjectItemCaseSensitive(root, "model_version");
 	const cJSON *version;
 	const cJSON *tags;
 	const cJSON *tag;
-	const char *run_id;
-	const char *bundle_uri = NULL;
-	const char *bundle_sha256 = NULL;
-	tdf_uri		parsed;
-	tdf_error	uri_err;
-	char		uecho[TDF_ECHO_MAX + 4];
-	size_t		i;
+	const char	*run_id;
+	const char	*bundle_uri = NULL;
+	const char	*bundle_sha256 = NULL;
+	tdf_uri		 parsed;
+	tdf_error	 uri_err;
+	char		 uecho[TDF_ECHO_MAX + 4];
+	size_t		 i;
 
 	if (!cJSON_IsObject(mv))
 		return tdf_error_set(err, TDF_ERR_PROTOCOL,
@@ -125,7 +125,8 @@ parse_tree(const cJSON *root, const char *what, tdf_model_version *out,
 	strcpy(out->bundle_uri, bundle_uri);
 	for (i = 0; i < 64; i++)
 		out->bundle_sha256[i] = (bundle_sha256[i] >= 'A' && bundle_sha256[i] <= 'F') ?
-			(char) (bundle_sha256[i] - 'A' + 'a') : bundle_sha256[i];
+									(char) (bundle_sha256[i] - 'A' + 'a') :
+									bundle_sha256[i];
 	out->bundle_sha256[64] = '\0';
 	return TDF_OK;
 }
@@ -135,9 +136,9 @@ tdf_status
 tdf_mlflow_parse_version(const char *json, size_t len, const char *what,
 						 tdf_model_version *out, tdf_error *err)
 {
-	cJSON	   *root;
-	tdf_status	status;
-	char		echo[TDF_ECHO_MAX + 4];
+	cJSON	  *root;
+	tdf_status status;
+	char	   echo[TDF_ECHO_MAX + 4];
 
 	memset(out, 0, sizeof(*out));
 	root = cJSON_ParseWithLength(json, len);
@@ -179,7 +180,7 @@ http_error(const tdf_uri *uri, const char *what, const char *display,
 			 code != NULL && strcmp(code, "INVALID_PARAMETER_VALUE") == 0 &&
 			 msg != NULL && strstr(msg, "alias") != NULL &&
 			 strstr(msg, "not found") != NULL)
-		status = TDF_ERR_NOT_FOUND;	/* MLflow's answer for a missing alias */
+		status = TDF_ERR_NOT_FOUND; /* MLflow's answer for a missing alias */
 	else if (resp->status == 401 || resp->status == 403)
 		status = TDF_ERR_DENIED;
 	else
@@ -208,19 +209,19 @@ tdf_status
 tdf_mlflow_resolve(const tdf_config *config, const tdf_uri *uri,
 				   tdf_model_version *out, tdf_error *err)
 {
-	const char *base = config->mlflow_tracking_uri;
-	const char *path;
-	size_t		blen;
-	tdf_buf		url = {0};
-	tdf_buf		what = {0};
-	tdf_buf		auth = {0};
-	const char *headers[3];
-	char		redacted[TDF_ECHO_MAX + 4];
-	char		display[TDF_ECHO_MAX * 3 + 64];
-	char		wecho[TDF_ECHO_MAX + 4];
-	tdf_http_request req;
+	const char		 *base = config->mlflow_tracking_uri;
+	const char		 *path;
+	size_t			  blen;
+	tdf_buf			  url = { 0 };
+	tdf_buf			  what = { 0 };
+	tdf_buf			  auth = { 0 };
+	const char		 *headers[3];
+	char			  redacted[TDF_ECHO_MAX + 4];
+	char			  display[TDF_ECHO_MAX * 3 + 64];
+	char			  wecho[TDF_ECHO_MAX + 4];
+	tdf_http_request  req;
 	tdf_http_response resp;
-	tdf_status	status;
+	tdf_status		  status;
 
 	memset(out, 0, sizeof(*out));
 	memset(&resp, 0, sizeof(resp));
@@ -239,8 +240,8 @@ tdf_mlflow_resolve(const tdf_config *config, const tdf_uri *uri,
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
 	path = uri->kind == TDF_URI_MODEL_ALIAS ?
-		"/api/2.0/mlflow/registered-models/alias" :
-		"/api/2.0/mlflow/model-versions/get";
+			   "/api/2.0/mlflow/registered-models/alias" :
+			   "/api/2.0/mlflow/model-versions/get";
 	if (!tdf_buf_append(&url, base, blen) ||
 		!tdf_buf_append_str(&url, path) ||
 		!tdf_buf_append_str(&url, "?name=") ||

@@ -29,17 +29,17 @@ build_url(const tdf_config *config, const tdf_uri *uri, tdf_buf *url)
 		while (len > 0 && ep[len - 1] == '/')
 			len--;
 		return tdf_buf_append(url, ep, len) &&
-			tdf_buf_append_str(url, "/") &&
-			tdf_buf_append_str(url, uri->bucket) &&
-			tdf_buf_append_str(url, "/") &&
-			tdf_buf_append_str(url, uri->key);
+			   tdf_buf_append_str(url, "/") &&
+			   tdf_buf_append_str(url, uri->bucket) &&
+			   tdf_buf_append_str(url, "/") &&
+			   tdf_buf_append_str(url, uri->key);
 	}
 	return tdf_buf_append_str(url, "https://") &&
-		tdf_buf_append_str(url, uri->bucket) &&
-		tdf_buf_append_str(url, ".s3.") &&
-		tdf_buf_append_str(url, config->aws_region) &&
-		tdf_buf_append_str(url, ".amazonaws.com/") &&
-		tdf_buf_append_str(url, uri->key);
+		   tdf_buf_append_str(url, uri->bucket) &&
+		   tdf_buf_append_str(url, ".s3.") &&
+		   tdf_buf_append_str(url, config->aws_region) &&
+		   tdf_buf_append_str(url, ".amazonaws.com/") &&
+		   tdf_buf_append_str(url, uri->key);
 }
 
 /* The <Code> of an S3 error document, or "" (letters, digits, '.' only). */
@@ -58,7 +58,7 @@ s3_error_code(const tdf_buf *body, char *code, size_t codesize)
 	start += 6;
 	for (i = 0; i + 1 < codesize; i++)
 	{
-		char		c = start[i];
+		char c = start[i];
 
 		if (c == '<')
 			break;
@@ -84,7 +84,7 @@ is_credential_code(const char *code)
 		"InvalidToken", "ExpiredToken", "TokenRefreshRequired",
 		"AuthorizationHeaderMalformed", "InvalidClientTokenId", NULL
 	};
-	int			i;
+	int i;
 
 	for (i = 0; codes[i] != NULL; i++)
 		if (strcmp(code, codes[i]) == 0)
@@ -96,9 +96,9 @@ static tdf_status
 http_error(const tdf_uri *uri, const char *display, const tdf_http_response *resp,
 		   tdf_error *err)
 {
-	char		code[64];
-	char		why[96];
-	tdf_status	status;
+	char	   code[64];
+	char	   why[96];
+	tdf_status status;
 
 	s3_error_code(&resp->body, code, sizeof(code));
 	if (code[0] != '\0')
@@ -129,8 +129,8 @@ static tdf_status
 verify(const char *display, const tdf_http_response *resp, const char *sha,
 	   const char *expected_sha256, tdf_error *err)
 {
-	char		expected[65];
-	size_t		i;
+	char   expected[65];
+	size_t i;
 
 	if (resp->has_meta_sha256)
 	{
@@ -147,7 +147,8 @@ verify(const char *display, const tdf_http_response *resp, const char *sha,
 	{
 		for (i = 0; i < 64 && expected_sha256[i] != '\0'; i++)
 			expected[i] = (expected_sha256[i] >= 'A' && expected_sha256[i] <= 'F') ?
-				(char) (expected_sha256[i] - 'A' + 'a') : expected_sha256[i];
+							  (char) (expected_sha256[i] - 'A' + 'a') :
+							  expected_sha256[i];
 		expected[i] = '\0';
 		if (strcmp(expected, sha) != 0)
 			return tdf_error_set(err, TDF_ERR_CHECKSUM,
@@ -161,10 +162,10 @@ verify(const char *display, const tdf_http_response *resp, const char *sha,
 static void
 set_resolved_uri(const tdf_uri *uri, tdf_result *result)
 {
-	size_t		blen = strlen(uri->bucket);
-	size_t		klen = strlen(uri->key);
-	size_t		room = sizeof(result->resolved_uri) - 1;
-	char	   *p = result->resolved_uri;
+	size_t blen = strlen(uri->bucket);
+	size_t klen = strlen(uri->key);
+	size_t room = sizeof(result->resolved_uri) - 1;
+	char  *p = result->resolved_uri;
 
 	if (5 + blen + 1 + klen > room)
 		klen = room - 5 - blen - 1;
@@ -179,17 +180,17 @@ tdf_status
 tdf_s3_get(const tdf_config *config, const tdf_uri *uri,
 		   const char *expected_sha256, tdf_result *result, tdf_error *err)
 {
-	tdf_buf		url = {0};
-	tdf_buf		token = {0};
-	tdf_buf		sigv4 = {0};
-	const char *headers[3];
-	char		redacted[TDF_ECHO_MAX + 4];
-	char		kecho[TDF_ECHO_MAX + 4];
-	char		display[512];
-	char		sha[65];
-	tdf_http_request req;
+	tdf_buf			  url = { 0 };
+	tdf_buf			  token = { 0 };
+	tdf_buf			  sigv4 = { 0 };
+	const char		 *headers[3];
+	char			  redacted[TDF_ECHO_MAX + 4];
+	char			  kecho[TDF_ECHO_MAX + 4];
+	char			  display[512];
+	char			  sha[65];
+	tdf_http_request  req;
 	tdf_http_response resp;
-	tdf_status	status;
+	tdf_status		  status;
 
 	status = tdf_check_signing_config(config, "S3", err);
 	if (status != TDF_OK)

@@ -12,13 +12,14 @@ void
 tdf_sha256_hex(const void *data, size_t len, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	unsigned int i;
+	unsigned char	  md[EVP_MAX_MD_SIZE];
+	unsigned int	  md_len = 0;
+	unsigned int	  i;
 
 	/* One-shot digest; fails only when libcrypto itself cannot allocate. */
 	if (EVP_Digest(data == NULL ? "" : data, len, md, &md_len, EVP_sha256(),
-				   NULL) != 1 || md_len != 32)
+				   NULL) != 1 ||
+		md_len != 32)
 	{
 		memset(hex, '0', 64);
 		hex[64] = '\0';
@@ -36,13 +37,13 @@ tdf_sha256_hex(const void *data, size_t len, char hex[65])
 bool
 tdf_is_sha256_hex(const char *s)
 {
-	size_t		i;
+	size_t i;
 
 	if (s == NULL)
 		return false;
 	for (i = 0; i < 64; i++)
 	{
-		char		c = s[i];
+		char c = s[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 			  (c >= 'A' && c <= 'F')))

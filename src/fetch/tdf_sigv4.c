@@ -47,7 +47,7 @@ tdf_check_signing_config(const tdf_config *config, const char *service,
 		strncmp(config->aws_endpoint_url, "http://", 7) != 0 &&
 		strncmp(config->aws_endpoint_url, "https://", 8) != 0)
 	{
-		char		echo[TDF_ECHO_MAX + 4];
+		char echo[TDF_ECHO_MAX + 4];
 
 		return tdf_error_set(err, TDF_ERR_CONFIG,
 							 "The %s endpoint URL \"%s\" is not an http:// or https:// URL.",

@@ -27,13 +27,13 @@ static bool
 is_key_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '/' || c == '-';
+		   (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '/' || c == '-';
 }
 
 static tdf_status
 bad_uri(tdf_error *err, const char *uri, const char *why)
 {
-	char		echo[TDF_ECHO_MAX + 4];
+	char echo[TDF_ECHO_MAX + 4];
 
 	return tdf_error_set(err, TDF_ERR_URI, "The URI \"%s\" %s.",
 						 tdf_echo(uri, echo, sizeof(echo)), why);
@@ -55,7 +55,7 @@ parse_s3(const char *uri, const char *rest, tdf_uri *out, tdf_error *err)
 		return bad_uri(err, uri, "has a bucket name that is not 3 to 63 characters long");
 	for (i = 0; i < blen; i++)
 	{
-		char		c = rest[i];
+		char c = rest[i];
 
 		if (!is_alnum_lower(c) && c != '.' && c != '-')
 			return bad_uri(err, uri,
@@ -77,7 +77,7 @@ parse_s3(const char *uri, const char *rest, tdf_uri *out, tdf_error *err)
 	seg = key;
 	for (;;)
 	{
-		size_t		n = strcspn(seg, "/");
+		size_t n = strcspn(seg, "/");
 
 		if (n == 0 || (n == 1 && seg[0] == '.') ||
 			(n == 2 && seg[0] == '.' && seg[1] == '.'))
@@ -90,7 +90,7 @@ parse_s3(const char *uri, const char *rest, tdf_uri *out, tdf_error *err)
 	out->kind = TDF_URI_S3;
 	memcpy(out->bucket, rest, blen);
 	out->bucket[blen] = '\0';
-	strcpy(out->key, key);		/* fits: the whole URI is <= TDF_URI_MAX */
+	strcpy(out->key, key); /* fits: the whole URI is <= TDF_URI_MAX */
 	return TDF_OK;
 }
 
@@ -122,7 +122,7 @@ parse_model(const char *uri, const char *rest, tdf_uri *out, tdf_error *err)
 	{
 		for (i = 0; ref[i] != '\0'; i++)
 		{
-			char		c = ref[i];
+			char c = ref[i];
 
 			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 				  (c >= '0' && c <= '9') || c == '_' || c == '-'))

@@ -8,14 +8,14 @@
 
 #include "tdf_internal.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tdf_model_version mv;
-	tdf_error	err;
-	tdf_uri		uri;
+	tdf_error		  err;
+	tdf_uri			  uri;
 
 	if (tdf_mlflow_parse_version((const char *) data, size, "models:/fuzz@x",
 								 &mv, &err) == TDF_OK)

@@ -8,15 +8,15 @@
 
 #include "tdf_internal.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	   *s = malloc(size + 1);
-	tdf_uri		uri;
-	tdf_error	err;
-	char		buf[TDF_ECHO_MAX + 4];
+	char	 *s = malloc(size + 1);
+	tdf_uri	  uri;
+	tdf_error err;
+	char	  buf[TDF_ECHO_MAX + 4];
 
 	if (s == NULL)
 		return 0;

@@ -16,6 +16,7 @@ MLflow (REST), registered model "taxi-duration":
   aliases champion -> 1, unpublished -> 3, tampered -> 4.
 Writes OUT_DIR/{a,b,c}.json and OUT_DIR/fixtures.env (TDT_* = run ids).
 """
+
 import hashlib
 import json
 import os
@@ -32,8 +33,10 @@ def sha(b):
 def mlflow(path, body):
     req = urllib.request.Request(
         os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/" + path,
-        data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read() or b"{}")
 
@@ -42,8 +45,9 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     bucket = os.environ["TD_MODEL_BUCKET"]
-    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
-                      region_name=os.environ["AWS_REGION"])
+    s3 = boto3.client(
+        "s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"]
+    )
     bodies = {
         "a": json.dumps({"format": "taxi-duration-bundle", "v": 1, "pad": "a" * 3000}).encode(),
         "b": json.dumps({"format": "taxi-duration-bundle", "v": 2, "pad": "b" * 5000}).encode(),
@@ -71,19 +75,36 @@ def main():
         runs.append(run["run"]["info"]["run_id"])
 
     def version(tags, run_id=None):
-        body = {"name": name, "source": f"s3://{bucket}/mlflow-artifacts/x",
-                "tags": [{"key": k, "value": v} for k, v in tags.items()]}
+        body = {
+            "name": name,
+            "source": f"s3://{bucket}/mlflow-artifacts/x",
+            "tags": [{"key": k, "value": v} for k, v in tags.items()],
+        }
         if run_id:
             body["run_id"] = run_id
         return mlflow("model-versions/create", body)["model_version"]["version"]
 
-    v1 = version({"bundle_uri": f"s3://{bucket}/taxi-duration/1/bundle.json",
-                  "bundle_sha256": sha(bodies["a"])}, runs[0])
-    v2 = version({"bundle_uri": f"s3://{bucket}/taxi-duration/2/bundle.json",
-                  "bundle_sha256": sha(bodies["b"])}, runs[1])
+    v1 = version(
+        {
+            "bundle_uri": f"s3://{bucket}/taxi-duration/1/bundle.json",
+            "bundle_sha256": sha(bodies["a"]),
+        },
+        runs[0],
+    )
+    v2 = version(
+        {
+            "bundle_uri": f"s3://{bucket}/taxi-duration/2/bundle.json",
+            "bundle_sha256": sha(bodies["b"]),
+        },
+        runs[1],
+    )
     v3 = version({"note": "registered by hand"})
-    v4 = version({"bundle_uri": f"s3://{bucket}/taxi-duration/1/bundle.json",
-                  "bundle_sha256": sha(b"tampered")})
+    v4 = version(
+        {
+            "bundle_uri": f"s3://{bucket}/taxi-duration/1/bundle.json",
+            "bundle_sha256": sha(b"tampered"),
+        }
+    )
     assert (v1, v2, v3, v4) == ("1", "2", "3", "4"), (v1, v2, v3, v4)
     for alias, v in (("champion", "1"), ("unpublished", "3"), ("tampered", "4")):
         mlflow("registered-models/alias", {"name": name, "alias": alias, "version": v})

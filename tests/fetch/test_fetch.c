@@ -22,14 +22,14 @@
 #include <curl/curl.h>
 
 #include "tdf_internal.h"
-#include "../unit/testhelp.h"	/* test_cond(), test_report() */
+#include "../unit/testhelp.h" /* test_cond(), test_report() */
 
-int			td_tests_passed = 0;
-int			td_tests_failed = 0;
+int td_tests_passed = 0;
+int td_tests_failed = 0;
 
 static const char *secret;
 static const char *bucket;
-static char fixtures[512];
+static char		   fixtures[512];
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -45,10 +45,10 @@ now_s(void)
 static char *
 read_file(const char *name, size_t *len)
 {
-	char		path[1024];
-	FILE	   *f;
-	char	   *buf;
-	long		n;
+	char  path[1024];
+	FILE *f;
+	char *buf;
+	long  n;
 
 	snprintf(path, sizeof(path), "%s/%s", fixtures, name);
 	f = fopen(path, "rb");
@@ -80,14 +80,14 @@ contains(const char *hay, const char *needle)
 static void
 check_clean(const char *what, const tdf_error *err)
 {
-	char		d[256];
+	char d[256];
 
 	snprintf(d, sizeof(d), "%s: no secret in message/detail", what);
 	test_cond(d, !contains(err->message, secret) && !contains(err->detail, secret) &&
-			  !contains(err->detail, "s3cr3t-token") &&
-			  !contains(err->detail, "bearer-t0ken") &&
-			  !contains(err->detail, "Authorization") &&
-			  !contains(err->detail, "Credential="));
+					 !contains(err->detail, "s3cr3t-token") &&
+					 !contains(err->detail, "bearer-t0ken") &&
+					 !contains(err->detail, "Authorization") &&
+					 !contains(err->detail, "Credential="));
 	snprintf(d, sizeof(d), "%s: message set", what);
 	test_cond(d, err->status == TDF_OK || err->message[0] != '\0');
 }
@@ -95,7 +95,7 @@ check_clean(const char *what, const tdf_error *err)
 static tdf_config
 base_config(void)
 {
-	tdf_config	c;
+	tdf_config c;
 
 	memset(&c, 0, sizeof(c));
 	tdf_config_from_env(&c);
@@ -108,7 +108,7 @@ base_config(void)
 static tdf_status
 fetch(const tdf_config *c, const char *uri, tdf_result *r, tdf_error *e)
 {
-	tdf_status	st = tdf_fetch(c, uri, r, e);
+	tdf_status st = tdf_fetch(c, uri, r, e);
 
 	if (getenv("TDT_VERBOSE") != NULL)
 		printf("  %s -> %s [%ld] %s | %s\n", uri, tdf_status_name(st),
@@ -116,7 +116,7 @@ fetch(const tdf_config *c, const char *uri, tdf_result *r, tdf_error *e)
 	check_clean(uri, e);
 	if (st != TDF_OK)
 	{
-		char		d[256];
+		char d[256];
 
 		snprintf(d, sizeof(d), "%s: failure leaves result empty", uri);
 		test_cond(d, r->data == NULL && r->len == 0);
@@ -139,9 +139,9 @@ static int
 closed_port(void)
 {
 	struct sockaddr_in a;
-	socklen_t	len = sizeof(a);
-	int			fd = socket(AF_INET, SOCK_STREAM, 0);
-	int			port;
+	socklen_t		   len = sizeof(a);
+	int				   fd = socket(AF_INET, SOCK_STREAM, 0);
+	int				   port;
 
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
@@ -171,7 +171,7 @@ t_malloc(size_t n)
 static void *
 t_realloc(void *p, size_t n)
 {
-	void	   *q;
+	void *q;
 
 	if (alloc_calls++ == fail_at)
 		return NULL;
@@ -199,7 +199,7 @@ cancel_now(void *arg)
 static int
 cancel_after(void *arg)
 {
-	int		   *calls = arg;
+	int *calls = arg;
 
 	return ++*calls > 3;
 }
@@ -218,46 +218,46 @@ test_offline(void)
 		"http://example.com/bundle.json", "", "file:///etc/passwd", "S3://bucket/k",
 		NULL
 	};
-	tdf_config	c;
-	tdf_result	r;
-	tdf_error	e;
-	tdf_uri		u;
-	char		hex[65];
-	char		d[256];
-	char		longuri[1100];
-	int			i;
+	tdf_config c;
+	tdf_result r;
+	tdf_error  e;
+	tdf_uri	   u;
+	char	   hex[65];
+	char	   d[256];
+	char	   longuri[1100];
+	int		   i;
 
 	for (i = 0; bad[i] != NULL; i++)
 	{
 		snprintf(d, sizeof(d), "bad URI \"%s\" -> TDF_ERR_URI", bad[i]);
 		test_cond(d, tdf_uri_parse(bad[i], &u, &e) == TDF_ERR_URI &&
-				  e.status == TDF_ERR_URI && e.detail[0] != '\0');
+						 e.status == TDF_ERR_URI && e.detail[0] != '\0');
 	}
 	memset(longuri, 'a', sizeof(longuri) - 1);
 	memcpy(longuri, "s3://bucket/", 12);
 	longuri[sizeof(longuri) - 1] = '\0';
 	test_cond("over-long URI refused", tdf_uri_parse(longuri, &u, &e) == TDF_ERR_URI);
 	test_cond("s3 URI parses", tdf_uri_parse("s3://rll-models-dev/m/1/bundle.json", &u, &e) == TDF_OK &&
-			  u.kind == TDF_URI_S3 && strcmp(u.bucket, "rll-models-dev") == 0 &&
-			  strcmp(u.key, "m/1/bundle.json") == 0);
+								   u.kind == TDF_URI_S3 && strcmp(u.bucket, "rll-models-dev") == 0 &&
+								   strcmp(u.key, "m/1/bundle.json") == 0);
 	test_cond("alias URI parses", tdf_uri_parse("models:/taxi duration@champion", &u, &e) == TDF_OK &&
-			  u.kind == TDF_URI_MODEL_ALIAS && strcmp(u.name, "taxi duration") == 0 &&
-			  strcmp(u.ref, "champion") == 0);
+									  u.kind == TDF_URI_MODEL_ALIAS && strcmp(u.name, "taxi duration") == 0 &&
+									  strcmp(u.ref, "champion") == 0);
 	test_cond("version URI parses", tdf_uri_parse("models:/taxi/12", &u, &e) == TDF_OK &&
-			  u.kind == TDF_URI_MODEL_VERSION && strcmp(u.ref, "12") == 0);
+										u.kind == TDF_URI_MODEL_VERSION && strcmp(u.ref, "12") == 0);
 
 	tdf_sha256_hex("abc", 3, hex);
 	test_cond("sha256(abc)", strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
 	tdf_sha256_hex(NULL, 0, hex);
 	test_cond("sha256(empty)", strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
 	test_cond("status names", strcmp(tdf_status_name(TDF_ERR_CHECKSUM), "TDF_ERR_CHECKSUM") == 0 &&
-			  strcmp(tdf_status_name((tdf_status) 99), "TDF_ERR_UNKNOWN") == 0);
+								  strcmp(tdf_status_name((tdf_status) 99), "TDF_ERR_UNKNOWN") == 0);
 
 	/* Through tdf_fetch too: URI errors come before any configuration. */
 	memset(&c, 0, sizeof(c));
 	c.max_bytes = 1000;
 	test_cond("tdf_fetch bad URI", tdf_fetch(&c, "s3://bucket/k?x", &r, &e) == TDF_ERR_URI &&
-			  r.data == NULL);
+									   r.data == NULL);
 	test_cond("tdf_fetch NULL URI", tdf_fetch(&c, NULL, &r, &e) == TDF_ERR_URI);
 	c.max_bytes = 0;
 	test_cond("max_bytes 0 -> config", tdf_fetch(&c, "s3://bucket/k", &r, &e) == TDF_ERR_CONFIG);
@@ -265,7 +265,7 @@ test_offline(void)
 	test_cond("no region -> config", tdf_fetch(&c, "s3://bucket/k", &r, &e) == TDF_ERR_CONFIG);
 	c.aws_region = "eu-north-1";
 	test_cond("no credentials -> config", tdf_fetch(&c, "s3://bucket/k", &r, &e) == TDF_ERR_CONFIG &&
-			  contains(e.detail, "AWS_ACCESS_KEY_ID"));
+											  contains(e.detail, "AWS_ACCESS_KEY_ID"));
 	c.aws_access_key_id = "AKIAEXAMPLE";
 	test_cond("no secret -> config", tdf_fetch(&c, "s3://bucket/k", &r, &e) == TDF_ERR_CONFIG);
 	c.aws_secret_access_key = "very-secret";
@@ -275,9 +275,9 @@ test_offline(void)
 	c.connect_timeout_ms = 2000;
 	test_cond("endpoint credentials not echoed",
 			  tdf_fetch(&c, "s3://bucket/k", &r, &e) == TDF_ERR_UNREACHABLE &&
-			  !contains(e.detail, "pw@") && !contains(e.detail, "very-secret"));
+				  !contains(e.detail, "pw@") && !contains(e.detail, "very-secret"));
 	test_cond("no tracking URI -> config", tdf_fetch(&c, "models:/m@a", &r, &e) == TDF_ERR_CONFIG &&
-			  contains(e.detail, "MLFLOW_TRACKING_URI"));
+											   contains(e.detail, "MLFLOW_TRACKING_URI"));
 	c.mlflow_tracking_uri = "databricks";
 	test_cond("non-http tracking URI -> config", tdf_fetch(&c, "models:/m/1", &r, &e) == TDF_ERR_CONFIG);
 	test_cond("resolve of s3:// -> URI", tdf_resolve_model(&c, "s3://bucket/k", &r, &e) == TDF_ERR_URI);
@@ -285,19 +285,19 @@ test_offline(void)
 	/* The MLflow parser on its own. */
 	{
 		tdf_model_version mv;
-		const char *ok = "{\"model_version\":{\"version\":\"7\",\"run_id\":\"r\",\"tags\":["
-		"{\"key\":\"bundle_uri\",\"value\":\"s3://bkt/m/7/bundle.json\"},"
-		"{\"key\":\"bundle_sha256\",\"value\":\"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\"}]}}";
-		const char *notag = "{\"model_version\":{\"version\":\"7\",\"tags\":[]}}";
-		const char *badtag = "{\"model_version\":{\"version\":\"7\",\"tags\":["
-		"{\"key\":\"bundle_uri\",\"value\":\"s3://bkt/a b\"},"
-		"{\"key\":\"bundle_sha256\",\"value\":\"x\"}]}}";
+		const char		 *ok = "{\"model_version\":{\"version\":\"7\",\"run_id\":\"r\",\"tags\":["
+							   "{\"key\":\"bundle_uri\",\"value\":\"s3://bkt/m/7/bundle.json\"},"
+							   "{\"key\":\"bundle_sha256\",\"value\":\"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\"}]}}";
+		const char		 *notag = "{\"model_version\":{\"version\":\"7\",\"tags\":[]}}";
+		const char		 *badtag = "{\"model_version\":{\"version\":\"7\",\"tags\":["
+								   "{\"key\":\"bundle_uri\",\"value\":\"s3://bkt/a b\"},"
+								   "{\"key\":\"bundle_sha256\",\"value\":\"x\"}]}}";
 
 		test_cond("parse ok", tdf_mlflow_parse_version(ok, strlen(ok), "m", &mv, &e) == TDF_OK &&
-				  strcmp(mv.version, "7") == 0 &&
-				  strcmp(mv.bundle_sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+								  strcmp(mv.version, "7") == 0 &&
+								  strcmp(mv.bundle_sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
 		test_cond("parse no tags", tdf_mlflow_parse_version(notag, strlen(notag), "m", &mv, &e) == TDF_ERR_PROTOCOL &&
-				  contains(e.detail, "not published"));
+									   contains(e.detail, "not published"));
 		test_cond("parse bad tag", tdf_mlflow_parse_version(badtag, strlen(badtag), "m", &mv, &e) == TDF_ERR_PROTOCOL);
 		test_cond("parse not JSON", tdf_mlflow_parse_version("{", 1, "m", &mv, &e) == TDF_ERR_PROTOCOL);
 		test_cond("parse truncated", tdf_mlflow_parse_version(ok, 20, "m", &mv, &e) == TDF_ERR_PROTOCOL);
@@ -309,55 +309,55 @@ test_offline(void)
 static void
 test_s3(void)
 {
-	tdf_config	c = base_config();
-	tdf_config	c2;
-	tdf_result	r;
-	tdf_error	e;
-	size_t		alen = 0;
-	size_t		clen = 0;
-	char	   *a = read_file("a.json", &alen);
-	char	   *cbody = read_file("c.json", &clen);
-	char		hex[65];
-	int			calls;
-	double		t0;
+	tdf_config c = base_config();
+	tdf_config c2;
+	tdf_result r;
+	tdf_error  e;
+	size_t	   alen = 0;
+	size_t	   clen = 0;
+	char	  *a = read_file("a.json", &alen);
+	char	  *cbody = read_file("c.json", &clen);
+	char	   hex[65];
+	int		   calls;
+	double	   t0;
 
 	test_cond("fixtures readable", a != NULL && cbody != NULL);
 	if (a == NULL || cbody == NULL)
 		return;
 
 	test_cond("s3 GET with metadata", fetch(&c, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDF_OK &&
-			  r.len == alen && memcmp(r.data, a, alen) == 0 && r.data[r.len] == '\0');
+										  r.len == alen && memcmp(r.data, a, alen) == 0 && r.data[r.len] == '\0');
 	tdf_sha256_hex(a, alen, hex);
 	test_cond("s3 sha256 reported", strcmp(r.sha256, hex) == 0);
 	test_cond("s3 resolved_uri", strcmp(r.resolved_uri, s3uri("taxi-duration/1/bundle.json")) == 0 &&
-			  r.model_version[0] == '\0' && r.run_id[0] == '\0');
+									 r.model_version[0] == '\0' && r.run_id[0] == '\0');
 	tdf_result_free(&r);
 	test_cond("result freed", r.data == NULL);
 
 	test_cond("s3 GET without metadata", fetch(&c, s3uri("plain/bundle.json"), &r, &e) == TDF_OK &&
-			  r.len == clen && memcmp(r.data, cbody, clen) == 0);
+											 r.len == clen && memcmp(r.data, cbody, clen) == 0);
 	tdf_result_free(&r);
 
 	test_cond("metadata mismatch -> checksum", fetch(&c, s3uri("corrupt/bundle.json"), &r, &e) == TDF_ERR_CHECKSUM &&
-			  contains(e.detail, "x-amz-meta-sha256"));
+												   contains(e.detail, "x-amz-meta-sha256"));
 	test_cond("missing key -> not found", fetch(&c, s3uri("nope/bundle.json"), &r, &e) == TDF_ERR_NOT_FOUND &&
-			  e.http_status == 404 && contains(e.detail, "NoSuchKey") &&
-			  contains(e.detail, "nope/bundle.json") && contains(e.detail, "404"));
+											  e.http_status == 404 && contains(e.detail, "NoSuchKey") &&
+											  contains(e.detail, "nope/bundle.json") && contains(e.detail, "404"));
 	test_cond("missing bucket -> not found", fetch(&c, "s3://no-such-bucket-td/k.json", &r, &e) == TDF_ERR_NOT_FOUND &&
-			  contains(e.detail, "NoSuchBucket") && contains(e.message, "no-such-bucket-td"));
+												 contains(e.detail, "NoSuchBucket") && contains(e.message, "no-such-bucket-td"));
 
 	c2 = c;
 	c2.aws_secret_access_key = "wrong-secret-0123456789";
 	secret = c2.aws_secret_access_key;
 	test_cond("wrong secret -> denied", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDF_ERR_DENIED &&
-			  e.http_status == 403 && contains(e.detail, "SignatureDoesNotMatch"));
+											e.http_status == 403 && contains(e.detail, "SignatureDoesNotMatch"));
 	c2.aws_session_token = "s3cr3t-token";
 	test_cond("wrong secret + token -> denied", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDF_ERR_DENIED);
 	secret = c.aws_secret_access_key;
 	c2 = c;
 	c2.aws_access_key_id = "AKIAUNKNOWNKEY000000";
 	test_cond("unknown access key -> denied", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDF_ERR_DENIED &&
-			  contains(e.detail, "InvalidAccessKeyId"));
+												  contains(e.detail, "InvalidAccessKeyId"));
 	c2 = c;
 	c2.aws_access_key_id = NULL;
 	c2.aws_secret_access_key = NULL;
@@ -366,15 +366,15 @@ test_s3(void)
 	c2 = c;
 	c2.max_bytes = 1000;
 	test_cond("small object over max_bytes -> too large", fetch(&c2, s3uri("small/bundle.json"), &r, &e) == TDF_ERR_TOO_LARGE &&
-			  contains(e.detail, "4096"));
+															  contains(e.detail, "4096"));
 	c2.max_bytes = 4096;
 	test_cond("object of exactly max_bytes ok", fetch(&c2, s3uri("small/bundle.json"), &r, &e) == TDF_OK &&
-			  r.len == 4096);
+													r.len == 4096);
 	tdf_result_free(&r);
 	c2.max_bytes = 1024 * 1024;
 	t0 = now_s();
 	test_cond("100 MiB object -> too large", fetch(&c2, s3uri("big/bundle.json"), &r, &e) == TDF_ERR_TOO_LARGE &&
-			  contains(e.detail, "104857600"));
+												 contains(e.detail, "104857600"));
 	test_cond("100 MiB object refused quickly (Content-Length)", now_s() - t0 < 1.5);
 
 	c2 = c;
@@ -386,18 +386,18 @@ test_s3(void)
 	c2.cancel_arg = &calls;
 	t0 = now_s();
 	test_cond("cancel during a 100 MiB download", fetch(&c2, s3uri("big/bundle.json"), &r, &e) == TDF_ERR_CANCELLED &&
-			  calls == 4);
+													  calls == 4);
 	test_cond("cancel is prompt", now_s() - t0 < 5);
 
 	c2 = c;
 	{
-		char		ep[64];
+		char ep[64];
 
 		snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", closed_port());
 		c2.aws_endpoint_url = ep;
 		t0 = now_s();
 		test_cond("nothing listening -> unreachable", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDF_ERR_UNREACHABLE &&
-				  e.http_status == 0 && contains(e.detail, "127.0.0.1"));
+														  e.http_status == 0 && contains(e.detail, "127.0.0.1"));
 		test_cond("unreachable is fast", now_s() - t0 < 1.0);
 	}
 	c2 = c;
@@ -407,7 +407,8 @@ test_s3(void)
 	c2.timeout_ms = 2000;
 	test_cond("AWS host unresolvable offline -> unreachable/timeout",
 			  (fetch(&c2, "s3://rll-models-dev/m/bundle.json", &r, &e) == TDF_ERR_UNREACHABLE ||
-			   e.status == TDF_ERR_TIMEOUT) && contains(e.detail, "rll-models-dev.s3.eu-north-1.amazonaws.com"));
+			   e.status == TDF_ERR_TIMEOUT) &&
+				  contains(e.detail, "rll-models-dev.s3.eu-north-1.amazonaws.com"));
 
 	free(a);
 	free(cbody);
@@ -426,12 +427,12 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 static bool
 set_alias(const char *alias, const char *version)
 {
-	CURL	   *curl = curl_easy_init();
+	CURL			  *curl = curl_easy_init();
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	char		url[512];
-	char		body[256];
-	long		code = 0;
-	CURLcode	rc;
+	char			   url[512];
+	char			   body[256];
+	long			   code = 0;
+	CURLcode		   rc;
 
 	snprintf(url, sizeof(url), "%s/api/2.0/mlflow/registered-models/alias",
 			 getenv("MLFLOW_TRACKING_URI"));
@@ -470,45 +471,45 @@ test_mlflow(void)
 	snprintf(expect, sizeof(expect), "s3://%s/taxi-duration/1/bundle.json", bucket);
 
 	test_cond("models:/name@alias", fetch(&c, "models:/taxi-duration@champion", &r, &e) == TDF_OK &&
-			  r.len == alen && memcmp(r.data, a, alen) == 0 &&
-			  strcmp(r.resolved_uri, expect) == 0 && strcmp(r.model_version, "1") == 0 &&
-			  strcmp(r.run_id, run1) == 0);
+										r.len == alen && memcmp(r.data, a, alen) == 0 &&
+										strcmp(r.resolved_uri, expect) == 0 && strcmp(r.model_version, "1") == 0 &&
+										strcmp(r.run_id, run1) == 0);
 	tdf_sha256_hex(a, alen, hex);
 	test_cond("alias sha256", strcmp(r.sha256, hex) == 0);
 	tdf_result_free(&r);
 
 	snprintf(expect, sizeof(expect), "s3://%s/taxi-duration/2/bundle.json", bucket);
 	test_cond("models:/name/version", fetch(&c, "models:/taxi-duration/2", &r, &e) == TDF_OK &&
-			  r.len == blen && memcmp(r.data, b, blen) == 0 &&
-			  strcmp(r.resolved_uri, expect) == 0 && strcmp(r.model_version, "2") == 0 &&
-			  strcmp(r.run_id, run2) == 0);
+										  r.len == blen && memcmp(r.data, b, blen) == 0 &&
+										  strcmp(r.resolved_uri, expect) == 0 && strcmp(r.model_version, "2") == 0 &&
+										  strcmp(r.run_id, run2) == 0);
 	tdf_result_free(&r);
 
 	test_cond("resolve without download", tdf_resolve_model(&c, "models:/taxi-duration@champion", &r, &e) == TDF_OK &&
-			  r.data == NULL && strcmp(r.model_version, "1") == 0 && strcmp(r.sha256, hex) == 0);
+											  r.data == NULL && strcmp(r.model_version, "1") == 0 && strcmp(r.sha256, hex) == 0);
 	tdf_result_free(&r);
 
 	test_cond("move alias to version 2", set_alias("champion", "2"));
 	test_cond("moved alias resolves to version 2",
 			  tdf_resolve_model(&c, "models:/taxi-duration@champion", &r, &e) == TDF_OK &&
-			  strcmp(r.model_version, "2") == 0 && strcmp(r.resolved_uri, expect) == 0);
+				  strcmp(r.model_version, "2") == 0 && strcmp(r.resolved_uri, expect) == 0);
 	tdf_result_free(&r);
 	test_cond("moved alias fetches version 2", fetch(&c, "models:/taxi-duration@champion", &r, &e) == TDF_OK &&
-			  r.len == blen && memcmp(r.data, b, blen) == 0 && strcmp(r.run_id, run2) == 0);
+												   r.len == blen && memcmp(r.data, b, blen) == 0 && strcmp(r.run_id, run2) == 0);
 	tdf_result_free(&r);
 
 	test_cond("missing alias -> not found", fetch(&c, "models:/taxi-duration@nope", &r, &e) == TDF_ERR_NOT_FOUND &&
-			  contains(e.detail, "nope"));
+												contains(e.detail, "nope"));
 	test_cond("missing model -> not found", fetch(&c, "models:/no-such-model@champion", &r, &e) == TDF_ERR_NOT_FOUND &&
-			  e.http_status == 404);
+												e.http_status == 404);
 	test_cond("missing version -> not found", fetch(&c, "models:/taxi-duration/99", &r, &e) == TDF_ERR_NOT_FOUND);
 	test_cond("version without tags -> protocol", fetch(&c, "models:/taxi-duration/3", &r, &e) == TDF_ERR_PROTOCOL &&
-			  contains(e.detail, "not published by the model pipeline"));
+													  contains(e.detail, "not published by the model pipeline"));
 	test_cond("alias to untagged version -> protocol",
 			  fetch(&c, "models:/taxi-duration@unpublished", &r, &e) == TDF_ERR_PROTOCOL);
 	test_cond("registry sha256 mismatch -> checksum",
 			  fetch(&c, "models:/taxi-duration@tampered", &r, &e) == TDF_ERR_CHECKSUM &&
-			  contains(e.detail, "registry"));
+				  contains(e.detail, "registry"));
 	c2 = c;
 	c2.mlflow_tracking_token = "bearer-t0ken";
 	test_cond("bearer token accepted", fetch(&c2, "models:/taxi-duration/1", &r, &e) == TDF_OK);
@@ -531,16 +532,16 @@ test_mlflow(void)
 static void
 nomem_sweep(const char *uri)
 {
-	tdf_allocator hooks = {t_malloc, t_realloc, t_free};
-	tdf_config	c = base_config();
-	tdf_result	r;
-	tdf_error	e;
-	tdf_status	st;
-	long		k;
-	bool		all_nomem = true;
-	bool		no_leak = true;
-	bool		finished = false;
-	char		d[256];
+	tdf_allocator hooks = { t_malloc, t_realloc, t_free };
+	tdf_config	  c = base_config();
+	tdf_result	  r;
+	tdf_error	  e;
+	tdf_status	  st;
+	long		  k;
+	bool		  all_nomem = true;
+	bool		  no_leak = true;
+	bool		  finished = false;
+	char		  d[256];
 
 	tdf_set_allocator(&hooks);
 	for (k = 0; k < 200 && !finished; k++)
@@ -577,12 +578,12 @@ nomem_sweep(const char *uri)
 static void
 test_moto_paused(void)
 {
-	tdf_config	c = base_config();
-	tdf_result	r;
-	tdf_error	e;
-	pid_t		pid = (pid_t) atol(getenv("MOTO_PID"));
-	double		t0;
-	tdf_status	st;
+	tdf_config c = base_config();
+	tdf_result r;
+	tdf_error  e;
+	pid_t	   pid = (pid_t) atol(getenv("MOTO_PID"));
+	double	   t0;
+	tdf_status st;
 
 	test_cond("SIGSTOP moto", kill(-pid, SIGSTOP) == 0);
 	c.timeout_ms = 1500;
@@ -599,12 +600,12 @@ test_moto_paused(void)
 static void
 test_mlflow_stopped(void)
 {
-	tdf_config	c = base_config();
-	tdf_result	r;
-	tdf_error	e;
-	pid_t		pid = (pid_t) atol(getenv("MLFLOW_PID"));
-	int			i;
-	double		t0;
+	tdf_config c = base_config();
+	tdf_result r;
+	tdf_error  e;
+	pid_t	   pid = (pid_t) atol(getenv("MLFLOW_PID"));
+	int		   i;
+	double	   t0;
 
 	test_cond("SIGTERM mlflow", kill(-pid, SIGTERM) == 0);
 	for (i = 0; i < 200; i++)

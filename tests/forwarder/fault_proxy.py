@@ -57,8 +57,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATS["calls"] += 1
                 STATS["rejected_calls"] += 1
                 self._dump()
-            msg = json.dumps({"__type": "ProvisionedThroughputExceededException",
-                              "message": "Rate exceeded for shard (injected)"}).encode()
+            msg = json.dumps(
+                {
+                    "__type": "ProvisionedThroughputExceededException",
+                    "message": "Rate exceeded for shard (injected)",
+                }
+            ).encode()
             self._send(400, [("Content-Type", "application/x-amz-json-1.1")], msg)
             return
         up = http.client.HTTPConnection(srv.up.hostname, srv.up.port, timeout=60)
@@ -82,7 +86,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 elif srv.rng.random() < srv.fail_rate:
                     doc["Records"][i] = {
                         "ErrorCode": "ProvisionedThroughputExceededException",
-                        "ErrorMessage": "Rate exceeded for shard (injected)"}
+                        "ErrorMessage": "Rate exceeded for shard (injected)",
+                    }
                     failed += 1
             with LOCK:
                 STATS["calls"] += 1

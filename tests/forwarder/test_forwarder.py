@@ -33,10 +33,12 @@ from servers import Servers  # noqa: E402
 
 STREAM = "stg_taxi_trip_events"
 SLOT = "taxi_trips_kinesis"
-BIG = 2 ** 53 + 1
+BIG = 2**53 + 1
 PORT = 54481
 FWD = os.path.join(ROOT, "forwarder", "td-forwarder")
-COLUMNS = "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime,note"
+COLUMNS = (
+    "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime,note"
+)
 RIDE_KEYS = {"PULocationID", "DOLocationID", "trip_distance", "lpep_pickup_datetime"}
 
 results = []
@@ -66,8 +68,8 @@ class Reader:
         self.max_commit = 0
         for sh in kin.list_shards(StreamName=STREAM)["Shards"]:
             self.iters[sh["ShardId"]] = kin.get_shard_iterator(
-                StreamName=STREAM, ShardId=sh["ShardId"],
-                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                StreamName=STREAM, ShardId=sh["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
 
     def poll(self):
         for sid, it in list(self.iters.items()):
@@ -101,8 +103,9 @@ class Forwarder:
 
     def start(self, **extra):
         env = dict(self.env, **extra)
-        self.proc = subprocess.Popen([FWD], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.logpath, "ab"))
+        self.proc = subprocess.Popen(
+            [FWD], env=env, stdout=subprocess.DEVNULL, stderr=open(self.logpath, "ab")
+        )
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -126,17 +129,21 @@ def insert(dsn, df, start, count, ntx):
     per = (count + ntx - 1) // ntx
     with psycopg.connect(dsn) as conn:
         for t in range(ntx):
-            part = df.iloc[(start + t * per) % len(df):][:min(per, count - t * per)]
+            part = df.iloc[(start + t * per) % len(df) :][: min(per, count - t * per)]
             if len(part) == 0:
                 break
             buf = io.StringIO()
             for k, (_, row) in enumerate(part.iterrows()):
                 rid = start + t * per + k
-                buf.write(f"{rid},{int(row.PULocationID)},{int(row.DOLocationID)},"
-                          f"{row.trip_distance!r},{row.lpep_pickup_datetime}\n")
+                buf.write(
+                    f"{rid},{int(row.PULocationID)},{int(row.DOLocationID)},"
+                    f"{row.trip_distance!r},{row.lpep_pickup_datetime}\n"
+                )
             with conn.cursor() as cur:
-                with cur.copy("COPY trips (ride_id, pulocationid, dolocationid, trip_distance,"
-                              " lpep_pickup_datetime) FROM STDIN WITH (FORMAT csv)") as cp:
+                with cur.copy(
+                    "COPY trips (ride_id, pulocationid, dolocationid, trip_distance,"
+                    " lpep_pickup_datetime) FROM STDIN WITH (FORMAT csv)"
+                ) as cp:
                     cp.write(buf.getvalue())
             conn.commit()
     return ids
@@ -154,6 +161,7 @@ def q(dsn, sql, *args):
 def main(work):
     os.environ.setdefault("TAXI_DATA_DIR", "/work/shared/data")
     from model.data import load_month
+
     df = load_month("2021-02")
     log(f"loaded {len(df)} real trips of 2021-02")
 
@@ -163,25 +171,39 @@ def main(work):
     proxy = None
     try:
         env = servers.start()
-        kin = boto3.client("kinesis", endpoint_url=env["AWS_ENDPOINT_URL"],
-                           region_name=env["AWS_REGION"],
-                           aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                           aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        kin = boto3.client(
+            "kinesis",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
         kin.create_stream(StreamName=STREAM, ShardCount=2)
-        sh_cluster(f"td_cluster_start {pgdir} {PORT} \"shared_preload_libraries = 'taxi_duration'\n"
-                   "wal_level = logical\nmax_replication_slots = 4\nmax_wal_senders = 4\n"
-                   "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'\"")
+        sh_cluster(
+            f"td_cluster_start {pgdir} {PORT} \"shared_preload_libraries = 'taxi_duration'\n"
+            "wal_level = logical\nmax_replication_slots = 4\nmax_wal_senders = 4\n"
+            "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'\""
+        )
         dsn = f"host={pgdir} port={PORT} dbname=postgres user=postgres"
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("CREATE EXTENSION taxi_duration")
-            c.execute("CREATE TABLE trips (ride_id bigint, pulocationid int, dolocationid int,"
-                      " trip_distance float8, lpep_pickup_datetime timestamp, note text)")
-        fenv = dict(os.environ, TD_FORWARDER_DSN=dsn, TD_TRIPS_STREAM=STREAM,
-                    TD_COLUMNS=COLUMNS, TD_KINESIS_TIMEOUT_MS="4000",
-                    TD_BACKOFF_MAX_MS="2000", TD_POLL_MS="100",
-                    AWS_ENDPOINT_URL=env["AWS_ENDPOINT_URL"], AWS_REGION=env["AWS_REGION"],
-                    AWS_ACCESS_KEY_ID=env["AWS_ACCESS_KEY_ID"],
-                    AWS_SECRET_ACCESS_KEY=env["AWS_SECRET_ACCESS_KEY"])
+            c.execute(
+                "CREATE TABLE trips (ride_id bigint, pulocationid int, dolocationid int,"
+                " trip_distance float8, lpep_pickup_datetime timestamp, note text)"
+            )
+        fenv = dict(
+            os.environ,
+            TD_FORWARDER_DSN=dsn,
+            TD_TRIPS_STREAM=STREAM,
+            TD_COLUMNS=COLUMNS,
+            TD_KINESIS_TIMEOUT_MS="4000",
+            TD_BACKOFF_MAX_MS="2000",
+            TD_POLL_MS="100",
+            AWS_ENDPOINT_URL=env["AWS_ENDPOINT_URL"],
+            AWS_REGION=env["AWS_REGION"],
+            AWS_ACCESS_KEY_ID=env["AWS_ACCESS_KEY_ID"],
+            AWS_SECRET_ACCESS_KEY=env["AWS_SECRET_ACCESS_KEY"],
+        )
         fenv.pop("AWS_ENDPOINT_URL_S3", None)
         fwd = Forwarder(fenv, os.path.join(work, "forwarder.log"))
         reader = Reader(kin)
@@ -196,21 +218,45 @@ def main(work):
         fwd.start()
         missing = reader.wait_for(ids, 60)
         el = time.time() - t0
-        check("1: every ride id of 12000 reached the stream", not missing, f"{len(missing)} missing")
-        log(f"throughput into moto: {len(ids) / el:.0f} records/s "
-            f"({len(ids)} records in {el:.1f} s, incl. forwarder start)")
-        bad = [i for i in ids if not (isinstance(reader.docs[i][0].get("ride"), dict)
-                                      and RIDE_KEYS <= set(reader.docs[i][0]["ride"])
-                                      and reader.docs[i][0]["ride_id"] == i
-                                      and reader.docs[i][1] == str(i)
-                                      and "xid" in reader.docs[i][0])] if not missing else ids
-        check("1: records have the DESIGN shape, partition key = ride id", not bad,
-              f"e.g. {reader.docs.get(ids[0])}")
+        check(
+            "1: every ride id of 12000 reached the stream", not missing, f"{len(missing)} missing"
+        )
+        log(
+            f"throughput into moto: {len(ids) / el:.0f} records/s "
+            f"({len(ids)} records in {el:.1f} s, incl. forwarder start)"
+        )
+        bad = (
+            [
+                i
+                for i in ids
+                if not (
+                    isinstance(reader.docs[i][0].get("ride"), dict)
+                    and RIDE_KEYS <= set(reader.docs[i][0]["ride"])
+                    and reader.docs[i][0]["ride_id"] == i
+                    and reader.docs[i][1] == str(i)
+                    and "xid" in reader.docs[i][0]
+                )
+            ]
+            if not missing
+            else ids
+        )
+        check(
+            "1: records have the DESIGN shape, partition key = ride id",
+            not bad,
+            f"e.g. {reader.docs.get(ids[0])}",
+        )
         time.sleep(0.5)
-        row = q(dsn, "SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots"
-                " WHERE slot_name = %s", SLOT)[0][0]
-        check("1: slot confirmed_flush_lsn passed the last commit",
-              int(row) >= reader.max_commit, f"{row} vs {reader.max_commit}")
+        row = q(
+            dsn,
+            "SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots"
+            " WHERE slot_name = %s",
+            SLOT,
+        )[0][0]
+        check(
+            "1: slot confirmed_flush_lsn passed the last commit",
+            int(row) >= reader.max_commit,
+            f"{row} vs {reader.max_commit}",
+        )
         check("1: no duplicates without faults", dups(reader, ids) == 0, str(dups(reader, ids)))
 
         # -- (2) kill -9 mid-stream, restart
@@ -230,12 +276,27 @@ def main(work):
         # -- (3) PostgreSQL restart while the forwarder runs
         ids = insert(dsn, df, base, 10000, 4)
         base += 10000
-        subprocess.run(["runuser", "-u", "postgres", "--",
-                        os.path.join(subprocess.check_output(["pg_config", "--bindir"],
-                                                             text=True).strip(), "pg_ctl"),
-                        "-D", os.path.join(pgdir, "data"), "-m", "fast", "-w", "restart",
-                        "-l", os.path.join(pgdir, "server.log")],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                os.path.join(
+                    subprocess.check_output(["pg_config", "--bindir"], text=True).strip(), "pg_ctl"
+                ),
+                "-D",
+                os.path.join(pgdir, "data"),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+                "-l",
+                os.path.join(pgdir, "server.log"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         log("PostgreSQL restarted")
         missing = reader.wait_for(ids, 60)
         check("3: PostgreSQL restart: zero lost", not missing, f"{len(missing)} missing")
@@ -248,13 +309,19 @@ def main(work):
             ids = insert(dsn, df, base, 3000, 3)
             base += 3000
             time.sleep(12)
-            lag = q(dsn, "SELECT last_error, last_error_at > now() - interval '12 s',"
-                    " records_pending, retained_wal_bytes FROM taxi_duration.forwarder_lag")
+            lag = q(
+                dsn,
+                "SELECT last_error, last_error_at > now() - interval '12 s',"
+                " records_pending, retained_wal_bytes FROM taxi_duration.forwarder_lag",
+            )
             time.sleep(18)
         finally:
             servers.resume_moto()
-        check("4: forwarder_lag.last_error showed the outage",
-              lag and lag[0][0] and "kinesis" in lag[0][0] and lag[0][1], str(lag))
+        check(
+            "4: forwarder_lag.last_error showed the outage",
+            lag and lag[0][0] and "kinesis" in lag[0][0] and lag[0][1],
+            str(lag),
+        )
         missing = reader.wait_for(ids, 60)
         check("4: Kinesis outage: zero lost after resume", not missing, f"{len(missing)} missing")
         log(f"4: duplicates after the outage: {dups(reader, ids)}")
@@ -262,56 +329,98 @@ def main(work):
         # -- (5) fault-injecting proxy
         before = q(dsn, "SELECT records_retried FROM taxi_duration.forwarder_status")[0][0]
         port_file, stats_file = os.path.join(work, "proxy.port"), os.path.join(work, "proxy.json")
-        proxy = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/forwarder/fault_proxy.py"),
-                                  "--upstream", env["AWS_ENDPOINT_URL"], "--port-file", port_file,
-                                  "--stats-file", stats_file, "--fail-rate", "0.2",
-                                  "--reject-rate", "0.15"])
+        proxy = subprocess.Popen(
+            [
+                sys.executable,
+                os.path.join(ROOT, "tests/forwarder/fault_proxy.py"),
+                "--upstream",
+                env["AWS_ENDPOINT_URL"],
+                "--port-file",
+                port_file,
+                "--stats-file",
+                stats_file,
+                "--fail-rate",
+                "0.2",
+                "--reject-rate",
+                "0.15",
+            ]
+        )
         while not os.path.exists(port_file):
             time.sleep(0.05)
         pport = open(port_file).read()
         check("5: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
-        fwd.start(AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{pport}", TD_BACKOFF_BASE_MS="20",
-                  TD_BACKOFF_MAX_MS="200")
+        fwd.start(
+            AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{pport}",
+            TD_BACKOFF_BASE_MS="20",
+            TD_BACKOFF_MAX_MS="200",
+        )
         ids = insert(dsn, df, base, 10000, 5)
         base += 10000
         missing = reader.wait_for(ids, 90)
         stats = json.load(open(stats_file)) if os.path.exists(stats_file) else {}
         after = q(dsn, "SELECT records_retried FROM taxi_duration.forwarder_status")[0][0]
         check("5: injected faults: zero lost", not missing, f"{len(missing)} missing")
-        check("5: faults were injected and retried",
-              stats.get("failed_entries", 0) > 0 and stats.get("rejected_calls", 0) > 0
-              and after - before >= stats.get("failed_entries", 0), f"{stats}, retried {after - before}")
-        log(f"5: proxy {stats}; forwarder records_retried +{after - before}; "
-            f"duplicates in the stream: {dups(reader, ids)}")
+        check(
+            "5: faults were injected and retried",
+            stats.get("failed_entries", 0) > 0
+            and stats.get("rejected_calls", 0) > 0
+            and after - before >= stats.get("failed_entries", 0),
+            f"{stats}, retried {after - before}",
+        )
+        log(
+            f"5: proxy {stats}; forwarder records_retried +{after - before}; "
+            f"duplicates in the stream: {dups(reader, ids)}"
+        )
 
         # -- (6) records Kinesis can never accept → dead letters, stream keeps flowing
         with psycopg.connect(dsn) as c:
             c.execute("INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', NULL)", (base,))
-            c.execute("INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', repeat('x', 1100000))",
-                      (base + 1,))
+            c.execute(
+                "INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', repeat('x', 1100000))",
+                (base + 1,),
+            )
             c.execute("INSERT INTO trips VALUES (NULL, 1, 2, 3.0, '2021-02-01', NULL)")
             c.execute("INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', NULL)", (base + 2,))
             c.execute("INSERT INTO trips VALUES (%s, 1, 2, 3.0, '2021-02-01', NULL)", (BIG,))
             c.commit()
         ids = insert(dsn, df, base + 3, 2000, 2)
         missing = reader.wait_for([base, base + 2, BIG] + ids, 60)
-        check("6: the stream keeps flowing past unacceptable records", not missing,
-              f"{len(missing)} missing")
-        dead = q(dsn, "SELECT ride_id, reason FROM taxi_duration.forwarder_dead_letters ORDER BY id")
-        check("6: the oversized record is dead-lettered",
-              any(r[0] == str(base + 1) and "too large" in r[1] for r in dead), str(dead)[:300])
-        check("6: the record without ride id is dead-lettered",
-              any(r[0] is None and "partition key" in r[1] for r in dead), str(dead)[:300])
+        check(
+            "6: the stream keeps flowing past unacceptable records",
+            not missing,
+            f"{len(missing)} missing",
+        )
+        dead = q(
+            dsn, "SELECT ride_id, reason FROM taxi_duration.forwarder_dead_letters ORDER BY id"
+        )
+        check(
+            "6: the oversized record is dead-lettered",
+            any(r[0] == str(base + 1) and "too large" in r[1] for r in dead),
+            str(dead)[:300],
+        )
+        check(
+            "6: the record without ride id is dead-lettered",
+            any(r[0] is None and "partition key" in r[1] for r in dead),
+            str(dead)[:300],
+        )
         check("6: the oversized record is not in the stream", reader.counts[base + 1] == 0)
-        check("6: a bigint ride id above 2^53 is the exact partition key",
-              reader.docs.get(BIG, (None, ""))[1] == str(BIG), str(reader.docs.get(BIG)))
-        st = q(dsn, "SELECT records_sent, records_retried, records_dead, records_pending,"
-               " retained_wal, last_error_at IS NOT NULL FROM taxi_duration.forwarder_lag")
+        check(
+            "6: a bigint ride id above 2^53 is the exact partition key",
+            reader.docs.get(BIG, (None, ""))[1] == str(BIG),
+            str(reader.docs.get(BIG)),
+        )
+        st = q(
+            dsn,
+            "SELECT records_sent, records_retried, records_dead, records_pending,"
+            " retained_wal, last_error_at IS NOT NULL FROM taxi_duration.forwarder_lag",
+        )
         log(f"forwarder_lag: sent, retried, dead, pending, retained WAL, had error = {st}")
         check("6: forwarder_lag counts the dead letters", st and st[0][2] >= 2, str(st))
         total = sum(reader.counts.values())
-        log(f"stream holds {total} records for {len(reader.counts)} ride ids "
-            f"({total - len(reader.counts)} duplicates overall)")
+        log(
+            f"stream holds {total} records for {len(reader.counts)} ride ids "
+            f"({total - len(reader.counts)} duplicates overall)"
+        )
     except Exception:
         traceback.print_exc()
         results.append(("unexpected exception", False))

@@ -8,16 +8,16 @@
 
 #include "fuzz_common.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	td_limits	lim;
-	td_image   *img = NULL;
-	size_t		img_size = 0;
-	td_error	err;
-	td_status	st;
+	td_limits lim;
+	td_image *img = NULL;
+	size_t	  img_size = 0;
+	td_error  err;
+	td_status st;
 
 	fuzz_limits(&lim);
 	st = td_compile_bundle((const char *) data, size, &lim, &img, &img_size, &err);
@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	{
-		void	   *copy = malloc(img_size);
+		void *copy = malloc(img_size);
 
 		memcpy(copy, img, img_size);
 		free(img);

@@ -11,30 +11,30 @@
 #include "td_core.h"
 
 static const char fuzz_tiny_bundle[] =
-"{\"format\":\"taxi-duration-bundle\",\"format_version\":1,"
-"\"model\":{\"name\":\"tiny\",\"version\":\"1\"},"
-"\"inputs\":[{\"name\":\"PULocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
-"{\"name\":\"DOLocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
-"{\"name\":\"trip_distance\",\"type\":\"number\",\"required\":true,\"min\":0},"
-"{\"name\":\"pickup_datetime\",\"type\":\"timestamp\",\"required\":false,\"aliases\":[\"lpep_pickup_datetime\"]}],"
-"\"features\":{\"count\":5,\"numeric\":["
-"{\"name\":\"trip_distance\",\"input\":\"trip_distance\",\"transform\":\"identity\",\"index\":0},"
-"{\"name\":\"hour\",\"input\":\"pickup_datetime\",\"transform\":\"hour_of_day\",\"index\":1},"
-"{\"name\":\"dow\",\"input\":\"pickup_datetime\",\"transform\":\"day_of_week\",\"index\":4}],"
-"\"categorical\":[{\"name\":\"PU_DO\",\"inputs\":[\"PULocationID\",\"DOLocationID\"],\"separator\":\"_\","
-"\"vocabulary\":{\"1_2\":2,\"2_1\":3}}]},"
-"\"estimator\":{\"type\":\"xgboost\",\"booster\":{\"learner\":{\"attributes\":{},"
-"\"learner_model_param\":{\"base_score\":\"[5E-1]\",\"num_class\":\"0\",\"num_feature\":\"5\",\"num_target\":\"1\"},"
-"\"objective\":{\"name\":\"reg:squarederror\"},"
-"\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":\"1\",\"num_trees\":\"2\"},"
-"\"iteration_indptr\":[0,1,2],\"tree_info\":[0,0],\"trees\":["
-"{\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"5\",\"size_leaf_vector\":\"1\"},"
-"\"left_children\":[1,-1,3,-1,-1],\"right_children\":[2,-1,4,-1,-1],\"split_indices\":[0,0,2,0,0],"
-"\"split_conditions\":[2.5E0,1E0,5E-1,2.5E-1,-5E-1],\"default_left\":[1,0,1,0,0],\"split_type\":[0,0,0,0,0],\"categories\":[]},"
-"{\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"3\",\"size_leaf_vector\":\"1\"},"
-"\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[4,0,0],"
-"\"split_conditions\":[3E0,1.25E-1,3.75E-1],\"default_left\":[0,0,0]}"
-"]}}},\"version\":[3,2,0]}}}";
+	"{\"format\":\"taxi-duration-bundle\",\"format_version\":1,"
+	"\"model\":{\"name\":\"tiny\",\"version\":\"1\"},"
+	"\"inputs\":[{\"name\":\"PULocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
+	"{\"name\":\"DOLocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
+	"{\"name\":\"trip_distance\",\"type\":\"number\",\"required\":true,\"min\":0},"
+	"{\"name\":\"pickup_datetime\",\"type\":\"timestamp\",\"required\":false,\"aliases\":[\"lpep_pickup_datetime\"]}],"
+	"\"features\":{\"count\":5,\"numeric\":["
+	"{\"name\":\"trip_distance\",\"input\":\"trip_distance\",\"transform\":\"identity\",\"index\":0},"
+	"{\"name\":\"hour\",\"input\":\"pickup_datetime\",\"transform\":\"hour_of_day\",\"index\":1},"
+	"{\"name\":\"dow\",\"input\":\"pickup_datetime\",\"transform\":\"day_of_week\",\"index\":4}],"
+	"\"categorical\":[{\"name\":\"PU_DO\",\"inputs\":[\"PULocationID\",\"DOLocationID\"],\"separator\":\"_\","
+	"\"vocabulary\":{\"1_2\":2,\"2_1\":3}}]},"
+	"\"estimator\":{\"type\":\"xgboost\",\"booster\":{\"learner\":{\"attributes\":{},"
+	"\"learner_model_param\":{\"base_score\":\"[5E-1]\",\"num_class\":\"0\",\"num_feature\":\"5\",\"num_target\":\"1\"},"
+	"\"objective\":{\"name\":\"reg:squarederror\"},"
+	"\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":\"1\",\"num_trees\":\"2\"},"
+	"\"iteration_indptr\":[0,1,2],\"tree_info\":[0,0],\"trees\":["
+	"{\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"5\",\"size_leaf_vector\":\"1\"},"
+	"\"left_children\":[1,-1,3,-1,-1],\"right_children\":[2,-1,4,-1,-1],\"split_indices\":[0,0,2,0,0],"
+	"\"split_conditions\":[2.5E0,1E0,5E-1,2.5E-1,-5E-1],\"default_left\":[1,0,1,0,0],\"split_type\":[0,0,0,0,0],\"categories\":[]},"
+	"{\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"3\",\"size_leaf_vector\":\"1\"},"
+	"\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[4,0,0],"
+	"\"split_conditions\":[3E0,1.25E-1,3.75E-1],\"default_left\":[0,0,0]}"
+	"]}}},\"version\":[3,2,0]}}}";
 
 static void
 fuzz_limits(td_limits *lim)
@@ -56,12 +56,12 @@ static void
 fuzz_score(const td_image *img, const unsigned char *seed, size_t seedlen)
 {
 	td_predictor *p = NULL;
-	td_error	err;
-	td_value	vals[16];
-	uint32_t	n = td_image_num_inputs(img);
-	uint32_t	i;
-	int			row;
-	double		y;
+	td_error	  err;
+	td_value	  vals[16];
+	uint32_t	  n = td_image_num_inputs(img);
+	uint32_t	  i;
+	int			  row;
+	double		  y;
 
 	if (n > 16 || td_predictor_create(img, &p, &err) != TD_OK)
 		return;
@@ -69,7 +69,7 @@ fuzz_score(const td_image *img, const unsigned char *seed, size_t seedlen)
 	{
 		for (i = 0; i < n; i++)
 		{
-			unsigned	b = seedlen ? seed[(row * 7 + i) % seedlen] : (unsigned) row;
+			unsigned	  b = seedlen ? seed[(row * 7 + i) % seedlen] : (unsigned) row;
 			td_input_type t = td_image_input_type(img, i);
 
 			memset(&vals[i], 0, sizeof(vals[i]));

@@ -6,23 +6,23 @@
 
 #include "fuzz_common.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static td_image *image;
+static td_image		*image;
 static td_predictor *predictor;
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	td_value	vals[4];
-	char		rid[TD_RIDE_ID_MAX];
-	td_error	err;
-	double		y;
-	td_status	st;
+	td_value  vals[4];
+	char	  rid[TD_RIDE_ID_MAX];
+	td_error  err;
+	double	  y;
+	td_status st;
 
 	if (image == NULL)
 	{
-		size_t		n;
+		size_t n;
 
 		if (td_compile_bundle(fuzz_tiny_bundle, sizeof(fuzz_tiny_bundle) - 1, NULL,
 							  &image, &n, &err) != TD_OK ||

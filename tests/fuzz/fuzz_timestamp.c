@@ -7,12 +7,12 @@
 
 #include "td_core.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int64_t		us;
+	int64_t us;
 
 	if (td_parse_timestamp((const char *) data, size, &us))
 	{

@@ -27,14 +27,17 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "lib"))
 
+from servers import Servers  # noqa: E402
+
 from model.bundle import loads_bundle  # noqa: E402
 from model.config import env_file, parse_env_file  # noqa: E402
 from model.data import load_month  # noqa: E402
-from servers import Servers  # noqa: E402
 
 if not os.environ.get("TAXI_DATA_DIR"):
-    pytest.skip("TAXI_DATA_DIR is not set: the lifecycle test trains on real TLC months",
-                allow_module_level=True)
+    pytest.skip(
+        "TAXI_DATA_DIR is not set: the lifecycle test trains on real TLC months",
+        allow_module_level=True,
+    )
 
 # names from .env.dev, as every dev component reads them; endpoints and keys come from the
 # servers this test starts
@@ -71,21 +74,26 @@ def pg(servers, tmp_path_factory):
     """A cluster configured to serve models:/taxi-duration@production, credentials in its environment."""
     d = Path("/tmp") / f"td_rollout_{os.getpid()}"
     e = servers.env
-    conf = "\n".join([
-        "shared_preload_libraries = 'taxi_duration'",
-        f"taxi_duration.model_uri = '{ALIAS_URI}'",
-        f"taxi_duration.poll_interval = {POLL_SECONDS}",
-        "taxi_duration.fetch_timeout = 5",
-        "taxi_duration.load_retry_interval = 1",
-        f"taxi_duration.aws_endpoint_url = '{e['AWS_ENDPOINT_URL']}'",
-        f"taxi_duration.aws_region = '{e['AWS_REGION']}'",
-        f"taxi_duration.mlflow_tracking_uri = '{e['MLFLOW_TRACKING_URI']}'",
-        "log_min_messages = debug1",
-    ])
+    conf = "\n".join(
+        [
+            "shared_preload_libraries = 'taxi_duration'",
+            f"taxi_duration.model_uri = '{ALIAS_URI}'",
+            f"taxi_duration.poll_interval = {POLL_SECONDS}",
+            "taxi_duration.fetch_timeout = 5",
+            "taxi_duration.load_retry_interval = 1",
+            f"taxi_duration.aws_endpoint_url = '{e['AWS_ENDPOINT_URL']}'",
+            f"taxi_duration.aws_region = '{e['AWS_REGION']}'",
+            f"taxi_duration.mlflow_tracking_uri = '{e['MLFLOW_TRACKING_URI']}'",
+            "log_min_messages = debug1",
+        ]
+    )
     env = dict(os.environ)
     env["AWS_ACCESS_KEY_ID"] = e["AWS_ACCESS_KEY_ID"]
     env["AWS_SECRET_ACCESS_KEY"] = e["AWS_SECRET_ACCESS_KEY"]
-    sh(f'. tests/lib/cluster.sh && td_cluster_start {d} {PORT} "$TD_CONF"', env={**env, "TD_CONF": conf})
+    sh(
+        f'. tests/lib/cluster.sh && td_cluster_start {d} {PORT} "$TD_CONF"',
+        env={**env, "TD_CONF": conf},
+    )
     dsn = f"host={d} port={PORT} user=postgres dbname=postgres"
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("CREATE EXTENSION taxi_duration")
@@ -110,22 +118,45 @@ def wait_for_version(conns, version: str, timeout: float = 20.0) -> float:
             # model_info() shows what is published; the next statement of each backend uses it
             return time.monotonic() - t0
         time.sleep(0.05)
-    raise AssertionError(f"version {version} not served after {timeout} s: "
-                         f"{[served_version(c) for c in conns]}")
+    raise AssertionError(
+        f"version {version} not served after {timeout} s: {[served_version(c) for c in conns]}"
+    )
 
 
 def train(env, rounds: int, depth: int) -> None:
-    subprocess.run([sys.executable, "-m", "model", "train", "--train", "2021-01", "--valid", "2021-02",
-                    "--max-rounds", str(rounds), "--max-depth", str(depth)],
-                   check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "train",
+            "--train",
+            "2021-01",
+            "--valid",
+            "2021-02",
+            "--max-rounds",
+            str(rounds),
+            "--max-depth",
+            str(depth),
+        ],
+        check=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def s3_client(servers):
     import boto3
+
     e = servers.env
-    return boto3.client("s3", endpoint_url=e["AWS_ENDPOINT_URL"], region_name=e["AWS_REGION"],
-                        aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(
+        "s3",
+        endpoint_url=e["AWS_ENDPOINT_URL"],
+        region_name=e["AWS_REGION"],
+        aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def bundle_key(version: str) -> str:
@@ -137,14 +168,24 @@ def test_promoted_version_is_served_everywhere_and_matches_xgboost(pg, servers, 
     train(pipeline_env, rounds=8, depth=4)
     wait_for_version(conns, "1")
     # every backend predicts with it, and exactly what XGBoost predicts
-    body = s3_client(servers).get_object(Bucket=servers.env["TD_MODEL_BUCKET"],
-                                         Key=bundle_key("1"))["Body"].read()
+    body = (
+        s3_client(servers)
+        .get_object(Bucket=servers.env["TD_MODEL_BUCKET"], Key=bundle_key("1"))["Body"]
+        .read()
+    )
     bundle = loads_bundle(body)
     want = bundle.predict(load_month("2021-02")).astype(np.float64)
     for c in conns:
-        got = np.array([r[0] for r in c.execute(
-            "SELECT taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
-            " lpep_pickup_datetime) FROM trips ORDER BY ride_id")], dtype=np.float64)
+        got = np.array(
+            [
+                r[0]
+                for r in c.execute(
+                    "SELECT taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
+                    " lpep_pickup_datetime) FROM trips ORDER BY ride_id"
+                )
+            ],
+            dtype=np.float64,
+        )
         assert np.array_equal(got, want)
     info = conns[0].execute("SELECT source, sha256 FROM taxi_duration.model_info()").fetchone()
     assert info == (ALIAS_URI, hashlib.sha256(body).hexdigest())
@@ -152,13 +193,23 @@ def test_promoted_version_is_served_everywhere_and_matches_xgboost(pg, servers, 
 
 def test_better_version_rolls_out_and_rollback_restores(pg, pipeline_env):
     conns = [connect(pg) for _ in range(3)]
-    train(pipeline_env, rounds=30, depth=6)          # better: promoted by the pipeline
+    train(pipeline_env, rounds=30, depth=6)  # better: promoted by the pipeline
     wait_for_version(conns, "2")
-    subprocess.run([sys.executable, "-m", "model", "rollback"], check=True, cwd=REPO,
-                   env=pipeline_env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "model", "rollback"],
+        check=True,
+        cwd=REPO,
+        env=pipeline_env,
+        stdout=subprocess.DEVNULL,
+    )
     wait_for_version(conns, "1")
-    subprocess.run([sys.executable, "-m", "model", "promote", "--version", "2"], check=True,
-                   cwd=REPO, env=pipeline_env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "model", "promote", "--version", "2"],
+        check=True,
+        cwd=REPO,
+        env=pipeline_env,
+        stdout=subprocess.DEVNULL,
+    )
     wait_for_version(conns, "2")
 
 
@@ -172,7 +223,10 @@ def expect_failed_load(conn, uri: str, sqlstate: str, contains: str | None = Non
         assert contains in str(err.value) + str(err.value.diag.message_detail), str(err.value)
     after = conn.execute("SELECT sha256, model_version FROM taxi_duration.model_info()").fetchone()
     assert after == before, "a failed load changed the served model"
-    assert conn.execute("SELECT taxi_duration.predict_duration(130, 205, 3.66)").fetchone()[0] == p_before
+    assert (
+        conn.execute("SELECT taxi_duration.predict_duration(130, 205, 3.66)").fetchone()[0]
+        == p_before
+    )
     return err.value
 
 
@@ -181,40 +235,61 @@ def test_wrong_credentials_are_refused_and_never_shown(pg, servers):
     and neither the wrong nor the right secret shows up in errors, SHOW, pg_settings or the log."""
     secret = "wrong" + "S3cr3t" * 5
     creds = pg["dir"] / "aws-credentials"
-    creds.write_text(f"[default]\naws_access_key_id = {servers.env['AWS_ACCESS_KEY_ID']}\n"
-                     f"aws_secret_access_key = {secret}\n")
+    creds.write_text(
+        f"[default]\naws_access_key_id = {servers.env['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {secret}\n"
+    )
     sh(f"chown postgres: {creds} && chmod 600 {creds}")
     with connect(pg) as c:
         c.execute(f"ALTER SYSTEM SET taxi_duration.aws_shared_credentials_file = '{creds}'")
         c.execute("SELECT pg_reload_conf()")
         time.sleep(0.3)
-        err = expect_failed_load(c, f"s3://{servers.env['TD_MODEL_BUCKET']}/{bundle_key('1')}",
-                                 "42501", "SignatureDoesNotMatch")
+        err = expect_failed_load(
+            c,
+            f"s3://{servers.env['TD_MODEL_BUCKET']}/{bundle_key('1')}",
+            "42501",
+            "SignatureDoesNotMatch",
+        )
         assert secret not in str(err) and secret not in str(err.diag.message_detail)
         # ordinary roles can neither SHOW where the keys are nor find them in pg_settings
         c.execute("CREATE ROLE td_reader")
         c.execute("SET ROLE td_reader")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute("SHOW taxi_duration.aws_shared_credentials_file")
-        assert c.execute("SELECT count(*) FROM pg_settings WHERE name = "
-                         "'taxi_duration.aws_shared_credentials_file'").fetchone()[0] == 0
+        assert (
+            c.execute(
+                "SELECT count(*) FROM pg_settings WHERE name = "
+                "'taxi_duration.aws_shared_credentials_file'"
+            ).fetchone()[0]
+            == 0
+        )
         for s in (secret, servers.env["AWS_SECRET_ACCESS_KEY"]):
-            assert c.execute("SELECT count(*) FROM pg_settings WHERE setting LIKE %s",
-                             (f"%{s}%",)).fetchone()[0] == 0
+            assert (
+                c.execute(
+                    "SELECT count(*) FROM pg_settings WHERE setting LIKE %s", (f"%{s}%",)
+                ).fetchone()[0]
+                == 0
+            )
         c.execute("RESET ROLE")
         c.execute("DROP ROLE td_reader")
         # a profile without keys: a clear error that shows no file contents
         c.execute("ALTER SYSTEM SET taxi_duration.aws_profile = 'nobody'")
         c.execute("SELECT pg_reload_conf()")
         time.sleep(0.3)
-        expect_failed_load(c, f"s3://{servers.env['TD_MODEL_BUCKET']}/{bundle_key('1')}", "F0000",
-                           'has no key pair for profile "nobody"')
+        expect_failed_load(
+            c,
+            f"s3://{servers.env['TD_MODEL_BUCKET']}/{bundle_key('1')}",
+            "F0000",
+            'has no key pair for profile "nobody"',
+        )
         c.execute("ALTER SYSTEM RESET taxi_duration.aws_profile")
         c.execute("ALTER SYSTEM RESET taxi_duration.aws_shared_credentials_file")
         c.execute("SELECT pg_reload_conf()")
         time.sleep(0.3)
-        c.execute("SELECT * FROM taxi_duration.load_model(%s)",
-                  (f"s3://{servers.env['TD_MODEL_BUCKET']}/{bundle_key('2')}",))
+        c.execute(
+            "SELECT * FROM taxi_duration.load_model(%s)",
+            (f"s3://{servers.env['TD_MODEL_BUCKET']}/{bundle_key('2')}",),
+        )
     log = pg["log"].read_text(errors="replace")
     assert secret not in log
     assert servers.env["AWS_SECRET_ACCESS_KEY"] not in log
@@ -252,10 +327,18 @@ def test_corrupt_and_oversized_objects_are_rejected(pg, servers):
     s3 = s3_client(servers)
     bucket = servers.env["TD_MODEL_BUCKET"]
     garbage = os.urandom(4096)
-    s3.put_object(Bucket=bucket, Key="faults/garbage.json", Body=garbage,
-                  Metadata={"sha256": hashlib.sha256(garbage).hexdigest()})
-    s3.put_object(Bucket=bucket, Key="faults/tampered.json", Body=b'{"format": 1}',
-                  Metadata={"sha256": "0" * 64})
+    s3.put_object(
+        Bucket=bucket,
+        Key="faults/garbage.json",
+        Body=garbage,
+        Metadata={"sha256": hashlib.sha256(garbage).hexdigest()},
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key="faults/tampered.json",
+        Body=b'{"format": 1}',
+        Metadata={"sha256": "0" * 64},
+    )
     s3.put_object(Bucket=bucket, Key="faults/huge.json", Body=b" " * (100 * 1024 * 1024))
     with connect(pg) as c:
         expect_failed_load(c, f"s3://{bucket}/faults/garbage.json", "22023")
@@ -280,8 +363,10 @@ def test_every_load_is_recorded(pg):
     with connect(pg) as c:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            rows = c.execute("SELECT outcome, trigger, model_version, sha256, message"
-                             " FROM taxi_duration.model_loads ORDER BY id").fetchall()
+            rows = c.execute(
+                "SELECT outcome, trigger, model_version, sha256, message"
+                " FROM taxi_duration.model_loads ORDER BY id"
+            ).fetchall()
             if any(r[0] == "failed" and r[1] == "load_model" for r in rows):
                 break
             time.sleep(0.2)

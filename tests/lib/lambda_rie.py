@@ -37,9 +37,20 @@ class Rie:
         self.t_start = time.monotonic()
         command = [command] if isinstance(command, str) else list(command)
         self.proc = subprocess.Popen(
-            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{self.api_port}"] + command,
-            env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                rie,
+                "--runtime-interface-emulator-address",
+                f"127.0.0.1:{self.port}",
+                "--runtime-api-address",
+                f"127.0.0.1:{self.api_port}",
+            ]
+            + command,
+            env=env,
+            cwd=cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -56,7 +67,10 @@ class Rie:
         body = event if isinstance(event, bytes) else json.dumps(event).encode()
         req = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
-            data=body, method="POST", headers={"Content-Type": "application/json"})
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         t0 = time.monotonic()
         try:
             with urllib.request.urlopen(req, timeout=300) as r:
@@ -97,15 +111,22 @@ def kinesis_event(payloads, first_seq=1, partition_keys=None, stream=TRIPS_STREA
             data = base64.b64encode(p).decode()
         else:
             data = p
-        records.append({
-            "kinesis": {"kinesisSchemaVersion": "1.0",
-                        "partitionKey": partition_keys[i] if partition_keys else str(i),
-                        "sequenceNumber": seq, "data": data,
-                        "approximateArrivalTimestamp": 1614556800.0},
-            "eventSource": "aws:kinesis", "eventVersion": "1.0",
-            "eventID": f"shardId-000000000000:{seq}", "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda",
-            "awsRegion": "eu-north-1",
-            "eventSourceARN": f"arn:aws:kinesis:eu-north-1:123456789012:stream/{stream}",
-        })
+        records.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": partition_keys[i] if partition_keys else str(i),
+                    "sequenceNumber": seq,
+                    "data": data,
+                    "approximateArrivalTimestamp": 1614556800.0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{seq}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda",
+                "awsRegion": "eu-north-1",
+                "eventSourceARN": f"arn:aws:kinesis:eu-north-1:123456789012:stream/{stream}",
+            }
+        )
     return {"Records": records}

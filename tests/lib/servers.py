@@ -61,7 +61,8 @@ def _tool(name):
     if found is None:
         raise RuntimeError(
             f"{name} not found: pip install -r tests/requirements-servers.txt "
-            f"into {_venv()} (or set TD_SERVERS_VENV)")
+            f"into {_venv()} (or set TD_SERVERS_VENV)"
+        )
     return found
 
 
@@ -206,8 +207,9 @@ _NO_AUTH_ACTIONS = 3
 class Servers:
     """moto (+ MLflow) for one test run; a context manager."""
 
-    def __init__(self, state_dir, auth=False, mlflow=True, bucket=DEFAULT_BUCKET,
-                 ttl=3600, watch_pid=None):
+    def __init__(
+        self, state_dir, auth=False, mlflow=True, bucket=DEFAULT_BUCKET, ttl=3600, watch_pid=None
+    ):
         self.state_dir = os.path.abspath(state_dir)
         self.auth = auth
         self.mlflow = mlflow
@@ -266,26 +268,34 @@ class Servers:
         with open(log, "ab") as out:
             self._moto = subprocess.Popen(
                 [_tool("moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=env, start_new_session=True)
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         endpoint = f"http://127.0.0.1:{self.moto_port}"
         _wait_tcp(self.moto_port, self._moto, "moto_server", log)
         setup = subprocess.run(
-            [_python(), "-c", _SETUP, endpoint, REGION, "1" if self.auth else "0",
-             self.bucket],
-            capture_output=True, text=True, timeout=120)
+            [_python(), "-c", _SETUP, endpoint, REGION, "1" if self.auth else "0", self.bucket],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if setup.returncode != 0:
             raise RuntimeError(f"moto setup failed:\n{setup.stderr[-3000:]}")
         keys = json.loads(setup.stdout.strip().splitlines()[-1])
-        self.env.update({
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": keys["key"],
-            "AWS_SECRET_ACCESS_KEY": keys["secret"],
-            "MLFLOW_S3_ENDPOINT_URL": endpoint,
-            "TD_MODEL_BUCKET": self.bucket,
-            "MOTO_PID": str(self._moto.pid),
-        })
+        self.env.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": keys["key"],
+                "AWS_SECRET_ACCESS_KEY": keys["secret"],
+                "MLFLOW_S3_ENDPOINT_URL": endpoint,
+                "TD_MODEL_BUCKET": self.bucket,
+                "MOTO_PID": str(self._moto.pid),
+            }
+        )
         self.env.setdefault("MLFLOW_TRACKING_URI", "")
         self.env.setdefault("MLFLOW_PID", "")
         self._write_state()
@@ -308,25 +318,42 @@ class Servers:
             self.mlflow_port = free_port()
         log = os.path.join(self.state_dir, "mlflow.log")
         env = dict(os.environ)
-        env.update({
-            "MLFLOW_S3_ENDPOINT_URL": self.env["AWS_ENDPOINT_URL"],
-            "AWS_ENDPOINT_URL": self.env["AWS_ENDPOINT_URL"],
-            "AWS_ACCESS_KEY_ID": self.env["AWS_ACCESS_KEY_ID"],
-            "AWS_SECRET_ACCESS_KEY": self.env["AWS_SECRET_ACCESS_KEY"],
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            # No background job runner (7 huey consumers): faster, lighter.
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        })
-        cmd = [_tool("mlflow"), "server",
-               "--backend-store-uri", f"sqlite:///{self.state_dir}/mlflow.db",
-               "--artifacts-destination", f"s3://{self.bucket}/mlflow-artifacts",
-               "--host", "127.0.0.1", "--port", str(self.mlflow_port),
-               "--workers", "1"]
+        env.update(
+            {
+                "MLFLOW_S3_ENDPOINT_URL": self.env["AWS_ENDPOINT_URL"],
+                "AWS_ENDPOINT_URL": self.env["AWS_ENDPOINT_URL"],
+                "AWS_ACCESS_KEY_ID": self.env["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": self.env["AWS_SECRET_ACCESS_KEY"],
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                # No background job runner (7 huey consumers): faster, lighter.
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            }
+        )
+        cmd = [
+            _tool("mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{self.state_dir}/mlflow.db",
+            "--artifacts-destination",
+            f"s3://{self.bucket}/mlflow-artifacts",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.mlflow_port),
+            "--workers",
+            "1",
+        ]
         with open(log, "ab") as out:
             self._mlflow = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=env, start_new_session=True, cwd=self.state_dir)
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                cwd=self.state_dir,
+            )
         uri = f"http://127.0.0.1:{self.mlflow_port}"
         _wait_http(uri + "/health", self._mlflow, "mlflow server", log)
         self.env["MLFLOW_TRACKING_URI"] = uri
@@ -344,21 +371,43 @@ class Servers:
         log = open(os.path.join(self.state_dir, "watchdog.log"), "ab")
         with log:
             self._watchdog = subprocess.Popen(
-                [sys.executable, HERE, "_watchdog", "--state-dir", self.state_dir,
-                 "--ttl", str(self.ttl), "--watch-pid", str(self.watch_pid)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                [
+                    sys.executable,
+                    HERE,
+                    "_watchdog",
+                    "--state-dir",
+                    self.state_dir,
+                    "--ttl",
+                    str(self.ttl),
+                    "--watch-pid",
+                    str(self.watch_pid),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def _write_state(self):
-        keys = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
-                "AWS_SECRET_ACCESS_KEY", "MLFLOW_TRACKING_URI",
-                "MLFLOW_S3_ENDPOINT_URL", "TD_MODEL_BUCKET", "MOTO_PID", "MLFLOW_PID"]
+        keys = [
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "MLFLOW_TRACKING_URI",
+            "MLFLOW_S3_ENDPOINT_URL",
+            "TD_MODEL_BUCKET",
+            "MOTO_PID",
+            "MLFLOW_PID",
+        ]
         with open(os.path.join(self.state_dir, "env"), "w") as f:
             for k in keys:
                 f.write(f"{k}={self.env.get(k, '')}\n")
-        pids = {"moto": self._moto.pid if self._moto else None,
-                "mlflow": self._mlflow.pid if self._mlflow else None,
-                "watchdog": self._watchdog.pid if self._watchdog else None}
+        pids = {
+            "moto": self._moto.pid if self._moto else None,
+            "mlflow": self._mlflow.pid if self._mlflow else None,
+            "watchdog": self._watchdog.pid if self._watchdog else None,
+        }
         with open(os.path.join(self.state_dir, "pids.json"), "w") as f:
             json.dump(pids, f)
 
@@ -401,8 +450,9 @@ def _watchdog(state_dir, ttl, watch_pid):
     deadline = time.monotonic() + ttl
     while time.monotonic() < deadline and _alive(watch_pid):
         time.sleep(0.5)
-    print(f"watchdog: stopping servers ({'ttl' if _alive(watch_pid) else 'owner exited'})",
-          flush=True)
+    print(
+        f"watchdog: stopping servers ({'ttl' if _alive(watch_pid) else 'owner exited'})", flush=True
+    )
     stop_state_dir(state_dir, skip_pid=os.getpid())
 
 
@@ -414,10 +464,15 @@ def main(argv=None):
     st.add_argument("--auth", action="store_true")
     st.add_argument("--no-mlflow", action="store_true")
     st.add_argument("--bucket", default=DEFAULT_BUCKET)
-    st.add_argument("--ttl", type=float, default=3600,
-                    help="stop the servers after this many seconds (default 3600)")
-    st.add_argument("--watch-pid", type=int, default=0,
-                    help="stop the servers when this process exits")
+    st.add_argument(
+        "--ttl",
+        type=float,
+        default=3600,
+        help="stop the servers after this many seconds (default 3600)",
+    )
+    st.add_argument(
+        "--watch-pid", type=int, default=0, help="stop the servers when this process exits"
+    )
     sp = sub.add_parser("stop")
     sp.add_argument("--state-dir", required=True)
     wd = sub.add_parser("_watchdog")
@@ -428,8 +483,14 @@ def main(argv=None):
 
     if a.cmd == "start":
         stop_state_dir(os.path.abspath(a.state_dir))
-        s = Servers(a.state_dir, auth=a.auth, mlflow=not a.no_mlflow, bucket=a.bucket,
-                    ttl=a.ttl, watch_pid=a.watch_pid or 1)
+        s = Servers(
+            a.state_dir,
+            auth=a.auth,
+            mlflow=not a.no_mlflow,
+            bucket=a.bucket,
+            ttl=a.ttl,
+            watch_pid=a.watch_pid or 1,
+        )
         try:
             s.start()
         except Exception as e:  # noqa: BLE001 - report and fail

@@ -34,8 +34,17 @@ THRESHOLD_TOL = 1e-12
 SHARE_TOL = 1e-12
 REG_REL_TOL = 1e-9
 REG_ABS_TOL = 1e-9
-REGRESSION_KEYS = ("mean_error", "error_std", "mae", "abs_error_std", "abs_error_max", "mape",
-                   "abs_perc_error_std", "rmse", "r2")
+REGRESSION_KEYS = (
+    "mean_error",
+    "error_std",
+    "mae",
+    "abs_error_std",
+    "abs_error_max",
+    "mape",
+    "abs_perc_error_std",
+    "rmse",
+    "r2",
+)
 
 
 def _f(x):
@@ -60,7 +69,9 @@ def score_diff(a, b) -> tuple[bool, float]:
     if a is None or b is None:
         return (a is None and b is None), math.nan
     if math.isnan(a) or math.isnan(b):
-        return (math.isnan(a) and math.isnan(b)), (0.0 if math.isnan(a) and math.isnan(b) else math.nan)
+        return (math.isnan(a) and math.isnan(b)), (
+            0.0 if math.isnan(a) and math.isnan(b) else math.nan
+        )
     if math.isinf(a) or math.isinf(b):
         return a == b, (0.0 if a == b else math.inf)
     d = abs(a - b)
@@ -89,8 +100,10 @@ def compare(ours: dict, evidently: dict, notes: list | None = None) -> list[str]
     bad: list[str] = []
     if "error" in evidently:
         if "error" not in ours:
-            bad.append(f"evidently raised {evidently['error'].get('type')}: "
-                       f"{evidently['error'].get('message')}; ours produced a report")
+            bad.append(
+                f"evidently raised {evidently['error'].get('type')}: "
+                f"{evidently['error'].get('message')}; ours produced a report"
+            )
         else:
             notes.append("both raised: evidently " + str(evidently["error"].get("message")))
         return bad
@@ -102,16 +115,22 @@ def compare(ours: dict, evidently: dict, notes: list | None = None) -> list[str]
     for name in sorted(set(ec) - set(oc)):
         bad.append(f"column {name}: missing in ours (evidently: {ec[name].get('stattest')})")
     for name in sorted(set(oc) - set(ec)):
-        bad.append(f"column {name}: not a drift column in evidently (ours: {oc[name].get('stattest')})")
+        bad.append(
+            f"column {name}: not a drift column in evidently (ours: {oc[name].get('stattest')})"
+        )
     for name in sorted(set(oc) & set(ec)):
         o, e = oc[name], ec[name]
         if o.get("column_type") != e.get("column_type"):
-            bad.append(f"column {name}: column_type {o.get('column_type')} != {e.get('column_type')}")
+            bad.append(
+                f"column {name}: column_type {o.get('column_type')} != {e.get('column_type')}"
+            )
         if o.get("stattest") != e.get("stattest"):
             bad.append(f"column {name}: stattest {o.get('stattest')} != {e.get('stattest')}")
         ok, d = score_diff(o.get("score"), e.get("score"))
         if not ok:
-            bad.append(f"column {name}: score {o.get('score')!r} != {e.get('score')!r} (|diff| {d:.3g})")
+            bad.append(
+                f"column {name}: score {o.get('score')!r} != {e.get('score')!r} (|diff| {d:.3g})"
+            )
         ot, et = _f(o.get("threshold")), _f(e.get("threshold"))
         if ot is None or et is None or abs(ot - et) > THRESHOLD_TOL:
             bad.append(f"column {name}: threshold {o.get('threshold')} != {e.get('threshold')}")
@@ -126,10 +145,15 @@ def compare(ours: dict, evidently: dict, notes: list | None = None) -> list[str]
         if bool(ours.get("dataset_drift")) != bool(ref.get("dataset_drift")):
             out.append(f"dataset_drift: {ours.get('dataset_drift')} != {ref.get('dataset_drift')}")
         os_, es = _f(ours.get("share_of_drifted_columns")), _f(ref.get("share_of_drifted_columns"))
-        if os_ is None or es is None or not (abs(os_ - es) <= SHARE_TOL
-                                             or (math.isnan(os_) and math.isnan(es))):
-            out.append(f"share_of_drifted_columns: {ours.get('share_of_drifted_columns')} != "
-                       f"{ref.get('share_of_drifted_columns')}")
+        if (
+            os_ is None
+            or es is None
+            or not (abs(os_ - es) <= SHARE_TOL or (math.isnan(os_) and math.isnan(es)))
+        ):
+            out.append(
+                f"share_of_drifted_columns: {ours.get('share_of_drifted_columns')} != "
+                f"{ref.get('share_of_drifted_columns')}"
+            )
         return out
 
     primary = dataset_level(evidently)
@@ -139,9 +163,12 @@ def compare(ours: dict, evidently: dict, notes: list | None = None) -> list[str]
         if alt is not None and not consistent:
             alt_ref = dict(alt, number_of_columns=evidently.get("number_of_columns"))
             if not dataset_level(alt_ref):
-                notes.append("dataset-level numbers match Evidently's per-column ValueDrift results, "
-                             "not its DriftedColumnsCount (Evidently is inconsistent here: "
-                             + "; ".join(primary) + ")")
+                notes.append(
+                    "dataset-level numbers match Evidently's per-column ValueDrift results, "
+                    "not its DriftedColumnsCount (Evidently is inconsistent here: "
+                    + "; ".join(primary)
+                    + ")"
+                )
                 primary = []
         bad.extend(primary)
 
@@ -186,22 +213,33 @@ def format_table(ours: dict, evidently: dict) -> str:
         lines.append(f"evidently: {evidently.get('error', 'report')}")
         return "\n".join(lines)
     oc, ec = ours.get("columns", {}), evidently.get("columns", {})
-    hdr = (f"{'column':24} {'type':4} {'stattest':13} {'ours':>14} {'evidently':>14} "
-           f"{'|diff|':>9} {'thr':>6} {'drift o/e':>9}")
+    hdr = (
+        f"{'column':24} {'type':4} {'stattest':13} {'ours':>14} {'evidently':>14} "
+        f"{'|diff|':>9} {'thr':>6} {'drift o/e':>9}"
+    )
     lines += [hdr, "-" * len(hdr)]
     for name in sorted(set(oc) | set(ec)):
         o, e = oc.get(name, {}), ec.get(name, {})
-        st = e.get("stattest", "-") if o.get("stattest") in (None, e.get("stattest")) \
+        st = (
+            e.get("stattest", "-")
+            if o.get("stattest") in (None, e.get("stattest"))
             else f"{o.get('stattest')}/{e.get('stattest')}"
+        )
         ok, d = score_diff(o.get("score"), e.get("score"))
         ty = e.get("column_type") or o.get("column_type") or "-"
-        lines.append(f"{name[:24]:24} {ty:4} {str(st)[:13]:13} {_fmt(o.get('score')):>14} "
-                     f"{_fmt(e.get('score')):>14} {('' if ok else '!') + _fmt(d):>9} "
-                     f"{_fmt(e.get('threshold', o.get('threshold'))):>6} "
-                     f"{(str(o.get('drifted', '-'))[0] + '/' + str(e.get('drifted', '-'))[0]):>9}")
+        lines.append(
+            f"{name[:24]:24} {ty:4} {str(st)[:13]:13} {_fmt(o.get('score')):>14} "
+            f"{_fmt(e.get('score')):>14} {('' if ok else '!') + _fmt(d):>9} "
+            f"{_fmt(e.get('threshold', o.get('threshold'))):>6} "
+            f"{(str(o.get('drifted', '-'))[0] + '/' + str(e.get('drifted', '-'))[0]):>9}"
+        )
     lines.append("")
-    for k in ("number_of_columns", "number_of_drifted_columns", "share_of_drifted_columns",
-              "dataset_drift"):
+    for k in (
+        "number_of_columns",
+        "number_of_drifted_columns",
+        "share_of_drifted_columns",
+        "dataset_drift",
+    ):
         lines.append(f"{k:28} ours={ours.get(k)!s:8} evidently={evidently.get(k)!s}")
     ereg, oreg = evidently.get("regression") or {}, ours.get("regression") or {}
     if ereg or oreg:
@@ -213,8 +251,10 @@ def format_table(ours: dict, evidently: dict) -> str:
                 if ov is None and ev is None:
                     continue
                 ok, d = reg_close(ov, ev)
-                lines.append(f"{window[:3] + '.' + k:26} {_fmt(ov):>22} {_fmt(ev):>22} "
-                             f"{('' if ok else '!') + _fmt(d):>9}")
+                lines.append(
+                    f"{window[:3] + '.' + k:26} {_fmt(ov):>22} {_fmt(ev):>22} "
+                    f"{('' if ok else '!') + _fmt(d):>9}"
+                )
     return "\n".join(lines)
 
 

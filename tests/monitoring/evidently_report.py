@@ -87,8 +87,11 @@ def _load_config(path: str) -> dict:
         spec = spec or {}
         if spec.get("type") not in (None, "num", "cat"):
             raise SystemExit(f"column {name}: type must be num, cat or null")
-        cols[name] = {"type": spec.get("type"), "stattest": spec.get("stattest"),
-                      "threshold": spec.get("threshold")}
+        cols[name] = {
+            "type": spec.get("type"),
+            "stattest": spec.get("stattest"),
+            "threshold": spec.get("threshold"),
+        }
     cfg["columns"] = cols
     cfg.setdefault("drift_share", 0.5)
     return cfg
@@ -97,6 +100,7 @@ def _load_config(path: str) -> dict:
 def _stattest_short_names():
     """display name -> registered short name, from Evidently's own registry."""
     from evidently.legacy.calculations.stattests.registry import _registered_stat_tests
+
     out = {}
     for name, by_type in _registered_stat_tests.items():
         for st in by_type.values():
@@ -116,16 +120,26 @@ def _definition(frame, cfg, force_explicit: bool):
     if not force_explicit:
         return DataDefinition(regression=regression)
     lists = {t: [] for t in ("num", "cat", "text", "datetime", "unknown", "list")}
-    tmap = {ColumnType.Numerical: "num", ColumnType.Categorical: "cat", ColumnType.Text: "text",
-            ColumnType.Datetime: "datetime", ColumnType.List: "list"}
+    tmap = {
+        ColumnType.Numerical: "num",
+        ColumnType.Categorical: "cat",
+        ColumnType.Text: "text",
+        ColumnType.Datetime: "datetime",
+        ColumnType.List: "list",
+    }
     for col in frame.columns:
         forced = cfg["columns"].get(col, {}).get("type")
         t = forced or tmap.get(infer_column_type(frame[col]), "unknown")
         lists[t].append(col)
-    return DataDefinition(numerical_columns=lists["num"], categorical_columns=lists["cat"],
-                          text_columns=lists["text"], datetime_columns=lists["datetime"],
-                          unknown_columns=lists["unknown"], list_columns=lists["list"],
-                          regression=regression)
+    return DataDefinition(
+        numerical_columns=lists["num"],
+        categorical_columns=lists["cat"],
+        text_columns=lists["text"],
+        datetime_columns=lists["datetime"],
+        unknown_columns=lists["unknown"],
+        list_columns=lists["list"],
+        regression=regression,
+    )
 
 
 def run_drift(ref, cur, cfg) -> dict:
@@ -136,11 +150,14 @@ def run_drift(ref, cur, cfg) -> dict:
 
     force = any(spec["type"] for spec in cfg["columns"].values())
     per_method = {c: s["stattest"] for c, s in cfg["columns"].items() if s["stattest"]}
-    per_thr = {c: float(s["threshold"]) for c, s in cfg["columns"].items()
-               if s["threshold"] is not None}
-    preset = DataDriftPreset(drift_share=float(cfg["drift_share"]),
-                             per_column_method=per_method or None,
-                             per_column_threshold=per_thr or None)
+    per_thr = {
+        c: float(s["threshold"]) for c, s in cfg["columns"].items() if s["threshold"] is not None
+    }
+    preset = DataDriftPreset(
+        drift_share=float(cfg["drift_share"]),
+        per_column_method=per_method or None,
+        per_column_threshold=per_thr or None,
+    )
     cur_ds = Dataset.from_pandas(cur, data_definition=_definition(cur, cfg, force))
     ref_ds = Dataset.from_pandas(ref, data_definition=_definition(cur, cfg, force))
     t = time.perf_counter()
@@ -190,14 +207,18 @@ def run_drift(ref, cur, cfg) -> dict:
         "drift_share": float(cfg["drift_share"]),
         "column_types_from": "current",
         "ignored_columns": sorted(set(cur.columns) - set(columns)),
-        "ignored_column_types": {c: definition.get_column_type(c).value
-                                 for c in sorted(set(cur.columns) - set(columns))},
+        "ignored_column_types": {
+            c: definition.get_column_type(c).value for c in sorted(set(cur.columns) - set(columns))
+        },
         # the same verdict recomputed from the per-column ValueDrift results
-        "from_value_drift": {"number_of_drifted_columns": n_vd,
-                             "share_of_drifted_columns": share_vd,
-                             "dataset_drift": bool(share_vd >= float(cfg["drift_share"]))},
-        "consistent": (n_vd == out["number_of_drifted_columns"]
-                       and len(columns) == out["number_of_columns"]),
+        "from_value_drift": {
+            "number_of_drifted_columns": n_vd,
+            "share_of_drifted_columns": share_vd,
+            "dataset_drift": bool(share_vd >= float(cfg["drift_share"])),
+        },
+        "consistent": (
+            n_vd == out["number_of_drifted_columns"] and len(columns) == out["number_of_columns"]
+        ),
         "dataset_drift_test": None,
     }
     for test in d["tests"]:
@@ -206,9 +227,13 @@ def run_drift(ref, cur, cfg) -> dict:
             diag["dataset_drift_test"] = getattr(test["status"], "value", test["status"])
     if legacy_table is not None:
         diag["legacy_columns"] = {
-            c: {"stattest": short.get(r.stattest_name, r.stattest_name), "score": _num(r.drift_score),
-                "drifted": bool(r.drift_detected)}
-            for c, r in legacy_table.drift_by_columns.items()}
+            c: {
+                "stattest": short.get(r.stattest_name, r.stattest_name),
+                "score": _num(r.drift_score),
+                "drifted": bool(r.drift_detected),
+            }
+            for c, r in legacy_table.drift_by_columns.items()
+        }
     return {"result": out, "diag": diag, "seconds": seconds}
 
 
@@ -230,12 +255,15 @@ def run_regression(ref, cur, cfg) -> dict:
             ref_res = snap.context.get_reference_metric_result(mid)
         except Exception:  # no reference result
             ref_res = None
-        by_class[name] = (res.to_dict()["value"], None if ref_res is None else ref_res.to_dict()["value"])
+        by_class[name] = (
+            res.to_dict()["value"],
+            None if ref_res is None else ref_res.to_dict()["value"],
+        )
     out = {"current": {}, "reference": {}}
     for key, (cls, field) in REGRESSION_KEYS.items():
         if cls not in by_class:
             continue
-        for window, value in zip(("current", "reference"), by_class[cls]):
+        for window, value in zip(("current", "reference"), by_class[cls], strict=True):
             if value is None:
                 continue
             v = value[field] if field else value
@@ -243,8 +271,16 @@ def run_regression(ref, cur, cfg) -> dict:
     return {"result": out, "seconds": seconds}
 
 
-def run_one(reference: str, current: str, config: str, out_path: str, no_regression: bool,
-            import_seconds: float, rss_after_import: float, batch: bool) -> int:
+def run_one(
+    reference: str,
+    current: str,
+    config: str,
+    out_path: str,
+    no_regression: bool,
+    import_seconds: float,
+    rss_after_import: float,
+    batch: bool,
+) -> int:
     """One pair: load, drift report, regression report, write OUT.  Returns 0, or 3 if Evidently raised."""
     import evidently
     import pandas as pd
@@ -274,16 +310,30 @@ def run_one(reference: str, current: str, config: str, out_path: str, no_regress
             out["regression"] = reg["result"]
             seconds["regression_report_run"] = reg["seconds"]
     except Exception as e:  # Evidently refused the whole report
-        out = {"error": {"type": type(e).__name__, "message": str(e),
-                         "traceback": traceback.format_exc().splitlines()[-6:]}}
+        out = {
+            "error": {
+                "type": type(e).__name__,
+                "message": str(e),
+                "traceback": traceback.format_exc().splitlines()[-6:],
+            }
+        }
         evid = {}
         code = 3
-    seconds["report_run"] = seconds.get("drift_report_run", 0.0) + seconds.get("regression_report_run", 0.0)
+    seconds["report_run"] = seconds.get("drift_report_run", 0.0) + seconds.get(
+        "regression_report_run", 0.0
+    )
     # single run: interpreter-internal start to JSON (Python's own start-up is not included);
     # batch: import + this pair's load and reports
-    seconds["total"] = (import_seconds + time.perf_counter() - t_pair) if batch else time.perf_counter() - _T0
-    evid.update({"version": evidently.__version__, "pandas": pd.__version__,
-                 "rows": {"reference": len(ref), "current": len(cur)}})
+    seconds["total"] = (
+        (import_seconds + time.perf_counter() - t_pair) if batch else time.perf_counter() - _T0
+    )
+    evid.update(
+        {
+            "version": evidently.__version__,
+            "pandas": pd.__version__,
+            "rows": {"reference": len(ref), "current": len(cur)},
+        }
+    )
     out["evidently"] = evid
     out["seconds"] = seconds
     out["peak_rss_mb"] = _rss_mb()
@@ -298,15 +348,22 @@ def run_one(reference: str, current: str, config: str, out_path: str, no_regress
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Evidently 0.7.23 drift + regression in our JSON shape")
+    ap = argparse.ArgumentParser(
+        description="Evidently 0.7.23 drift + regression in our JSON shape"
+    )
     ap.add_argument("--reference")
     ap.add_argument("--current")
     ap.add_argument("--config")
     ap.add_argument("--out")
-    ap.add_argument("--batch", help="JSON list of {reference, current, config, out}: many pairs, "
-                    "one import (timings per pair; peak_rss_mb is the process's high-water mark)")
+    ap.add_argument(
+        "--batch",
+        help="JSON list of {reference, current, config, out}: many pairs, "
+        "one import (timings per pair; peak_rss_mb is the process's high-water mark)",
+    )
     ap.add_argument("--no-regression", action="store_true", help="skip the regression report")
-    ap.add_argument("--any-version", action="store_true", help=f"allow evidently != {EVIDENTLY_VERSION}")
+    ap.add_argument(
+        "--any-version", action="store_true", help=f"allow evidently != {EVIDENTLY_VERSION}"
+    )
     args = ap.parse_args(argv)
     if not args.batch and not all((args.reference, args.current, args.config, args.out)):
         ap.error("--reference, --current, --config and --out are required (or --batch)")
@@ -315,30 +372,53 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     import numpy as np  # noqa: F401
     import pandas as pd
+
     try:
         import evidently
         from evidently import Report  # noqa: F401  (import cost belongs to 'import')
         from evidently.presets import DataDriftPreset, RegressionPreset  # noqa: F401
     except ImportError as e:
-        print(f"evidently_report.py: cannot import evidently ({e}); evidently 0.7.23 needs "
-              f"pandas < 3 (this is pandas {pd.__version__})", file=sys.stderr)
+        print(
+            f"evidently_report.py: cannot import evidently ({e}); evidently 0.7.23 needs "
+            f"pandas < 3 (this is pandas {pd.__version__})",
+            file=sys.stderr,
+        )
         return 2
     if evidently.__version__ != EVIDENTLY_VERSION and not args.any_version:
-        print(f"evidently_report.py: evidently {evidently.__version__} is not {EVIDENTLY_VERSION} "
-              f"(--any-version to run anyway)", file=sys.stderr)
+        print(
+            f"evidently_report.py: evidently {evidently.__version__} is not {EVIDENTLY_VERSION} "
+            f"(--any-version to run anyway)",
+            file=sys.stderr,
+        )
         return 2
     import_seconds = time.perf_counter() - t
     rss_after_import = _rss_mb()
 
     if not args.batch:
-        return run_one(args.reference, args.current, args.config, args.out, args.no_regression,
-                       import_seconds, rss_after_import, batch=False)
+        return run_one(
+            args.reference,
+            args.current,
+            args.config,
+            args.out,
+            args.no_regression,
+            import_seconds,
+            rss_after_import,
+            batch=False,
+        )
     with open(args.batch, encoding="utf-8") as f:
         jobs = json.load(f)
     worst = 0
     for job in jobs:
-        code = run_one(job["reference"], job["current"], job["config"], job["out"],
-                       args.no_regression, import_seconds, rss_after_import, batch=True)
+        code = run_one(
+            job["reference"],
+            job["current"],
+            job["config"],
+            job["out"],
+            args.no_regression,
+            import_seconds,
+            rss_after_import,
+            batch=True,
+        )
         print(f"{job['out']}: {'ok' if code == 0 else 'evidently raised'}", flush=True)
         worst = max(worst, code)
     return worst

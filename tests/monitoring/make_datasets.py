@@ -47,8 +47,8 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -56,8 +56,18 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[2]
 
 REAL_COLUMNS = [
-    "VendorID", "passenger_count", "payment_type", "RatecodeID", "trip_type", "store_and_fwd_flag",
-    "PULocationID", "DOLocationID", "trip_distance", "fare_amount", "tip_amount", "total_amount",
+    "VendorID",
+    "passenger_count",
+    "payment_type",
+    "RatecodeID",
+    "trip_type",
+    "store_and_fwd_flag",
+    "PULocationID",
+    "DOLocationID",
+    "trip_distance",
+    "fare_amount",
+    "tip_amount",
+    "total_amount",
     "congestion_surcharge",
 ]
 REAL_PAIRS = [("2023-01", "2023-02"), ("2023-01", "2023-03"), ("2021-01", "2021-02")]
@@ -67,14 +77,29 @@ REAL_PAIRS = [("2023-01", "2023-02"), ("2023-01", "2023-03"), ("2021-01", "2021-
 # --------------------------------------------------------------------------------------------
 
 PG_TYPES = {
-    "float64": "double precision", "Float64": "double precision",
-    "float32": "real", "Float32": "real",
-    "int64": "bigint", "Int64": "bigint", "uint32": "bigint", "UInt32": "bigint",
-    "int32": "integer", "Int32": "integer", "uint16": "integer", "UInt16": "integer",
-    "int16": "smallint", "Int16": "smallint", "int8": "smallint", "Int8": "smallint",
-    "uint8": "smallint", "UInt8": "smallint",
-    "bool": "boolean", "boolean": "boolean",
-    "object": "text", "str": "text", "string": "text",
+    "float64": "double precision",
+    "Float64": "double precision",
+    "float32": "real",
+    "Float32": "real",
+    "int64": "bigint",
+    "Int64": "bigint",
+    "uint32": "bigint",
+    "UInt32": "bigint",
+    "int32": "integer",
+    "Int32": "integer",
+    "uint16": "integer",
+    "UInt16": "integer",
+    "int16": "smallint",
+    "Int16": "smallint",
+    "int8": "smallint",
+    "Int8": "smallint",
+    "uint8": "smallint",
+    "UInt8": "smallint",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "object": "text",
+    "str": "text",
+    "string": "text",
 }
 
 
@@ -112,14 +137,13 @@ def _copy_text(value) -> str:
     if isinstance(value, pd.Timestamp):
         return value.isoformat(sep=" ")
     s = str(value)
-    return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-             .replace("\r", "\\r"))
+    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def copy_lines(df: pd.DataFrame):
     """Yield the rows of ``df`` as COPY text lines (tab separated, newline terminated)."""
     cols = [df[c].tolist() for c in df.columns]
-    for row in zip(*cols):
+    for row in zip(*cols, strict=True):
         yield "\t".join(_copy_text(v) for v in row) + "\n"
 
 
@@ -141,7 +165,7 @@ def load_into_postgres(conn, table: str, parquet_path) -> int:
         cur.execute(create_table_sql(table, df))
         with cur.copy(f"COPY {quote_ident(table)} ({cols}) FROM STDIN") as cp:
             buf = []
-            for i, line in enumerate(copy_lines(df)):
+            for line in copy_lines(df):
                 buf.append(line)
                 if len(buf) >= 5000:
                     cp.write("".join(buf))
@@ -154,6 +178,7 @@ def load_into_postgres(conn, table: str, parquet_path) -> int:
 # --------------------------------------------------------------------------------------------
 # real months
 # --------------------------------------------------------------------------------------------
+
 
 def data_dir() -> Path:
     env = os.environ.get("TAXI_DATA_DIR")
@@ -170,15 +195,15 @@ def synthetic_prediction(df: pd.DataFrame, month: str) -> np.ndarray:
     one per row of df; df holds the raw month's rows incl. the pickup/dropoff timestamps).
     """
     rng = np.random.default_rng(int(month.replace("-", "")))
-    return (2.0 + 3.2 * df["trip_distance"].to_numpy(dtype="float64")
-            + rng.normal(0.0, 3.0, len(df)))
+    return 2.0 + 3.2 * df["trip_distance"].to_numpy(dtype="float64") + rng.normal(0.0, 3.0, len(df))
 
 
 def load_real_month(month: str, columns: list[str], predictor: Callable) -> pd.DataFrame:
     raw = pd.read_parquet(data_dir() / f"green_tripdata_{month}.parquet")
     out = raw[columns].copy()  # dtypes exactly as read (int columns with NULLs are float64)
-    out["duration"] = ((raw["lpep_dropoff_datetime"] - raw["lpep_pickup_datetime"])
-                       .dt.total_seconds() / 60.0).astype("float64")
+    out["duration"] = (
+        (raw["lpep_dropoff_datetime"] - raw["lpep_pickup_datetime"]).dt.total_seconds() / 60.0
+    ).astype("float64")
     pred = np.asarray(predictor(raw, month), dtype="float64")
     if pred.shape != (len(raw),):
         raise ValueError(f"predictor returned shape {pred.shape}, want ({len(raw)},)")
@@ -188,14 +213,19 @@ def load_real_month(month: str, columns: list[str], predictor: Callable) -> pd.D
 
 def real_columns(ref_month: str, cur_month: str) -> list[str]:
     import pyarrow.parquet as pq
+
     a = set(pq.read_schema(data_dir() / f"green_tripdata_{ref_month}.parquet").names)
     b = set(pq.read_schema(data_dir() / f"green_tripdata_{cur_month}.parquet").names)
     return [c for c in REAL_COLUMNS if c in a and c in b]
 
 
 def _auto_config(df: pd.DataFrame, target=None, prediction=None, drift_share=0.5, **extra) -> dict:
-    cfg = {"columns": {c: {"type": None, "stattest": None, "threshold": None} for c in df.columns},
-           "prediction": prediction, "target": target, "drift_share": drift_share}
+    cfg = {
+        "columns": {c: {"type": None, "stattest": None, "threshold": None} for c in df.columns},
+        "prediction": prediction,
+        "target": target,
+        "drift_share": drift_share,
+    }
     cfg.update(extra)
     return cfg
 
@@ -211,8 +241,12 @@ def build_real(ref_month: str, cur_month: str, predictor: Callable):
     cols = real_columns(ref_month, cur_month)
     ref = load_real_month(ref_month, cols, predictor)
     cur = load_real_month(cur_month, cols, predictor)
-    cfg = _auto_config(ref, target="duration", prediction="prediction",
-                       description=f"TLC green {ref_month} (reference) vs {cur_month} (current)")
+    cfg = _auto_config(
+        ref,
+        target="duration",
+        prediction="prediction",
+        description=f"TLC green {ref_month} (reference) vs {cur_month} (current)",
+    )
     return ref, cur, cfg
 
 
@@ -252,6 +286,7 @@ def build_real_overrides(predictor: Callable):
 # synthetic edge cases
 # --------------------------------------------------------------------------------------------
 
+
 def _rng(name: str) -> np.random.Generator:
     return np.random.default_rng(int(hashlib.sha256(name.encode()).hexdigest()[:12], 16))
 
@@ -263,12 +298,22 @@ def case_ks_exact_equal_n():
     since nunique > 10 in current)."""
     r = _rng("ks_exact_equal_n")
     n = 1000
-    ref = pd.DataFrame({"x_same": r.normal(size=n), "x_shift": r.normal(size=n),
-                        "x_ties": np.round(r.normal(size=n) * 4) / 4,
-                        "x_int": r.integers(0, 60, n)})
-    cur = pd.DataFrame({"x_same": r.normal(size=n), "x_shift": r.normal(size=n) + 0.15,
-                        "x_ties": np.round(r.normal(0.1, 1, size=n) * 4) / 4,
-                        "x_int": r.integers(2, 62, n)})
+    ref = pd.DataFrame(
+        {
+            "x_same": r.normal(size=n),
+            "x_shift": r.normal(size=n),
+            "x_ties": np.round(r.normal(size=n) * 4) / 4,
+            "x_int": r.integers(0, 60, n),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "x_same": r.normal(size=n),
+            "x_shift": r.normal(size=n) + 0.15,
+            "x_ties": np.round(r.normal(0.1, 1, size=n) * 4) / 4,
+            "x_int": r.integers(2, 62, n),
+        }
+    )
     return ref, cur, _auto_config(ref)
 
 
@@ -276,12 +321,22 @@ def case_ks_exact_small_ref():
     """KS exact with n_r = 800 != n_c = 5000 (scipy _compute_outer_prob_inside_method);
     a drifted column, an undrifted one, a heavily tied one and one with a tiny scale."""
     r = _rng("ks_exact_small_ref")
-    ref = pd.DataFrame({"a": r.normal(size=800), "b": r.exponential(size=800),
-                        "ties": r.integers(0, 8, 800).astype("float64"),
-                        "tiny": r.normal(0, 1e-6, 800)})
-    cur = pd.DataFrame({"a": r.normal(size=5000), "b": r.exponential(1.3, size=5000),
-                        "ties": r.integers(0, 9, 5000).astype("float64"),
-                        "tiny": r.normal(1e-7, 1e-6, 5000)})
+    ref = pd.DataFrame(
+        {
+            "a": r.normal(size=800),
+            "b": r.exponential(size=800),
+            "ties": r.integers(0, 8, 800).astype("float64"),
+            "tiny": r.normal(0, 1e-6, 800),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "a": r.normal(size=5000),
+            "b": r.exponential(1.3, size=5000),
+            "ties": r.integers(0, 9, 5000).astype("float64"),
+            "tiny": r.normal(1e-7, 1e-6, 5000),
+        }
+    )
     return ref, cur, _auto_config(ref)
 
 
@@ -295,14 +350,16 @@ def case_ks_asymp_large_cur():
 
 
 def _few_unique(r, n, shift):
-    return pd.DataFrame({
-        "num_3": r.choice([1.0, 2.0, 3.0], n, p=[.5 - shift, .3, .2 + shift]),  # numeric U=3
-        "num_2": r.choice([0.0, 1.0], n, p=[.6 - shift, .4 + shift]),           # numeric U=2
-        "num_5": r.choice([0.5, 1.5, 2.5, 3.5, 4.5], n),                      # numeric U=5
-        "num_6": r.choice([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], n),                 # numeric U=6
-        "cat_int4": r.integers(0, 4, n),                                      # int64 -> cat, U=4
-        "cat_int2": r.integers(0, 2, n),                                      # int64 -> cat, U=2
-    })
+    return pd.DataFrame(
+        {
+            "num_3": r.choice([1.0, 2.0, 3.0], n, p=[0.5 - shift, 0.3, 0.2 + shift]),  # numeric U=3
+            "num_2": r.choice([0.0, 1.0], n, p=[0.6 - shift, 0.4 + shift]),  # numeric U=2
+            "num_5": r.choice([0.5, 1.5, 2.5, 3.5, 4.5], n),  # numeric U=5
+            "num_6": r.choice([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], n),  # numeric U=6
+            "cat_int4": r.integers(0, 4, n),  # int64 -> cat, U=4
+            "cat_int2": r.integers(0, 2, n),  # int64 -> cat, U=2
+        }
+    )
 
 
 def case_few_unique_small_ref():
@@ -327,15 +384,19 @@ def case_binary():
     (categorical), text {'Y','N'}, float {0,1} (numeric U=2 -> z), a column that is all 0 in
     reference and {0,1} in current, and one that is constant 1 in both (the p = 1 branch)."""
     r = _rng("binary")
+
     def mk(n, p):
-        return pd.DataFrame({
-            "flag_bool": r.random(n) < p,
-            "flag_int": (r.random(n) < p).astype("int64"),
-            "flag_text": pd.Series(np.where(r.random(n) < p, "Y", "N"), dtype="str"),
-            "flag_float": (r.random(n) < p).astype("float64"),
-            "one_sided": (r.random(n) < (0.0 if n == 400 else 0.1)).astype("int64"),
-            "const_one": np.ones(n, dtype="int64"),
-        })
+        return pd.DataFrame(
+            {
+                "flag_bool": r.random(n) < p,
+                "flag_int": (r.random(n) < p).astype("int64"),
+                "flag_text": pd.Series(np.where(r.random(n) < p, "Y", "N"), dtype="str"),
+                "flag_float": (r.random(n) < p).astype("float64"),
+                "one_sided": (r.random(n) < (0.0 if n == 400 else 0.1)).astype("int64"),
+                "const_one": np.ones(n, dtype="int64"),
+            }
+        )
+
     ref, cur = mk(400, 0.3), mk(700, 0.38)
     return ref, cur, _auto_config(ref)
 
@@ -348,6 +409,7 @@ def case_nulls():
     'ks'), and a text column that is entirely NULL in current (object dtype all-None ->
     Evidently infers 'unknown' from current and silently leaves it out of the drift columns)."""
     r = _rng("nulls")
+
     def mk(n, shift):
         f = r.normal(shift, 1, n)
         f[r.random(n) < 0.2] = np.nan
@@ -356,6 +418,7 @@ def case_nulls():
         i = r.integers(1, 5, n).astype("float64")
         i[r.random(n) < 0.1] = np.nan
         return pd.DataFrame({"f_nan": f, "t_null": t, "i_null": i})
+
     ref, cur = mk(3000, 0.0), mk(2500, 0.2)
     ref["nan_cur_only"] = r.normal(size=3000)
     c = r.normal(size=2500)
@@ -376,6 +439,7 @@ def case_infinity():
     'wide' (wasserstein), 'inf_cur_only' (inf only in current), 'neg_inf' (-inf both windows);
     n_r = 2000, n_c = 2200; the infs are dropped like NaN before any statistic."""
     r = _rng("infinity")
+
     def mk(n, shift):
         a = r.normal(shift, 1, n)
         a[:5] = np.inf
@@ -386,6 +450,7 @@ def case_infinity():
         c[:7] = -np.inf
         c[7] = np.nan
         return pd.DataFrame({"wide": a, "inf_cur_only": b, "neg_inf": c})
+
     ref, cur = mk(2000, 0.0), mk(2200, 0.3)
     cur.loc[20:30, "inf_cur_only"] = np.inf
     cur.loc[31, "inf_cur_only"] = np.nan
@@ -401,10 +466,20 @@ def case_infinity_without_nan():
     that ValueDrift reports as drifted.  Also a column with inf in reference only and one with
     -inf (no NaN) in both windows but no shift."""
     r = _rng("infinity_without_nan")
-    ref = pd.DataFrame({"shifted": r.normal(0, 1, 2000), "ref_inf": r.normal(0, 1, 2000),
-                        "neg_inf_both": r.normal(0, 1, 2000)})
-    cur = pd.DataFrame({"shifted": r.normal(1.0, 1, 2000), "ref_inf": r.normal(0.5, 1, 2000),
-                        "neg_inf_both": r.normal(0, 1, 2000)})
+    ref = pd.DataFrame(
+        {
+            "shifted": r.normal(0, 1, 2000),
+            "ref_inf": r.normal(0, 1, 2000),
+            "neg_inf_both": r.normal(0, 1, 2000),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "shifted": r.normal(1.0, 1, 2000),
+            "ref_inf": r.normal(0.5, 1, 2000),
+            "neg_inf_both": r.normal(0, 1, 2000),
+        }
+    )
     cur.loc[:9, "shifted"] = np.inf
     ref.loc[:4, "ref_inf"] = np.inf
     ref.loc[:2, "neg_inf_both"] = -np.inf
@@ -415,13 +490,16 @@ def case_infinity_without_nan():
 def _new_cat(r, n, cur):
     cats = ["a", "b", "c", "d"] if cur else ["a", "b", "c"]
     cat_int_vals = [1, 2, 3, 7] if cur else [1, 2, 3]
-    df = pd.DataFrame({
-        "cat_text": pd.Series(r.choice(cats, n), dtype="str"),
-        "cat_int": r.choice(cat_int_vals, n).astype("int64"),
-        # 'gone' is present only in reference: value-count keys are the union of both windows
-        "ref_only": pd.Series(r.choice(["p", "q", "gone"] if not cur else ["p", "q"], n),
-                              dtype="str"),
-    })
+    df = pd.DataFrame(
+        {
+            "cat_text": pd.Series(r.choice(cats, n), dtype="str"),
+            "cat_int": r.choice(cat_int_vals, n).astype("int64"),
+            # 'gone' is present only in reference: value-count keys are the union of both windows
+            "ref_only": pd.Series(
+                r.choice(["p", "q", "gone"] if not cur else ["p", "q"], n), dtype="str"
+            ),
+        }
+    )
     return df
 
 
@@ -444,15 +522,17 @@ def case_new_category_large_ref():
 
 
 def _constant(r, n, cur):
-    return pd.DataFrame({
-        "const_float": np.full(n, 7.5),                                   # same constant both
-        "const_int": np.full(n, 3, dtype="int64"),                        # int -> cat
-        "const_text": pd.Series(["k"] * n, dtype="str"),
-        # constant in reference, varying in current
-        "const_ref_vary_cur": r.normal(7.5, 1, n) if cur else np.full(n, 7.5),
-        # constant in both but different values
-        "const_diff": np.full(n, 2.0 if cur else 1.0),
-    })
+    return pd.DataFrame(
+        {
+            "const_float": np.full(n, 7.5),  # same constant both
+            "const_int": np.full(n, 3, dtype="int64"),  # int -> cat
+            "const_text": pd.Series(["k"] * n, dtype="str"),
+            # constant in reference, varying in current
+            "const_ref_vary_cur": r.normal(7.5, 1, n) if cur else np.full(n, 7.5),
+            # constant in both but different values
+            "const_diff": np.full(n, 2.0 if cur else 1.0),
+        }
+    )
 
 
 def case_constant_small_ref():
@@ -483,14 +563,18 @@ def case_text_categorical():
     boroughs = ["Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island", "EWR"]
     zones = [f"zone {i:02d}" for i in range(40)]
     odd = ["tab\there", "back\\slash", 'quo"te', "new\nline", "ünïcødé", "plain"]
+
     def mk(n, p):
-        return pd.DataFrame({
-            "borough": pd.Series(r.choice(boroughs, n, p=p), dtype="str"),
-            "zone": pd.Series(r.choice(zones, n), dtype="str"),
-            "odd": pd.Series(r.choice(odd, n), dtype="str"),
-        })
-    ref = mk(2500, [.4, .3, .15, .1, .04, .01])
-    cur = mk(2000, [.3, .3, .2, .12, .06, .02])
+        return pd.DataFrame(
+            {
+                "borough": pd.Series(r.choice(boroughs, n, p=p), dtype="str"),
+                "zone": pd.Series(r.choice(zones, n), dtype="str"),
+                "odd": pd.Series(r.choice(odd, n), dtype="str"),
+            }
+        )
+
+    ref = mk(2500, [0.4, 0.3, 0.15, 0.1, 0.04, 0.01])
+    cur = mk(2000, [0.3, 0.3, 0.2, 0.12, 0.06, 0.02])
     return ref, cur, _auto_config(ref)
 
 
@@ -504,21 +588,31 @@ def case_type_inference():
     (float is always num -> JS since U <= 5)."""
     r = _rng("type_inference")
     n = 2000
-    ref = pd.DataFrame({
-        "int_50_5": r.integers(0, 50, n), "int_5_50": r.integers(0, 5, n),
-        "int_10": r.integers(0, 10, n), "int_11": r.integers(0, 11, n),
-        "int32_64": r.integers(0, 30, n).astype("int32"),
-        "str_half": pd.Series([f"s{i}" for i in r.integers(0, 1000, n)], dtype="str"),
-        "float_int3": r.integers(0, 3, n).astype("float64"),
-    })
-    cur = pd.DataFrame({
-        "int_50_5": r.integers(0, 5, n), "int_5_50": r.integers(0, 50, n),
-        "int_10": r.integers(0, 10, n), "int_11": r.integers(0, 11, n),
-        "int32_64": r.integers(0, 30, n).astype("int64"),
-        "str_half": pd.Series([f"s{i}" for i in np.concatenate(
-            [np.arange(1000), r.integers(0, 1000, n - 1000)])], dtype="str"),
-        "float_int3": r.integers(0, 3, n).astype("float64"),
-    })
+    ref = pd.DataFrame(
+        {
+            "int_50_5": r.integers(0, 50, n),
+            "int_5_50": r.integers(0, 5, n),
+            "int_10": r.integers(0, 10, n),
+            "int_11": r.integers(0, 11, n),
+            "int32_64": r.integers(0, 30, n).astype("int32"),
+            "str_half": pd.Series([f"s{i}" for i in r.integers(0, 1000, n)], dtype="str"),
+            "float_int3": r.integers(0, 3, n).astype("float64"),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "int_50_5": r.integers(0, 5, n),
+            "int_5_50": r.integers(0, 50, n),
+            "int_10": r.integers(0, 10, n),
+            "int_11": r.integers(0, 11, n),
+            "int32_64": r.integers(0, 30, n).astype("int64"),
+            "str_half": pd.Series(
+                [f"s{i}" for i in np.concatenate([np.arange(1000), r.integers(0, 1000, n - 1000)])],
+                dtype="str",
+            ),
+            "float_int3": r.integers(0, 3, n).astype("float64"),
+        }
+    )
     return ref, cur, _auto_config(ref)
 
 
@@ -532,28 +626,44 @@ def case_forced_tests():
     on a categorical with threshold 0.2, z forced on a binary categorical with threshold 0.01,
     jensenshannon on a numeric with 12 values (<= 20 -> value-count path)."""
     r = _rng("forced_tests")
+
     def mk(n, cur):
         s = 0.1 if cur else 0.0
-        return pd.DataFrame({
-            "num_psi": r.normal(s, 1, n), "num_kl": r.gamma(2 + s, 1, n),
-            "num_js": r.lognormal(s, 0.5, n),
-            "int_psi": r.integers(0, 200, n),
-            "cat_psi": pd.Series(r.choice(["a", "b", "c"] if cur else ["a", "b", "c", "z"], n),
-                                 dtype="str"),
-            "cat_kl": pd.Series(r.choice(["a", "b", "c"] if cur else ["a", "b", "c", "z"], n),
-                                dtype="str"),
-            "num_ks": r.normal(s / 2, 1, n), "num_w": r.normal(s, 1, n),
-            "cat_chi": r.choice([1, 2, 3, 4], n).astype("int64"),
-            "bin_z": (r.random(n) < 0.3 + s / 5).astype("int64"),
-            "num12_js": r.integers(0, 12, n).astype("float64"),
-        })
+        return pd.DataFrame(
+            {
+                "num_psi": r.normal(s, 1, n),
+                "num_kl": r.gamma(2 + s, 1, n),
+                "num_js": r.lognormal(s, 0.5, n),
+                "int_psi": r.integers(0, 200, n),
+                "cat_psi": pd.Series(
+                    r.choice(["a", "b", "c"] if cur else ["a", "b", "c", "z"], n), dtype="str"
+                ),
+                "cat_kl": pd.Series(
+                    r.choice(["a", "b", "c"] if cur else ["a", "b", "c", "z"], n), dtype="str"
+                ),
+                "num_ks": r.normal(s / 2, 1, n),
+                "num_w": r.normal(s, 1, n),
+                "cat_chi": r.choice([1, 2, 3, 4], n).astype("int64"),
+                "bin_z": (r.random(n) < 0.3 + s / 5).astype("int64"),
+                "num12_js": r.integers(0, 12, n).astype("float64"),
+            }
+        )
+
     ref, cur = mk(5000, False), mk(4000, True)
     cfg = _auto_config(ref)
-    forced = {"num_psi": ("psi", None), "num_kl": ("kl_div", None),
-              "num_js": ("jensenshannon", None), "int_psi": ("psi", None),
-              "cat_psi": ("psi", None), "cat_kl": ("kl_div", None), "num_ks": ("ks", None),
-              "num_w": ("wasserstein", 0.5), "cat_chi": ("chisquare", 0.2),
-              "bin_z": ("z", 0.01), "num12_js": ("jensenshannon", None)}
+    forced = {
+        "num_psi": ("psi", None),
+        "num_kl": ("kl_div", None),
+        "num_js": ("jensenshannon", None),
+        "int_psi": ("psi", None),
+        "cat_psi": ("psi", None),
+        "cat_kl": ("kl_div", None),
+        "num_ks": ("ks", None),
+        "num_w": ("wasserstein", 0.5),
+        "cat_chi": ("chisquare", 0.2),
+        "bin_z": ("z", 0.01),
+        "num12_js": ("jensenshannon", None),
+    }
     for c, (t, thr) in forced.items():
         cfg["columns"][c].update({"stattest": t, "threshold": thr})
     return ref, cur, cfg
@@ -564,9 +674,17 @@ def case_forced_sturges_pow2():
     ceil(range / (range / 13)) which can come out as 14), psi / kl_div / jensenshannon forced;
     plus ks forced on n_r = 2048 with a current of 2048 (exact, equal n)."""
     r = _rng("forced_sturges_pow2")
+
     def mk(s):
-        return pd.DataFrame({"p": r.normal(s, 1, 2048), "k": r.uniform(0, 1 + s, 2048),
-                             "j": r.exponential(1 + s, 2048), "ks": r.normal(s, 1, 2048)})
+        return pd.DataFrame(
+            {
+                "p": r.normal(s, 1, 2048),
+                "k": r.uniform(0, 1 + s, 2048),
+                "j": r.exponential(1 + s, 2048),
+                "ks": r.normal(s, 1, 2048),
+            }
+        )
+
     ref, cur = mk(0.0), mk(0.05)
     cfg = _auto_config(ref)
     for c, t in {"p": "psi", "k": "kl_div", "j": "jensenshannon", "ks": "ks"}.items():
@@ -601,6 +719,7 @@ def case_regression_edge():
     prediction, -inf y (rows dropped, inf -> NaN first), and a feature column 'x'.  The drift
     columns are x, y and p (types inferred)."""
     r = _rng("regression_edge")
+
     def mk(n, shift):
         y = r.gamma(2, 5, n) + shift
         p = y + r.normal(0.5, 2, n)
@@ -613,6 +732,7 @@ def case_regression_edge():
         y[20] = -np.inf
         p[21] = np.nan
         return pd.DataFrame({"x": r.normal(shift, 1, n), "y": y, "p": p})
+
     ref, cur = mk(3000, 0.0), mk(3000, 0.5)
     return ref, cur, _auto_config(ref, target="y", prediction="p")
 
@@ -656,7 +776,7 @@ def all_cases(predictor: Callable) -> dict[str, Callable]:
     cases: dict[str, Callable] = {}
     for a, b in REAL_PAIRS:
         name = f"real_{a.replace('-', '_')}_vs_{b.replace('-', '_')}"
-        cases[name] = (lambda a=a, b=b: build_real(a, b, predictor))
+        cases[name] = lambda a=a, b=b: build_real(a, b, predictor)
     cases["real_2023_01_vs_2023_02_overrides"] = lambda: build_real_overrides(predictor)
     for name, fn in SYNTHETIC.items():
         cases[name] = fn
@@ -679,10 +799,14 @@ def write_case(out: Path, name: str, ref: pd.DataFrame, cur: pd.DataFrame, cfg: 
     schema = {}
     sql = [f"-- {name}: generated by tests/monitoring/make_datasets.py", "\\set ON_ERROR_STOP on"]
     for role, df in (("reference", ref_r), ("current", cur_r)):
-        schema[role] = {"table": tables[role],
-                        "rows": len(df),
-                        "columns": {c: {"pandas_dtype": str(df[c].dtype), "pg_type": pg_type(df[c].dtype)}
-                                    for c in df.columns}}
+        schema[role] = {
+            "table": tables[role],
+            "rows": len(df),
+            "columns": {
+                c: {"pandas_dtype": str(df[c].dtype), "pg_type": pg_type(df[c].dtype)}
+                for c in df.columns
+            },
+        }
         tsv = d / f"{role}.tsv"
         with open(tsv, "w", encoding="utf-8", newline="") as f:
             for line in copy_lines(df):
@@ -694,11 +818,15 @@ def write_case(out: Path, name: str, ref: pd.DataFrame, cur: pd.DataFrame, cfg: 
     (d / "schema.json").write_text(json.dumps(schema, indent=1) + "\n")
     (d / "load.sql").write_text("\n".join(sql) + "\n")
     (d / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
-    return {"dir": str(d.resolve()), "reference": str((d / "reference.parquet").resolve()),
-            "current": str((d / "current.parquet").resolve()),
-            "config": str((d / "config.json").resolve()), "tables": tables,
-            "rows": {"reference": len(ref_r), "current": len(cur_r)},
-            "expect_error": bool(cfg.get("expect_error", False))}
+    return {
+        "dir": str(d.resolve()),
+        "reference": str((d / "reference.parquet").resolve()),
+        "current": str((d / "current.parquet").resolve()),
+        "config": str((d / "config.json").resolve()),
+        "tables": tables,
+        "rows": {"reference": len(ref_r), "current": len(cur_r)},
+        "expect_error": bool(cfg.get("expect_error", False)),
+    }
 
 
 def _load_predictor(spec: str | None) -> Callable:
@@ -712,7 +840,9 @@ def _load_predictor(spec: str | None) -> Callable:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=os.environ.get("TD_MONITORING_DATA", "/tmp/td_monitoring/datasets"))
+    ap.add_argument(
+        "--out", default=os.environ.get("TD_MONITORING_DATA", "/tmp/td_monitoring/datasets")
+    )
     ap.add_argument("--only", help="comma-separated case names")
     ap.add_argument("--predictor", help="MODULE:FUNC, called as FUNC(raw_month_df, 'YYYY-MM')")
     ap.add_argument("--list", action="store_true", help="list the cases with their description")
@@ -720,8 +850,10 @@ def main(argv=None) -> int:
     predictor = _load_predictor(args.predictor)
     cases = all_cases(predictor)
     if args.list:
-        for name, fn in cases.items():
-            doc_fn = SYNTHETIC.get(name) or (build_real_overrides if name.endswith("_overrides") else build_real)
+        for name in cases:
+            doc_fn = SYNTHETIC.get(name) or (
+                build_real_overrides if name.endswith("_overrides") else build_real
+            )
             print(f"{name}: {_doc(doc_fn)}")
         return 0
     names = list(cases) if not args.only else [s.strip() for s in args.only.split(",")]

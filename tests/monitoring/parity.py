@@ -45,6 +45,7 @@ OUT = Path(os.environ.get("TD_MONITORING_OUT", "/tmp/td_monitoring/evidently"))
 def model_prediction(raw, month: str):
     """The default model's prediction of every trip of a raw TLC month (no pickup time)."""
     from model.bundle import load_bundle
+
     bundle = load_bundle(str(REPO / "model" / "default_bundle.json"))
     trips = raw[["PULocationID", "DOLocationID", "trip_distance"]].copy()
     trips["trip_distance"] = trips["trip_distance"].astype("float64")
@@ -68,16 +69,25 @@ def sql_report(conn, case: dict, config: dict) -> dict:
     columns = list(config["columns"])
     row = conn.execute(
         "SELECT taxi_duration.drift_report(%s, %s, %s, %s, %s, %s::jsonb)",
-        (case["tables"]["reference"], case["tables"]["current"], columns,
-         config.get("prediction"), config.get("target"),
-         json.dumps(report_options(config)))).fetchone()
+        (
+            case["tables"]["reference"],
+            case["tables"]["current"],
+            columns,
+            config.get("prediction"),
+            config.get("target"),
+            json.dumps(report_options(config)),
+        ),
+    ).fetchone()
     return row[0]
 
 
 def load_case(dsn: str, case: dict) -> None:
-    subprocess.run(["psql", "-X", "-q", dsn, "-f", str(Path(case["dir"]) / "load.sql")],
-                   check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"))
+    subprocess.run(
+        ["psql", "-X", "-q", dsn, "-f", str(Path(case["dir"]) / "load.sql")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"),
+    )
 
 
 def check_skipped(ours: dict, evidently: dict) -> list[str]:
@@ -101,16 +111,36 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--evidently", default=str(OUT))
     ap.add_argument("--only", help="comma-separated case names")
-    ap.add_argument("--verbose", action="store_true", help="print the comparison table of every case")
+    ap.add_argument(
+        "--verbose", action="store_true", help="print the comparison table of every case"
+    )
     args = ap.parse_args(argv)
 
     data, out = Path(args.data), Path(args.evidently)
     if not (data / "manifest.json").exists():
-        subprocess.run([sys.executable, str(HERE / "make_datasets.py"), "--out", str(data),
-                        "--predictor", "parity:model_prediction"],
-                       check=True, cwd=HERE, env=dict(os.environ, PYTHONPATH=f"{HERE}:{REPO}"))
-    cmd = [sys.executable, str(HERE / "run_evidently_all.py"), "--data", str(data), "--out", str(out),
-           "-j", "2"]
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "make_datasets.py"),
+                "--out",
+                str(data),
+                "--predictor",
+                "parity:model_prediction",
+            ],
+            check=True,
+            cwd=HERE,
+            env=dict(os.environ, PYTHONPATH=f"{HERE}:{REPO}"),
+        )
+    cmd = [
+        sys.executable,
+        str(HERE / "run_evidently_all.py"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "-j",
+        "2",
+    ]
     if args.only:
         cmd += ["--only", args.only]
     subprocess.run(cmd, check=True)
@@ -120,8 +150,12 @@ def main(argv=None) -> int:
     passed = failed = 0
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         # A parallel plan wherever the planner can use one, as in production.
-        for setting in ("parallel_setup_cost = 0", "parallel_tuple_cost = 0",
-                        "min_parallel_table_scan_size = 0", "max_parallel_workers_per_gather = 2"):
+        for setting in (
+            "parallel_setup_cost = 0",
+            "parallel_tuple_cost = 0",
+            "min_parallel_table_scan_size = 0",
+            "max_parallel_workers_per_gather = 2",
+        ):
             conn.execute("SET " + setting)
         for name in names:
             case = manifest[name]
@@ -140,8 +174,10 @@ def main(argv=None) -> int:
                 # a drift column there; ours lists it in skipped_columns with its error.
                 for column in ours.get("skipped_columns", []):
                     if column not in evidently.get("columns", {}):
-                        notes.append(f"{column}: skipped by ours ({ours['columns'][column].get('error')}),"
-                                     " not a drift column in Evidently")
+                        notes.append(
+                            f"{column}: skipped by ours ({ours['columns'][column].get('error')}),"
+                            " not a drift column in Evidently"
+                        )
                         ours["columns"].pop(column, None)
                 bad = compare(ours, evidently, notes)
             if args.verbose or bad:
@@ -149,10 +185,16 @@ def main(argv=None) -> int:
                     print(format_table(ours, evidently))
             status = "ok" if not bad else "FAIL"
             ncols = len(ours.get("columns", {}))
-            print(f"{status:4} {name}: {ncols} columns"
-                  + (f", dataset drift {ours.get('dataset_drift')}" if "dataset_drift" in ours else "")
-                  + "".join(f"\n       note: {n}" for n in notes)
-                  + "".join(f"\n       {b}" for b in bad))
+            print(
+                f"{status:4} {name}: {ncols} columns"
+                + (
+                    f", dataset drift {ours.get('dataset_drift')}"
+                    if "dataset_drift" in ours
+                    else ""
+                )
+                + "".join(f"\n       note: {n}" for n in notes)
+                + "".join(f"\n       {b}" for b in bad)
+            )
             passed += not bad
             failed += bool(bad)
     print(f"{passed} passed, {failed} failed")

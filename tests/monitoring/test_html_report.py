@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -35,15 +35,17 @@ if str(REPO) not in sys.path:
 
 from model import monitor_report as MR  # noqa: E402
 
-ARTIFACTS = Path(os.environ.get("TD_TEST_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts")
+ARTIFACTS = Path(
+    os.environ.get("TD_TEST_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts"
+)
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_MSG = '<img src=x onerror="alert(2)"> & friends'
 MONITOR_NAME = 'daily "green" <b>trips</b>'
-T0 = datetime(2021, 2, 1, tzinfo=timezone.utc)
+T0 = datetime(2021, 2, 1, tzinfo=UTC)
 N_WINDOWS = 8
-EMPTY = 3           # window index without rows
-DRIFTED = 4         # window index with dataset drift (3 of 5 columns)
-RMSE_BAD = 6        # window index whose RMSE is past the alert threshold
+EMPTY = 3  # window index without rows
+DRIFTED = 4  # window index with dataset drift (3 of 5 columns)
+RMSE_BAD = 6  # window index whose RMSE is past the alert threshold
 COLUMNS = ["trip_distance", "payment_type", HOSTILE, "prediction", "duration"]
 
 
@@ -54,15 +56,29 @@ COLUMNS = ["trip_distance", "payment_type", HOSTILE, "prediction", "duration"]
 
 def _bins(ref: np.ndarray, cur: np.ndarray) -> dict:
     edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
-    return {"kind": "bins", "edges": [float(e) for e in edges],
-            "reference": [int(v) for v in np.histogram(ref, edges)[0]],
-            "current": [int(v) for v in np.histogram(cur, edges)[0]]}
+    return {
+        "kind": "bins",
+        "edges": [float(e) for e in edges],
+        "reference": [int(v) for v in np.histogram(ref, edges)[0]],
+        "current": [int(v) for v in np.histogram(cur, edges)[0]],
+    }
 
 
 def _column(kind, test, name, score, threshold, drifted, n_ref, n_cur, hist, unique) -> dict:
-    return {"column_type": kind, "stattest": test, "stattest_name": name, "score": score,
-            "threshold": threshold, "drifted": drifted, "reference_rows": n_ref, "current_rows": n_cur,
-            "reference_missing": 0, "current_missing": 3, "unique_values": unique, "histogram": hist}
+    return {
+        "column_type": kind,
+        "stattest": test,
+        "stattest_name": name,
+        "score": score,
+        "threshold": threshold,
+        "drifted": drifted,
+        "reference_rows": n_ref,
+        "current_rows": n_cur,
+        "reference_missing": 0,
+        "current_missing": 3,
+        "unique_values": unique,
+        "histogram": hist,
+    }
 
 
 def synthetic(n_windows: int = N_WINDOWS, seed: int = 7) -> tuple[list[dict], list[dict], dict]:
@@ -74,76 +90,194 @@ def synthetic(n_windows: int = N_WINDOWS, seed: int = 7) -> tuple[list[dict], li
     ref_x = rng.normal(0, 1, n_ref)
     ref_pred = 8 + 3 * ref_dist + rng.normal(0, 1, n_ref)
     ref_y = ref_pred + rng.normal(0, 5.2, n_ref)
-    monitor = {"name": MONITOR_NAME, "reference": "SELECT * FROM trips_2021_01 WHERE note <> '<i>'",
-               "current": "public.green_trips", "time_column": "lpep_pickup_datetime",
-               "window_size": timedelta(days=1), "columns": COLUMNS[:3], "prediction": "prediction",
-               "target": "duration", "options": {"histograms": True, "drift_share": 0.5},
-               "rmse_degradation": 0.1, "next_window_start": T0 + timedelta(days=n_windows), "enabled": True,
-               "created_at": T0 - timedelta(days=1)}
+    monitor = {
+        "name": MONITOR_NAME,
+        "reference": "SELECT * FROM trips_2021_01 WHERE note <> '<i>'",
+        "current": "public.green_trips",
+        "time_column": "lpep_pickup_datetime",
+        "window_size": timedelta(days=1),
+        "columns": COLUMNS[:3],
+        "prediction": "prediction",
+        "target": "duration",
+        "options": {"histograms": True, "drift_share": 0.5},
+        "rmse_degradation": 0.1,
+        "next_window_start": T0 + timedelta(days=n_windows),
+        "enabled": True,
+        "created_at": T0 - timedelta(days=1),
+    }
     reports, alerts = [], []
     for w in range(n_windows):
         start = T0 + timedelta(days=w)
-        base = {"id": w + 1, "monitor": MONITOR_NAME, "window_start": start, "window_end": start + timedelta(days=1),
-                "computed_at": start + timedelta(days=1, minutes=5)}
+        base = {
+            "id": w + 1,
+            "monitor": MONITOR_NAME,
+            "window_start": start,
+            "window_end": start + timedelta(days=1),
+            "computed_at": start + timedelta(days=1, minutes=5),
+        }
         if w == EMPTY:
-            reports.append({**base, "current_rows": 0, "dataset_drift": None, "share_of_drifted_columns": None,
-                            "number_of_drifted_columns": None, "rmse": None, "reference_rmse": None,
-                            "report": {"current_rows": 0}})
+            reports.append(
+                {
+                    **base,
+                    "current_rows": 0,
+                    "dataset_drift": None,
+                    "share_of_drifted_columns": None,
+                    "number_of_drifted_columns": None,
+                    "rmse": None,
+                    "reference_rmse": None,
+                    "report": {"current_rows": 0},
+                }
+            )
             continue
         n = int(rng.integers(900, 1400))
         shift = 1.4 if w == DRIFTED else 0.0
         dist = rng.gamma(2.0, 1.5 + shift, n)
-        pay = rng.choice(["1", "2", "3", "4", "5"], size=n,
-                         p=[0.3, 0.6, 0.05, 0.03, 0.02] if w == DRIFTED else [0.55, 0.35, 0.05, 0.03, 0.02])
+        pay = rng.choice(
+            ["1", "2", "3", "4", "5"],
+            size=n,
+            p=[0.3, 0.6, 0.05, 0.03, 0.02] if w == DRIFTED else [0.55, 0.35, 0.05, 0.03, 0.02],
+        )
         x = rng.normal(0.8 if w in (DRIFTED, n_windows - 1) else 0.0, 1, n)
         pred = 8 + 3 * dist + rng.normal(0, 1, n)
         y = pred + rng.normal(0, 6.3 if w == RMSE_BAD else 5.2 + 0.05 * w, n)
         cats = ["1", "2", "3", "4", "5"]
-        pay_hist = {"kind": "categories", "values": cats[:4], "other": True,
-                    "reference": [int((ref_pay == c).sum()) for c in cats[:4]] + [int((ref_pay == "5").sum())],
-                    "current": [int((pay == c).sum()) for c in cats[:4]] + [int((pay == "5").sum())]}
+        pay_hist = {
+            "kind": "categories",
+            "values": cats[:4],
+            "other": True,
+            "reference": [int((ref_pay == c).sum()) for c in cats[:4]]
+            + [int((ref_pay == "5").sum())],
+            "current": [int((pay == c).sum()) for c in cats[:4]] + [int((pay == "5").sum())],
+        }
         d_dist = 0.03 + 0.01 * (w % 3) + (0.32 if w == DRIFTED else 0.0)
         d_pay = 0.02 + 0.01 * (w % 2) + (0.2 if w == DRIFTED else 0.0)
         p_x = 1e-9 if w in (DRIFTED, n_windows - 1) else 0.2 + 0.1 * (w % 4)
         cols = {
-            "trip_distance": _column("num", "wasserstein", "Wasserstein distance (normed)", d_dist, 0.1,
-                                     d_dist >= 0.1, n_ref, n, _bins(ref_dist, dist), 900),
-            "payment_type": _column("cat", "jensenshannon", "Jensen-Shannon distance", d_pay, 0.1, d_pay >= 0.1,
-                                    n_ref, n, pay_hist, 5),
-            HOSTILE: _column("num", "ks", "K-S p_value", p_x, 0.05, p_x <= 0.05, n_ref, n, _bins(ref_x, x), 4000),
-            "prediction": _column("num", "wasserstein", "Wasserstein distance (normed)", 0.04 + 0.005 * w, 0.1,
-                                  False, n_ref, n, _bins(ref_pred, pred), 4000),
-            "duration": _column("num", "wasserstein", "Wasserstein distance (normed)", 0.05 + 0.004 * w, 0.1,
-                                False, n_ref, n, _bins(ref_y, y), 59),
+            "trip_distance": _column(
+                "num",
+                "wasserstein",
+                "Wasserstein distance (normed)",
+                d_dist,
+                0.1,
+                d_dist >= 0.1,
+                n_ref,
+                n,
+                _bins(ref_dist, dist),
+                900,
+            ),
+            "payment_type": _column(
+                "cat",
+                "jensenshannon",
+                "Jensen-Shannon distance",
+                d_pay,
+                0.1,
+                d_pay >= 0.1,
+                n_ref,
+                n,
+                pay_hist,
+                5,
+            ),
+            HOSTILE: _column(
+                "num", "ks", "K-S p_value", p_x, 0.05, p_x <= 0.05, n_ref, n, _bins(ref_x, x), 4000
+            ),
+            "prediction": _column(
+                "num",
+                "wasserstein",
+                "Wasserstein distance (normed)",
+                0.04 + 0.005 * w,
+                0.1,
+                False,
+                n_ref,
+                n,
+                _bins(ref_pred, pred),
+                4000,
+            ),
+            "duration": _column(
+                "num",
+                "wasserstein",
+                "Wasserstein distance (normed)",
+                0.05 + 0.004 * w,
+                0.1,
+                False,
+                n_ref,
+                n,
+                _bins(ref_y, y),
+                59,
+            ),
         }
         n_drift = sum(c["drifted"] for c in cols.values())
         rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
         ref_rmse = float(np.sqrt(np.mean((ref_pred - ref_y) ** 2)))
-        regression = {k: {"rows": m, "mean_error": 0.1, "error_std": r, "mae": 0.8 * r, "abs_error_std": 0.6 * r,
-                          "abs_error_max": 4 * r, "mape": 31.5, "abs_perc_error_std": 20.1, "rmse": r, "r2": 0.61}
-                      for k, m, r in (("current", n, rmse), ("reference", n_ref, ref_rmse))}
-        report = {"columns": cols, "number_of_columns": len(cols), "number_of_drifted_columns": n_drift,
-                  "share_of_drifted_columns": n_drift / len(cols), "drift_share": 0.5,
-                  "dataset_drift": n_drift / len(cols) >= 0.5, "reference_rows": n_ref, "current_rows": n,
-                  "prediction": "prediction", "target": "duration", "regression": regression}
-        reports.append({**base, "current_rows": n, "dataset_drift": report["dataset_drift"],
-                        "share_of_drifted_columns": report["share_of_drifted_columns"],
-                        "number_of_drifted_columns": n_drift, "rmse": rmse, "reference_rmse": ref_rmse,
-                        "report": report})
+        regression = {
+            k: {
+                "rows": m,
+                "mean_error": 0.1,
+                "error_std": r,
+                "mae": 0.8 * r,
+                "abs_error_std": 0.6 * r,
+                "abs_error_max": 4 * r,
+                "mape": 31.5,
+                "abs_perc_error_std": 20.1,
+                "rmse": r,
+                "r2": 0.61,
+            }
+            for k, m, r in (("current", n, rmse), ("reference", n_ref, ref_rmse))
+        }
+        report = {
+            "columns": cols,
+            "number_of_columns": len(cols),
+            "number_of_drifted_columns": n_drift,
+            "share_of_drifted_columns": n_drift / len(cols),
+            "drift_share": 0.5,
+            "dataset_drift": n_drift / len(cols) >= 0.5,
+            "reference_rows": n_ref,
+            "current_rows": n,
+            "prediction": "prediction",
+            "target": "duration",
+            "regression": regression,
+        }
+        reports.append(
+            {
+                **base,
+                "current_rows": n,
+                "dataset_drift": report["dataset_drift"],
+                "share_of_drifted_columns": report["share_of_drifted_columns"],
+                "number_of_drifted_columns": n_drift,
+                "rmse": rmse,
+                "reference_rmse": ref_rmse,
+                "report": report,
+            }
+        )
         raised = base["computed_at"] + timedelta(seconds=1)
         if report["dataset_drift"]:
             drifted = sorted(k for k, c in cols.items() if c["drifted"])
-            alerts.append({"id": len(alerts) + 1, "report_id": base["id"], "monitor": MONITOR_NAME,
-                           "window_start": start, "raised_at": raised, "kind": "dataset_drift",
-                           "message": f"dataset drift: {n_drift} of {len(cols)} columns drifted "
-                                      f"(share {n_drift / len(cols):.3f} >= 0.5)",
-                           "details": {"drifted_columns": drifted}})
+            alerts.append(
+                {
+                    "id": len(alerts) + 1,
+                    "report_id": base["id"],
+                    "monitor": MONITOR_NAME,
+                    "window_start": start,
+                    "raised_at": raised,
+                    "kind": "dataset_drift",
+                    "message": f"dataset drift: {n_drift} of {len(cols)} columns drifted "
+                    f"(share {n_drift / len(cols):.3f} >= 0.5)",
+                    "details": {"drifted_columns": drifted},
+                }
+            )
         if rmse > ref_rmse * 1.1:
-            alerts.append({"id": len(alerts) + 1, "report_id": base["id"], "monitor": MONITOR_NAME,
-                           "window_start": start, "raised_at": raised, "kind": "rmse",
-                           "message": f"RMSE degraded: {rmse:.4f} against {ref_rmse:.4f} on the reference "
-                                      f"(more than 10.0% worse) {HOSTILE_MSG}",
-                           "details": {"rmse": rmse, "reference_rmse": ref_rmse, "rmse_degradation": 0.1}})
+            alerts.append(
+                {
+                    "id": len(alerts) + 1,
+                    "report_id": base["id"],
+                    "monitor": MONITOR_NAME,
+                    "window_start": start,
+                    "raised_at": raised,
+                    "kind": "rmse",
+                    "message": f"RMSE degraded: {rmse:.4f} against {ref_rmse:.4f} on the reference "
+                    f"(more than 10.0% worse) {HOSTILE_MSG}",
+                    "details": {"rmse": rmse, "reference_rmse": ref_rmse, "rmse_degradation": 0.1},
+                }
+            )
     return reports, alerts, monitor
 
 
@@ -151,9 +285,46 @@ def synthetic(n_windows: int = N_WINDOWS, seed: int = 7) -> tuple[list[dict], li
 # a strict parse of the page
 # --------------------------------------------------------------------------------------------
 
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "header", "section", "h1", "h2", "dl",
-                "dt", "dd", "div", "span", "i", "p", "code", "table", "thead", "tbody", "tr", "th", "td", "figure",
-                "figcaption", "details", "summary", "nav", "a", "svg", "g", "line", "text", "path", "circle", "rect"}
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "main",
+    "header",
+    "section",
+    "h1",
+    "h2",
+    "dl",
+    "dt",
+    "dd",
+    "div",
+    "span",
+    "i",
+    "p",
+    "code",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "figure",
+    "figcaption",
+    "details",
+    "summary",
+    "nav",
+    "a",
+    "svg",
+    "g",
+    "line",
+    "text",
+    "path",
+    "circle",
+    "rect",
+}
 VOID = {"meta", "line", "path", "circle", "rect", "br", "img", "input", "link"}
 
 
@@ -171,8 +342,13 @@ class Page(HTMLParser):
             self.errors.append(f"unclosed: {[e['tag'] for e in self.stack]}")
 
     def handle_starttag(self, tag, attrs):
-        el = {"tag": tag, "attrs": dict(attrs), "text": "", "parents": [e["tag"] for e in self.stack],
-              "classes": set((dict(attrs).get("class") or "").split())}
+        el = {
+            "tag": tag,
+            "attrs": dict(attrs),
+            "text": "",
+            "parents": [e["tag"] for e in self.stack],
+            "classes": set((dict(attrs).get("class") or "").split()),
+        }
         self.elements.append(el)
         if tag not in VOID:
             self.stack.append(el)
@@ -195,9 +371,13 @@ class Page(HTMLParser):
             el["text"] += data
 
     def find(self, tag=None, cls=None, **attrs) -> list[dict]:
-        return [e for e in self.elements if (tag is None or e["tag"] == tag)
-                and (cls is None or cls in e["classes"])
-                and all(e["attrs"].get(k.replace("_", "-")) == v for k, v in attrs.items())]
+        return [
+            e
+            for e in self.elements
+            if (tag is None or e["tag"] == tag)
+            and (cls is None or cls in e["classes"])
+            and all(e["attrs"].get(k.replace("_", "-")) == v for k, v in attrs.items())
+        ]
 
 
 def check_safe(page: Page):
@@ -206,7 +386,9 @@ def check_safe(page: Page):
         assert e["tag"] in ALLOWED_TAGS, f"unexpected element <{e['tag']}>"
         for k, v in e["attrs"].items():
             assert not k.startswith("on"), f"event handler {k}={v!r} on <{e['tag']}>"
-            assert k not in ("src", "xlink:href", "action", "srcdoc", "formaction"), f"reference {k}={v!r}"
+            assert k not in ("src", "xlink:href", "action", "srcdoc", "formaction"), (
+                f"reference {k}={v!r}"
+            )
             if k == "href":  # in-page links only
                 assert re.fullmatch(r"#[a-z-]+", v or ""), f"link {v!r}"
             assert "javascript:" not in (v or "").lower()
@@ -229,7 +411,9 @@ def data():
 @pytest.fixture(scope="module")
 def page_html(data):
     reports, alerts, monitor = data
-    return MR.render_html(reports, alerts, monitor, generated_at=datetime(2021, 2, 9, 6, tzinfo=timezone.utc))
+    return MR.render_html(
+        reports, alerts, monitor, generated_at=datetime(2021, 2, 9, 6, tzinfo=UTC)
+    )
 
 
 def test_structure(data, page_html):
@@ -244,22 +428,39 @@ def test_structure(data, page_html):
     assert monitor["reference"] in header and monitor["current"] in header
     assert "2021-02-01 00:00+00:00 → 2021-02-09 00:00+00:00 (8 windows)" in header
     # the latest window is the one in detail
-    assert "Window 2021-02-08 00:00+00:00 → 2021-02-09 00:00+00:00" in page.find("h2", id="window")[0]["text"]
+    assert (
+        "Window 2021-02-08 00:00+00:00 → 2021-02-09 00:00+00:00"
+        in page.find("h2", id="window")[0]["text"]
+    )
     # summary table: one row per column; the latest window has exactly the hostile column drifted, listed first
     rows = page.find("tr", "colrow")
     assert [r["attrs"]["data-column"] for r in rows][0] == HOSTILE
     assert sorted(r["attrs"]["data-column"] for r in rows) == sorted(COLUMNS)
     drifted = [r for r in rows if "drifted" in r["classes"]]
     assert [r["attrs"]["data-column"] for r in drifted] == [HOSTILE]
-    assert len([e for e in page.find("span", "drift") if "summary" in _ancestors_classes(page, e)]) == 1
+    assert (
+        len([e for e in page.find("span", "drift") if "summary" in _ancestors_classes(page, e)])
+        == 1
+    )
     first = rows[0]["text"]
-    assert "K-S p_value" in first and "1.00e-09" in first and "0.05" in first and "Drift detected" in first
+    assert (
+        "K-S p_value" in first
+        and "1.00e-09" in first
+        and "0.05" in first
+        and "Drift detected" in first
+    )
     wass = next(r for r in rows if r["attrs"]["data-column"] == "trip_distance")["text"]
-    assert "Wasserstein distance (normed)" in wass and "No drift" in wass and "score ≥ threshold" in wass
+    assert (
+        "Wasserstein distance (normed)" in wass
+        and "No drift" in wass
+        and "score ≥ threshold" in wass
+    )
     # charts: a histogram and a score chart per column; share, RMSE and rows once
     hists = _charts(page, "histogram")
     assert sorted(h["attrs"]["data-column"] for h in hists) == sorted(COLUMNS)
-    assert sorted(s["attrs"]["data-column"] for s in _charts(page, "drift-score")) == sorted(COLUMNS)
+    assert sorted(s["attrs"]["data-column"] for s in _charts(page, "drift-score")) == sorted(
+        COLUMNS
+    )
     for kind in ("drift-share", "rmse", "rows"):
         assert len(_charts(page, kind)) == 1, kind
     assert len(page.find("svg", "plot")) == 2 * len(COLUMNS) + 3
@@ -275,14 +476,21 @@ def test_structure(data, page_html):
     row_bars = [b for b in bars if "rows" in b["classes"]]
     assert len(row_bars) == N_WINDOWS and sum("empty" in b["classes"] for b in row_bars) == 1
     # score over time: a point per non-empty window, red when drifted; the threshold line
-    trip = next(s for s in _charts(page, "drift-score") if s["attrs"]["data-column"] == "trip_distance")
+    trip = next(
+        s for s in _charts(page, "drift-score") if s["attrs"]["data-column"] == "trip_distance"
+    )
     assert "threshold 0.1" in trip["text"]
     # thresholds drawn: one per score chart + share + RMSE reference and alert limit
-    assert len([e for e in page.elements if e["tag"] == "line" and "hline" in e["classes"]]) == len(COLUMNS) + 3
+    assert (
+        len([e for e in page.elements if e["tag"] == "line" and "hline" in e["classes"]])
+        == len(COLUMNS) + 3
+    )
     points = [e for e in page.elements if e["tag"] == "circle"]
     assert len(points) == (N_WINDOWS - 1) * (len(COLUMNS) + 2)  # per column, share, RMSE
     bad = [p for p in points if "bad" in p["classes"]]
-    n_drifted_points = sum(c["drifted"] for r in reports for c in (r["report"].get("columns") or {}).values())
+    n_drifted_points = sum(
+        c["drifted"] for r in reports for c in (r["report"].get("columns") or {}).values()
+    )
     assert len(bad) == n_drifted_points + 1 + 1  # column drifts, one dataset drift, one RMSE alert
     # the RMSE chart says where the alert starts
     rmse_fig = _charts(page, "rmse")[0]["text"]
@@ -296,8 +504,16 @@ def test_structure(data, page_html):
     reg = page.find("table", "regression")[0]["text"]
     assert "RMSE" in reg and "R²" in reg
     # every window in the collapsed table
-    assert len([e for e in page.elements if e["tag"] == "tr" and "windows" in _ancestors_classes(page, e)]) \
+    assert (
+        len(
+            [
+                e
+                for e in page.elements
+                if e["tag"] == "tr" and "windows" in _ancestors_classes(page, e)
+            ]
+        )
         == N_WINDOWS + 1
+    )
 
 
 def _ancestors_classes(page: Page, el: dict) -> set:
@@ -360,13 +576,19 @@ def test_chosen_window_and_fallbacks(data):
     with pytest.raises(ValueError, match="no report for the window starting at 2021-03-01"):
         MR.render_html(reports, alerts, monitor, window_start="2021-03-01T00:00:00+00:00")
     # the latest window empty: the latest window with rows is shown, and the page says so
-    extra = dict(reports[EMPTY], id=99, window_start=T0 + timedelta(days=N_WINDOWS),
-                 window_end=T0 + timedelta(days=N_WINDOWS + 1))
+    extra = dict(
+        reports[EMPTY],
+        id=99,
+        window_start=T0 + timedelta(days=N_WINDOWS),
+        window_end=T0 + timedelta(days=N_WINDOWS + 1),
+    )
     page = Page(MR.render_html(reports + [extra], alerts, monitor))
     assert "is empty" in page.find("p", id="fallback")[0]["text"]
     assert "2021-02-08" in page.find("h2", id="window")[0]["text"]
     # choosing the empty window shows no table, but the charts over time are still there
-    page = Page(MR.render_html(reports, alerts, monitor, window_start=reports[EMPTY]["window_start"]))
+    page = Page(
+        MR.render_html(reports, alerts, monitor, window_start=reports[EMPTY]["window_start"])
+    )
     assert page.find("tr", "colrow") == [] and len(_charts(page, "drift-share")) == 1
     # no reports at all
     page = Page(MR.render_html([], [], {"name": "m"}))
@@ -374,14 +596,25 @@ def test_chosen_window_and_fallbacks(data):
     # reports as JSON text and ISO strings (as from a JSON export), no histogram, no regression
     text_reports = []
     for r in reports:
-        rep = {k: v for k, v in r["report"].items() if k not in ("regression", "prediction", "target")}
-        rep["columns"] = {k: {kk: vv for kk, vv in c.items() if kk != "histogram"}
-                          for k, c in (rep.get("columns") or {}).items()}
+        rep = {
+            k: v for k, v in r["report"].items() if k not in ("regression", "prediction", "target")
+        }
+        rep["columns"] = {
+            k: {kk: vv for kk, vv in c.items() if kk != "histogram"}
+            for k, c in (rep.get("columns") or {}).items()
+        }
         if "columns" not in r["report"]:
             rep = {"current_rows": 0}
-        text_reports.append({**r, "window_start": r["window_start"].isoformat(),
-                             "window_end": r["window_end"].isoformat(), "rmse": None, "reference_rmse": None,
-                             "report": json.dumps(rep)})
+        text_reports.append(
+            {
+                **r,
+                "window_start": r["window_start"].isoformat(),
+                "window_end": r["window_end"].isoformat(),
+                "rmse": None,
+                "reference_rmse": None,
+                "report": json.dumps(rep),
+            }
+        )
     out = MR.render_html(text_reports, [], {"name": "m", "rmse_degradation": None})
     page = Page(out)
     assert page.errors == [] and not _charts(page, "histogram")
@@ -399,13 +632,18 @@ def test_scores_without_value_and_changing_test(data):
             c.pop("histogram", None)
     # one window: a column without a score (an error), another whose test changed
     cols = reports[-1]["report"]["columns"]
-    cols["trip_distance"].update(score=None, drifted=False, error="The current window has no value in this column.")
-    reports[0]["report"]["columns"]["duration"].update(stattest="ks", stattest_name="K-S p_value", threshold=0.05,
-                                                       score=0.4)
+    cols["trip_distance"].update(
+        score=None, drifted=False, error="The current window has no value in this column."
+    )
+    reports[0]["report"]["columns"]["duration"].update(
+        stattest="ks", stattest_name="K-S p_value", threshold=0.05, score=0.4
+    )
     out = MR.render_html(reports, alerts, monitor)
     page = Page(out)
     assert page.errors == []
-    row = next(r for r in page.find("tr", "colrow") if r["attrs"]["data-column"] == "trip_distance")["text"]
+    row = next(
+        r for r in page.find("tr", "colrow") if r["attrs"]["data-column"] == "trip_distance"
+    )["text"]
     assert "no score" in row and "no value in this column" in row
     dur = next(s for s in _charts(page, "drift-score") if s["attrs"]["data-column"] == "duration")
     assert "ks, wasserstein" in dur["text"] and "test changed" in dur["text"]
@@ -417,8 +655,13 @@ def test_flow_page_paths_and_dsn_masking():
     from model import monitor_flow as F
 
     assert F.html_paths("/x/r.html", ["only one"]) == {"only one": "/x/r.html"}
-    assert F.html_paths("/x/r.html", ["a b", "../c"]) == {"a b": "/x/r.a_b.html", "../c": "/x/r.c.html"}
-    assert F.html_paths("/x/{monitor}.html", [HOSTILE]) == {HOSTILE: "/x/script_alert_1_script.html"}
+    assert F.html_paths("/x/r.html", ["a b", "../c"]) == {
+        "a b": "/x/r.a_b.html",
+        "../c": "/x/r.c.html",
+    }
+    assert F.html_paths("/x/{monitor}.html", [HOSTILE]) == {
+        HOSTILE: "/x/script_alert_1_script.html"
+    }
     for dsn in ("host=h password=s3cret dbname=d", "postgresql://u:s3cret@h:5432/d"):
         masked = F.safe_dsn(dsn)
         assert "s3cret" not in masked and "***" in masked and "host=h" in masked
@@ -438,10 +681,24 @@ def _chromium() -> str | None:
 
 
 def _run_chromium(exe: str, args: list[str], profile: str) -> subprocess.CompletedProcess:
-    cmd = [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-           "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-sync",
-           "--disable-background-networking", "--disable-component-update", "--mute-audio",
-           "--hide-scrollbars", "--force-device-scale-factor=1", f"--user-data-dir={profile}", *args]
+    cmd = [
+        exe,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-extensions",
+        "--disable-sync",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--mute-audio",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
 
 
@@ -457,13 +714,13 @@ def _png_pixels(path: Path) -> tuple[int, int, list[tuple[int, ...]]]:
             im = im.convert("RGB")
             w, h = im.size
             raw = im.tobytes()
-            return w, h, [tuple(raw[i:i + 3]) for i in range(0, len(raw), 3)]
+            return w, h, [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, w, h, bpp = 8, b"", 0, 0, 3
     while pos < len(data):
-        (n,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + n]
+        (n,), kind = struct.unpack(">I", data[pos : pos + 4]), data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + n]
         if kind == b"IHDR":
             w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8 and ctype in (2, 6) and interlace == 0, (depth, ctype, interlace)
@@ -476,7 +733,10 @@ def _png_pixels(path: Path) -> tuple[int, int, list[tuple[int, ...]]]:
     prev = bytearray(stride)
     pixels = []
     for y in range(h):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        f, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
@@ -490,14 +750,16 @@ def _png_pixels(path: Path) -> tuple[int, int, list[tuple[int, ...]]]:
                 pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
         prev = line
-        pixels.extend(tuple(line[i:i + 3]) for i in range(0, stride, bpp))
+        pixels.extend(tuple(line[i : i + 3]) for i in range(0, stride, bpp))
     return w, h, pixels
 
 
 def test_browser_render(data, page_html, tmp_path):
     exe = _chromium()
     if exe is None:
-        pytest.skip("no Chromium: install the Debian package `chromium` to render the page in a browser")
+        pytest.skip(
+            "no Chromium: install the Debian package `chromium` to render the page in a browser"
+        )
     reports, alerts, monitor = data
     page_file = tmp_path / "monitoring_report.html"
     page_file.write_text(page_html, encoding="utf-8")
@@ -508,8 +770,18 @@ def test_browser_render(data, page_html, tmp_path):
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as p1, tempfile.TemporaryDirectory() as p2:
         # the DOM after load and the screenshot, in two browsers at once
-        exe_args = [(["--virtual-time-budget=5000", "--dump-dom", url], p1),
-                    ([f"--screenshot={shot}", "--window-size=1400,3000", "--virtual-time-budget=5000", url], p2)]
+        exe_args = [
+            (["--virtual-time-budget=5000", "--dump-dom", url], p1),
+            (
+                [
+                    f"--screenshot={shot}",
+                    "--window-size=1400,3000",
+                    "--virtual-time-budget=5000",
+                    url,
+                ],
+                p2,
+            ),
+        ]
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(2) as ex:
@@ -532,7 +804,10 @@ def test_browser_render(data, page_html, tmp_path):
     assert len(dom.find("tr", "colrow")) == len(COLUMNS)
     assert len(dom.find("tr", "alert")) == len(alerts)
     assert len([e for e in dom.elements if e["tag"] == "rect" and "bar" in e["classes"]]) > 50
-    assert len([e for e in dom.elements if e["tag"] == "path" and "line" in e["classes"]]) >= len(COLUMNS) + 2
+    assert (
+        len([e for e in dom.elements if e["tag"] == "path" and "line" in e["classes"]])
+        >= len(COLUMNS) + 2
+    )
     assert dom.find("title")[0]["text"] == f"Drift monitor {MONITOR_NAME}"
     body = dom.find("body")[0]["text"]
     for bad in ("Traceback", "undefined", "NaN", "[object", "Error:", "None"):
@@ -553,9 +828,15 @@ def test_browser_render(data, page_html, tmp_path):
     assert top < 0.95, f"one colour covers {top:.0%} of the screenshot"
 
     def near(rgb, tol=12):
-        return sum(n for px, n in colours.items() if all(abs(a - b) <= tol for a, b in zip(px, rgb)))
+        return sum(
+            n
+            for px, n in colours.items()
+            if all(abs(a - b) <= tol for a, b in zip(px, rgb, strict=False))
+        )
 
     assert near((0x2F, 0x6F, 0xB5)) > 100, "no current-window blue (bars, lines)"
     assert near((0xA3, 0xAF, 0xBD)) > 100, "no reference grey bars"
     assert near((0xD6, 0x27, 0x28)) + near((0xB4, 0x23, 0x18)) > 5, "no red drift marker or badge"
-    print(f"\nchromium: {seconds:.1f} s; screenshot {shot} ({shot.stat().st_size} bytes, {len(colours)} colours)")
+    print(
+        f"\nchromium: {seconds:.1f} s; screenshot {shot} ({shot.stat().st_size} bytes, {len(colours)} colours)"
+    )

@@ -87,22 +87,31 @@ def conn():
 
 def run_cli(*args) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "model", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "model", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_prefect_flow_computes_each_complete_window(conn, tmp_path):
     html = tmp_path / "first.html"
     done = run_cli("monitor", "--dsn", DSN, "--monitor", "daily_trips", "--html", str(html))
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = sql(conn, "SELECT window_start, current_rows, dataset_drift, rmse, reference_rmse"
-                     " FROM taxi_duration.monitor_reports WHERE monitor = 'daily_trips'"
-                     " ORDER BY window_start")
+    rows = sql(
+        conn,
+        "SELECT window_start, current_rows, dataset_drift, rmse, reference_rmse"
+        " FROM taxi_duration.monitor_reports WHERE monitor = 'daily_trips'"
+        " ORDER BY window_start",
+    )
     # 4 days ago .. 2 days ago hold trips (8-10 Feb 2021); yesterday's window is empty.
     assert [r[1] > 1000 for r in rows] == [True, True, True, False], rows
     assert [r[2] for r in rows[:3]] == [False, False, False]
     for r in rows[:3]:
-        assert 0 < r[3] < 20 and 0 < r[4] < 20, r   # real model RMSE in minutes
+        assert 0 < r[3] < 20 and 0 < r[4] < 20, r  # real model RMSE in minutes
     assert html.exists() and html.stat().st_size > 10_000
 
 
@@ -111,15 +120,23 @@ def test_drifted_day_raises_alerts_everywhere(conn):
     listener.execute("LISTEN taxi_duration_alerts")
     conn.execute(DRIFTED_DAY)
     # recompute yesterday's (previously empty) window
-    conn.execute("UPDATE taxi_duration.monitors SET next_window_start ="
-                 " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'")
-    got = sql(conn, "SELECT dataset_drift, current_rows, rmse > reference_rmse * 1.1"
-                    " FROM taxi_duration.run_monitor('daily_trips')")
+    conn.execute(
+        "UPDATE taxi_duration.monitors SET next_window_start ="
+        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'"
+    )
+    got = sql(
+        conn,
+        "SELECT dataset_drift, current_rows, rmse > reference_rmse * 1.1"
+        " FROM taxi_duration.run_monitor('daily_trips')",
+    )
     assert got == [(True, got[0][1], True)] and got[0][1] > 1000
-    alerts = sql(conn, "SELECT kind, message FROM taxi_duration.monitor_alerts"
-                       " WHERE monitor = 'daily_trips' AND window_start ="
-                       " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'"
-                       " ORDER BY kind")
+    alerts = sql(
+        conn,
+        "SELECT kind, message FROM taxi_duration.monitor_alerts"
+        " WHERE monitor = 'daily_trips' AND window_start ="
+        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'"
+        " ORDER BY kind",
+    )
     assert [a[0] for a in alerts] == ["dataset_drift", "rmse"]
     payloads = []
     deadline = time.time() + 10
@@ -127,10 +144,15 @@ def test_drifted_day_raises_alerts_everywhere(conn):
         payloads.append(json.loads(note.payload))
         if time.time() > deadline:
             break
-    yesterday = sql(conn, "SELECT date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-                          " - interval '1 day'")[0][0]
-    payloads = [p for p in payloads
-                if p["window_start"].startswith(yesterday.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT"))]
+    yesterday = sql(
+        conn,
+        "SELECT date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'",
+    )[0][0]
+    payloads = [
+        p
+        for p in payloads
+        if p["window_start"].startswith(yesterday.astimezone(dt.UTC).strftime("%Y-%m-%dT"))
+    ]
     listener.close()
     assert sorted(p["kind"] for p in payloads) == ["dataset_drift", "rmse"]
     assert all(p["monitor"] == "daily_trips" for p in payloads)
@@ -141,21 +163,30 @@ def test_drifted_day_raises_alerts_everywhere(conn):
 
 def test_pg_cron_runs_the_monitors(conn):
     # Forget today's... nothing to compute yet: make the cron job recompute the last window.
-    conn.execute("UPDATE taxi_duration.monitors SET next_window_start ="
-                 " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '2 days'")
+    conn.execute(
+        "UPDATE taxi_duration.monitors SET next_window_start ="
+        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '2 days'"
+    )
     before = sql(conn, "SELECT max(computed_at) FROM taxi_duration.monitor_reports")[0][0]
     job = sql(conn, "SELECT taxi_duration.schedule_monitoring('* * * * *')")[0][0]
     try:
         deadline = time.time() + 100
         while time.time() < deadline:
-            runs = sql(conn, "SELECT status, return_message FROM cron.job_run_details"
-                             " WHERE jobid = %s ORDER BY runid", (job,))
+            runs = sql(
+                conn,
+                "SELECT status, return_message FROM cron.job_run_details"
+                " WHERE jobid = %s ORDER BY runid",
+                (job,),
+            )
             if runs and runs[-1][0] in ("succeeded", "failed"):
                 break
             time.sleep(2)
         assert runs and runs[-1][0] == "succeeded", runs
-        after = sql(conn, "SELECT count(*) FROM taxi_duration.monitor_reports"
-                          " WHERE computed_at > %s", (before,))[0][0]
+        after = sql(
+            conn,
+            "SELECT count(*) FROM taxi_duration.monitor_reports WHERE computed_at > %s",
+            (before,),
+        )[0][0]
         assert after == 2, "pg_cron recomputed the last two windows"
     finally:
         conn.execute("SELECT cron.unschedule(%s)", (job,))
@@ -174,10 +205,15 @@ def test_html_page_renders_stored_reports(conn, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "monitoring_e2e.png"
     profile = tmp_path / "profile"
-    dom = _run_chromium(exe, ["--dump-dom", "--virtual-time-budget=5000", html.as_uri()], str(profile))
+    dom = _run_chromium(
+        exe, ["--dump-dom", "--virtual-time-budget=5000", html.as_uri()], str(profile)
+    )
     assert dom.returncode == 0, dom.stderr
     assert dom.stdout.count("<svg") >= 8, "the plots rendered"
     assert "trip_distance" in dom.stdout
-    done = _run_chromium(exe, [f"--screenshot={shot}", "--window-size=1400,3000", html.as_uri()],
-                         str(tmp_path / "profile2"))
+    done = _run_chromium(
+        exe,
+        [f"--screenshot={shot}", "--window-size=1400,3000", html.as_uri()],
+        str(tmp_path / "profile2"),
+    )
     assert done.returncode == 0 and shot.exists() and shot.stat().st_size > 50_000, done.stderr

@@ -40,13 +40,15 @@ def compare(dsn: str, path: str, trips, tolerance: float) -> bool:
             "SELECT taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance,"
             "                                      lpep_pickup_datetime),"
             "       taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance)"
-            " FROM parity_trips ORDER BY ride_id").fetchall()
+            " FROM parity_trips ORDER BY ride_id"
+        ).fetchall()
     sql = np.array(rows, dtype=np.float64)
     bundle = load_bundle(path)
     ok = True
-    for label, col, ref in (("with pickup time", 0, bundle.predict(trips)),
-                            ("without pickup time", 1,
-                             bundle.predict(trips.drop(columns=["lpep_pickup_datetime"])))):
+    for label, col, ref in (
+        ("with pickup time", 0, bundle.predict(trips)),
+        ("without pickup time", 1, bundle.predict(trips.drop(columns=["lpep_pickup_datetime"]))),
+    ):
         if len(ref) != len(sql):
             print(f"row count differs: SQL {len(sql)}, Python {len(ref)}")
             return False
@@ -54,9 +56,11 @@ def compare(dsn: str, path: str, trips, tolerance: float) -> bool:
         diff = np.abs(sql[:, col] - ref)
         identical = int(np.sum(sql[:, col] == ref))
         worst = int(np.argmax(diff))
-        print(f"parity {Path(path).name} ({bundle.estimator_type}) {label}: {len(ref)} trips, "
-              f"max |SQL - reference| = {diff.max():.3g} min (trip {worst}), "
-              f"bit-identical: {identical}/{len(ref)}")
+        print(
+            f"parity {Path(path).name} ({bundle.estimator_type}) {label}: {len(ref)} trips, "
+            f"max |SQL - reference| = {diff.max():.3g} min (trip {worst}), "
+            f"bit-identical: {identical}/{len(ref)}"
+        )
         ok &= bool(diff.max() <= tolerance)
     return ok
 
@@ -65,14 +69,26 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--bundle", default=str(REPO / "model" / "default_bundle.json"))
-    ap.add_argument("--linear-bundle",
-                    default=str(REPO / "tests" / "fixtures" / "bundles" / "linear.json"))
+    ap.add_argument(
+        "--linear-bundle", default=str(REPO / "tests" / "fixtures" / "bundles" / "linear.json")
+    )
     ap.add_argument("--month", default="2021-02")
     args = ap.parse_args()
 
-    subprocess.run([sys.executable, str(REPO / "scripts" / "load_trips.py"), "--dsn", args.dsn,
-                    "--month", args.month, "--table", "parity_trips"], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "load_trips.py"),
+            "--dsn",
+            args.dsn,
+            "--month",
+            args.month,
+            "--table",
+            "parity_trips",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     trips = load_month(args.month)
     ok = True
     for path, tolerance in ((args.linear_bundle, LINEAR_TOLERANCE), (args.bundle, TOLERANCE)):

@@ -37,26 +37,32 @@ def synthetic_raw(n: int, seed: int, month: str = "2099-01") -> pd.DataFrame:
     dist = np.round(rng.gamma(2.0, 1.5, size=n), 2)
     dist[1::37] = 0.0  # explicit zeros
     hour = pickup.hour.to_numpy() + pickup.minute.to_numpy() / 60
-    minutes = 2 + 3.2 * dist + 4 * np.sin(hour / 24 * 2 * np.pi) + (pu % 7) + rng.normal(0, 2, size=n)
+    minutes = (
+        2 + 3.2 * dist + 4 * np.sin(hour / 24 * 2 * np.pi) + (pu % 7) + rng.normal(0, 2, size=n)
+    )
     minutes[::53] = 0.5  # filtered out
     minutes[3::61] = 75.0  # filtered out
     dropoff = pickup + pd.to_timedelta(np.round(minutes * 60), unit="s")
-    return pd.DataFrame({
-        "VendorID": np.full(n, 2, dtype=np.int64),
-        "lpep_pickup_datetime": pickup.astype("datetime64[us]"),
-        "lpep_dropoff_datetime": dropoff.astype("datetime64[us]"),
-        "PULocationID": pu.astype(np.int64),
-        "DOLocationID": do.astype(np.int64),
-        "trip_distance": dist,
-    })
+    return pd.DataFrame(
+        {
+            "VendorID": np.full(n, 2, dtype=np.int64),
+            "lpep_pickup_datetime": pickup.astype("datetime64[us]"),
+            "lpep_dropoff_datetime": dropoff.astype("datetime64[us]"),
+            "PULocationID": pu.astype(np.int64),
+            "DOLocationID": do.astype(np.int64),
+            "trip_distance": dist,
+        }
+    )
 
 
 @pytest.fixture(scope="session")
 def synthetic_months():
     from model import data
 
-    return (data.add_duration(synthetic_raw(3000, 1, "2099-01")),
-            data.add_duration(synthetic_raw(1500, 2, "2099-02")))
+    return (
+        data.add_duration(synthetic_raw(3000, 1, "2099-01")),
+        data.add_duration(synthetic_raw(1500, 2, "2099-02")),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +70,15 @@ def synthetic_xgb(synthetic_months):
     from model import train
 
     tr, va = synthetic_months
-    return train.fit(tr, va, params={"max_depth": 4}, max_rounds=40, early_stopping_rounds=5,
-                     train_month="2099-01", valid_month="2099-02")
+    return train.fit(
+        tr,
+        va,
+        params={"max_depth": 4},
+        max_rounds=40,
+        early_stopping_rounds=5,
+        train_month="2099-01",
+        valid_month="2099-02",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +105,9 @@ def data_dir():
 def real_months(data_dir):
     from model import data
 
-    return data.load_month("2021-01", data_dir, download=False), data.load_month("2021-02", data_dir, download=False)
+    return data.load_month("2021-01", data_dir, download=False), data.load_month(
+        "2021-02", data_dir, download=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +116,15 @@ def real_small_xgb(real_months):
     from model import train
 
     tr, va = real_months
-    return train.fit(tr.iloc[:4000], va.iloc[:3000], params={"max_depth": 6}, max_rounds=40,
-                     early_stopping_rounds=5, train_month="2021-01", valid_month="2021-02")
+    return train.fit(
+        tr.iloc[:4000],
+        va.iloc[:3000],
+        params={"max_depth": 6},
+        max_rounds=40,
+        early_stopping_rounds=5,
+        train_month="2021-01",
+        valid_month="2021-02",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -115,11 +137,13 @@ def real_small_bundle(real_small_xgb, tmp_path_factory):
 
 
 def frame_for_reader(df: pd.DataFrame, with_time: bool = True) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "PULocationID": df["PULocationID"].to_numpy(),
-        "DOLocationID": df["DOLocationID"].to_numpy(),
-        "trip_distance": df["trip_distance"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "PULocationID": df["PULocationID"].to_numpy(),
+            "DOLocationID": df["DOLocationID"].to_numpy(),
+            "trip_distance": df["trip_distance"].to_numpy(),
+        }
+    )
     if with_time:
         out["pickup_datetime"] = df["lpep_pickup_datetime"].to_numpy()
     return out
@@ -128,10 +152,21 @@ def frame_for_reader(df: pd.DataFrame, with_time: bool = True) -> pd.DataFrame:
 def records_for_reader(df: pd.DataFrame, with_time: bool = True) -> list[dict]:
     """Trip records as the brief describes them: dicts, pickup a Timestamp or None."""
     recs = []
-    for pu, do, dist, ts in zip(df["PULocationID"], df["DOLocationID"], df["trip_distance"],
-                                df["lpep_pickup_datetime"]):
-        recs.append({"PULocationID": int(pu), "DOLocationID": int(do), "trip_distance": float(dist),
-                     "pickup_datetime": ts if with_time else None})
+    for pu, do, dist, ts in zip(
+        df["PULocationID"],
+        df["DOLocationID"],
+        df["trip_distance"],
+        df["lpep_pickup_datetime"],
+        strict=True,
+    ):
+        recs.append(
+            {
+                "PULocationID": int(pu),
+                "DOLocationID": int(do),
+                "trip_distance": float(dist),
+                "pickup_datetime": ts if with_time else None,
+            }
+        )
     return recs
 
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-
 from conftest import synthetic_raw
+
 from model import data
 
 
@@ -17,12 +17,15 @@ def test_check_month():
 def test_duration_filter_boundaries():
     t0 = pd.Timestamp("2021-01-01 10:00:00")
     mins = [0.99, 1.0, 30.0, 60.0, 60.01, -5.0]
-    df = pd.DataFrame({
-        "lpep_pickup_datetime": [t0] * len(mins),
-        "lpep_dropoff_datetime": [t0 + pd.Timedelta(minutes=m) for m in mins],
-        "PULocationID": [1] * len(mins), "DOLocationID": [2] * len(mins),
-        "trip_distance": [1.0] * len(mins),
-    })
+    df = pd.DataFrame(
+        {
+            "lpep_pickup_datetime": [t0] * len(mins),
+            "lpep_dropoff_datetime": [t0 + pd.Timedelta(minutes=m) for m in mins],
+            "PULocationID": [1] * len(mins),
+            "DOLocationID": [2] * len(mins),
+            "trip_distance": [1.0] * len(mins),
+        }
+    )
     out = data.add_duration(df)
     assert list(out["duration"]) == [1.0, 30.0, 60.0]
     assert list(out.index) == [0, 1, 2]

@@ -5,9 +5,9 @@ import json
 import jsonschema
 import numpy as np
 import pytest
+from conftest import DEFAULT_BUNDLE, SCHEMA, assert_csr_identical, frame_for_reader
 from sklearn.feature_extraction import DictVectorizer
 
-from conftest import DEFAULT_BUNDLE, SCHEMA, assert_csr_identical, frame_for_reader
 from model import bundle, features as F
 
 
@@ -63,7 +63,9 @@ def test_default_bundle_reproduces_metrics_and_dictvectorizer(default, real_mont
     for with_time, key in ((True, "valid_rmse_with_time"), (False, "valid_rmse_without_time")):
         X = default.transform(frame_for_reader(va, with_time))
         head = slice(0, 3000)
-        assert_csr_identical(X[head], dv.transform(F.trip_dicts(va.iloc[head], with_time=with_time)))
+        assert_csr_identical(
+            X[head], dv.transform(F.trip_dicts(va.iloc[head], with_time=with_time))
+        )
         pred = default.predict_matrix(X)
         rmse = float(np.sqrt(np.mean((y - pred.astype(np.float64)) ** 2)))
         assert rmse == pytest.approx(default.doc["training"]["metrics"][key], rel=1e-9)

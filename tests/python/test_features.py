@@ -4,18 +4,27 @@ import math
 
 import numpy as np
 import pandas as pd
-
 from conftest import synthetic_raw
+
 from model import data, features as F
 
 
 def test_trip_dict_with_and_without_time():
     ts = pd.Timestamp("2021-01-04 00:00:00")  # a Monday, midnight
     d = F.trip_dict(130, 205, 0.0, ts)
-    assert d == {"PU_DO": "130_205", "PU": "130", "DO": "205", "trip_distance": 0.0, "hour": 0.0, "dow": 0.0}
+    assert d == {
+        "PU_DO": "130_205",
+        "PU": "130",
+        "DO": "205",
+        "trip_distance": 0.0,
+        "hour": 0.0,
+        "dow": 0.0,
+    }
     d = F.trip_dict(130.0, 205, 2.5, pd.Timestamp("2021-01-10 17:45:30"))  # Sunday
     assert d["PU"] == "130" and d["hour"] == 17 + 45 / 60 and d["dow"] == 6.0
-    assert "hour" not in F.trip_dict(1, 2, 3.0, None) and "dow" not in F.trip_dict(1, 2, 3.0, pd.NaT)
+    assert "hour" not in F.trip_dict(1, 2, 3.0, None) and "dow" not in F.trip_dict(
+        1, 2, 3.0, pd.NaT
+    )
 
 
 def test_missing_values_are_omitted():
@@ -28,7 +37,9 @@ def test_trip_dicts_match_trip_dict():
     dicts = F.trip_dicts(df)
     for i in (0, 1, 17, len(df) - 1):
         r = df.iloc[i]
-        assert dicts[i] == F.trip_dict(r.PULocationID, r.DOLocationID, r.trip_distance, r.lpep_pickup_datetime)
+        assert dicts[i] == F.trip_dict(
+            r.PULocationID, r.DOLocationID, r.trip_distance, r.lpep_pickup_datetime
+        )
     assert all("hour" not in d for d in F.trip_dicts(df, with_time=False))
 
 

@@ -17,7 +17,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO, frame_for_reader
 
 sys.path.insert(0, str(REPO / "tests" / "lib"))
@@ -25,12 +24,31 @@ sys.path.insert(0, str(REPO / "tests" / "lib"))
 # the captured stream) are noise here.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-SERVER_KEYS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-               "MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL", "TD_MODEL_BUCKET")
+SERVER_KEYS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "TD_MODEL_BUCKET",
+)
 # variables that must not leak in from the developer's shell
-CLEARED = ("TD_ENV", "TD_EXPERIMENT", "TD_MODEL_NAME", "AWS_PROFILE", "AWS_DEFAULT_REGION",
-           "AWS_SESSION_TOKEN", "MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL", "TD_MODEL_BUCKET",
-           "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+CLEARED = (
+    "TD_ENV",
+    "TD_EXPERIMENT",
+    "TD_MODEL_NAME",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_SESSION_TOKEN",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "TD_MODEL_BUCKET",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+)
 NAME = "taxi-duration"
 
 
@@ -97,13 +115,19 @@ def _check_published(r, env):
     mv = _client().get_model_version(NAME, v)
     assert mv.tags["bundle_uri"] == uri and mv.tags["bundle_sha256"] == sha
     assert mv.run_id == r["run_id"]
-    assert float(mv.tags["valid_rmse_with_time"]) == pytest.approx(r["metrics"]["valid_rmse_with_time"])
+    assert float(mv.tags["valid_rmse_with_time"]) == pytest.approx(
+        r["metrics"]["valid_rmse_with_time"]
+    )
     # the same bytes are the run's artifact. The MLflow server proxies artifacts to
     # s3://<bucket>/mlflow-artifacts (servers.py); read the object directly, because moto 5.2.1
     # with signature checking rejects list calls whose query has a '/' (MLflow's download lists).
     run = _client().get_run(r["run_id"])
     assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
-    art_key = "mlflow-artifacts/" + run.info.artifact_uri[len("mlflow-artifacts:/"):].strip("/") + "/bundle/bundle.json"
+    art_key = (
+        "mlflow-artifacts/"
+        + run.info.artifact_uri[len("mlflow-artifacts:/") :].strip("/")
+        + "/bundle/bundle.json"
+    )
     assert _s3().get_object(Bucket=env["TD_MODEL_BUCKET"], Key=art_key)["Body"].read() == body
     b = bundle.loads_bundle(body)
     assert b.model["name"] == NAME and b.model["version"] == v and b.model["run_id"] == r["run_id"]
@@ -126,14 +150,18 @@ def test_first_version_published_and_promoted(servers, real_months, tmp_path):
     _, va = real_months
     rows = va.iloc[:5000]
     for with_time in (True, False):
-        want = res.model.inplace_predict(res.dv.transform(F.trip_dicts(rows, with_time=with_time)),
-                                         iteration_range=(0, res.n_iterations))
+        want = res.model.inplace_predict(
+            res.dv.transform(F.trip_dicts(rows, with_time=with_time)),
+            iteration_range=(0, res.n_iterations),
+        )
         got = b.predict(frame_for_reader(rows, with_time))
         np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
     # MLflow has the params and metrics
     run = _client().get_run(r["run_id"])
     assert run.data.params["xgb_max_depth"] == "4" and run.data.params["train_month"] == "2021-01"
-    assert run.data.metrics["valid_rmse_with_time"] == pytest.approx(res.training["metrics"]["valid_rmse_with_time"])
+    assert run.data.metrics["valid_rmse_with_time"] == pytest.approx(
+        res.training["metrics"]["valid_rmse_with_time"]
+    )
     assert run.data.tags["promoted"] == "true"
 
 
@@ -160,8 +188,10 @@ def test_search_and_no_register(servers):
     assert len(r["trials"]) == 2
     best = min(t["valid_rmse_with_time"] for t in r["trials"])
     assert r["result"].training["metrics"]["valid_rmse_with_time"] == best
-    runs = _client().search_runs([_client().get_run(r["run_id"]).info.experiment_id],
-                                 f"tags.mlflow.parentRunId = '{r['run_id']}'")
+    runs = _client().search_runs(
+        [_client().get_run(r["run_id"]).info.experiment_id],
+        f"tags.mlflow.parentRunId = '{r['run_id']}'",
+    )
     assert len(runs) == 2
     assert _alias() == "3" and len(_client().search_model_versions(f"name='{NAME}'")) == 3
 
@@ -189,7 +219,10 @@ def test_promote_rollback_versions_cli(servers, capsys):
     assert [x["version"] for x in rows] == ["1", "2", "3"]
     assert [x["aliases"] for x in rows] == [[], [], ["production"]]
     for x in rows:
-        assert x["bundle_uri"] == f"s3://{servers['TD_MODEL_BUCKET']}/{NAME}/{x['version']}/bundle.json"
+        assert (
+            x["bundle_uri"]
+            == f"s3://{servers['TD_MODEL_BUCKET']}/{NAME}/{x['version']}/bundle.json"
+        )
         assert x["valid_rmse_with_time"] > 0 and x["valid_month"] == "2021-02"
     assert cli.main(["versions"]) == 0
     out = capsys.readouterr().out
@@ -203,9 +236,31 @@ def test_cli_train_with_env_dev(servers, tmp_path):
     env.update({k: servers[k] for k in SERVER_KEYS})
     env["TAXI_CACHE_DIR"] = str(tmp_path / "cache")
     p = subprocess.run(
-        [sys.executable, "-m", "model", "train", "--train", "2021-01", "--valid", "2021-02",
-         "--env", "dev", "--trials", "1", "--max-rounds", "2", "--max-depth", "3", "--json"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "train",
+            "--train",
+            "2021-01",
+            "--valid",
+            "2021-02",
+            "--env",
+            "dev",
+            "--trials",
+            "1",
+            "--max-rounds",
+            "2",
+            "--max-depth",
+            "3",
+            "--json",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr[-4000:]
     r = json.loads(p.stdout.strip().splitlines()[-1])
     # version 4 was created and deleted above; MLflow does not reuse numbers

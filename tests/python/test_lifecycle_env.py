@@ -1,8 +1,8 @@
 """The environment files and their loader (model/config.py); registry helpers without servers."""
 
 import pytest
-
 from conftest import REPO
+
 from model import config, registry
 
 
@@ -17,11 +17,22 @@ def test_env_files_contract():
     assert dev["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
     assert (dev["AWS_ACCESS_KEY_ID"], dev["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")
     assert dev["TD_MODEL_BUCKET"] == "rll-models-dev"
-    assert (dev["TD_TRIPS_STREAM"], dev["TD_PREDICTIONS_STREAM"]) == ("stg_taxi_trip_events", "stg_taxi_predictions")
+    assert (dev["TD_TRIPS_STREAM"], dev["TD_PREDICTIONS_STREAM"]) == (
+        "stg_taxi_trip_events",
+        "stg_taxi_predictions",
+    )
     assert prod["TD_MODEL_BUCKET"] == "rll-models-prod"
-    assert (prod["TD_TRIPS_STREAM"], prod["TD_PREDICTIONS_STREAM"]) == ("prod_taxi_trip_events", "prod_taxi_predictions")
+    assert (prod["TD_TRIPS_STREAM"], prod["TD_PREDICTIONS_STREAM"]) == (
+        "prod_taxi_trip_events",
+        "prod_taxi_predictions",
+    )
     # prod: real AWS, credentials from the environment / IAM role only
-    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MLFLOW_S3_ENDPOINT_URL"):
+    for k in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "MLFLOW_S3_ENDPOINT_URL",
+    ):
         assert k not in prod
 
 

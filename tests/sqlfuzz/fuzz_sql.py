@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -23,28 +22,106 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
-INTS = [0, 1, -1, 130, 205, 264, 265, 266, 2**31 - 1, -2**31, 12345]
-FLOATS = [0.0, -0.0, 3.66, -1.0, 1e-320, 1e308, -1e308, float("inf"), float("-inf"), float("nan"),
-          2.5e6, 1.0000001, 123456.789]
-STAMPS = ["2021-02-03 08:30", "infinity", "-infinity", "1970-01-01", "294276-12-31 23:59:59",
-          "4713-01-01 00:00 BC", "2000-02-29 23:59:59.999999", "1900-01-01"]
-JSON_KEYS = ["PULocationID", "DOLocationID", "trip_distance", "pickup_datetime",
-             "lpep_pickup_datetime", "ride", "ride_id", "", "pulocationid", "\u00e9\u4e2d"]
-JSON_VALUES = [130, 205, 3.66, -1, 1e300, -1e300, 0.5, True, False, None, "130", "",
-               "2021-02-03 08:30:00", "2021-02-30 10:00", "x" * 300, [], {}, [1, 2], 2**70]
+INTS = [0, 1, -1, 130, 205, 264, 265, 266, 2**31 - 1, -(2**31), 12345]
+FLOATS = [
+    0.0,
+    -0.0,
+    3.66,
+    -1.0,
+    1e-320,
+    1e308,
+    -1e308,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    2.5e6,
+    1.0000001,
+    123456.789,
+]
+STAMPS = [
+    "2021-02-03 08:30",
+    "infinity",
+    "-infinity",
+    "1970-01-01",
+    "294276-12-31 23:59:59",
+    "4713-01-01 00:00 BC",
+    "2000-02-29 23:59:59.999999",
+    "1900-01-01",
+]
+JSON_KEYS = [
+    "PULocationID",
+    "DOLocationID",
+    "trip_distance",
+    "pickup_datetime",
+    "lpep_pickup_datetime",
+    "ride",
+    "ride_id",
+    "",
+    "pulocationid",
+    "\u00e9\u4e2d",
+]
+JSON_VALUES = [
+    130,
+    205,
+    3.66,
+    -1,
+    1e300,
+    -1e300,
+    0.5,
+    True,
+    False,
+    None,
+    "130",
+    "",
+    "2021-02-03 08:30:00",
+    "2021-02-30 10:00",
+    "x" * 300,
+    [],
+    {},
+    [1, 2],
+    2**70,
+]
 
 
-DRIFT_AGGREGATES = ["wasserstein_norm", "ks_statistic", "ks_pvalue", "jensenshannon", "psi", "kl_div",
-                    "chisquare_pvalue", "ztest_pvalue", "column_drift"]
-CATEGORICAL_AGGREGATES = {"jensenshannon", "psi", "kl_div", "chisquare_pvalue", "ztest_pvalue",
-                          "column_drift"}
-DRIFT_OPTION_VALUES = {"kind": ["float", "integer", "boolean", "text", "x", 1, None],
-                       "type": ["num", "cat", "auto", "text", None, 3],
-                       "stattest": ["ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi",
-                                    "kl_div", "hellinger", "", None, 1],
-                       "threshold": [0, 0.05, 1e308, -1, "0.1", None, True],
-                       "histogram": [True, False, "yes", None],
-                       "bogus": [1]}
+DRIFT_AGGREGATES = [
+    "wasserstein_norm",
+    "ks_statistic",
+    "ks_pvalue",
+    "jensenshannon",
+    "psi",
+    "kl_div",
+    "chisquare_pvalue",
+    "ztest_pvalue",
+    "column_drift",
+]
+CATEGORICAL_AGGREGATES = {
+    "jensenshannon",
+    "psi",
+    "kl_div",
+    "chisquare_pvalue",
+    "ztest_pvalue",
+    "column_drift",
+}
+DRIFT_OPTION_VALUES = {
+    "kind": ["float", "integer", "boolean", "text", "x", 1, None],
+    "type": ["num", "cat", "auto", "text", None, 3],
+    "stattest": [
+        "ks",
+        "chisquare",
+        "z",
+        "wasserstein",
+        "jensenshannon",
+        "psi",
+        "kl_div",
+        "hellinger",
+        "",
+        None,
+        1,
+    ],
+    "threshold": [0, 0.05, 1e308, -1, "0.1", None, True],
+    "histogram": [True, False, "yes", None],
+    "bogus": [1],
+}
 
 
 def random_drift_options(rng: random.Random):
@@ -68,9 +145,15 @@ def random_json(rng: random.Random, depth: int = 0):
         return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     doc = {rng.choice(JSON_KEYS): random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))}
     if rng.random() < 0.5:
-        doc = {"ride": {"PULocationID": rng.choice(JSON_VALUES), "DOLocationID": rng.choice(JSON_VALUES),
-                        "trip_distance": rng.choice(JSON_VALUES), **doc},
-               "ride_id": rng.choice(JSON_VALUES)}
+        doc = {
+            "ride": {
+                "PULocationID": rng.choice(JSON_VALUES),
+                "DOLocationID": rng.choice(JSON_VALUES),
+                "trip_distance": rng.choice(JSON_VALUES),
+                **doc,
+            },
+            "ride_id": rng.choice(JSON_VALUES),
+        }
     return doc
 
 
@@ -83,10 +166,10 @@ def mutate_text(rng: random.Random, text: str) -> str:
         if op == 0:
             b[i] = rng.randrange(256)
         elif op == 1:
-            del b[i:i + rng.randint(1, 64)]
+            del b[i : i + rng.randint(1, 64)]
         elif op == 2:
             j = rng.randrange(len(b))
-            b[i:i] = b[j:j + rng.randint(1, 64)]
+            b[i:i] = b[j : j + rng.randint(1, 64)]
         elif op == 3:
             b[i:i] = rng.choice([b"-1", b"1e999", b"999999999", b"NaN", b"[", b"{", b'"', b"0"])
         else:
@@ -105,16 +188,22 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=int(os.environ.get("TD_FUZZ_SEED", "20261128")))
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    seeds = [(REPO / "tests/fixtures/bundles/bad/valid_tiny.json").read_text(),
-             (REPO / "tests/fixtures/bundles/requires_pickup.json").read_text()]
+    seeds = [
+        (REPO / "tests/fixtures/bundles/bad/valid_tiny.json").read_text(),
+        (REPO / "tests/fixtures/bundles/requires_pickup.json").read_text(),
+    ]
 
     conn = psycopg.connect(args.dsn, autocommit=True)
     conn.execute("SET search_path = taxi_duration, public")
     conn.execute("DROP TABLE IF EXISTS fuzz_rows")
-    conn.execute("CREATE TABLE fuzz_rows (pulocationid bigint, dolocationid numeric,"
-                 " trip_distance real, lpep_pickup_datetime timestamptz, predicted float8)")
-    conn.execute("CREATE TRIGGER fill BEFORE INSERT ON fuzz_rows FOR EACH ROW"
-                 " EXECUTE FUNCTION fill_predicted_duration('predicted', 'null')")
+    conn.execute(
+        "CREATE TABLE fuzz_rows (pulocationid bigint, dolocationid numeric,"
+        " trip_distance real, lpep_pickup_datetime timestamptz, predicted float8)"
+    )
+    conn.execute(
+        "CREATE TRIGGER fill BEFORE INSERT ON fuzz_rows FOR EACH ROW"
+        " EXECUTE FUNCTION fill_predicted_duration('predicted', 'null')"
+    )
     default_uri = conn.execute("SELECT source FROM model_info()").fetchone()[0]
 
     counts = {"ok": 0, "error": 0, "loads_ok": 0, "loads_rejected": 0}
@@ -132,7 +221,7 @@ def main() -> int:
             if conn.broken or conn.closed:
                 raise ConnectionLost(str(e)) from e
             if e.sqlstate is None:
-                raise AssertionError(f"error without SQLSTATE for {sql!r} {params!r}: {e}")
+                raise AssertionError(f"error without SQLSTATE for {sql!r} {params!r}: {e}") from e
             counts["error"] += 1
             return False
 
@@ -140,50 +229,117 @@ def main() -> int:
         while time.monotonic() < deadline and calls < args.max_calls:
             form = rng.randrange(8)
             if form == 0:
-                call("SELECT predict_duration(%s::int, %s::int, %s::float8)",
-                     (rng.choice(INTS + [None]), rng.choice(INTS + [None]), rng.choice(FLOATS + [None])))
+                call(
+                    "SELECT predict_duration(%s::int, %s::int, %s::float8)",
+                    (
+                        rng.choice(INTS + [None]),
+                        rng.choice(INTS + [None]),
+                        rng.choice(FLOATS + [None]),
+                    ),
+                )
             elif form == 1:
-                call("SELECT predict_duration(%s::int, %s::int, %s::float8, %s::timestamp)",
-                     (rng.choice(INTS), rng.choice(INTS), rng.choice(FLOATS), rng.choice(STAMPS + [None])))
+                call(
+                    "SELECT predict_duration(%s::int, %s::int, %s::float8, %s::timestamp)",
+                    (
+                        rng.choice(INTS),
+                        rng.choice(INTS),
+                        rng.choice(FLOATS),
+                        rng.choice(STAMPS + [None]),
+                    ),
+                )
             elif form == 2:
-                doc = json.dumps(random_json(rng), allow_nan=False) if rng.random() < 0.8 else \
-                    "[" * rng.randint(1, 3000) + "]" * 0
+                doc = (
+                    json.dumps(random_json(rng), allow_nan=False)
+                    if rng.random() < 0.8
+                    else "[" * rng.randint(1, 3000) + "]" * 0
+                )
                 call("SELECT predict_duration(%s::jsonb)", (doc,))
             elif form == 3:
-                call("INSERT INTO fuzz_rows VALUES (%s, %s, %s, %s)",
-                     (rng.choice(INTS + [None]), rng.choice(INTS + [None]),
-                      rng.choice(FLOATS + [None]), rng.choice(STAMPS + [None])))
+                call(
+                    "INSERT INTO fuzz_rows VALUES (%s, %s, %s, %s)",
+                    (
+                        rng.choice(INTS + [None]),
+                        rng.choice(INTS + [None]),
+                        rng.choice(FLOATS + [None]),
+                        rng.choice(STAMPS + [None]),
+                    ),
+                )
             elif form == 4:
-                call("SELECT * FROM load_model(%s)",
-                     (rng.choice(["", "file://", "file:///", "s3://", "models:/x@y", "file:///dev/zero",
-                                  "file:///proc/self/status", "x" * 2000, "file://" + "a/" * 600]),))
+                call(
+                    "SELECT * FROM load_model(%s)",
+                    (
+                        rng.choice(
+                            [
+                                "",
+                                "file://",
+                                "file:///",
+                                "s3://",
+                                "models:/x@y",
+                                "file:///dev/zero",
+                                "file:///proc/self/status",
+                                "x" * 2000,
+                                "file://" + "a/" * 600,
+                            ]
+                        ),
+                    ),
+                )
             elif form == 6:
                 # drift aggregates over a random small sample of hostile values
                 n = rng.randint(0, 40)
                 values = [rng.choice(FLOATS + [None, 1.0, 2.0, 3.0]) for _ in range(n)]
-                sides = [rng.choice([True, False, None] if rng.random() < 0.05 else [True, False])
-                         for _ in range(n)]
+                sides = [
+                    rng.choice([True, False, None] if rng.random() < 0.05 else [True, False])
+                    for _ in range(n)
+                ]
                 agg = rng.choice(DRIFT_AGGREGATES)
                 text = rng.random() < 0.3 and agg in CATEGORICAL_AGGREGATES
                 cast = "text" if text else "float8"
                 vals = [None if v is None else (str(v) if text else v) for v in values]
                 if agg == "column_drift":
-                    call(f"SELECT column_drift(v::{cast}, r, %s::jsonb) FROM unnest(%s::{cast}[], %s::bool[]) u(v, r)",
-                         (json.dumps(random_drift_options(rng)), vals, sides))
+                    call(
+                        f"SELECT column_drift(v::{cast}, r, %s::jsonb) FROM unnest(%s::{cast}[], %s::bool[]) u(v, r)",
+                        (json.dumps(random_drift_options(rng)), vals, sides),
+                    )
                 else:
-                    call(f"SELECT {agg}(v::{cast}, r) FROM unnest(%s::{cast}[], %s::bool[]) u(v, r)",
-                         (vals, sides))
+                    call(
+                        f"SELECT {agg}(v::{cast}, r) FROM unnest(%s::{cast}[], %s::bool[]) u(v, r)",
+                        (vals, sides),
+                    )
             elif form == 7:
-                call("SELECT drift_report(%s, %s, %s, %s, %s, %s::jsonb)",
-                     (rng.choice(["fuzz_rows", "SELECT * FROM fuzz_rows", "nope", "", ";", "(",
-                                  "SELECT 1 AS x", "pg_class"]),
-                      rng.choice(["fuzz_rows", "SELECT * FROM fuzz_rows LIMIT 3", "SELECT 2 AS x"]),
-                      rng.choice([None, ["trip_distance"], ["pulocationid", "nope"], [], [""]]),
-                      rng.choice([None, "predicted", "trip_distance", "nope"]),
-                      rng.choice([None, "trip_distance", "predicted"]),
-                      json.dumps(rng.choice([{}, {"drift_share": 2}, {"columns": []},
-                                             {"columns": {"trip_distance": random_drift_options(rng)}},
-                                             random_json(rng)]))))
+                call(
+                    "SELECT drift_report(%s, %s, %s, %s, %s, %s::jsonb)",
+                    (
+                        rng.choice(
+                            [
+                                "fuzz_rows",
+                                "SELECT * FROM fuzz_rows",
+                                "nope",
+                                "",
+                                ";",
+                                "(",
+                                "SELECT 1 AS x",
+                                "pg_class",
+                            ]
+                        ),
+                        rng.choice(
+                            ["fuzz_rows", "SELECT * FROM fuzz_rows LIMIT 3", "SELECT 2 AS x"]
+                        ),
+                        rng.choice([None, ["trip_distance"], ["pulocationid", "nope"], [], [""]]),
+                        rng.choice([None, "predicted", "trip_distance", "nope"]),
+                        rng.choice([None, "trip_distance", "predicted"]),
+                        json.dumps(
+                            rng.choice(
+                                [
+                                    {},
+                                    {"drift_share": 2},
+                                    {"columns": []},
+                                    {"columns": {"trip_distance": random_drift_options(rng)}},
+                                    random_json(rng),
+                                ]
+                            )
+                        ),
+                    ),
+                )
             else:
                 path = os.path.join(args.workdir, "fuzz_bundle.json")
                 with open(path, "w") as f:

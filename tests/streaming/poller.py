@@ -44,15 +44,20 @@ def main():
     ap.add_argument("--function-url", default="http://127.0.0.1:9000")
     a = ap.parse_args()
     region = os.environ.get("AWS_REGION", "eu-north-1")
-    kin = boto3.client("kinesis", endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), region_name=region)
+    kin = boto3.client(
+        "kinesis", endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), region_name=region
+    )
     p = Poller(kin, Function(a.function_url), region)
     p.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         while True:
             time.sleep(5)
-            print(f"{p.records} records, {p.invocations} invocations, {p.retried} re-sent,"
-                  f" last errors {p.errors[-3:]}", flush=True)
+            print(
+                f"{p.records} records, {p.invocations} invocations, {p.retried} re-sent,"
+                f" last errors {p.errors[-3:]}",
+                flush=True,
+            )
     except KeyboardInterrupt:
         p.stop_ev.set()
         p.join(timeout=30)

@@ -12,11 +12,11 @@
 #include <cjson/cJSON.h>
 
 #include "td_core.h"
-#include "td_image_layout.h"		/* to corrupt images on purpose */
+#include "td_image_layout.h" /* to corrupt images on purpose */
 #include "testhelp.h"
 
-int			td_tests_passed = 0;
-int			td_tests_failed = 0;
+int td_tests_passed = 0;
+int td_tests_failed = 0;
 
 #ifndef TD_FIXTURE_DIR
 #define TD_FIXTURE_DIR "tests/unit/fixtures"
@@ -24,42 +24,42 @@ int			td_tests_failed = 0;
 
 /* A tiny valid bundle; every adversarial test edits one piece of it. */
 static const char *tiny =
-"{\"format\":\"taxi-duration-bundle\",\"format_version\":1,"
-"\"model\":{\"name\":\"tiny\",\"version\":\"1\",\"run_id\":null,"
-"\"created_at\":\"2026-11-28T13:30:00Z\",\"estimator_sha256\":null},"
-"\"inputs\":[{\"name\":\"PULocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
-"{\"name\":\"DOLocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
-"{\"name\":\"trip_distance\",\"type\":\"number\",\"required\":true,\"min\":0},"
-"{\"name\":\"pickup_datetime\",\"type\":\"timestamp\",\"required\":false,\"aliases\":[\"lpep_pickup_datetime\"]}],"
-"\"features\":{\"count\":4,\"numeric\":["
-"{\"name\":\"trip_distance\",\"input\":\"trip_distance\",\"transform\":\"identity\",\"index\":0},"
-"{\"name\":\"hour\",\"input\":\"pickup_datetime\",\"transform\":\"hour_of_day\",\"index\":1}],"
-"\"categorical\":[{\"name\":\"PU_DO\",\"inputs\":[\"PULocationID\",\"DOLocationID\"],\"separator\":\"_\","
-"\"vocabulary\":{\"1_2\":2,\"2_1\":3}}]},"
-"\"estimator\":{\"type\":\"xgboost\",\"booster\":{\"learner\":{\"attributes\":{},"
-"\"learner_model_param\":{\"base_score\":\"[5E-1]\",\"num_class\":\"0\",\"num_feature\":\"4\",\"num_target\":\"1\"},"
-"\"objective\":{\"name\":\"reg:squarederror\"},"
-"\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":\"1\",\"num_trees\":\"2\"},"
-"\"iteration_indptr\":[0,1,2],\"tree_info\":[0,0],\"trees\":["
-"{\"id\":0,\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"5\",\"size_leaf_vector\":\"1\"},"
-"\"left_children\":[1,-1,3,-1,-1],\"right_children\":[2,-1,4,-1,-1],\"split_indices\":[0,0,2,0,0],"
-"\"split_conditions\":[2.5E0,1E0,5E-1,2.5E-1,-5E-1],\"default_left\":[1,0,1,0,0],\"split_type\":[0,0,0,0,0],\"categories\":[]},"
-"{\"id\":1,\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"3\",\"size_leaf_vector\":\"1\"},"
-"\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[1,0,0],"
-"\"split_conditions\":[1.2E1,1.25E-1,3.75E-1],\"default_left\":[0,0,0],\"split_type\":[0,0,0],\"categories\":[]}"
-"]}}},\"version\":[3,2,0]}},\"training\":{}}";
+	"{\"format\":\"taxi-duration-bundle\",\"format_version\":1,"
+	"\"model\":{\"name\":\"tiny\",\"version\":\"1\",\"run_id\":null,"
+	"\"created_at\":\"2026-11-28T13:30:00Z\",\"estimator_sha256\":null},"
+	"\"inputs\":[{\"name\":\"PULocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
+	"{\"name\":\"DOLocationID\",\"type\":\"integer\",\"required\":true,\"min\":1,\"max\":265},"
+	"{\"name\":\"trip_distance\",\"type\":\"number\",\"required\":true,\"min\":0},"
+	"{\"name\":\"pickup_datetime\",\"type\":\"timestamp\",\"required\":false,\"aliases\":[\"lpep_pickup_datetime\"]}],"
+	"\"features\":{\"count\":4,\"numeric\":["
+	"{\"name\":\"trip_distance\",\"input\":\"trip_distance\",\"transform\":\"identity\",\"index\":0},"
+	"{\"name\":\"hour\",\"input\":\"pickup_datetime\",\"transform\":\"hour_of_day\",\"index\":1}],"
+	"\"categorical\":[{\"name\":\"PU_DO\",\"inputs\":[\"PULocationID\",\"DOLocationID\"],\"separator\":\"_\","
+	"\"vocabulary\":{\"1_2\":2,\"2_1\":3}}]},"
+	"\"estimator\":{\"type\":\"xgboost\",\"booster\":{\"learner\":{\"attributes\":{},"
+	"\"learner_model_param\":{\"base_score\":\"[5E-1]\",\"num_class\":\"0\",\"num_feature\":\"4\",\"num_target\":\"1\"},"
+	"\"objective\":{\"name\":\"reg:squarederror\"},"
+	"\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":\"1\",\"num_trees\":\"2\"},"
+	"\"iteration_indptr\":[0,1,2],\"tree_info\":[0,0],\"trees\":["
+	"{\"id\":0,\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"5\",\"size_leaf_vector\":\"1\"},"
+	"\"left_children\":[1,-1,3,-1,-1],\"right_children\":[2,-1,4,-1,-1],\"split_indices\":[0,0,2,0,0],"
+	"\"split_conditions\":[2.5E0,1E0,5E-1,2.5E-1,-5E-1],\"default_left\":[1,0,1,0,0],\"split_type\":[0,0,0,0,0],\"categories\":[]},"
+	"{\"id\":1,\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"3\",\"size_leaf_vector\":\"1\"},"
+	"\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[1,0,0],"
+	"\"split_conditions\":[1.2E1,1.25E-1,3.75E-1],\"default_left\":[0,0,0],\"split_type\":[0,0,0],\"categories\":[]}"
+	"]}}},\"version\":[3,2,0]}},\"training\":{}}";
 
 static const char *linear_tiny =
-"{\"format\":\"taxi-duration-bundle\",\"format_version\":1,"
-"\"model\":{\"name\":\"lin\",\"version\":\"dev\"},"
-"\"inputs\":[{\"name\":\"PULocationID\",\"type\":\"integer\",\"required\":true},"
-"{\"name\":\"trip_distance\",\"type\":\"number\",\"required\":false},"
-"{\"name\":\"pickup_datetime\",\"type\":\"timestamp\",\"required\":false}],"
-"\"features\":{\"count\":5,\"numeric\":["
-"{\"name\":\"trip_distance\",\"input\":\"trip_distance\",\"transform\":\"identity\",\"index\":3},"
-"{\"name\":\"dow\",\"input\":\"pickup_datetime\",\"transform\":\"day_of_week\",\"index\":0}],"
-"\"categorical\":[{\"name\":\"PU\",\"inputs\":[\"PULocationID\"],\"vocabulary\":{\"7\":1,\"-3\":2,\"12\":4}}]},"
-"\"estimator\":{\"type\":\"linear\",\"intercept\":2.5,\"coefficients\":[0.5,10,-4,3.25,100]}}";
+	"{\"format\":\"taxi-duration-bundle\",\"format_version\":1,"
+	"\"model\":{\"name\":\"lin\",\"version\":\"dev\"},"
+	"\"inputs\":[{\"name\":\"PULocationID\",\"type\":\"integer\",\"required\":true},"
+	"{\"name\":\"trip_distance\",\"type\":\"number\",\"required\":false},"
+	"{\"name\":\"pickup_datetime\",\"type\":\"timestamp\",\"required\":false}],"
+	"\"features\":{\"count\":5,\"numeric\":["
+	"{\"name\":\"trip_distance\",\"input\":\"trip_distance\",\"transform\":\"identity\",\"index\":3},"
+	"{\"name\":\"dow\",\"input\":\"pickup_datetime\",\"transform\":\"day_of_week\",\"index\":0}],"
+	"\"categorical\":[{\"name\":\"PU\",\"inputs\":[\"PULocationID\"],\"vocabulary\":{\"7\":1,\"-3\":2,\"12\":4}}]},"
+	"\"estimator\":{\"type\":\"linear\",\"intercept\":2.5,\"coefficients\":[0.5,10,-4,3.25,100]}}";
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -97,18 +97,18 @@ static void
 expect_variant(const char *name, const char *from, const char *to,
 			   td_status expect, const char *detail_word)
 {
-	char	   *text = replace(tiny, from, to);
-	td_image   *img = NULL;
-	size_t		size = 0;
-	td_error	err;
-	td_status	st = compile_text(text, strlen(text), NULL, &img, &size, &err);
-	char		descr[1024];
+	char	 *text = replace(tiny, from, to);
+	td_image *img = NULL;
+	size_t	  size = 0;
+	td_error  err;
+	td_status st = compile_text(text, strlen(text), NULL, &img, &size, &err);
+	char	  descr[1024];
 
 	snprintf(descr, sizeof(descr), "%s -> %s (got %s: %s)", name,
 			 td_status_name(expect), td_status_name(st), err.detail);
 	test_cond(descr, st == expect && img == NULL &&
-			  (detail_word == NULL || strstr(err.detail, detail_word) != NULL) &&
-			  err.message[0] != '\0' && err.message[strlen(err.message) - 1] != '.');
+						 (detail_word == NULL || strstr(err.detail, detail_word) != NULL) &&
+						 err.message[0] != '\0' && err.message[strlen(err.message) - 1] != '.');
 	if (img)
 		free(img);
 	free(text);
@@ -118,11 +118,11 @@ static void
 expect_raw(const char *name, const char *text, size_t len, const td_limits *limits,
 		   td_status expect)
 {
-	td_image   *img = NULL;
-	size_t		size = 0;
-	td_error	err;
-	td_status	st = compile_text(text, len, limits, &img, &size, &err);
-	char		descr[1024];
+	td_image *img = NULL;
+	size_t	  size = 0;
+	td_error  err;
+	td_status st = compile_text(text, len, limits, &img, &size, &err);
+	char	  descr[1024];
 
 	snprintf(descr, sizeof(descr), "%s -> %s (got %s: %s)", name,
 			 td_status_name(expect), td_status_name(st), err.detail);
@@ -134,9 +134,9 @@ expect_raw(const char *name, const char *text, size_t len, const td_limits *limi
 static td_image *
 must_compile(const char *text, size_t *size)
 {
-	td_image   *img = NULL;
-	size_t		sz = 0;
-	td_error	err;
+	td_image *img = NULL;
+	size_t	  sz = 0;
+	td_error  err;
 
 	if (compile_text(text, strlen(text), NULL, &img, &sz, &err) != TD_OK)
 	{
@@ -151,10 +151,10 @@ must_compile(const char *text, size_t *size)
 static char *
 read_file(const char *name, size_t *len)
 {
-	char		path[1024];
-	FILE	   *f;
-	long		n;
-	char	   *buf;
+	char  path[1024];
+	FILE *f;
+	long  n;
+	char *buf;
 
 	snprintf(path, sizeof(path), "%s/%s", TD_FIXTURE_DIR, name);
 	f = fopen(path, "rb");
@@ -179,7 +179,7 @@ read_file(const char *name, size_t *len)
 static td_value
 v_int(int64_t i)
 {
-	td_value	v = {TD_VALUE_INT, i, 0};
+	td_value v = { TD_VALUE_INT, i, 0 };
 
 	return v;
 }
@@ -187,7 +187,7 @@ v_int(int64_t i)
 static td_value
 v_dbl(double d)
 {
-	td_value	v = {TD_VALUE_DOUBLE, 0, d};
+	td_value v = { TD_VALUE_DOUBLE, 0, d };
 
 	return v;
 }
@@ -195,7 +195,7 @@ v_dbl(double d)
 static td_value
 v_ts(const char *s)
 {
-	td_value	v = {TD_VALUE_TIMESTAMP, 0, 0};
+	td_value v = { TD_VALUE_TIMESTAMP, 0, 0 };
 
 	if (!td_parse_timestamp(s, strlen(s), &v.i))
 		printf("test bug: bad timestamp %s\n", s);
@@ -205,7 +205,7 @@ v_ts(const char *s)
 static td_value
 v_kind(td_value_kind k)
 {
-	td_value	v = {k, 0, 0};
+	td_value v = { k, 0, 0 };
 
 	return v;
 }
@@ -214,7 +214,7 @@ static td_status
 predict4(td_predictor *p, td_value a, td_value b, td_value c, td_value d,
 		 double *out, td_error *err)
 {
-	td_value	vals[4];
+	td_value vals[4];
 
 	vals[0] = a;
 	vals[1] = b;
@@ -230,19 +230,21 @@ predict4(td_predictor *p, td_value a, td_value b, td_value c, td_value d,
 static void
 test_validation(void)
 {
-	char		deep[4200];
-	size_t		i;
-	td_limits	lim;
-	size_t		half = strlen(tiny) / 2;
+	char	  deep[4200];
+	size_t	  i;
+	td_limits lim;
+	size_t	  half = strlen(tiny) / 2;
 
 	expect_raw("valid tiny bundle", tiny, strlen(tiny), NULL, TD_OK);
 	expect_raw("truncated JSON", tiny, half, NULL, TD_ERR_JSON);
 	expect_raw("not JSON", "hello, world", 12, NULL, TD_ERR_JSON);
 	expect_raw("empty input", "", 0, NULL, TD_ERR_JSON);
-	expect_raw("UBJSON bytes", "{i\x06" "formatSi\x14taxi-duration-bundle}", 30, NULL, TD_ERR_JSON);
+	expect_raw("UBJSON bytes", "{i\x06"
+							   "formatSi\x14taxi-duration-bundle}",
+			   30, NULL, TD_ERR_JSON);
 	expect_raw("JSON array", "[1,2]", 5, NULL, TD_ERR_FORMAT);
 	{
-		char	   *t = malloc(strlen(tiny) + 8);
+		char *t = malloc(strlen(tiny) + 8);
 
 		sprintf(t, "%s  x", tiny);
 		expect_raw("trailing garbage", t, strlen(t), NULL, TD_ERR_JSON);
@@ -308,22 +310,22 @@ test_validation(void)
 	expect_variant("right != left + 1", "\"right_children\":[2,-1,4,-1,-1]", "\"right_children\":[2,-1,3,-1,-1]", TD_ERR_INVALID, "left child + 1");
 	expect_variant("leaf with a right child", "\"right_children\":[2,-1,4,-1,-1]", "\"right_children\":[2,3,4,-1,-1]", TD_ERR_INVALID, "no left child");
 	{
-		char	   *a = replace(tiny, "\"left_children\":[1,-1,3,-1,-1]", "\"left_children\":[1,-1,0,-1,-1]");
-		char	   *b = replace(a, "\"right_children\":[2,-1,4,-1,-1]", "\"right_children\":[2,-1,1,-1,-1]");
-		td_image   *img = NULL;
-		size_t		sz;
-		td_error	err;
+		char	 *a = replace(tiny, "\"left_children\":[1,-1,3,-1,-1]", "\"left_children\":[1,-1,0,-1,-1]");
+		char	 *b = replace(a, "\"right_children\":[2,-1,4,-1,-1]", "\"right_children\":[2,-1,1,-1,-1]");
+		td_image *img = NULL;
+		size_t	  sz;
+		td_error  err;
 
 		test_cond("cycle back to the root is rejected",
 				  td_compile_bundle(b, strlen(b), NULL, &img, &sz, &err) == TD_ERR_INVALID &&
-				  strstr(err.detail, "more than once") != NULL);
+					  strstr(err.detail, "more than once") != NULL);
 		free(a);
 		free(b);
 		a = replace(tiny, "\"left_children\":[1,-1,3,-1,-1]", "\"left_children\":[1,3,3,-1,-1]");
 		b = replace(a, "\"right_children\":[2,-1,4,-1,-1]", "\"right_children\":[2,4,4,-1,-1]");
 		test_cond("shared node is rejected",
 				  td_compile_bundle(b, strlen(b), NULL, &img, &sz, &err) == TD_ERR_INVALID &&
-				  strstr(err.detail, "more than once") != NULL);
+					  strstr(err.detail, "more than once") != NULL);
 		free(a);
 		free(b);
 		/* An unreachable node is an error unless num_deleted says so. */
@@ -331,7 +333,7 @@ test_validation(void)
 		b = replace(a, "\"right_children\":[2,-1,4,-1,-1]", "\"right_children\":[2,-1,-1,-1,-1]");
 		test_cond("unreachable nodes are rejected",
 				  td_compile_bundle(b, strlen(b), NULL, &img, &sz, &err) == TD_ERR_INVALID &&
-				  strstr(err.detail, "not reachable") != NULL);
+					  strstr(err.detail, "not reachable") != NULL);
 		free(a);
 		a = replace(b, "\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"5\"",
 					"\"num_deleted\":\"2\",\"num_feature\":\"4\",\"num_nodes\":\"5\"");
@@ -389,11 +391,11 @@ test_validation(void)
 
 	/* A long string is echoed truncated. */
 	{
-		char		longtype[1100];
-		char	   *t;
-		td_image   *img = NULL;
-		size_t		sz;
-		td_error	err;
+		char	  longtype[1100];
+		char	 *t;
+		td_image *img = NULL;
+		size_t	  sz;
+		td_error  err;
 
 		strcpy(longtype, "\"type\":\"");
 		memset(longtype + 8, 'z', 1000);
@@ -401,7 +403,7 @@ test_validation(void)
 		t = replace(tiny, "\"type\":\"xgboost\"", longtype);
 		test_cond("echoed strings are truncated",
 				  td_compile_bundle(t, strlen(t), NULL, &img, &sz, &err) == TD_ERR_UNSUPPORTED &&
-				  strlen(err.detail) < 250 && strstr(err.detail, "zzz...") != NULL);
+					  strlen(err.detail) < 250 && strstr(err.detail, "zzz...") != NULL);
 		free(t);
 	}
 }
@@ -413,14 +415,14 @@ test_validation(void)
 static void
 test_semantics(void)
 {
-	size_t		size;
-	td_image   *img = must_compile(tiny, &size);
-	td_predictor *p = NULL;
-	td_error	err;
-	double		y = 0;
+	size_t		   size;
+	td_image	  *img = must_compile(tiny, &size);
+	td_predictor  *p = NULL;
+	td_error	   err;
+	double		   y = 0;
 	td_image_stats stats;
-	char	   *t;
-	td_image   *img2;
+	char		  *t;
+	td_image	  *img2;
 
 	test_cond("tiny compiles", img != NULL);
 	if (img == NULL)
@@ -429,65 +431,65 @@ test_semantics(void)
 	test_cond("predictor created", td_predictor_create(img, &p, &err) == TD_OK);
 	td_image_get_stats(img, &stats);
 	test_cond("stats", stats.num_trees == 2 && stats.num_nodes == 8 && stats.num_inputs == 4 &&
-			  stats.num_features == 4 && stats.vocabulary_size == 2 && stats.image_bytes == size &&
-			  stats.format_version == 1);
+						   stats.num_features == 4 && stats.vocabulary_size == 2 && stats.image_bytes == size &&
+						   stats.format_version == 1);
 	test_cond("meta", strcmp(td_image_meta(img, TD_META_FORMAT), "taxi-duration-bundle") == 0 &&
-			  strcmp(td_image_meta(img, TD_META_MODEL_NAME), "tiny") == 0 &&
-			  strcmp(td_image_meta(img, TD_META_RUN_ID), "") == 0 &&
-			  strcmp(td_image_meta(img, TD_META_ESTIMATOR_TYPE), "xgboost") == 0 &&
-			  strcmp(td_image_meta(img, TD_META_OBJECTIVE), "reg:squarederror") == 0 &&
-			  strcmp(td_image_meta(img, TD_META_COUNT), "") == 0);
+						  strcmp(td_image_meta(img, TD_META_MODEL_NAME), "tiny") == 0 &&
+						  strcmp(td_image_meta(img, TD_META_RUN_ID), "") == 0 &&
+						  strcmp(td_image_meta(img, TD_META_ESTIMATOR_TYPE), "xgboost") == 0 &&
+						  strcmp(td_image_meta(img, TD_META_OBJECTIVE), "reg:squarederror") == 0 &&
+						  strcmp(td_image_meta(img, TD_META_COUNT), "") == 0);
 	test_cond("input accessors", td_image_num_inputs(img) == 4 &&
-			  strcmp(td_image_input_name(img, 2), "trip_distance") == 0 &&
-			  td_image_input_type(img, 3) == TD_INPUT_TIMESTAMP &&
-			  td_image_input_required(img, 0) && !td_image_input_required(img, 3) &&
-			  td_image_find_input(img, "LPEP_pickup_datetime") == 3 &&
-			  td_image_find_input(img, "dolocationid") == 1 &&
-			  td_image_find_input(img, "nope") == -1);
+									 strcmp(td_image_input_name(img, 2), "trip_distance") == 0 &&
+									 td_image_input_type(img, 3) == TD_INPUT_TIMESTAMP &&
+									 td_image_input_required(img, 0) && !td_image_input_required(img, 3) &&
+									 td_image_find_input(img, "LPEP_pickup_datetime") == 3 &&
+									 td_image_find_input(img, "dolocationid") == 1 &&
+									 td_image_find_input(img, "nope") == -1);
 
 	test_cond("basic row", predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 08:30:00"), &y, &err) == TD_OK &&
-			  y == 1.625);
+							   y == 1.625);
 	test_cond("seen category goes by its value", predict4(p, v_int(1), v_int(2), v_dbl(3.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 0.125);
+													 y == 0.125);
 	test_cond("unseen category is missing", predict4(p, v_int(3), v_int(3), v_dbl(3.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 0.875);
+												y == 0.875);
 	test_cond("threshold equality goes right", predict4(p, v_int(3), v_int(3), v_dbl(2.5), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 0.875);
+												   y == 0.875);
 	test_cond("just below threshold goes left", predict4(p, v_int(3), v_int(3), v_dbl(nextafter(2.5, 0)), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 0.875);	/* rounds to 2.5f */
+													y == 0.875); /* rounds to 2.5f */
 	test_cond("float below threshold goes left", predict4(p, v_int(3), v_int(3), v_dbl(2.4999998), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 1.625);
+													 y == 1.625);
 	test_cond("NULL follows default_left", predict4(p, v_int(3), v_int(3), v_kind(TD_VALUE_NULL), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 1.625);
+											   y == 1.625);
 	test_cond("NaN is missing", predict4(p, v_int(3), v_int(3), v_dbl(NAN), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 1.625);
+									y == 1.625);
 	test_cond("absent optional input is missing", predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_kind(TD_VALUE_ABSENT), &y, &err) == TD_OK &&
-			  y == 1.875);
+													  y == 1.875);
 	test_cond("hour 12:00 goes right", predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 12:00"), &y, &err) == TD_OK &&
-			  y == 1.875);
+										   y == 1.875);
 	test_cond("hour 11:59 goes left", predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 11:59:59.999999"), &y, &err) == TD_OK &&
-			  y == 1.625);
+										  y == 1.625);
 	test_cond("NULL category input matches nothing", predict4(p, v_kind(TD_VALUE_NULL), v_int(2), v_dbl(3.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 0.875);
+														 y == 0.875);
 	test_cond("integral double for integer input", predict4(p, v_dbl(1.0), v_dbl(2.0), v_dbl(3.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 0.125);
+													   y == 0.125);
 	test_cond("int for number input", predict4(p, v_int(1), v_int(2), v_int(1), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK &&
-			  y == 1.625);
+										  y == 1.625);
 
 	test_cond("absent required input", predict4(p, v_int(1), v_kind(TD_VALUE_ABSENT), v_dbl(1.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_MISSING_INPUT &&
-			  strcmp(err.message, "model input \"DOLocationID\" was not given") == 0);
+										   strcmp(err.message, "model input \"DOLocationID\" was not given") == 0);
 	test_cond("+Inf input", predict4(p, v_int(1), v_int(2), v_dbl(INFINITY), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_INPUT &&
-			  strstr(err.detail, "trip_distance") != NULL);
+								strstr(err.detail, "trip_distance") != NULL);
 	test_cond("-Inf input", predict4(p, v_int(1), v_int(2), v_dbl(-INFINITY), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_INPUT);
 	test_cond("below min", predict4(p, v_int(1), v_int(2), v_dbl(-0.5), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_INPUT &&
-			  strstr(err.detail, "trip_distance") && strstr(err.detail, "-0.5") && strstr(err.detail, "minimum 0"));
+							   strstr(err.detail, "trip_distance") && strstr(err.detail, "-0.5") && strstr(err.detail, "minimum 0"));
 	test_cond("above max", predict4(p, v_int(266), v_int(2), v_dbl(1), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_INPUT &&
-			  strstr(err.detail, "PULocationID") && strstr(err.detail, "266") && strstr(err.detail, "maximum 265"));
+							   strstr(err.detail, "PULocationID") && strstr(err.detail, "266") && strstr(err.detail, "maximum 265"));
 	test_cond("non-integral double for integer input", predict4(p, v_dbl(1.5), v_int(2), v_dbl(1), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_INPUT);
 	test_cond("timestamp for number input", predict4(p, v_int(1), v_int(2), v_ts("2021-01-01 08:30"), v_ts("2021-01-01 08:30"), &y, &err) == TD_ERR_INPUT);
 	test_cond("double for timestamp input", predict4(p, v_int(1), v_int(2), v_dbl(1), v_dbl(3), &y, &err) == TD_ERR_INPUT);
 	test_cond("buffer restored after rows", predict4(p, v_int(3), v_int(3), v_kind(TD_VALUE_NULL), v_kind(TD_VALUE_NULL), &y, &err) == TD_OK &&
-			  y == 0.5 + 1.0 + 0.375);
+												y == 0.5 + 1.0 + 0.375);
 	td_predictor_free(p);
 	free(img);
 
@@ -510,7 +512,7 @@ test_semantics(void)
 	{
 		td_image_get_stats(img2, &stats);
 		test_cond("best_iteration honoured", stats.num_trees == 1 &&
-				  predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK && y == 1.5);
+												 predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK && y == 1.5);
 		td_predictor_free(p);
 	}
 	else
@@ -521,14 +523,14 @@ test_semantics(void)
 	/* iteration_range [1, 2): only tree 1, and it beats best_iteration */
 	t = replace(tiny, "{\"type\":\"xgboost\",", "{\"type\":\"xgboost\",\"iteration_range\":[1,2],");
 	{
-		char	   *t2 = replace(t, "\"attributes\":{}", "\"attributes\":{\"best_iteration\":\"0\"}");
+		char *t2 = replace(t, "\"attributes\":{}", "\"attributes\":{\"best_iteration\":\"0\"}");
 
 		img2 = must_compile(t2, NULL);
 		if (img2 && td_predictor_create(img2, &p, &err) == TD_OK)
 		{
 			td_image_get_stats(img2, &stats);
 			test_cond("iteration_range honoured", stats.num_trees == 1 && stats.num_nodes == 3 &&
-					  predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK && y == 0.625);
+													  predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 08:30"), &y, &err) == TD_OK && y == 0.625);
 			td_predictor_free(p);
 		}
 		else
@@ -541,7 +543,7 @@ test_semantics(void)
 	/* old objective name and num_parallel_tree without iteration_indptr */
 	t = replace(tiny, "\"iteration_indptr\":[0,1,2],", "");
 	{
-		char	   *t2 = replace(t, "reg:squarederror", "reg:linear");
+		char *t2 = replace(t, "reg:squarederror", "reg:linear");
 
 		img2 = must_compile(t2, NULL);
 		test_cond("reg:linear without iteration_indptr", img2 != NULL);
@@ -564,37 +566,37 @@ test_semantics(void)
 static void
 test_linear(void)
 {
-	size_t		len;
-	char	   *text = read_file("linear_tiny.bundle.json", &len);
-	td_image   *img = NULL;
-	size_t		size;
-	td_predictor *p = NULL;
-	td_error	err;
-	td_value	v[3];
-	double		y;
+	size_t		   len;
+	char		  *text = read_file("linear_tiny.bundle.json", &len);
+	td_image	  *img = NULL;
+	size_t		   size;
+	td_predictor  *p = NULL;
+	td_error	   err;
+	td_value	   v[3];
+	double		   y;
 	td_image_stats stats;
 
 	test_cond("linear fixture read", text != NULL);
 	if (text == NULL)
 		return;
 	test_cond("linear fixture equals the built-in copy", strlen(linear_tiny) <= len &&
-			  strncmp(text, linear_tiny, strlen(linear_tiny)) == 0);
+															 strncmp(text, linear_tiny, strlen(linear_tiny)) == 0);
 	test_cond("linear compiles", td_compile_bundle(text, len, NULL, &img, &size, &err) == TD_OK);
 	free(text);
 	if (img == NULL)
 		return;
 	td_image_get_stats(img, &stats);
 	test_cond("linear stats", stats.num_trees == 0 && stats.num_features == 5 &&
-			  strcmp(td_image_meta(img, TD_META_ESTIMATOR_TYPE), "linear") == 0 &&
-			  strcmp(td_image_meta(img, TD_META_OBJECTIVE), "") == 0);
+								  strcmp(td_image_meta(img, TD_META_ESTIMATOR_TYPE), "linear") == 0 &&
+								  strcmp(td_image_meta(img, TD_META_OBJECTIVE), "") == 0);
 	test_cond("linear checks", td_image_check(img, size, &err) == TD_OK);
 	td_predictor_create(img, &p, &err);
 	/* 2021-01-04 was a Monday (dow 0) */
 	v[0] = v_int(7);
 	v[1] = v_dbl(2.0);
-	v[2] = v_ts("2021-01-06 10:00");	/* Wednesday: dow 2 */
+	v[2] = v_ts("2021-01-06 10:00"); /* Wednesday: dow 2 */
 	test_cond("linear row", td_predict(p, v, &y, &err) == TD_OK &&
-			  y == (0.5 * 2 + 10 * 1 + 3.25 * 2) + 2.5);
+								y == (0.5 * 2 + 10 * 1 + 3.25 * 2) + 2.5);
 	v[0] = v_int(-3);
 	v[1] = v_kind(TD_VALUE_NULL);
 	v[2] = v_kind(TD_VALUE_ABSENT);
@@ -605,9 +607,9 @@ test_linear(void)
 	test_cond("linear missing required", td_predict(p, v, &y, &err) == TD_ERR_MISSING_INPUT);
 	v[0] = v_int(12);
 	v[1] = v_dbl(0.1);
-	v[2] = v_ts("1969-12-28 00:00");	/* a Sunday: dow 6 */
+	v[2] = v_ts("1969-12-28 00:00"); /* a Sunday: dow 6 */
 	test_cond("linear pre-1970 day of week", td_predict(p, v, &y, &err) == TD_OK &&
-			  y == (0.5 * 6 + 3.25 * 0.1 + 100 * 1.0) + 2.5);
+												 y == (0.5 * 6 + 3.25 * 0.1 + 100 * 1.0) + 2.5);
 	td_predictor_free(p);
 	free(img);
 	{
@@ -628,20 +630,20 @@ test_linear(void)
 static void
 test_parity_one(const char *name)
 {
-	char		file[256];
-	size_t		blen;
-	size_t		rlen;
-	char	   *bundle;
-	char	   *rows_text;
-	cJSON	   *rows;
-	cJSON	   *row;
-	td_image   *img = NULL;
-	size_t		size;
+	char		  file[256];
+	size_t		  blen;
+	size_t		  rlen;
+	char		 *bundle;
+	char		 *rows_text;
+	cJSON		 *rows;
+	cJSON		 *row;
+	td_image	 *img = NULL;
+	size_t		  size;
 	td_predictor *p = NULL;
-	td_error	err;
-	int			n = 0;
-	int			bad = 0;
-	char		descr[1024];
+	td_error	  err;
+	int			  n = 0;
+	int			  bad = 0;
+	char		  descr[1024];
 
 	snprintf(file, sizeof(file), "%s.bundle.json", name);
 	bundle = read_file(file, &blen);
@@ -716,15 +718,15 @@ test_parity(void)
 static void
 test_image(void)
 {
-	size_t		size;
-	td_image   *img = must_compile(tiny, &size);
-	void	   *copy;
-	td_predictor *p = NULL;
-	td_error	err;
-	double		y = 0;
-	size_t		i;
-	int			rejected = 0;
-	int			survived = 0;
+	size_t		   size;
+	td_image	  *img = must_compile(tiny, &size);
+	void		  *copy;
+	td_predictor  *p = NULL;
+	td_error	   err;
+	double		   y = 0;
+	size_t		   i;
+	int			   rejected = 0;
+	int			   survived = 0;
 	unsigned char *buf;
 
 	if (img == NULL)
@@ -737,7 +739,7 @@ test_image(void)
 	test_cond("relocated image checks", td_image_check(copy, size, &err) == TD_OK);
 	test_cond("relocated predictor", td_predictor_create((td_image *) copy, &p, &err) == TD_OK);
 	test_cond("relocated prediction", predict4(p, v_int(1), v_int(2), v_dbl(1.0), v_ts("2021-01-01 08:30:00"), &y, &err) == TD_OK &&
-			  y == 1.625);
+										  y == 1.625);
 	test_cond("predictor image", td_predictor_image(p) == copy);
 	td_predictor_free(p);
 
@@ -761,7 +763,7 @@ test_image(void)
 	{
 		/* a node table corrupted past the header: only the full check sees it */
 		const td_image_header *h = (const td_image_header *) copy;
-		td_image_node *nodes;
+		td_image_node		  *nodes;
 
 		memcpy(buf, copy, size);
 		nodes = (td_image_node *) (buf + h->nodes_off);
@@ -775,7 +777,7 @@ test_image(void)
 	/* Flip each byte in turn: check must reject or the image must be safe to use. */
 	for (i = 0; i < size; i++)
 	{
-		int			bit;
+		int bit;
 
 		for (bit = 0; bit < 8; bit += 3)
 		{
@@ -789,8 +791,8 @@ test_image(void)
 			survived++;
 			if (td_predictor_create((td_image *) buf, &p, &err) == TD_OK)
 			{
-				td_value	vals[8];
-				uint32_t	k;
+				td_value vals[8];
+				uint32_t k;
 
 				for (k = 0; k < td_image_num_inputs((td_image *) buf) && k < 8; k++)
 					vals[k] = v_int(1);
@@ -811,7 +813,7 @@ test_image(void)
 static bool
 ts_is(const char *s, int64_t want)
 {
-	int64_t		got = 0;
+	int64_t got = 0;
 
 	return td_parse_timestamp(s, strlen(s), &got) && got == want;
 }
@@ -819,7 +821,7 @@ ts_is(const char *s, int64_t want)
 static bool
 ts_bad(const char *s)
 {
-	int64_t		got;
+	int64_t got;
 
 	return !td_parse_timestamp(s, strlen(s), &got);
 }
@@ -857,10 +859,10 @@ test_timestamps(void)
 	test_cond("trailing space", ts_bad("2021-01-01 10:00:00 "));
 	test_cond("year 0", ts_bad("0000-01-01 10:00:00"));
 	{
-		int64_t		us;
+		int64_t us;
 
 		test_cond("length is respected", td_parse_timestamp("2021-01-01 10:00:00xyz", 19, &us) &&
-				  us == INT64_C(1609495200) * 1000000);
+											 us == INT64_C(1609495200) * 1000000);
 		test_cond("short length", !td_parse_timestamp("2021-01-01 10:00", 15, &us));
 	}
 }
@@ -878,40 +880,41 @@ decode(const td_image *img, const char *json, td_value *v, char *rid, td_error *
 static void
 test_rides(void)
 {
-	td_image   *img = must_compile(tiny, NULL);
-	td_value	v[4];
-	char		rid[TD_RIDE_ID_MAX];
-	td_error	err;
-	char		big[600];
-	int			i;
+	td_image *img = must_compile(tiny, NULL);
+	td_value  v[4];
+	char	  rid[TD_RIDE_ID_MAX];
+	td_error  err;
+	char	  big[600];
+	int		  i;
 
 	if (img == NULL)
 		return;
 	test_cond("trip event form",
 			  decode(img, "{\"ride\":{\"PULocationID\":130,\"DOLocationID\":205.0,\"trip_distance\":3.5,"
-					 "\"pickup_datetime\":\"2021-01-01 08:30:00\"},\"ride_id\":156}", v, rid, &err) == TD_OK &&
-			  v[0].kind == TD_VALUE_INT && v[0].i == 130 && v[1].kind == TD_VALUE_INT && v[1].i == 205 &&
-			  v[2].kind == TD_VALUE_DOUBLE && v[2].d == 3.5 && v[3].kind == TD_VALUE_TIMESTAMP &&
-			  strcmp(rid, "156") == 0);
+						  "\"pickup_datetime\":\"2021-01-01 08:30:00\"},\"ride_id\":156}",
+					 v, rid, &err) == TD_OK &&
+				  v[0].kind == TD_VALUE_INT && v[0].i == 130 && v[1].kind == TD_VALUE_INT && v[1].i == 205 &&
+				  v[2].kind == TD_VALUE_DOUBLE && v[2].d == 3.5 && v[3].kind == TD_VALUE_TIMESTAMP &&
+				  strcmp(rid, "156") == 0);
 	test_cond("bare ride form",
 			  decode(img, "{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":7,\"ride_id\":\"abc-1\"}", v, rid, &err) == TD_OK &&
-			  v[0].i == 1 && v[2].d == 7 && v[3].kind == TD_VALUE_ABSENT && strcmp(rid, "\"abc-1\"") == 0);
+				  v[0].i == 1 && v[2].d == 7 && v[3].kind == TD_VALUE_ABSENT && strcmp(rid, "\"abc-1\"") == 0);
 	test_cond("null values",
 			  decode(img, "{\"ride\":{\"PULocationID\":null,\"DOLocationID\":2,\"trip_distance\":null,\"pickup_datetime\":null}}", v, rid, &err) == TD_OK &&
-			  v[0].kind == TD_VALUE_NULL && v[2].kind == TD_VALUE_NULL && v[3].kind == TD_VALUE_NULL && rid[0] == '\0');
+				  v[0].kind == TD_VALUE_NULL && v[2].kind == TD_VALUE_NULL && v[3].kind == TD_VALUE_NULL && rid[0] == '\0');
 	test_cond("alias key",
 			  decode(img, "{\"ride\":{\"lpep_pickup_datetime\":\"2021-01-01T08:30\"}}", v, rid, &err) == TD_OK &&
-			  v[3].kind == TD_VALUE_TIMESTAMP && v[0].kind == TD_VALUE_ABSENT);
+				  v[3].kind == TD_VALUE_TIMESTAMP && v[0].kind == TD_VALUE_ABSENT);
 	test_cond("keys are exact",
 			  decode(img, "{\"ride\":{\"pulocationid\":3}}", v, rid, &err) == TD_OK && v[0].kind == TD_VALUE_ABSENT);
 	test_cond("string for integer",
 			  decode(img, "{\"ride\":{\"PULocationID\":\"130\"}}", v, rid, &err) == TD_ERR_RIDE_JSON &&
-			  strstr(err.detail, "PULocationID") != NULL);
+				  strstr(err.detail, "PULocationID") != NULL);
 	test_cond("fraction for integer",
 			  decode(img, "{\"ride\":{\"PULocationID\":130.5}}", v, rid, &err) == TD_ERR_INPUT);
 	test_cond("1e999 for number",
 			  decode(img, "{\"ride\":{\"trip_distance\":1e999}}", v, rid, &err) == TD_OK &&
-			  v[2].kind == TD_VALUE_DOUBLE && isinf(v[2].d));
+				  v[2].kind == TD_VALUE_DOUBLE && isinf(v[2].d));
 	test_cond("number for timestamp",
 			  decode(img, "{\"ride\":{\"pickup_datetime\":1609459200}}", v, rid, &err) == TD_ERR_RIDE_JSON);
 	test_cond("bad timestamp string",
@@ -927,7 +930,7 @@ test_rides(void)
 	test_cond("ride_id absent", decode(img, "{\"ride\":{}}", v, rid, &err) == TD_OK && rid[0] == '\0');
 	test_cond("ride_id float", decode(img, "{\"ride\":{},\"ride_id\":1.5}", v, rid, &err) == TD_OK && strcmp(rid, "1.5") == 0);
 	test_cond("ride_id escaped string", decode(img, "{\"ride\":{},\"ride_id\":\"a\\\"b\"}", v, rid, &err) == TD_OK &&
-			  strcmp(rid, "\"a\\\"b\"") == 0);
+											strcmp(rid, "\"a\\\"b\"") == 0);
 	test_cond("ride_id object", decode(img, "{\"ride\":{},\"ride_id\":{}}", v, rid, &err) == TD_ERR_RIDE_JSON);
 	strcpy(big, "{\"ride\":{},\"ride_id\":\"");
 	for (i = 0; i < 300; i++)
@@ -954,7 +957,7 @@ static long live = 0;
 static void *
 failing_malloc(size_t size)
 {
-	void	   *p;
+	void *p;
 
 	n_allocs++;
 	if (fail_at >= 0 && n_allocs >= fail_at)
@@ -978,21 +981,21 @@ counting_free(void *ptr)
 static void
 test_alloc_failure(void)
 {
-	td_allocator a = {failing_malloc, counting_free};
-	long		n;
-	int			bad = 0;
-	int			nomem = 0;
-	bool		ok = false;
-	const char *ride = "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":3.5,"
-		"\"pickup_datetime\":\"2021-01-01 08:30\"},\"ride_id\":\"r-1\"}";
+	td_allocator a = { failing_malloc, counting_free };
+	long		 n;
+	int			 bad = 0;
+	int			 nomem = 0;
+	bool		 ok = false;
+	const char	*ride = "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":3.5,"
+						"\"pickup_datetime\":\"2021-01-01 08:30\"},\"ride_id\":\"r-1\"}";
 
 	td_set_allocator(&a);
 	for (n = 1; n < 100000 && !ok; n++)
 	{
-		td_image   *img = NULL;
-		size_t		size;
-		td_error	err;
-		td_status	st;
+		td_image *img = NULL;
+		size_t	  size;
+		td_error  err;
+		td_status st;
 
 		fail_at = n;
 		n_allocs = 0;
@@ -1001,9 +1004,9 @@ test_alloc_failure(void)
 		if (st == TD_OK)
 		{
 			td_predictor *p = NULL;
-			td_value	v[4];
-			char		rid[TD_RIDE_ID_MAX];
-			double		y;
+			td_value	  v[4];
+			char		  rid[TD_RIDE_ID_MAX];
+			double		  y;
 
 			st = td_predictor_create(img, &p, &err);
 			if (st == TD_OK)

@@ -17,8 +17,8 @@
 #include "td_drift.h"
 #include "testhelp.h"
 
-int			td_tests_passed = 0;
-int			td_tests_failed = 0;
+int td_tests_passed = 0;
+int td_tests_failed = 0;
 
 /* ------------------------------------------------------------------ */
 /* Golden data layout (filled by fixtures/drift_goldens.h)             */
@@ -26,91 +26,91 @@ int			td_tests_failed = 0;
 
 typedef struct gen_spec
 {
-	int			kind;
-	double		a;
-	double		b;
-	int64_t		n;
-	uint64_t	seed;
+	int		 kind;
+	double	 a;
+	double	 b;
+	int64_t	 n;
+	uint64_t seed;
 } gen_spec;
 
 typedef struct golden_column
 {
-	const char *name;
-	int			numerical;
-	int			integer_dtype;
-	gen_spec	ref;
-	gen_spec	cur;
-	size_t		vm_m;			/* > 0: an explicit value map instead */
-	const double *vm_values;
+	const char	  *name;
+	int			   numerical;
+	int			   integer_dtype;
+	gen_spec	   ref;
+	gen_spec	   cur;
+	size_t		   vm_m; /* > 0: an explicit value map instead */
+	const double  *vm_values;
 	const int64_t *vm_ref;
 	const int64_t *vm_cur;
-	int64_t		n_ref;
-	int64_t		n_cur;
-	int64_t		n_unique;
-	const char *auto_test;
-	double		ks_d;
-	double		ks_p;
-	double		w1;
-	double		ref_std;
-	double		wasserstein;
-	double		chi2_p;
-	double		z_p;
-	double		js;
-	double		psi;
-	double		kl;
-	int			binned_sturges;
-	size_t		sturges_k;
-	const double *sturges_edges;
+	int64_t		   n_ref;
+	int64_t		   n_cur;
+	int64_t		   n_unique;
+	const char	  *auto_test;
+	double		   ks_d;
+	double		   ks_p;
+	double		   w1;
+	double		   ref_std;
+	double		   wasserstein;
+	double		   chi2_p;
+	double		   z_p;
+	double		   js;
+	double		   psi;
+	double		   kl;
+	int			   binned_sturges;
+	size_t		   sturges_k;
+	const double  *sturges_edges;
 	const int64_t *sturges_ref;
 	const int64_t *sturges_cur;
 } golden_column;
 
 typedef struct golden_ks
 {
-	double		d;
-	int64_t		n1;
-	int64_t		n2;
-	double		p;
-	int			exact;
+	double	d;
+	int64_t n1;
+	int64_t n2;
+	double	p;
+	int		exact;
 } golden_ks;
 
 typedef struct golden_f2
 {
-	double		a;
-	double		b;
-	double		expected;
+	double a;
+	double b;
+	double expected;
 } golden_f2;
 
 typedef struct golden_reg_expected
 {
-	int64_t		n;
-	double		mean_error;
-	double		error_std;
-	double		mae;
-	double		abs_error_std;
-	double		abs_error_max;
-	double		mape;
-	double		abs_perc_error_std;
-	double		rmse;
-	double		r2;
+	int64_t n;
+	double	mean_error;
+	double	error_std;
+	double	mae;
+	double	abs_error_std;
+	double	abs_error_max;
+	double	mape;
+	double	abs_perc_error_std;
+	double	rmse;
+	double	r2;
 } golden_reg_expected;
 
 typedef struct golden_regression
 {
-	const char *name;
-	int64_t		n;
-	uint64_t	seed;
-	double		ta;
-	double		tb;
-	double		pb;
-	double		pbias;
-	int			zero_mod;
-	int			tiny_mod;
-	int			neg_mod;
-	int			nan_mod;
-	int			inf_mod;
-	int			const_target;
-	golden_reg_expected expected[3];	/* replace, drop, none */
+	const char		   *name;
+	int64_t				n;
+	uint64_t			seed;
+	double				ta;
+	double				tb;
+	double				pb;
+	double				pbias;
+	int					zero_mod;
+	int					tiny_mod;
+	int					neg_mod;
+	int					nan_mod;
+	int					inf_mod;
+	int					const_target;
+	golden_reg_expected expected[3]; /* replace, drop, none */
 } golden_regression;
 
 #include "fixtures/drift_goldens.h"
@@ -118,8 +118,8 @@ typedef struct golden_regression
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Tolerances: p-values absolute, scores relative (absolute below 1). */
-#define TOL_P		1e-9
-#define TOL_SCORE	1e-9
+#define TOL_P 1e-9
+#define TOL_SCORE 1e-9
 
 /* ------------------------------------------------------------------ */
 /* Deviation tracking                                                  */
@@ -133,19 +133,46 @@ typedef struct deviation
 } deviation;
 
 static deviation deviations[] = {
-	{"ks D", 0, 0}, {"ks p-value (columns)", 0, 0}, {"ks p-value (grid)", 0, 0},
-	{"kstwo.sf", 0, 0}, {"smirnov", 0, 0}, {"gammaincc", 0, 0}, {"chdtrc", 0, 0},
-	{"ndtr / norm.sf", 0, 0}, {"W1", 0, 0}, {"reference std", 0, 0},
-	{"wasserstein (normed)", 0, 0}, {"chi-square p", 0, 0}, {"z p", 0, 0},
-	{"jensenshannon", 0, 0}, {"psi", 0, 0}, {"kl_div", 0, 0},
-	{"regression metrics (rel)", 0, 0}, {"merged vs one pass (rel)", 0, 0}
+	{ "ks D", 0, 0 },
+	{ "ks p-value (columns)", 0, 0 },
+	{ "ks p-value (grid)", 0, 0 },
+	{ "kstwo.sf", 0, 0 },
+	{ "smirnov", 0, 0 },
+	{ "gammaincc", 0, 0 },
+	{ "chdtrc", 0, 0 },
+	{ "ndtr / norm.sf", 0, 0 },
+	{ "W1", 0, 0 },
+	{ "reference std", 0, 0 },
+	{ "wasserstein (normed)", 0, 0 },
+	{ "chi-square p", 0, 0 },
+	{ "z p", 0, 0 },
+	{ "jensenshannon", 0, 0 },
+	{ "psi", 0, 0 },
+	{ "kl_div", 0, 0 },
+	{ "regression metrics (rel)", 0, 0 },
+	{ "merged vs one pass (rel)", 0, 0 },
 };
 
 enum
 {
-	DEV_KS_D, DEV_KS_P, DEV_KS_GRID, DEV_KSTWO, DEV_SMIRNOV, DEV_IGAMC, DEV_CHDTRC,
-	DEV_NDTR, DEV_W1, DEV_STD, DEV_WASS, DEV_CHI2, DEV_Z, DEV_JS, DEV_PSI, DEV_KL,
-	DEV_REG, DEV_MERGE
+	DEV_KS_D,
+	DEV_KS_P,
+	DEV_KS_GRID,
+	DEV_KSTWO,
+	DEV_SMIRNOV,
+	DEV_IGAMC,
+	DEV_CHDTRC,
+	DEV_NDTR,
+	DEV_W1,
+	DEV_STD,
+	DEV_WASS,
+	DEV_CHI2,
+	DEV_Z,
+	DEV_JS,
+	DEV_PSI,
+	DEV_KL,
+	DEV_REG,
+	DEV_MERGE
 };
 
 /* |got - want| (relative when |want| > 1 and rel), NaN/inf must match. */
@@ -164,7 +191,7 @@ deviation_of(double got, double want, bool rel)
 static bool
 close_to(int which, double got, double want, bool rel, double tol)
 {
-	double		d = deviation_of(got, want, rel);
+	double d = deviation_of(got, want, rel);
 
 	if (d > deviations[which].max)
 		deviations[which].max = d;
@@ -178,7 +205,7 @@ close_to(int which, double got, double want, bool rel, double tol)
 static void
 print_deviations(void)
 {
-	size_t		i;
+	size_t i;
 
 	printf("max deviation vs scipy/numpy/pandas (p-values absolute, scores relative above 1):\n");
 	for (i = 0; i < N_ELEMS(deviations); i++)
@@ -192,13 +219,18 @@ print_deviations(void)
 
 enum
 {
-	KIND_UNIFORM, KIND_NORMAL, KIND_INT, KIND_SKEW_INT, KIND_INT_NORMAL, KIND_CONST
+	KIND_UNIFORM,
+	KIND_NORMAL,
+	KIND_INT,
+	KIND_SKEW_INT,
+	KIND_INT_NORMAL,
+	KIND_CONST
 };
 
 static uint64_t
 splitmix64(uint64_t *state)
 {
-	uint64_t	z;
+	uint64_t z;
 
 	*state += UINT64_C(0x9E3779B97F4A7C15);
 	z = *state;
@@ -220,8 +252,8 @@ uniform01(uint64_t *state)
 static double
 gen_value(uint64_t *state, int kind, double a, double b)
 {
-	double		s;
-	double		u;
+	double			s;
+	double			u;
 	volatile double bx;
 
 	switch (kind)
@@ -252,22 +284,22 @@ gen_value(uint64_t *state, int kind, double a, double b)
 typedef struct test_column
 {
 	td_drift_column col;
-	double	   *values;
-	int64_t    *ref;
-	int64_t    *cur;
+	double		   *values;
+	int64_t		   *ref;
+	int64_t		   *cur;
 } test_column;
 
 typedef struct tagged
 {
-	double		x;
-	int			window;			/* 0 reference, 1 current */
+	double x;
+	int	   window; /* 0 reference, 1 current */
 } tagged;
 
 static int
 cmp_tagged(const void *a, const void *b)
 {
-	double		x = ((const tagged *) a)->x;
-	double		y = ((const tagged *) b)->x;
+	double x = ((const tagged *) a)->x;
+	double y = ((const tagged *) b)->x;
 
 	return (x > y) - (x < y);
 }
@@ -288,7 +320,7 @@ column_alloc(test_column *tc, size_t m)
 static void
 column_finish(test_column *tc, size_t m, bool numerical, bool integer_dtype)
 {
-	size_t		i;
+	size_t i;
 
 	tc->col.numerical = numerical;
 	tc->col.integer_dtype = integer_dtype;
@@ -310,11 +342,11 @@ static void
 column_from_specs(test_column *tc, const gen_spec *r, const gen_spec *c,
 				  bool numerical, bool integer_dtype)
 {
-	size_t		n = (size_t) (r->n + c->n);
-	tagged	   *all = calloc(n ? n : 1, sizeof(tagged));
-	uint64_t	state;
-	size_t		i;
-	size_t		m = 0;
+	size_t	 n = (size_t) (r->n + c->n);
+	tagged	*all = calloc(n ? n : 1, sizeof(tagged));
+	uint64_t state;
+	size_t	 i;
+	size_t	 m = 0;
 
 	if (all == NULL)
 		exit(2);
@@ -371,8 +403,8 @@ column_free(test_column *tc)
 static size_t
 present_keys(const td_drift_column *c)
 {
-	size_t		i;
-	size_t		n = 0;
+	size_t i;
+	size_t n = 0;
 
 	for (i = 0; i < c->m; i++)
 		n += (c->ref[i] > 0 || c->cur[i] > 0);
@@ -382,9 +414,9 @@ present_keys(const td_drift_column *c)
 static double
 score_of(td_stattest test, const td_drift_column *c)
 {
-	td_error	err;
-	double		s = -1;
-	td_status	st = td_drift_score(test, c, &s, &err);
+	td_error  err;
+	double	  s = -1;
+	td_status st = td_drift_score(test, c, &s, &err);
 
 	if (st != TD_OK)
 	{
@@ -402,7 +434,7 @@ score_of(td_stattest test, const td_drift_column *c)
 static void
 test_names(void)
 {
-	int			i;
+	int i;
 
 	test_cond("ks short name", strcmp(td_stattest_name(TD_STATTEST_KS), "ks") == 0);
 	test_cond("ks display name",
@@ -442,12 +474,12 @@ test_names(void)
 	test_cond("kl_div threshold", td_stattest_default_threshold(TD_STATTEST_KL_DIV) == 0.1);
 	test_cond("p-value tests",
 			  td_stattest_is_pvalue(TD_STATTEST_KS) && td_stattest_is_pvalue(TD_STATTEST_CHISQUARE) &&
-			  td_stattest_is_pvalue(TD_STATTEST_Z));
+				  td_stattest_is_pvalue(TD_STATTEST_Z));
 	test_cond("distance tests are not p-values",
 			  !td_stattest_is_pvalue(TD_STATTEST_WASSERSTEIN) &&
-			  !td_stattest_is_pvalue(TD_STATTEST_JENSENSHANNON) &&
-			  !td_stattest_is_pvalue(TD_STATTEST_PSI) && !td_stattest_is_pvalue(TD_STATTEST_KL_DIV) &&
-			  !td_stattest_is_pvalue(TD_STATTEST_NONE));
+				  !td_stattest_is_pvalue(TD_STATTEST_JENSENSHANNON) &&
+				  !td_stattest_is_pvalue(TD_STATTEST_PSI) && !td_stattest_is_pvalue(TD_STATTEST_KL_DIV) &&
+				  !td_stattest_is_pvalue(TD_STATTEST_NONE));
 }
 
 static void
@@ -468,7 +500,7 @@ test_decisions(void)
 	test_cond("kl_div at threshold", td_stattest_drifted(TD_STATTEST_KL_DIV, 0.1, 0.1));
 	test_cond("distance below", !td_stattest_drifted(TD_STATTEST_PSI, 0.0999, 0.1));
 	test_cond("NaN p-value never drifts", !td_stattest_drifted(TD_STATTEST_CHISQUARE, NAN, 0.05) &&
-			  !td_stattest_drifted(TD_STATTEST_KS, NAN, 0.05));
+											  !td_stattest_drifted(TD_STATTEST_KS, NAN, 0.05));
 	test_cond("NaN distance never drifts", !td_stattest_drifted(TD_STATTEST_WASSERSTEIN, NAN, 0.1));
 	test_cond("none never drifts", !td_stattest_drifted(TD_STATTEST_NONE, 0, 1));
 }
@@ -493,7 +525,7 @@ test_choose(void)
 			  td_stattest_choose(false, 1000, 200) == TD_STATTEST_CHISQUARE);
 	test_cond("categorical large: jensenshannon",
 			  td_stattest_choose(false, 1001, 2) == TD_STATTEST_JENSENSHANNON &&
-			  td_stattest_choose(false, 5000, 300) == TD_STATTEST_JENSENSHANNON);
+				  td_stattest_choose(false, 5000, 300) == TD_STATTEST_JENSENSHANNON);
 	/* Evidently's tests/stattests/test_registry.py */
 	test_cond("[1..11] x 1000: wasserstein",
 			  td_stattest_choose(true, 11000, 11) == TD_STATTEST_WASSERSTEIN);
@@ -509,13 +541,13 @@ test_choose(void)
 static void
 check_sturges(const golden_column *g, const td_drift_column *c)
 {
-	size_t		k = 0;
-	size_t		i;
-	double	   *edges;
-	int64_t    *rc;
-	int64_t    *cc;
-	td_error	err;
-	bool		same = true;
+	size_t	 k = 0;
+	size_t	 i;
+	double	*edges;
+	int64_t *rc;
+	int64_t *cc;
+	td_error err;
+	bool	 same = true;
 
 	if (td_sturges_histogram(c, &k, &edges, &rc, &cc, &err) != TD_OK)
 	{
@@ -541,12 +573,12 @@ check_sturges(const golden_column *g, const td_drift_column *c)
 static void
 check_binned(const golden_column *g, const td_drift_column *c)
 {
-	size_t		k = 0;
-	double	   *p;
-	double	   *q;
-	double	   *edges;
-	td_error	err;
-	td_status	st = td_binned_shares(c, &k, &p, &q, &edges, &err);
+	size_t	  k = 0;
+	double	 *p;
+	double	 *q;
+	double	 *edges;
+	td_error  err;
+	td_status st = td_binned_shares(c, &k, &p, &q, &edges, &err);
 
 	test_cond("binned shares computed", st == TD_OK);
 	if (st != TD_OK)
@@ -563,7 +595,7 @@ check_binned(const golden_column *g, const td_drift_column *c)
 static void
 check_numerical(const golden_column *g, const td_drift_column *c)
 {
-	char		msg[160];
+	char msg[160];
 
 	snprintf(msg, sizeof(msg), "%s: ks D", g->name);
 	test_cond(msg, close_to(DEV_KS_D, td_ks_statistic(c), g->ks_d, true, 1e-15));
@@ -582,8 +614,8 @@ check_numerical(const golden_column *g, const td_drift_column *c)
 static void
 check_categorical_only(const golden_column *g, const td_drift_column *c)
 {
-	td_error	err;
-	double		s;
+	td_error err;
+	double	 s;
 
 	(void) g;
 	test_cond("ks refuses a categorical column",
@@ -595,9 +627,9 @@ check_categorical_only(const golden_column *g, const td_drift_column *c)
 static void
 check_golden_column(const golden_column *g)
 {
-	test_column tc;
+	test_column		 tc;
 	td_drift_column *c = &tc.col;
-	char		msg[160];
+	char			 msg[160];
 
 	column_from_golden(&tc, g);
 	snprintf(msg, sizeof(msg), "%s: window sizes", g->name);
@@ -631,7 +663,7 @@ check_golden_column(const golden_column *g)
 static const golden_column *
 golden(const char *name)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < N_ELEMS(golden_columns); i++)
 		if (strcmp(golden_columns[i].name, name) == 0)
@@ -643,7 +675,7 @@ golden(const char *name)
 static void
 test_golden_columns(void)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < N_ELEMS(golden_columns); i++)
 		check_golden_column(&golden_columns[i]);
@@ -661,11 +693,11 @@ test_golden_edges(void)
 	test_cond("identical windows: D = 0, p = 1",
 			  golden("identical")->ks_d == 0.0 && golden("identical")->ks_p == 1.0);
 	test_cond("disjoint windows: D = 1", golden("disjoint_exact")->ks_d == 1.0 &&
-			  golden("disjoint_asymptotic")->ks_d == 1.0);
+											 golden("disjoint_asymptotic")->ks_d == 1.0);
 	test_cond("constant reference: std 0, normed by 0.001",
 			  golden("num_const_ref")->ref_std == 0.0 &&
-			  fabs(golden("num_const_ref")->wasserstein - golden("num_const_ref")->w1 / 0.001) <
-			  1e-9 * golden("num_const_ref")->wasserstein);
+				  fabs(golden("num_const_ref")->wasserstein - golden("num_const_ref")->w1 / 0.001) <
+					  1e-9 * golden("num_const_ref")->wasserstein);
 	test_cond("integer clamp: 21 bins", golden("sturges_int_clamp")->sturges_k == 21);
 	test_cond("same data as floats: 22 bins", golden("sturges_float_noclamp")->sturges_k == 22);
 	test_cond("power-of-two N: log2 N + 2 bins", golden("sturges_pow2_bump")->sturges_k == 8);
@@ -677,17 +709,17 @@ static void
 test_empty_keys_ignored(void)
 {
 	const golden_column *g = golden("ints_ties");
-	test_column tc;
-	test_column wide;
-	size_t		i;
-	int			t;
-	bool		same = true;
+	test_column			 tc;
+	test_column			 wide;
+	size_t				 i;
+	int					 t;
+	bool				 same = true;
 
 	column_from_golden(&tc, g);
 	column_alloc(&wide, 2 * tc.col.m + 1);
 	for (i = 0; i < tc.col.m; i++)
 	{
-		wide.values[2 * i] = tc.values[i] - 0.5;	/* an empty key */
+		wide.values[2 * i] = tc.values[i] - 0.5; /* an empty key */
 		wide.values[2 * i + 1] = tc.values[i];
 		wide.ref[2 * i + 1] = tc.ref[i];
 		wide.cur[2 * i + 1] = tc.cur[i];
@@ -706,12 +738,12 @@ static void
 test_key_order(void)
 {
 	const golden_column *g = golden("cat12_large");
-	test_column tc;
-	test_column rev;
-	size_t		i;
-	size_t		m;
-	int			t;
-	bool		ok = true;
+	test_column			 tc;
+	test_column			 rev;
+	size_t				 i;
+	size_t				 m;
+	int					 t;
+	bool				 ok = true;
 
 	column_from_golden(&tc, g);
 	m = tc.col.m;
@@ -724,8 +756,8 @@ test_key_order(void)
 	column_finish(&rev, m, false, false);
 	for (t = TD_STATTEST_CHISQUARE; t < TD_STATTEST_COUNT; t++)
 	{
-		double		a;
-		double		b;
+		double a;
+		double b;
 
 		if (t == TD_STATTEST_Z || t == TD_STATTEST_WASSERSTEIN)
 			continue;
@@ -745,15 +777,15 @@ test_key_order(void)
 static void
 test_ks_grid(void)
 {
-	size_t		i;
-	int			exact = 0;
-	int			asymp = 0;
-	bool		ok = true;
+	size_t i;
+	int	   exact = 0;
+	int	   asymp = 0;
+	bool   ok = true;
 
 	for (i = 0; i < N_ELEMS(golden_ks_pvalues); i++)
 	{
 		const golden_ks *g = &golden_ks_pvalues[i];
-		double		p = td_ks_2samp_pvalue(g->d, g->n1, g->n2);
+		double			 p = td_ks_2samp_pvalue(g->d, g->n1, g->n2);
 
 		if (!close_to(DEV_KS_GRID, p, g->p, false, TOL_P))
 		{
@@ -774,14 +806,14 @@ test_ks_grid(void)
 
 static void
 grid(const char *what, int which, const golden_f2 *rows, size_t n,
-	 double (*f) (double, double), double tol)
+	 double (*f)(double, double), double tol)
 {
-	size_t		i;
-	bool		ok = true;
+	size_t i;
+	bool   ok = true;
 
 	for (i = 0; i < n; i++)
 	{
-		double		got = f(rows[i].a, rows[i].b);
+		double got = f(rows[i].a, rows[i].b);
 
 		if (!close_to(which, got, rows[i].expected, false, tol))
 		{
@@ -801,8 +833,8 @@ smirnov_ab(double n, double x)
 static void
 test_special_grids(void)
 {
-	size_t		i;
-	bool		ok = true;
+	size_t i;
+	bool   ok = true;
 
 	grid("kstwo.sf matches scipy", DEV_KSTWO, golden_kstwo, N_ELEMS(golden_kstwo),
 		 td_kstwo_sf, TOL_P);
@@ -816,9 +848,11 @@ test_special_grids(void)
 	for (i = 0; i < N_ELEMS(golden_ndtr); i++)
 	{
 		ok = close_to(DEV_NDTR, td_normal_cdf(golden_ndtr[i].a), golden_ndtr[i].b, false,
-					  TOL_P) && ok;
+					  TOL_P) &&
+			 ok;
 		ok = close_to(DEV_NDTR, td_normal_sf(golden_ndtr[i].a), golden_ndtr[i].expected,
-					  false, TOL_P) && ok;
+					  false, TOL_P) &&
+			 ok;
 	}
 	test_cond("ndtr and norm.sf match scipy", ok);
 	test_cond("chi2 sf of a negative statistic is 1 (chi2.sf)", td_chi2_sf(-1.0, 3) == 1.0);
@@ -860,17 +894,17 @@ regression_accumulate(const golden_regression *g, td_zero_handling zh,
 					  td_regression_acc *whole, td_regression_acc *merged)
 {
 	td_regression_acc part[3];
-	uint64_t	state = g->seed;
-	int64_t		i;
-	int			j;
+	uint64_t		  state = g->seed;
+	int64_t			  i;
+	int				  j;
 
 	td_regression_init(whole, zh);
 	for (j = 0; j < 3; j++)
 		td_regression_init(&part[j], zh);
 	for (i = 0; i < g->n; i++)
 	{
-		double		t;
-		double		p;
+		double t;
+		double p;
 
 		regression_row(g, &state, i, &t, &p);
 		td_regression_add(whole, p, t);
@@ -889,7 +923,7 @@ static bool
 metrics_close(int which, const td_regression_metrics *m, const golden_reg_expected *e,
 			  double tol)
 {
-	bool		ok = m->n == e->n;
+	bool ok = m->n == e->n;
 
 	ok = close_to(which, m->mean_error, e->mean_error, true, tol) && ok;
 	ok = close_to(which, m->error_std, e->error_std, true, tol) && ok;
@@ -921,11 +955,11 @@ metrics_as_expected(const td_regression_metrics *m, golden_reg_expected *e)
 static void
 test_regression_goldens(void)
 {
-	static const td_zero_handling zhs[3] = {TD_ZERO_REPLACE, TD_ZERO_DROP, TD_ZERO_NONE};
-	static const char *const zh_names[3] = {"replace", "drop", "none"};
-	size_t		i;
-	int			z;
-	char		msg[160];
+	static const td_zero_handling zhs[3] = { TD_ZERO_REPLACE, TD_ZERO_DROP, TD_ZERO_NONE };
+	static const char *const	  zh_names[3] = { "replace", "drop", "none" };
+	size_t						  i;
+	int							  z;
+	char						  msg[160];
 
 	for (i = 0; i < N_ELEMS(golden_regressions); i++)
 	{
@@ -933,11 +967,11 @@ test_regression_goldens(void)
 
 		for (z = 0; z < 3; z++)
 		{
-			td_regression_acc whole;
-			td_regression_acc merged;
+			td_regression_acc	  whole;
+			td_regression_acc	  merged;
 			td_regression_metrics mw;
 			td_regression_metrics mm;
-			golden_reg_expected ew;
+			golden_reg_expected	  ew;
 
 			regression_accumulate(g, zhs[z], &whole, &merged);
 			td_regression_result(&whole, &mw);
@@ -956,15 +990,15 @@ test_regression_goldens(void)
 static void
 test_regression_edges(void)
 {
-	td_regression_acc acc;
-	td_regression_acc other;
+	td_regression_acc	  acc;
+	td_regression_acc	  other;
 	td_regression_metrics m;
 
 	td_regression_init(&acc, TD_ZERO_REPLACE);
 	td_regression_result(&acc, &m);
 	test_cond("no rows: n = 0, everything NaN",
 			  m.n == 0 && isnan(m.mean_error) && isnan(m.mae) && isnan(m.abs_error_max) &&
-			  isnan(m.mape) && isnan(m.rmse) && isnan(m.r2) && isnan(m.error_std));
+				  isnan(m.mape) && isnan(m.rmse) && isnan(m.r2) && isnan(m.error_std));
 
 	td_regression_add(&acc, NAN, 1.0);
 	td_regression_add(&acc, 1.0, INFINITY);
@@ -976,8 +1010,8 @@ test_regression_edges(void)
 	td_regression_result(&acc, &m);
 	test_cond("one row: means defined, stds and R2 NaN",
 			  m.n == 1 && m.mean_error == 1.0 && m.mae == 1.0 && m.rmse == 1.0 &&
-			  m.mape == 50.0 && m.abs_error_max == 1.0 && isnan(m.error_std) &&
-			  isnan(m.abs_perc_error_std) && isnan(m.r2));
+				  m.mape == 50.0 && m.abs_error_max == 1.0 && isnan(m.error_std) &&
+				  isnan(m.abs_perc_error_std) && isnan(m.r2));
 
 	/* zero handling of |y| <= eps */
 	td_regression_init(&acc, TD_ZERO_REPLACE);
@@ -1031,25 +1065,25 @@ test_regression_edges(void)
 static void
 test_errors(void)
 {
-	double		values[3] = {1, 2, 3};
-	int64_t		ref[3] = {2, 0, 1};
-	int64_t		cur[3] = {0, 0, 0};
-	td_drift_column c = {true, false, 3, values, ref, cur, 3, 0};
-	td_error	err;
-	double		s = 0;
-	size_t		k;
-	double	   *p;
-	double	   *q;
+	double			values[3] = { 1, 2, 3 };
+	int64_t			ref[3] = { 2, 0, 1 };
+	int64_t			cur[3] = { 0, 0, 0 };
+	td_drift_column c = { true, false, 3, values, ref, cur, 3, 0 };
+	td_error		err;
+	double			s = 0;
+	size_t			k;
+	double		   *p;
+	double		   *q;
 
 	memset(&err, 0, sizeof(err));
 	test_cond("empty current window refused",
 			  td_drift_score(TD_STATTEST_PSI, &c, &s, &err) == TD_ERR_INPUT && isnan(s) &&
-			  err.status == TD_ERR_INPUT && strstr(err.message, "empty window") != NULL);
+				  err.status == TD_ERR_INPUT && strstr(err.message, "empty window") != NULL);
 	cur[1] = 4;
 	c.n_cur = 3;
 	test_cond("counts not adding up refused",
 			  td_drift_score(TD_STATTEST_KS, &c, &s, &err) == TD_ERR_INPUT &&
-			  strstr(err.detail, "add up") != NULL);
+				  strstr(err.detail, "add up") != NULL);
 	c.n_cur = 4;
 	values[2] = 2;
 	test_cond("unsorted values refused",
@@ -1090,15 +1124,15 @@ failing_malloc(size_t size)
 static void
 test_alloc_failure(void)
 {
-	static const td_allocator failing = {failing_malloc, free};
-	const golden_column *g = golden("normal_200_150");
-	test_column tc;
-	td_error	err;
-	double		s;
-	long		n;
-	int			t;
-	bool		ok = true;
-	bool		completed;
+	static const td_allocator failing = { failing_malloc, free };
+	const golden_column		 *g = golden("normal_200_150");
+	test_column				  tc;
+	td_error				  err;
+	double					  s;
+	long					  n;
+	int						  t;
+	bool					  ok = true;
+	bool					  completed;
 
 	column_from_golden(&tc, g);
 	td_set_allocator(&failing);
@@ -1106,7 +1140,7 @@ test_alloc_failure(void)
 	{
 		for (n = 0, completed = false; !completed && n < 20; n++)
 		{
-			td_status	st;
+			td_status st;
 
 			fail_after = n;
 			st = td_drift_score((td_stattest) t, &tc.col, &s, &err);

@@ -8,11 +8,12 @@
 
 #include <stdio.h>
 
-extern int	td_tests_passed;
-extern int	td_tests_failed;
+extern int td_tests_passed;
+extern int td_tests_failed;
 
 #define test_cond(descr, cond) \
-	do { \
+	do \
+	{ \
 		if (cond) \
 			td_tests_passed++; \
 		else \
@@ -23,7 +24,8 @@ extern int	td_tests_failed;
 	} while (0)
 
 #define test_report() \
-	do { \
+	do \
+	{ \
 		printf("%d passed, %d failed\n", td_tests_passed, td_tests_failed); \
 	} while (0)
 
