@@ -53,8 +53,8 @@ TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys)
 }
 
 /* The aggregate context, or an ERROR when called outside an aggregate. */
-static MemoryContext
-td_agg_context(FunctionCallInfo fcinfo, const char *function)
+MemoryContext
+TdAggContext(FunctionCallInfo fcinfo, const char *function)
 {
 	MemoryContext aggcontext;
 
@@ -320,50 +320,49 @@ td_options_arg(FunctionCallInfo fcinfo, TdDriftState *state, bool first)
 				errdetail("A number column cannot be of kind text."));
 }
 
+/*
+ * One row of a drift aggregate: the state (made on the first row, which
+ * also reads the options when the aggregate takes them), then the value.
+ */
+static Datum
+td_drift_transition(FunctionCallInfo fcinfo, bool text_keys, bool with_options,
+					const char *function)
+{
+	MemoryContext aggcontext = TdAggContext(fcinfo, function);
+	bool		  first = PG_ARGISNULL(0);
+	TdDriftState *state = td_state_arg(fcinfo, aggcontext, text_keys, function);
+
+	if (with_options)
+		td_options_arg(fcinfo, state, first);
+	if (text_keys)
+		td_add_text(fcinfo, aggcontext, state);
+	else
+		td_add_number(fcinfo, aggcontext, state);
+	PG_RETURN_POINTER(state);
+}
+
 Datum
 drift_number_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_number_sfunc");
-	TdDriftState *state = td_state_arg(fcinfo, aggcontext, false, "drift_number_sfunc");
-
-	td_add_number(fcinfo, aggcontext, state);
-	PG_RETURN_POINTER(state);
+	return td_drift_transition(fcinfo, false, false, "drift_number_sfunc");
 }
 
 Datum
 drift_text_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_text_sfunc");
-	TdDriftState *state = td_state_arg(fcinfo, aggcontext, true, "drift_text_sfunc");
-
-	td_add_text(fcinfo, aggcontext, state);
-	PG_RETURN_POINTER(state);
+	return td_drift_transition(fcinfo, true, false, "drift_text_sfunc");
 }
 
 Datum
 drift_number_options_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_number_options_sfunc");
-	bool		  first = PG_ARGISNULL(0);
-	TdDriftState *state = td_state_arg(fcinfo, aggcontext, false,
-									   "drift_number_options_sfunc");
-
-	td_options_arg(fcinfo, state, first);
-	td_add_number(fcinfo, aggcontext, state);
-	PG_RETURN_POINTER(state);
+	return td_drift_transition(fcinfo, false, true, "drift_number_options_sfunc");
 }
 
 Datum
 drift_text_options_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_text_options_sfunc");
-	bool		  first = PG_ARGISNULL(0);
-	TdDriftState *state = td_state_arg(fcinfo, aggcontext, true,
-									   "drift_text_options_sfunc");
-
-	td_options_arg(fcinfo, state, first);
-	td_add_text(fcinfo, aggcontext, state);
-	PG_RETURN_POINTER(state);
+	return td_drift_transition(fcinfo, true, true, "drift_text_options_sfunc");
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,7 +372,7 @@ drift_text_options_sfunc(PG_FUNCTION_ARGS)
 Datum
 drift_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = td_agg_context(fcinfo, "drift_combine");
+	MemoryContext aggcontext = TdAggContext(fcinfo, "drift_combine");
 	TdDriftState *into;
 	TdDriftState *from;
 	MemoryContext old;

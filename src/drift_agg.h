@@ -1,6 +1,7 @@
 /*
  * drift_agg.h — the state shared by the drift aggregates (drift_agg.c) and
- * their final functions (drift_final.c, drift_column.c).
+ * their final function (drift_column.c), and the helpers the monitoring
+ * aggregates share (regression_agg.c too).
  *
  * Every drift aggregate keeps one value map (src/core/td_value_map.c): the
  * exact counts of each distinct value in the reference and current windows.
@@ -13,6 +14,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 
 #include "td_drift.h"
 #include "td_value_map.h"
@@ -52,7 +54,8 @@ typedef struct TdDriftState
 } TdDriftState;
 
 /* drift_agg.c */
-extern void TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys);
+extern MemoryContext TdAggContext(FunctionCallInfo fcinfo, const char *function);
+extern void			 TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys);
 
 /* The state's column (a copy without values when categorical is wanted). */
 extern void TdDriftStateColumn(TdDriftState *state, bool numerical,
@@ -61,5 +64,6 @@ extern void TdDriftStateColumn(TdDriftState *state, bool numerical,
 
 /* drift_column.c */
 extern Datum TdColumnDriftJsonb(TdDriftState *state);
+extern void	 TdAppendJsonNumber(StringInfo buf, double d);
 
 #endif /* DRIFT_AGG_H */

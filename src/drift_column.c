@@ -28,8 +28,9 @@
 /* Categories listed in a histogram before the rest are pooled. */
 #define TD_HISTOGRAM_MAX_CATEGORIES 50
 
-static void
-td_json_number(StringInfo buf, double d)
+/* A number as JSON: float8's shortest exact text; null when not finite. */
+void
+TdAppendJsonNumber(StringInfo buf, double d)
 {
 	if (!isfinite(d))
 		appendStringInfoString(buf, "null");
@@ -104,7 +105,7 @@ td_json_category(StringInfo buf, const td_drift_column *column,
 		pfree(s);
 	}
 	else
-		td_json_number(buf, column->values[i]);
+		TdAppendJsonNumber(buf, column->values[i]);
 }
 
 static int
@@ -184,7 +185,7 @@ td_json_bin_histogram(StringInfo buf, const td_drift_column *column)
 	{
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		td_json_number(buf, edges[i]);
+		TdAppendJsonNumber(buf, edges[i]);
 	}
 	appendStringInfoString(buf, "], \"reference\": [");
 	for (i = 0; i < k; i++)
@@ -261,11 +262,11 @@ TdColumnDriftJsonb(TdDriftState *state)
 	}
 	td_json_key(&buf, "score", false);
 	if (have_score)
-		td_json_number(&buf, score);
+		TdAppendJsonNumber(&buf, score);
 	else
 		appendStringInfoString(&buf, "null");
 	td_json_key(&buf, "threshold", false);
-	td_json_number(&buf, threshold);
+	TdAppendJsonNumber(&buf, threshold);
 	td_json_key(&buf, "drifted", false);
 	appendStringInfoString(&buf, drifted ? "true" : "false");
 	td_json_key(&buf, "reference_rows", false);

@@ -10,16 +10,13 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/float.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
-#include "td_drift.h"
+#include "drift_agg.h"
 #include "taxi_duration.h"
 
 PG_FUNCTION_INFO_V1(regression_sfunc);
@@ -28,18 +25,6 @@ PG_FUNCTION_INFO_V1(regression_combine);
 PG_FUNCTION_INFO_V1(regression_serialize);
 PG_FUNCTION_INFO_V1(regression_deserialize);
 PG_FUNCTION_INFO_V1(regression_final);
-
-static MemoryContext
-td_regression_context(FunctionCallInfo fcinfo, const char *function)
-{
-	MemoryContext aggcontext;
-
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("%s called in non-aggregate context", function));
-	return aggcontext;
-}
 
 static td_regression_acc *
 td_regression_state(FunctionCallInfo fcinfo, MemoryContext aggcontext,
@@ -66,7 +51,7 @@ td_regression_row(FunctionCallInfo fcinfo, td_regression_acc *acc)
 Datum
 regression_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext	   aggcontext = td_regression_context(fcinfo, "regression_sfunc");
+	MemoryContext	   aggcontext = TdAggContext(fcinfo, "regression_sfunc");
 	td_regression_acc *acc = td_regression_state(fcinfo, aggcontext, TD_ZERO_REPLACE);
 
 	td_regression_row(fcinfo, acc);
@@ -98,7 +83,7 @@ td_zero_handling_arg(FunctionCallInfo fcinfo, int argno)
 Datum
 regression_zero_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext	   aggcontext = td_regression_context(fcinfo, "regression_zero_sfunc");
+	MemoryContext	   aggcontext = TdAggContext(fcinfo, "regression_zero_sfunc");
 	td_regression_acc *acc;
 
 	if (PG_ARGISNULL(0))
@@ -112,7 +97,7 @@ regression_zero_sfunc(PG_FUNCTION_ARGS)
 Datum
 regression_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext	   aggcontext = td_regression_context(fcinfo, "regression_combine");
+	MemoryContext	   aggcontext = TdAggContext(fcinfo, "regression_combine");
 	td_regression_acc *into;
 
 	if (PG_ARGISNULL(1))
@@ -165,16 +150,12 @@ regression_deserialize(PG_FUNCTION_ARGS)
 }
 
 static void
-td_json_metric(StringInfo buf, const char *key, double value, bool first)
+td_json_metric(StringInfo buf, const char *key, double value)
 {
-	if (!first)
-		appendStringInfoString(buf, ", ");
+	appendStringInfoString(buf, ", ");
 	escape_json(buf, key);
 	appendStringInfoString(buf, ": ");
-	if (isfinite(value))
-		appendStringInfoString(buf, float8out_internal(value));
-	else
-		appendStringInfoString(buf, "null");
+	TdAppendJsonNumber(buf, value);
 }
 
 Datum
@@ -188,15 +169,15 @@ regression_final(PG_FUNCTION_ARGS)
 	td_regression_result((td_regression_acc *) PG_GETARG_POINTER(0), &m);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"rows\": " INT64_FORMAT, (int64) m.n);
-	td_json_metric(&buf, "mean_error", m.mean_error, false);
-	td_json_metric(&buf, "error_std", m.error_std, false);
-	td_json_metric(&buf, "mae", m.mae, false);
-	td_json_metric(&buf, "abs_error_std", m.abs_error_std, false);
-	td_json_metric(&buf, "abs_error_max", m.abs_error_max, false);
-	td_json_metric(&buf, "mape", m.mape, false);
-	td_json_metric(&buf, "abs_perc_error_std", m.abs_perc_error_std, false);
-	td_json_metric(&buf, "rmse", m.rmse, false);
-	td_json_metric(&buf, "r2", m.r2, false);
+	td_json_metric(&buf, "mean_error", m.mean_error);
+	td_json_metric(&buf, "error_std", m.error_std);
+	td_json_metric(&buf, "mae", m.mae);
+	td_json_metric(&buf, "abs_error_std", m.abs_error_std);
+	td_json_metric(&buf, "abs_error_max", m.abs_error_max);
+	td_json_metric(&buf, "mape", m.mape);
+	td_json_metric(&buf, "abs_perc_error_std", m.abs_perc_error_std);
+	td_json_metric(&buf, "rmse", m.rmse);
+	td_json_metric(&buf, "r2", m.r2);
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

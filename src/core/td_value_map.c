@@ -292,9 +292,14 @@ td_vm_find_text(const td_value_map *map, const char *s, size_t len,
 	return slot;
 }
 
-/* Double the table; false (map unchanged) when out of memory. */
+/*
+ * Move every entry into fresh hash slots of `capacity` (a power of two
+ * above the entry count): doubling a full table, or turning a sorted run
+ * (whose slots are all used) back into a hash table.  False, with the map
+ * unchanged, when out of memory.
+ */
 static bool
-td_vm_grow(td_value_map *map)
+td_vm_rehash(td_value_map *map, size_t capacity)
 {
 	size_t		 old_capacity = map->capacity;
 	double		*old_numbers = map->numbers;
@@ -305,9 +310,7 @@ td_vm_grow(td_value_map *map)
 	int64_t		*old_cur = map->cur;
 	size_t		 i;
 
-	if (old_capacity > SIZE_MAX / 2 / sizeof(int64_t))
-		return false;
-	if (!td_vm_alloc_slots(map->text_keys, old_capacity * 2, &map->numbers,
+	if (!td_vm_alloc_slots(map->text_keys, capacity, &map->numbers,
 						   &map->hashes, &map->texts, &map->text_lens,
 						   &map->ref, &map->cur))
 	{
@@ -319,7 +322,8 @@ td_vm_grow(td_value_map *map)
 		map->cur = old_cur;
 		return false;
 	}
-	map->capacity = old_capacity * 2;
+	map->capacity = capacity;
+	map->sorted = false;
 	for (i = 0; i < old_capacity; i++)
 	{
 		size_t slot;
@@ -359,7 +363,9 @@ td_vm_reserve_one(td_value_map *map)
 {
 	if ((map->used + 1) * 8 <= map->capacity * 5)
 		return true;
-	return td_vm_grow(map);
+	if (map->capacity > SIZE_MAX / 2 / sizeof(int64_t))
+		return false;
+	return td_vm_rehash(map, map->capacity * 2);
 }
 
 static void
@@ -371,46 +377,11 @@ td_vm_count(td_value_map *map, size_t slot, int64_t ref, int64_t cur)
 	map->count_cur += cur;
 }
 
-/*
- * Turn a sorted run back into a hash table (before adding to it); false,
- * with the map unchanged, when out of memory.
- */
+/* Turn a sorted run back into a hash table (before adding to it). */
 static bool
 td_vm_unsort(td_value_map *map)
 {
-	double		*old_numbers = map->numbers;
-	int64_t		*old_ref = map->ref;
-	int64_t		*old_cur = map->cur;
-	size_t		 n = map->used;
-	size_t		 capacity = td_vm_capacity_for(n + 1);
-	uint64_t	*hashes;
-	const char **texts;
-	uint32_t	*lens;
-	size_t		 i;
-
-	if (!td_vm_alloc_slots(false, capacity, &map->numbers, &hashes, &texts,
-						   &lens, &map->ref, &map->cur))
-	{
-		map->numbers = old_numbers;
-		map->ref = old_ref;
-		map->cur = old_cur;
-		return false;
-	}
-	map->capacity = capacity;
-	map->sorted = false;
-	for (i = 0; i < n; i++)
-	{
-		size_t slot = td_vm_find_number(map, old_numbers[i],
-										td_vm_hash_number(old_numbers[i]));
-
-		map->numbers[slot] = old_numbers[i];
-		map->ref[slot] = old_ref[i];
-		map->cur[slot] = old_cur[i];
-	}
-	td_free(old_numbers);
-	td_free(old_ref);
-	td_free(old_cur);
-	return true;
+	return td_vm_rehash(map, td_vm_capacity_for(map->used + 1));
 }
 
 /* Add `ref`/`cur` occurrences of a finite number. */
@@ -643,8 +614,8 @@ td_vm_put(char **p, const void *src, size_t n)
 	*p += n;
 }
 
-/* Slots of a number map in ascending key order (one td_malloc block), or NULL. */
-static size_t *td_vm_sorted_slots(const td_value_map *map);
+/* Slots in ascending key order (one td_malloc block), or NULL. */
+static size_t *td_vm_key_order(const td_value_map *map);
 
 td_status
 td_value_map_serialize(const td_value_map *map, char **out, size_t *len,
@@ -661,9 +632,9 @@ td_value_map_serialize(const td_value_map *map, char **out, size_t *len,
 	size_t	*order = NULL;
 
 	/* Number maps travel sorted: the sort runs here, in the worker. */
-	if (!map->text_keys && !map->sorted)
+	if (!map->text_keys)
 	{
-		order = td_vm_sorted_slots(map);
+		order = td_vm_key_order(map);
 		if (order == NULL)
 			return td_error_nomem(err);
 	}
@@ -692,7 +663,7 @@ td_value_map_serialize(const td_value_map *map, char **out, size_t *len,
 	{
 		for (i = 0; i < map->used; i++)
 		{
-			size_t slot = order != NULL ? order[i] : i;
+			size_t slot = order[i];
 
 			td_vm_put(&p, &map->numbers[slot], 8);
 			td_vm_put(&p, &map->ref[slot], 8);
@@ -1028,38 +999,33 @@ td_vm_sorted_slots(const td_value_map *map)
 	return slots;
 }
 
-td_status
-td_value_map_column(const td_value_map *map, bool numerical,
-					td_drift_column *column, const char ***text_keys_out,
-					uint32_t **text_lens_out, td_error *err)
+/*
+ * Slots of any map in ascending key order (one td_malloc block), or NULL:
+ * a sorted run as it is, number keys by radix sort, text keys by bytes.
+ */
+static size_t *
+td_vm_key_order(const td_value_map *map)
 {
-	size_t			 m = map->used;
-	size_t			 n = m > 0 ? m : 1;
-	td_vm_sort_item *items = td_calloc_array(n, sizeof(td_vm_sort_item));
-	double			*values = map->text_keys ? NULL : td_calloc_array(n, sizeof(double));
-	int64_t			*ref = td_calloc_array(n, sizeof(int64_t));
-	int64_t			*cur = td_calloc_array(n, sizeof(int64_t));
-	const char	   **texts = NULL;
-	uint32_t		*lens = NULL;
+	size_t			 n = map->used > 0 ? map->used : 1;
+	size_t			*slots;
+	td_vm_sort_item *items;
 	size_t			 i;
 	size_t			 k = 0;
 
-	if (map->text_keys && text_keys_out != NULL)
+	if (!map->text_keys && !map->sorted)
+		return td_vm_sorted_slots(map);
+	slots = td_calloc_array(n, sizeof(size_t));
+	if (slots == NULL || map->sorted)
 	{
-		texts = td_calloc_array(n, sizeof(const char *));
-		lens = td_calloc_array(n, sizeof(uint32_t));
+		for (i = 0; slots != NULL && i < map->used; i++)
+			slots[i] = i;
+		return slots;
 	}
-	if (items == NULL || ref == NULL || cur == NULL ||
-		(!map->text_keys && values == NULL) ||
-		(map->text_keys && text_keys_out != NULL && (texts == NULL || lens == NULL)))
+	items = td_calloc_array(n, sizeof(td_vm_sort_item));
+	if (items == NULL)
 	{
-		td_free(items);
-		td_free(values);
-		td_free(ref);
-		td_free(cur);
-		td_free((void *) texts);
-		td_free(lens);
-		return td_error_nomem(err);
+		td_free(slots);
+		return NULL;
 	}
 	for (i = 0; i < map->capacity; i++)
 	{
@@ -1069,29 +1035,48 @@ td_value_map_column(const td_value_map *map, bool numerical,
 		items[k].slot = i;
 		k++;
 	}
-	if (!map->sorted && map->text_keys) /* a sorted run is in key order already */
-		qsort(items, m, sizeof(td_vm_sort_item), td_vm_cmp_text);
-	else if (!map->sorted)
-	{
-		size_t *order = td_vm_sorted_slots(map);
+	qsort(items, k, sizeof(td_vm_sort_item), td_vm_cmp_text);
+	for (i = 0; i < k; i++)
+		slots[i] = items[i].slot;
+	td_free(items);
+	return slots;
+}
 
-		if (order == NULL)
-		{
-			td_free(items);
-			td_free(values);
-			td_free(ref);
-			td_free(cur);
-			td_free((void *) texts);
-			td_free(lens);
-			return td_error_nomem(err);
-		}
-		for (i = 0; i < m; i++)
-			items[i].slot = order[i];
+td_status
+td_value_map_column(const td_value_map *map, bool numerical,
+					td_drift_column *column, const char ***text_keys_out,
+					uint32_t **text_lens_out, td_error *err)
+{
+	size_t		 m = map->used;
+	size_t		 n = m > 0 ? m : 1;
+	size_t		*order = td_vm_key_order(map);
+	double		*values = map->text_keys ? NULL : td_calloc_array(n, sizeof(double));
+	int64_t		*ref = td_calloc_array(n, sizeof(int64_t));
+	int64_t		*cur = td_calloc_array(n, sizeof(int64_t));
+	const char **texts = NULL;
+	uint32_t	*lens = NULL;
+	size_t		 i;
+
+	if (map->text_keys && text_keys_out != NULL)
+	{
+		texts = td_calloc_array(n, sizeof(const char *));
+		lens = td_calloc_array(n, sizeof(uint32_t));
+	}
+	if (order == NULL || ref == NULL || cur == NULL ||
+		(!map->text_keys && values == NULL) ||
+		(map->text_keys && text_keys_out != NULL && (texts == NULL || lens == NULL)))
+	{
 		td_free(order);
+		td_free(values);
+		td_free(ref);
+		td_free(cur);
+		td_free((void *) texts);
+		td_free(lens);
+		return td_error_nomem(err);
 	}
 	for (i = 0; i < m; i++)
 	{
-		size_t slot = items[i].slot;
+		size_t slot = order[i];
 
 		if (values != NULL)
 			values[i] = map->numbers[slot];
@@ -1103,7 +1088,7 @@ td_value_map_column(const td_value_map *map, bool numerical,
 		ref[i] = map->ref[slot];
 		cur[i] = map->cur[slot];
 	}
-	td_free(items);
+	td_free(order);
 
 	memset(column, 0, sizeof(*column));
 	column->numerical = numerical && !map->text_keys;
