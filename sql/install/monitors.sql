@@ -151,6 +151,7 @@ DECLARE
 	window_end timestamptz;
 	first_row timestamptz;
 	current_query text;
+	has_rows boolean;
 	n_rows bigint;
 	report jsonb;
 	stored @extschema@.monitor_reports;
@@ -182,13 +183,15 @@ BEGIN
 		EXIT WHEN window_end > until;
 		current_query := format('SELECT * FROM %s WHERE %I >= %L::timestamptz AND %I < %L::timestamptz',
 								m.current, m.time_column, window_start, m.time_column, window_end);
-		EXECUTE format('SELECT count(*) FROM (%s) w', current_query) INTO n_rows;
-		IF n_rows = 0 THEN
-			report := jsonb_build_object('current_rows', 0);
-		ELSE
+		-- An empty window is stored, not reported on; the report counts the rows itself.
+		EXECUTE format('SELECT EXISTS (%s)', current_query) INTO has_rows;
+		IF has_rows THEN
 			report := @extschema@.drift_report(m.reference, current_query, m.columns,
 											   m.prediction, m.target, m.options);
+		ELSE
+			report := jsonb_build_object('current_rows', 0);
 		END IF;
+		n_rows := (report->>'current_rows')::bigint;
 		-- The alert limit in force for this window, for the HTML page.
 		report := report || jsonb_build_object('rmse_degradation', m.rmse_degradation);
 		rmse := (report->'regression'->'current'->>'rmse')::double precision;
