@@ -77,21 +77,8 @@ REPO = Path(__file__).resolve().parents[1]
 MON = REPO / "tests" / "monitoring"
 sys.path.insert(0, str(MON))
 
-COLUMNS = [
-    "VendorID",
-    "passenger_count",
-    "payment_type",
-    "RatecodeID",
-    "trip_type",
-    "store_and_fwd_flag",
-    "PULocationID",
-    "DOLocationID",
-    "trip_distance",
-    "fare_amount",
-    "tip_amount",
-    "total_amount",
-    "congestion_surcharge",
-]
+from make_datasets import REAL_COLUMNS as COLUMNS  # noqa: E402  (the parity test's columns)
+
 WINDOWS = {"reference": ("2023-01", "bench_ref"), "current": ("2023-02", "bench_cur")}
 SEED = 20230101
 QUERY = (
