@@ -23,7 +23,8 @@
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),
 # FUZZ_SECONDS (per fuzz target, default 15), SQL_FUZZ_SECONDS (default 20),
-# TD_TEST_PORT (default 54400).
+# TD_TEST_PORT (default 54400), TD_SUITES (a regex: run only the suites
+# whose names match, e.g. TD_SUITES='pgTAP|security').
 set -u
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -71,6 +72,10 @@ trap cleanup EXIT
 run_suite() {
 	local name=$1
 	shift
+	# TD_SUITES (an extended regex) runs only the suites whose names match
+	if [ -n "${TD_SUITES:-}" ] && ! [[ $name =~ $TD_SUITES ]]; then
+		return 0
+	fi
 	echo
 	echo "=== $name"
 	local start=$SECONDS

@@ -3,66 +3,41 @@
 -- sql/install/drift_report.sql — drift_report(): Evidently's data-drift
 -- and regression report over two sets, in one parallel query
 -- (part of the extension script).
+--
+-- drift_report() itself is C (src/drift_report.c): it reads the caller's
+-- sets (a relation name or one SELECT query) with the caller's search_path
+-- and hands them, as SQL that means the same under any search_path, to
+-- drift_report_sets() below.  Every function here pins its search_path and
+-- qualifies every name; the only SQL that runs with the caller's
+-- search_path is the caller's own query, inside the one statement
+-- drift_report_sets() builds, as the caller (SECURITY INVOKER).
 -- ===================================================================
 
 -- The kind of a column type for Evidently's type inference, or NULL when
 -- drift tests do not apply to it (dates, json, arrays...).
 CREATE FUNCTION drift_column_kind(type_oid oid)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
 	SELECT CASE
-		WHEN type_oid IN ('float4'::regtype, 'float8'::regtype, 'numeric'::regtype) THEN 'float'
-		WHEN type_oid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) THEN 'integer'
-		WHEN type_oid = 'bool'::regtype THEN 'boolean'
-		WHEN type_oid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype,
-						  'name'::regtype, 'char'::regtype) THEN 'text'
+		WHEN type_oid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.float4'::pg_catalog.regtype, 'pg_catalog.float8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype]::pg_catalog.oid[]) THEN 'float'
+		WHEN type_oid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.int8'::pg_catalog.regtype]::pg_catalog.oid[]) THEN 'integer'
+		WHEN type_oid OPERATOR(pg_catalog.=) 'pg_catalog.bool'::pg_catalog.regtype::pg_catalog.oid THEN 'boolean'
+		WHEN type_oid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype, 'pg_catalog.bpchar'::pg_catalog.regtype,
+						  'pg_catalog.name'::pg_catalog.regtype, 'pg_catalog.char'::pg_catalog.regtype]::pg_catalog.oid[]) THEN 'text'
 	END
-$$;
-
--- A temporary view over a set given as a table or view name, or a query.
-CREATE FUNCTION drift_set_view(view_name text, source text, what text)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-	rel regclass;
-BEGIN
-	IF source IS NULL OR btrim(source) = '' THEN
-		RAISE EXCEPTION 'the % set is missing', what
-			USING ERRCODE = 'null_value_not_allowed',
-				  HINT = 'Give a table or view name, or a query.';
-	END IF;
-	BEGIN
-		rel := to_regclass(source);
-	EXCEPTION WHEN invalid_name OR syntax_error THEN
-		rel := NULL;
-	END;
-	IF to_regclass('pg_temp.' || quote_ident(view_name)) IS NOT NULL THEN
-		EXECUTE format('DROP VIEW pg_temp.%I', view_name);
-	END IF;
-	IF rel IS NOT NULL THEN
-		EXECUTE format('CREATE TEMPORARY VIEW %I AS SELECT * FROM %s', view_name, rel);
-		RETURN;
-	END IF;
-	BEGIN
-		EXECUTE format('CREATE TEMPORARY VIEW %I AS %s', view_name, source);
-	EXCEPTION WHEN syntax_error OR undefined_table OR undefined_column OR undefined_function THEN
-		RAISE EXCEPTION 'invalid % set', what
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('"%s" is neither a table or view this role can see nor a valid query: %s.',
-								  left(source, 200), SQLERRM),
-				  HINT = 'Give a table or view name (schema-qualified if needed), or a SELECT query.';
-	END;
-END
 $$;
 
 -- Per-column options for column_drift(): report-wide stattest / threshold,
 -- then the column's own entry in options->'columns'.
 CREATE FUNCTION drift_column_options(options jsonb, column_name text, kind text)
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object(
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
 			'kind', kind,
-			'stattest', options->'stattest',
-			'threshold', options->'threshold',
-			'histogram', coalesce(options->'histograms', 'false'::jsonb)))
-		|| coalesce(options->'columns'->column_name, '{}'::jsonb)
+			'stattest', options OPERATOR(pg_catalog.->) 'stattest',
+			'threshold', options OPERATOR(pg_catalog.->) 'threshold',
+			'histogram', coalesce(options OPERATOR(pg_catalog.->) 'histograms', 'false'::pg_catalog.jsonb)))
+		OPERATOR(pg_catalog.||) coalesce(options OPERATOR(pg_catalog.->) 'columns' OPERATOR(pg_catalog.->) column_name, '{}'::pg_catalog.jsonb)
 $$;
 
 CREATE FUNCTION drift_report(reference text, current text,
@@ -70,7 +45,22 @@ CREATE FUNCTION drift_report(reference text, current text,
 							 prediction text DEFAULT NULL,
 							 target text DEFAULT NULL,
 							 options jsonb DEFAULT '{}')
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb AS 'MODULE_PATHNAME', 'drift_report' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION drift_report(text, text, text[], text, text, jsonb) IS
+	'Evidently''s data-drift report (per-column test, score, threshold, drifted; share of drifted columns; dataset drift) and regression quality of a current set against a reference set (each a table or view name or a SELECT query, read as the caller)';
+
+-- The report over two sets already read by drift_report(): each set's SQL
+-- (a qualified relation or a checked SELECT), its column names and types,
+-- and the search_path its query was written for.  Internal: call
+-- drift_report().  It runs as its caller, so it can never read more than
+-- the caller can.
+CREATE FUNCTION drift_report_sets(reference_sql text, reference_columns text[], reference_types oid[],
+								  current_sql text, current_columns text[], current_types oid[],
+								  query_search_path text,
+								  columns text[], prediction text, target text, options jsonb)
+RETURNS jsonb LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	known_options CONSTANT text[] := ARRAY['drift_share', 'stattest', 'threshold', 'columns', 'histograms'];
 	bad_option text;
@@ -80,6 +70,7 @@ DECLARE
 	col text;
 	kind text;
 	type_oid oid;
+	pos integer;
 	selects text[] := '{}';
 	value_expr text;
 	aggs text[] := '{}';
@@ -112,19 +103,13 @@ BEGIN
 				  HINT = 'Map column names to options, e.g. {"trip_distance": {"stattest": "psi", "threshold": 0.2}}.';
 	END IF;
 
-	PERFORM @extschema@.drift_set_view('td_drift_reference', reference, 'reference');
-	PERFORM @extschema@.drift_set_view('td_drift_current', current, 'current');
-
 	-- The columns: given, or every column both sets share with a type drift
 	-- tests apply to (prediction and target included, as in Evidently).
 	IF columns IS NULL THEN
-		SELECT array_agg(r.attname ORDER BY r.attnum) INTO cols
-		FROM pg_attribute r
-		JOIN pg_attribute c ON c.attrelid = 'pg_temp.td_drift_current'::regclass
-						   AND c.attname = r.attname AND c.attnum > 0
-		WHERE r.attrelid = 'pg_temp.td_drift_reference'::regclass
-		  AND r.attnum > 0 AND NOT r.attisdropped
-		  AND @extschema@.drift_column_kind(r.atttypid) IS NOT NULL;
+		SELECT array_agg(r.name ORDER BY r.ord) INTO cols
+		FROM unnest(reference_columns, reference_types) WITH ORDINALITY AS r(name, type_oid, ord)
+		WHERE r.name = ANY (current_columns)
+		  AND @extschema@.drift_column_kind(r.type_oid) IS NOT NULL;
 	ELSE
 		cols := columns;
 		IF prediction IS NOT NULL AND NOT prediction = ANY (cols) THEN
@@ -142,17 +127,17 @@ BEGIN
 	END IF;
 
 	FOREACH col IN ARRAY cols LOOP
-		FOR i IN 1..2 LOOP
-			SELECT atttypid INTO type_oid FROM pg_attribute
-			WHERE attrelid = (CASE i WHEN 1 THEN 'pg_temp.td_drift_reference'
-									 ELSE 'pg_temp.td_drift_current' END)::regclass
-			  AND attname = col AND attnum > 0 AND NOT attisdropped;
-			IF NOT FOUND THEN
-				RAISE EXCEPTION 'column "%" is not in the % set', col,
-					CASE i WHEN 1 THEN 'reference' ELSE 'current' END
-					USING ERRCODE = 'undefined_column';
-			END IF;
-		END LOOP;
+		IF col IS NULL OR array_position(reference_columns, col) IS NULL THEN
+			RAISE EXCEPTION 'column "%" is not in the reference set', col
+				USING ERRCODE = 'undefined_column';
+		END IF;
+		pos := array_position(current_columns, col);
+		IF pos IS NULL THEN
+			RAISE EXCEPTION 'column "%" is not in the current set', col
+				USING ERRCODE = 'undefined_column';
+		END IF;
+		-- Evidently types a column from the current window's dtype.
+		type_oid := current_types[pos];
 		kind := @extschema@.drift_column_kind(type_oid);
 		IF kind IS NULL THEN
 			RAISE EXCEPTION 'column "%" has type %, which drift tests do not apply to', col, format_type(type_oid, NULL)
@@ -161,43 +146,51 @@ BEGIN
 		END IF;
 		kinds := kinds || kind;
 		value_expr := CASE kind
-			WHEN 'text' THEN format('%I::text', col)
-			WHEN 'boolean' THEN format('%I::integer::double precision', col)
-			ELSE format('%I::double precision', col) END;
+			WHEN 'text' THEN format('%I::pg_catalog.text', col)
+			WHEN 'boolean' THEN format('%I::pg_catalog.int4::pg_catalog.float8', col)
+			ELSE format('%I::pg_catalog.float8', col) END;
 		-- Both sets select the value already cast, so that the UNION ALL
 		-- branches have one type per column even when the tables differ
 		-- (integer here, bigint there): a parallel plan needs that.
 		selects := selects || format('%s AS %I', value_expr, col);
-		aggs := aggs || format('%L, @extschema@.column_drift(%I, is_reference, %L::jsonb)',
+		aggs := aggs || format('%L, @extschema@.column_drift(%I, is_reference, %L::pg_catalog.jsonb)',
 							   col, col,
 							   @extschema@.drift_column_options(options, col, kind));
 	END LOOP;
 
+	-- Every name below is qualified: the statement runs with the search_path
+	-- the sets were written for, and only their own names may depend on it.
+	-- The newline before each closing parenthesis ends a trailing comment.
 	query := format($q$
 		WITH both_sets AS (
-			SELECT %1$s, true AS is_reference FROM pg_temp.td_drift_reference
+			SELECT %1$s, true AS is_reference FROM (%5$s
+				) AS reference_set
 			UNION ALL
-			SELECT %1$s, false AS is_reference FROM pg_temp.td_drift_current)
+			SELECT %1$s, false AS is_reference FROM (%6$s
+				) AS current_set)
 		SELECT %2$s,
-			   jsonb_build_object(
+			   pg_catalog.jsonb_build_object(
 				 'current', %3$s,
 				 'reference', %4$s),
-			   jsonb_build_object(
-				 'reference_rows', count(*) FILTER (WHERE is_reference),
-				 'current_rows', count(*) FILTER (WHERE NOT is_reference))
+			   pg_catalog.jsonb_build_object(
+				 'reference_rows', pg_catalog.count(*) FILTER (WHERE is_reference),
+				 'current_rows', pg_catalog.count(*) FILTER (WHERE NOT is_reference))
 		FROM both_sets$q$,
 		array_to_string(selects, ', '),
 		-- jsonb_build_object takes at most 100 arguments: 50 columns per call
-		(SELECT string_agg('jsonb_build_object(' || array_to_string(aggs[g:g + 49], ', ') || ')', ' || ')
+		(SELECT string_agg('pg_catalog.jsonb_build_object(' || array_to_string(aggs[g:g + 49], ', ') || ')',
+						   ' OPERATOR(pg_catalog.||) ')
 		 FROM generate_series(1, cardinality(aggs), 50) AS g),
 		CASE WHEN prediction IS NOT NULL AND target IS NOT NULL THEN
-			format('@extschema@.regression_quality(%I::double precision, %I::double precision, ''replace'') FILTER (WHERE NOT is_reference)', prediction, target)
-		ELSE 'NULL::jsonb' END,
+			format('@extschema@.regression_quality(%I::pg_catalog.float8, %I::pg_catalog.float8, ''replace'') FILTER (WHERE NOT is_reference)', prediction, target)
+		ELSE 'NULL::pg_catalog.jsonb' END,
 		CASE WHEN prediction IS NOT NULL AND target IS NOT NULL THEN
-			format('@extschema@.regression_quality(%I::double precision, %I::double precision, ''drop'') FILTER (WHERE is_reference)', prediction, target)
-		ELSE 'NULL::jsonb' END);
+			format('@extschema@.regression_quality(%I::pg_catalog.float8, %I::pg_catalog.float8, ''drop'') FILTER (WHERE is_reference)', prediction, target)
+		ELSE 'NULL::pg_catalog.jsonb' END,
+		E'\n' || reference_sql || E'\n', E'\n' || current_sql || E'\n');
+	PERFORM set_config('search_path', coalesce(query_search_path, ''), true);
 	EXECUTE query INTO per_column, regression, counts;
-
+	PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF (counts->>'reference_rows')::bigint = 0 THEN
 		RAISE EXCEPTION 'the reference set is empty'
 			USING ERRCODE = 'no_data_found',
@@ -237,11 +230,9 @@ BEGIN
 		result := result || jsonb_build_object('prediction', prediction, 'target', target,
 											   'regression', regression);
 	END IF;
-	DROP VIEW pg_temp.td_drift_current;
-	DROP VIEW pg_temp.td_drift_reference;
 	RETURN result;
 END
 $$;
 
-COMMENT ON FUNCTION drift_report(text, text, text[], text, text, jsonb) IS
-	'Evidently''s data-drift report (per-column test, score, threshold, drifted; share of drifted columns; dataset drift) and regression quality of a current set against a reference set';
+COMMENT ON FUNCTION drift_report_sets(text, text[], oid[], text, text[], oid[], text, text[], text, text, jsonb) IS
+	'Internal: the report over two sets read by drift_report()';

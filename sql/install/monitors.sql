@@ -3,19 +3,30 @@
 -- sql/install/monitors.sql — scheduled monitoring (part of the extension
 -- script).
 --
--- A monitor compares each new window of a table (e.g. a day of trips) with
--- a reference set, stores the drift report in monitor_reports and raises an
--- alert — a row in monitor_alerts, a NOTIFY on channel
+-- A monitor compares each new window of a relation (e.g. a day of trips)
+-- with a reference set, stores the drift report in monitor_reports and
+-- raises an alert — a row in monitor_alerts, a NOTIFY on channel
 -- taxi_duration_alerts and a WARNING in the server log — when the dataset
 -- drifts or the RMSE degrades past the monitor's threshold.
 -- run_monitors() is what pg_cron (schedule_monitoring()) or the Prefect
 -- flow (python -m model monitor) calls.
+--
+-- Privileges (docs/security.md): a monitor belongs to the role that
+-- defined it and its sets are only ever read with that role's privileges,
+-- in a security-restricted operation, whoever runs it (src/monitors.c).
+-- The tables are written only by the extension's owner, through the
+-- internal functions below (EXECUTE revoked from PUBLIC), which the C entry
+-- points call after checking the caller; roles read the rows of the
+-- monitors whose owner's privileges they have (row-level security).
 -- ===================================================================
 
 CREATE TABLE monitors (
 	name text PRIMARY KEY,
-	reference text NOT NULL,
-	current text NOT NULL,
+	owner regrole NOT NULL,			-- the role that defined it; its sets are read as this role
+	reference regclass,				-- the reference set: a relation ...
+	reference_query text,			-- ... or one SELECT query
+	search_path text NOT NULL,		-- the owner's search_path when defining it (for the query)
+	current regclass NOT NULL,
 	time_column text NOT NULL,
 	window_size interval NOT NULL DEFAULT '1 day'
 		CHECK (window_size > interval '0' AND date_part('month', window_size) = 0
@@ -27,10 +38,11 @@ CREATE TABLE monitors (
 	rmse_degradation double precision DEFAULT 0.1 CHECK (rmse_degradation >= 0),
 	next_window_start timestamptz,
 	enabled boolean NOT NULL DEFAULT true,
-	created_at timestamptz NOT NULL DEFAULT now()
+	created_at timestamptz NOT NULL DEFAULT now(),
+	CHECK ((reference IS NULL) <> (reference_query IS NULL))
 );
 COMMENT ON TABLE monitors IS
-	'Drift monitors: each window of "current" (a table or view, cut on time_column) is compared with "reference"';
+	'Drift monitors: each window of "current" (a table or view, cut on time_column) is compared with "reference", read with the privileges of "owner"';
 COMMENT ON COLUMN monitors.rmse_degradation IS
 	'Alert when the window''s RMSE exceeds the reference RMSE by this fraction (0.1 = 10%); NULL: no RMSE alert';
 COMMENT ON COLUMN monitors.next_window_start IS
@@ -75,45 +87,77 @@ SELECT pg_catalog.pg_extension_config_dump('monitor_reports_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('monitor_alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('monitor_alerts_id_seq', '');
 
--- Create (or replace) a monitor; checks that the sets and columns exist by
--- computing nothing but their shape.
-CREATE FUNCTION create_monitor(name text, reference text, current text, time_column text,
-							   window_size interval DEFAULT '1 day',
-							   columns text[] DEFAULT NULL,
-							   prediction text DEFAULT NULL,
-							   target text DEFAULT NULL,
-							   options jsonb DEFAULT '{}',
-							   rmse_degradation double precision DEFAULT 0.1,
-							   start_at timestamptz DEFAULT NULL)
-RETURNS @extschema@.monitors LANGUAGE plpgsql AS $$
+-- Nobody but the extension's owner writes these tables; a role reads the
+-- monitors (and their reports and alerts) whose owner's privileges it has.
+ALTER TABLE monitors ENABLE ROW LEVEL SECURITY;
+ALTER TABLE monitor_reports ENABLE ROW LEVEL SECURITY;
+ALTER TABLE monitor_alerts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY monitors_of_my_roles ON monitors FOR SELECT
+	USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.oid OPERATOR(pg_catalog.=) owner::pg_catalog.oid
+					 AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
+CREATE POLICY reports_of_my_monitors ON monitor_reports FOR SELECT
+	USING (EXISTS (SELECT 1 FROM @extschema@.monitors m WHERE m.name OPERATOR(pg_catalog.=) monitor));
+CREATE POLICY alerts_of_my_monitors ON monitor_alerts FOR SELECT
+	USING (EXISTS (SELECT 1 FROM @extschema@.monitors m WHERE m.name OPERATOR(pg_catalog.=) monitor));
+
+-- The monitor `monitor_name`, locked, if `caller` may act on it: it must
+-- have the privileges of the monitor's owner.  Internal.
+CREATE FUNCTION monitor_for_caller(caller regrole, monitor_name text)
+RETURNS @extschema@.monitors LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m @extschema@.monitors;
-	rel regclass;
 BEGIN
-	rel := to_regclass(current);
-	IF rel IS NULL THEN
-		RAISE EXCEPTION 'relation "%" does not exist', current
-			USING ERRCODE = 'undefined_table',
-				  HINT = 'A monitor''s current set is a table or view with a time column.';
+	SELECT * INTO m FROM @extschema@.monitors WHERE name = monitor_name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'monitor "%" does not exist', monitor_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Create it with taxi_duration.create_monitor().';
 	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = rel AND attname = time_column
-				   AND attnum > 0 AND NOT attisdropped
-				   AND atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype, 'date'::regtype)) THEN
-		RAISE EXCEPTION 'column "%" of "%" is not a date or timestamp column', time_column, current
-			USING ERRCODE = 'undefined_column';
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE oid = m.owner) THEN
+		RAISE EXCEPTION 'the owner of monitor "%" no longer exists', monitor_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'A superuser can drop it with taxi_duration.drop_monitor() and create it again.';
 	END IF;
-	-- Validate the sets, columns and options on empty windows.
-	PERFORM @extschema@.drift_set_view('td_drift_reference', reference, 'reference');
-	DROP VIEW pg_temp.td_drift_reference;
-	INSERT INTO @extschema@.monitors AS t (name, reference, current, time_column, window_size, columns,
-		prediction, target, options, rmse_degradation, next_window_start)
-	VALUES (name, reference, current, time_column, window_size, columns,
-		prediction, target, coalesce(options, '{}'), rmse_degradation, start_at)
+	IF NOT pg_has_role(caller, m.owner, 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied for monitor "%"', monitor_name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Monitor "%s" belongs to role %s; only roles with its privileges may use or change it.',
+								  monitor_name, m.owner);
+	END IF;
+	RETURN m;
+END
+$$;
+
+-- Store a monitor defined by `caller` (create_monitor() has read its sets
+-- as the caller).  Internal.
+CREATE FUNCTION monitor_save(caller regrole, name text, reference regclass, reference_query text,
+							 search_path text, current regclass, time_column text,
+							 window_size interval, columns text[], prediction text, target text,
+							 options jsonb, rmse_degradation double precision, start_at timestamptz)
+RETURNS @extschema@.monitors LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m @extschema@.monitors;
+BEGIN
+	IF EXISTS (SELECT 1 FROM @extschema@.monitors AS t WHERE t.name = monitor_save.name) THEN
+		PERFORM @extschema@.monitor_for_caller(caller, monitor_save.name);
+	END IF;
+	INSERT INTO @extschema@.monitors AS t (name, owner, reference, reference_query, search_path,
+		current, time_column, window_size, columns, prediction, target, options, rmse_degradation,
+		next_window_start)
+	VALUES (monitor_save.name, caller, monitor_save.reference, monitor_save.reference_query,
+		monitor_save.search_path, monitor_save.current, monitor_save.time_column,
+		coalesce(monitor_save.window_size, '1 day'), monitor_save.columns, monitor_save.prediction,
+		monitor_save.target, coalesce(monitor_save.options, '{}'), monitor_save.rmse_degradation,
+		start_at)
 	ON CONFLICT ON CONSTRAINT monitors_pkey DO UPDATE SET
-		reference = EXCLUDED.reference, current = EXCLUDED.current,
-		time_column = EXCLUDED.time_column, window_size = EXCLUDED.window_size,
-		columns = EXCLUDED.columns, prediction = EXCLUDED.prediction,
-		target = EXCLUDED.target, options = EXCLUDED.options,
+		owner = EXCLUDED.owner, reference = EXCLUDED.reference,
+		reference_query = EXCLUDED.reference_query, search_path = EXCLUDED.search_path,
+		current = EXCLUDED.current, time_column = EXCLUDED.time_column,
+		window_size = EXCLUDED.window_size, columns = EXCLUDED.columns,
+		prediction = EXCLUDED.prediction, target = EXCLUDED.target, options = EXCLUDED.options,
 		rmse_degradation = EXCLUDED.rmse_degradation,
 		next_window_start = coalesce(EXCLUDED.next_window_start, t.next_window_start)
 	RETURNING * INTO m;
@@ -121,10 +165,75 @@ BEGIN
 END
 $$;
 
--- Raise one alert: a row, a NOTIFY and a WARNING.
+-- Enable or disable a monitor, or move where its next window starts.  Internal.
+CREATE FUNCTION monitor_alter(caller regrole, monitor_name text, enabled boolean,
+							  next_window_start timestamptz)
+RETURNS @extschema@.monitors LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m @extschema@.monitors;
+BEGIN
+	PERFORM @extschema@.monitor_for_caller(caller, monitor_name);
+	UPDATE @extschema@.monitors AS t
+	SET enabled = coalesce(monitor_alter.enabled, t.enabled),
+		next_window_start = coalesce(monitor_alter.next_window_start, t.next_window_start)
+	WHERE t.name = monitor_name
+	RETURNING * INTO m;
+	RETURN m;
+END
+$$;
+
+-- Drop a monitor with its reports and alerts.  Internal.
+CREATE FUNCTION monitor_drop(caller regrole, monitor_name text)
+RETURNS boolean LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.monitors WHERE name = monitor_name) THEN
+		RETURN false;
+	END IF;
+	-- a superuser may drop a monitor whose owner was dropped
+	IF NOT (SELECT rolsuper FROM pg_roles WHERE oid = caller) THEN
+		PERFORM @extschema@.monitor_for_caller(caller, monitor_name);
+	END IF;
+	DELETE FROM @extschema@.monitor_alerts WHERE monitor = monitor_name;
+	DELETE FROM @extschema@.monitors WHERE name = monitor_name;
+	RETURN true;
+END
+$$;
+
+-- The C entry points (src/monitors.c): they note the caller, read its sets
+-- as the caller, and call the internal functions above as the owner.
+CREATE FUNCTION create_monitor(name text, reference text, current regclass, time_column text,
+							   window_size interval DEFAULT '1 day',
+							   columns text[] DEFAULT NULL,
+							   prediction text DEFAULT NULL,
+							   target text DEFAULT NULL,
+							   options jsonb DEFAULT '{}',
+							   rmse_degradation double precision DEFAULT 0.1,
+							   start_at timestamptz DEFAULT NULL)
+RETURNS @extschema@.monitors AS 'MODULE_PATHNAME', 'create_monitor' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION alter_monitor(name text, enabled boolean DEFAULT NULL,
+							  next_window_start timestamptz DEFAULT NULL)
+RETURNS @extschema@.monitors AS 'MODULE_PATHNAME', 'alter_monitor' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION drop_monitor(name text)
+RETURNS boolean AS 'MODULE_PATHNAME', 'drop_monitor' LANGUAGE C STRICT VOLATILE;
+
+-- The report of one window and the first time in the current relation,
+-- each read as the monitor's owner in a security-restricted operation.
+-- Internal.
+CREATE FUNCTION monitor_window_report(m @extschema@.monitors, window_start timestamptz,
+									  window_end timestamptz)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'monitor_window_report' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION monitor_first_row(m @extschema@.monitors)
+RETURNS timestamptz AS 'MODULE_PATHNAME', 'monitor_first_row' LANGUAGE C STRICT VOLATILE;
+
+-- Raise one alert: a row, a NOTIFY and a WARNING.  Internal.
 CREATE FUNCTION raise_monitor_alert(report @extschema@.monitor_reports, kind text,
 									message text, details jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	alert_id bigint;
 BEGIN
@@ -141,37 +250,27 @@ BEGIN
 END
 $$;
 
--- Compute every complete window of one monitor up to `until`; returns the
--- reports stored.  Safe to run concurrently: the monitor row is locked.
-CREATE FUNCTION run_monitor(monitor_name text, until timestamptz DEFAULT now())
-RETURNS SETOF @extschema@.monitor_reports LANGUAGE plpgsql AS $$
+-- Compute every complete window of one monitor up to `until` for `caller`;
+-- returns the reports stored.  Safe to run concurrently: the monitor row is
+-- locked.  Internal: run_monitor() calls it as the extension's owner.
+CREATE FUNCTION monitor_run(caller regrole, monitor_name text, until timestamptz)
+RETURNS SETOF @extschema@.monitor_reports LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m @extschema@.monitors;
 	window_start timestamptz;
 	window_end timestamptz;
 	first_row timestamptz;
-	current_query text;
-	has_rows boolean;
 	n_rows bigint;
 	report jsonb;
 	stored @extschema@.monitor_reports;
 	rmse double precision;
 	reference_rmse double precision;
 BEGIN
-	IF until IS NULL THEN
-		RAISE EXCEPTION 'until must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				  HINT = 'Windows ending at or before "until" are computed; the default is now().';
-	END IF;
-	SELECT * INTO m FROM @extschema@.monitors WHERE name = monitor_name FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'monitor "%" does not exist', monitor_name
-			USING ERRCODE = 'undefined_object',
-				  HINT = 'Create it with taxi_duration.create_monitor().';
-	END IF;
+	m := @extschema@.monitor_for_caller(caller, monitor_name);
 	window_start := m.next_window_start;
 	IF window_start IS NULL THEN
-		EXECUTE format('SELECT min(%I)::timestamptz FROM %s', m.time_column, m.current) INTO first_row;
+		first_row := @extschema@.monitor_first_row(m);
 		IF first_row IS NULL THEN
 			RETURN;
 		END IF;
@@ -181,16 +280,8 @@ BEGIN
 	LOOP
 		window_end := window_start + m.window_size;
 		EXIT WHEN window_end > until;
-		current_query := format('SELECT * FROM %s WHERE %I >= %L::timestamptz AND %I < %L::timestamptz',
-								m.current, m.time_column, window_start, m.time_column, window_end);
 		-- An empty window is stored, not reported on; the report counts the rows itself.
-		EXECUTE format('SELECT EXISTS (%s)', current_query) INTO has_rows;
-		IF has_rows THEN
-			report := @extschema@.drift_report(m.reference, current_query, m.columns,
-											   m.prediction, m.target, m.options);
-		ELSE
-			report := jsonb_build_object('current_rows', 0);
-		END IF;
+		report := @extschema@.monitor_window_report(m, window_start, window_end);
 		n_rows := (report->>'current_rows')::bigint;
 		-- The alert limit in force for this window, for the HTML page.
 		report := report || jsonb_build_object('rmse_degradation', m.rmse_degradation);
@@ -234,18 +325,21 @@ BEGIN
 		RETURN NEXT stored;
 		window_start := window_end;
 	END LOOP;
-	UPDATE @extschema@.monitors SET next_window_start = window_start WHERE name = m.name;
+	UPDATE @extschema@.monitors AS t SET next_window_start = window_start WHERE t.name = m.name;
 END
 $$;
 
--- Run every enabled monitor.  A monitor that fails (a dropped table, a bad
--- option) is logged and skipped; the others still run.
+-- Run every enabled monitor the caller may run (all of them, for a
+-- superuser), each with its owner's privileges.  A monitor that fails (a
+-- dropped table, a bad option) is logged and skipped; the others still run.
 CREATE FUNCTION run_monitors(until timestamptz DEFAULT now())
-RETURNS TABLE (monitor text, windows integer, error text) LANGUAGE plpgsql AS $$
+RETURNS TABLE (monitor text, windows integer, error text) LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m record;
 BEGIN
-	FOR m IN SELECT name FROM @extschema@.monitors WHERE enabled ORDER BY name LOOP
+	-- row-level security shows the caller only the monitors it may run
+	FOR m IN SELECT t.name FROM @extschema@.monitors AS t WHERE t.enabled ORDER BY t.name LOOP
 		monitor := m.name;
 		BEGIN
 			SELECT count(*) INTO windows FROM @extschema@.run_monitor(m.name, until);
@@ -260,41 +354,80 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION run_monitor(monitor_name text, until timestamptz DEFAULT now())
+RETURNS SETOF @extschema@.monitor_reports AS 'MODULE_PATHNAME', 'run_monitor' LANGUAGE C VOLATILE;
+
 -- Schedule run_monitors() with pg_cron (the extension pg_cron must exist in
--- this database).  Returns the pg_cron job id.
+-- this database), as the calling role or, for a superuser, as `run_as`.
+-- The job never runs as a superuser: it runs the monitors its role may run.
+-- Returns the pg_cron job id.
 CREATE FUNCTION schedule_monitoring(schedule text DEFAULT '5 * * * *',
-									job_name text DEFAULT 'taxi_duration_monitors')
-RETURNS bigint LANGUAGE plpgsql AS $$
+									job_name text DEFAULT 'taxi_duration_monitors',
+									run_as regrole DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	job bigint;
+	job_role name;
+	command CONSTANT text := 'SELECT * FROM @extschema@.run_monitors()';
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
 		RAISE EXCEPTION 'pg_cron is not installed in this database'
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'Install postgresql-15-cron, add pg_cron to shared_preload_libraries, set cron.database_name to this database and run CREATE EXTENSION pg_cron; or run taxi_duration.run_monitors() from the Prefect flow (python -m model monitor).';
+				  HINT = 'Install postgresql-NN-cron, add pg_cron to shared_preload_libraries, set cron.database_name to this database and run CREATE EXTENSION pg_cron; or run taxi_duration.run_monitors() from the Prefect flow (python -m model monitor).';
 	END IF;
-	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-		USING job_name, schedule, 'SELECT * FROM @extschema@.run_monitors()';
+	SELECT rolname INTO job_role FROM pg_roles WHERE oid = coalesce(run_as, current_user::regrole);
+	IF (SELECT rolsuper FROM pg_roles WHERE rolname = job_role) THEN
+		RAISE EXCEPTION 'monitoring must not be scheduled as a superuser'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('The job would run as role "%s", a superuser.', job_role),
+				  HINT = 'Schedule it as a role that can log in and owns the monitors: SET ROLE to it first, or, as a superuser, pass run_as => ''role''.';
+	END IF;
+	IF job_role = current_user THEN
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+			USING job_name, schedule, command;
+	ELSE
+		-- pg_cron lets only superusers schedule for another role
+		EXECUTE 'SELECT cron.schedule_in_database($1, $2, $3, $4, $5, true)' INTO job
+			USING job_name, schedule, command, current_database(), job_role;
+	END IF;
 	RETURN job;
 END
 $$;
 
+COMMENT ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) IS
+	'Create (or, as a role with its owner''s privileges, replace) a drift monitor owned by the calling role';
+COMMENT ON FUNCTION alter_monitor(text, boolean, timestamptz) IS
+	'Enable or disable a monitor, or move the start of its next window';
+COMMENT ON FUNCTION drop_monitor(text) IS
+	'Drop a monitor with its reports and alerts';
 COMMENT ON FUNCTION run_monitor(text, timestamptz) IS
-	'Compute and store the drift report of every complete new window of a monitor; raise alerts';
+	'Compute and store the drift report of every complete new window of a monitor, with its owner''s privileges; raise alerts';
 COMMENT ON FUNCTION run_monitors(timestamptz) IS
-	'Run every enabled monitor (what pg_cron or the Prefect flow calls)';
-COMMENT ON FUNCTION schedule_monitoring(text, text) IS
-	'Schedule run_monitors() with pg_cron';
+	'Run every enabled monitor the caller may run (what pg_cron or the Prefect flow calls)';
+COMMENT ON FUNCTION schedule_monitoring(text, text, regrole) IS
+	'Schedule run_monitors() with pg_cron, never as a superuser';
 
--- Monitoring is managed by the admin role; reports are read by it too.
-REVOKE ALL ON FUNCTION create_monitor(text, text, text, text, interval, text[], text, text, jsonb, double precision, timestamptz) FROM PUBLIC;
+-- Monitoring is for the admin role; the internal functions are for the
+-- extension's owner alone.
+REVOKE ALL ON FUNCTION monitor_for_caller(regrole, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_save(regrole, text, regclass, text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_alter(regrole, text, boolean, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_drop(regrole, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_window_report(monitors, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_first_row(monitors) FROM PUBLIC;
+REVOKE ALL ON FUNCTION raise_monitor_alert(monitor_reports, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_run(regrole, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION alter_monitor(text, boolean, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION drop_monitor(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION run_monitor(text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION run_monitors(timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION schedule_monitoring(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION raise_monitor_alert(monitor_reports, text, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION create_monitor(text, text, text, text, interval, text[], text, text, jsonb, double precision, timestamptz) TO taxi_duration_admin;
+REVOKE ALL ON FUNCTION schedule_monitoring(text, text, regrole) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) TO taxi_duration_admin;
+GRANT EXECUTE ON FUNCTION alter_monitor(text, boolean, timestamptz) TO taxi_duration_admin;
+GRANT EXECUTE ON FUNCTION drop_monitor(text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION run_monitor(text, timestamptz) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION run_monitors(timestamptz) TO taxi_duration_admin;
-GRANT EXECUTE ON FUNCTION raise_monitor_alert(monitor_reports, text, text, jsonb) TO taxi_duration_admin;
-GRANT SELECT, INSERT, UPDATE, DELETE ON monitors, monitor_reports, monitor_alerts TO taxi_duration_admin;
-GRANT USAGE ON SEQUENCE monitor_reports_id_seq, monitor_alerts_id_seq TO taxi_duration_admin;
+GRANT EXECUTE ON FUNCTION schedule_monitoring(text, text, regrole) TO taxi_duration_admin;
+GRANT SELECT ON monitors, monitor_reports, monitor_alerts TO taxi_duration_admin;

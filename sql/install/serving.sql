@@ -4,14 +4,44 @@
 
 \echo Use "CREATE EXTENSION taxi_duration" to load this file. \quit
 
--- Role allowed to load models and to change taxi_duration.model_uri
--- (roles are cluster-wide, so it outlives DROP EXTENSION; create it once).
+-- Role allowed to load models, change taxi_duration.model_uri and manage
+-- monitors (roles are cluster-wide, so it outlives DROP EXTENSION and is
+-- shared by every database of the cluster; created once).  If it already
+-- exists, it must be one this script would have made: a role created or
+-- administered by a non-superuser (CREATEROLE) could otherwise be handed
+-- these powers by that role (docs/security.md).
 DO $$
+DECLARE
+	admin_role pg_catalog.oid;
+	administrators text;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'taxi_duration_admin') THEN
+	SELECT r.oid INTO admin_role FROM pg_catalog.pg_roles AS r
+	WHERE r.rolname OPERATOR(pg_catalog.=) 'taxi_duration_admin';
+	IF admin_role IS NULL THEN
 		CREATE ROLE taxi_duration_admin NOLOGIN;
+	ELSE
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r
+				   WHERE r.oid OPERATOR(pg_catalog.=) admin_role
+					 AND (r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb
+						  OR r.rolreplication OR r.rolbypassrls)) THEN
+			RAISE EXCEPTION 'role "taxi_duration_admin" already exists with attributes this extension does not give it'
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = 'The extension''s admin role is NOLOGIN and has no other attribute.',
+					  HINT = 'Drop the role (or remove its attributes), then run CREATE EXTENSION again.';
+		END IF;
+		SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
+		INTO administrators
+		FROM pg_catalog.pg_auth_members AS m
+		JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) m.member
+		WHERE m.roleid OPERATOR(pg_catalog.=) admin_role AND m.admin_option AND NOT r.rolsuper;
+		IF administrators IS NOT NULL THEN
+			RAISE EXCEPTION 'role "taxi_duration_admin" already exists and is administered by roles that are not superusers'
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.format('Roles %s hold ADMIN OPTION on it: they could let any role load models, change taxi_duration.model_uri and manage monitors.', administrators),
+					  HINT = 'Revoke ADMIN OPTION on taxi_duration_admin from those roles, or drop the role, then run CREATE EXTENSION again.';
+		END IF;
 	END IF;
-	IF current_setting('server_version_num')::int >= 150000 THEN
+	IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 150000 THEN
 		EXECUTE 'GRANT ALTER SYSTEM ON PARAMETER taxi_duration.model_uri TO taxi_duration_admin';
 	END IF;
 END

@@ -53,11 +53,17 @@ UPDATE trips_2021_01 SET prediction = taxi_duration.predict_duration(pulocationi
 ALTER TABLE live_trips ALTER COLUMN pickup TYPE timestamptz USING pickup AT TIME ZONE 'UTC';
 CREATE INDEX ON live_trips (pickup);
 ANALYZE live_trips;
+-- the monitor belongs to a login role that is not a superuser; pg_cron runs as it
+DROP ROLE IF EXISTS td_monitoring;
+CREATE ROLE td_monitoring LOGIN IN ROLE taxi_duration_admin;
+GRANT SELECT ON trips_2021_01, live_trips TO td_monitoring;
+SET ROLE td_monitoring;
 SELECT name FROM taxi_duration.create_monitor(
     'daily_trips', 'trips_2021_01', 'live_trips', 'pickup', '1 day',
     columns => ARRAY['pulocationid', 'dolocationid', 'trip_distance'],
     prediction => 'prediction', target => 'duration',
     options => '{"histograms": true}', rmse_degradation => 0.1);
+RESET ROLE;
 """
 
 # Yesterday: the 2021-02-11 trips, all from one zone, longer, and mispredicted (the model
@@ -121,8 +127,8 @@ def test_drifted_day_raises_alerts_everywhere(conn):
     conn.execute(DRIFTED_DAY)
     # recompute yesterday's (previously empty) window
     conn.execute(
-        "UPDATE taxi_duration.monitors SET next_window_start ="
-        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'"
+        "SELECT taxi_duration.alter_monitor('daily_trips', next_window_start =>"
+        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day')"
     )
     got = sql(
         conn,
@@ -164,11 +170,20 @@ def test_drifted_day_raises_alerts_everywhere(conn):
 def test_pg_cron_runs_the_monitors(conn):
     # Forget today's... nothing to compute yet: make the cron job recompute the last window.
     conn.execute(
-        "UPDATE taxi_duration.monitors SET next_window_start ="
-        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '2 days'"
+        "SELECT taxi_duration.alter_monitor('daily_trips', next_window_start =>"
+        " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '2 days')"
     )
     before = sql(conn, "SELECT max(computed_at) FROM taxi_duration.monitor_reports")[0][0]
-    job = sql(conn, "SELECT taxi_duration.schedule_monitoring('* * * * *')")[0][0]
+    # never as a superuser: the job runs as the monitors' owner
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        sql(conn, "SELECT taxi_duration.schedule_monitoring('* * * * *')")
+    job = sql(
+        conn,
+        "SELECT taxi_duration.schedule_monitoring('* * * * *', run_as => 'td_monitoring')",
+    )[0][0]
+    assert sql(conn, "SELECT username FROM cron.job WHERE jobid = %s", (job,)) == [
+        ("td_monitoring",)
+    ]
     try:
         deadline = time.time() + 100
         while time.time() < deadline:
