@@ -189,6 +189,7 @@ run_suite "pgTAP (preloaded)" pgtap
 run_suite "pgTAP (not preloaded)" pgtap_nopreload
 run_suite "pgTAP (no loadable model)" pgtap_no_model
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
+run_suite "security: every privilege boundary attacked (monitors, search_path, roles, loading)" bash tests/security/run.sh
 run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
