@@ -136,6 +136,30 @@ class ConnectionLost(Exception):
     """The server closed the connection: a crashed backend."""
 
 
+# Set texts that are not one plain SELECT, or that try to leave the parentheses they are put in.
+HOSTILE_SETS = [
+    "SELECT 1 AS x; SELECT 2",
+    "SELECT * FROM fuzz_rows --",
+    "SELECT * FROM fuzz_rows /*",
+    "SELECT * FROM fuzz_rows) s; SELECT (1",
+    "WITH d AS (DELETE FROM fuzz_rows RETURNING *) SELECT * FROM d",
+    "SELECT * FROM fuzz_rows FOR UPDATE",
+    "SELECT * INTO fuzz_copy FROM fuzz_rows",
+    "TABLE fuzz_rows",
+    "VALUES (1.0), (2.0)",
+    "(SELECT 1 AS x)",
+    "(" * 500 + "SELECT 1" + ")" * 500,
+    "a.b.c.d",
+    '"',
+    '"fuzz_rows"',
+    "public.fuzz_rows.",
+    "SELECT $1",
+    "select\t\n1 AS x",
+    "\\",
+    "EXPLAIN SELECT 1",
+]
+
+
 def random_json(rng: random.Random, depth: int = 0):
     """A random trip-event-like document."""
     roll = rng.random()
@@ -227,7 +251,7 @@ def main() -> int:
 
     try:
         while time.monotonic() < deadline and calls < args.max_calls:
-            form = rng.randrange(8)
+            form = rng.randrange(9)
             if form == 0:
                 call(
                     "SELECT predict_duration(%s::int, %s::int, %s::float8)",
@@ -320,6 +344,7 @@ def main() -> int:
                                 "SELECT 1 AS x",
                                 "pg_class",
                             ]
+                            + HOSTILE_SETS
                         ),
                         rng.choice(
                             ["fuzz_rows", "SELECT * FROM fuzz_rows LIMIT 3", "SELECT 2 AS x"]
@@ -340,6 +365,26 @@ def main() -> int:
                         ),
                     ),
                 )
+            elif form == 8:
+                # the monitor functions with hostile sets, names and windows
+                name = rng.choice(["fuzz_mon", "", "x" * 300, 'a"b', None])
+                call(
+                    "SELECT create_monitor(%s, %s, %s, %s, %s::interval)",
+                    (
+                        name,
+                        rng.choice(["fuzz_rows", "SELECT * FROM fuzz_rows", None] + HOSTILE_SETS),
+                        rng.choice(["fuzz_rows", "pg_class", "nope"]),
+                        rng.choice(["t", "trip_distance", "nope", ""]),
+                        rng.choice(["1 day", "1 hour", "-1 day", "1 month", "0"]),
+                    ),
+                )
+                call(
+                    "SELECT count(*) FROM run_monitor(%s, %s::timestamptz)",
+                    (name, rng.choice(["2021-01-02", "infinity", "-infinity", None])),
+                )
+                call("SELECT alter_monitor(%s, %s)", (name, rng.choice([True, False, None])))
+                if rng.random() < 0.3:
+                    call("SELECT drop_monitor(%s)", (name,))
             else:
                 path = os.path.join(args.workdir, "fuzz_bundle.json")
                 with open(path, "w") as f:
