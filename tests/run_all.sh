@@ -9,7 +9,8 @@
 # Python tests (pipeline, registry, publishing); pg_regress on a
 # throwaway cluster; pgTAP (pg_prove) on a throwaway cluster with the library
 # preloaded and on one without it; random and hostile arguments to every SQL
-# entry point (the server must stay up); the parity test on every 2021-02
+# entry point (the server must stay up); the security suite (every
+# privilege boundary attacked, docs/security.md); the parity test on every 2021-02
 # validation trip; the model lifecycle end to end (train, register, promote,
 # roll out to every backend, roll back, faults, secrets); the C Lambda under
 # the Runtime Interface Emulator against moto's Kinesis; the forwarder (slot
