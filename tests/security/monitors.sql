@@ -3,7 +3,7 @@
 -- `postgres`, acting as attackers with SET ROLE.  Every test here failed on
 -- the code before the fix (monitors stored SQL text run as whoever ran them).
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 
 CREATE ROLE sec_alice LOGIN IN ROLE taxi_duration_admin;	-- owns a schema
 CREATE ROLE sec_bob IN ROLE taxi_duration_admin;			-- no CREATE anywhere
@@ -137,6 +137,24 @@ SET ROLE sec_alice;
 SELECT ok((SELECT count(*) FROM taxi_duration.monitor_reports WHERE monitor = 'sec_pwn') = 3,
           'the owner reads its reports');
 RESET ROLE;
+
+-- ------------------------------------------------------------------
+-- A monitor whose owner was dropped runs as nobody
+-- ------------------------------------------------------------------
+CREATE ROLE sec_dave IN ROLE taxi_duration_admin;
+GRANT SELECT ON sec_trips TO sec_dave;
+SET ROLE sec_dave;
+SELECT taxi_duration.create_monitor('sec_orphan', 'sec_trips', 'sec_trips', 't') IS NOT NULL AS created \gset
+RESET ROLE;
+REVOKE SELECT ON sec_trips FROM sec_dave;
+DROP ROLE sec_dave;
+SELECT throws_ok($$SELECT * FROM taxi_duration.run_monitor('sec_orphan', '2023-01-04 00:00:00+00')$$,
+                 '42704', 'the owner of monitor "sec_orphan" no longer exists',
+                 'a monitor whose owner was dropped does not run, not even for a superuser');
+SELECT is((SELECT count(*)::int FROM taxi_duration.run_monitors('2023-01-04 00:00:00+00')
+           WHERE monitor = 'sec_orphan' AND error LIKE '%no longer exists%'), 1,
+          'run_monitors() reports it and goes on');
+SELECT ok(taxi_duration.drop_monitor('sec_orphan'), 'a superuser drops it');
 
 -- ------------------------------------------------------------------
 -- Sets are one plain SELECT
