@@ -188,9 +188,9 @@ BEGIN
 			format('@extschema@.regression_quality(%I::pg_catalog.float8, %I::pg_catalog.float8, ''drop'') FILTER (WHERE is_reference)', prediction, target)
 		ELSE 'NULL::pg_catalog.jsonb' END,
 		E'\n' || reference_sql || E'\n', E'\n' || current_sql || E'\n');
-	PERFORM set_config('search_path', coalesce(query_search_path, ''), true);
+	PERFORM pg_catalog.set_config('search_path', coalesce(query_search_path, ''), true);
 	EXECUTE query INTO per_column, regression, counts;
-	PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF (counts->>'reference_rows')::bigint = 0 THEN
 		RAISE EXCEPTION 'the reference set is empty'
 			USING ERRCODE = 'no_data_found',
