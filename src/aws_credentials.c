@@ -11,8 +11,9 @@
  *
  * It keeps secrets out of setting values, which PostgreSQL writes to the
  * server log when a reload changes them.  Nothing read from the file is
- * ever put in an error message: errors name the file, the profile and the
- * line number only.
+ * ever put in an error message, and the file's path (a superuser-only
+ * setting) goes to the server log only (errdetail_log): what the client
+ * sees names the profile and the line number at most.
  */
 #include "postgres.h"
 
@@ -43,8 +44,10 @@ td_copy_value(char *dest, Size size, const char *value, const char *path,
 	if (strlen(value) >= size)
 		ereport(ERROR,
 				errcode(ERRCODE_CONFIG_FILE_ERROR),
-				errmsg("value too long in AWS credentials file \"%s\"", path),
-				errdetail("Line %d holds a value longer than %zu bytes.", line, size - 1));
+				errmsg("value too long in AWS credentials file"),
+				errdetail("Line %d holds a value longer than %zu bytes.", line, size - 1),
+				errdetail_log("Line %d of \"%s\" holds a value longer than %zu bytes.",
+							  line, path, size - 1));
 	strlcpy(dest, value, size);
 }
 
@@ -69,7 +72,9 @@ TdReadAwsCredentials(const char *path, const char *profile,
 	if (file == NULL)
 		ereport(ERROR,
 				errcode_for_file_access(),
-				errmsg("could not open AWS credentials file \"%s\": %m", path));
+				errmsg("could not open AWS credentials file: %m"),
+				errdetail_log("The file is \"%s\".", path),
+				errhint("Check taxi_duration.aws_shared_credentials_file."));
 
 	while (fgets(buf, sizeof(buf), file) != NULL)
 	{
@@ -88,8 +93,10 @@ TdReadAwsCredentials(const char *path, const char *profile,
 				FreeFile(file);
 				ereport(ERROR,
 						errcode(ERRCODE_CONFIG_FILE_ERROR),
-						errmsg("syntax error in AWS credentials file \"%s\"", path),
-						errdetail("Line %d opens a section without closing it.", line));
+						errmsg("syntax error in AWS credentials file"),
+						errdetail("Line %d opens a section without closing it.", line),
+						errdetail_log("Line %d of \"%s\" opens a section without closing it.",
+									  line, path));
 			}
 			*close = '\0';
 			s = td_trim(s + 1);
@@ -122,8 +129,9 @@ TdReadAwsCredentials(const char *path, const char *profile,
 		TdForgetAwsCredentials(credentials);
 		ereport(ERROR,
 				errcode(ERRCODE_CONFIG_FILE_ERROR),
-				errmsg("AWS credentials file \"%s\" has no key pair for profile \"%s\"",
-					   path, profile),
+				errmsg("AWS credentials file has no key pair for profile \"%s\"",
+					   profile),
+				errdetail_log("The file is \"%s\".", path),
 				errhint("Give the profile aws_access_key_id and aws_secret_access_key lines."));
 	}
 }

@@ -29,7 +29,10 @@
  * configuration reload changes ("parameter ... changed to ..."), so a key
  * set with ALTER SYSTEM would land in the server log.  Secrets come from
  * the server's environment or from a file only its OS user can read; the
- * file's path is GUC_SUPERUSER_ONLY.
+ * file's path and the MLflow tracking URI are GUC_SUPERUSER_ONLY (visible
+ * to superusers and pg_read_all_settings only), and URLs with credentials
+ * in them (http://user:password@host) are refused, by check hooks whose
+ * messages never echo the value.
  *
  * Who may change them: superusers, and (PostgreSQL 15+) the role
  * taxi_duration_admin, to which the extension script grants ALTER SYSTEM on
@@ -57,10 +60,55 @@ char *td_mlflow_tracking_uri = NULL;
 /* A string setting read from postgresql.conf or ALTER SYSTEM. */
 static void
 td_define_string(const char *name, const char *short_desc, char **var,
-				 int flags)
+				 int flags, GucStringCheckHook check_hook)
 {
 	DefineCustomStringVariable(name, short_desc, NULL, var, "", PGC_SIGHUP,
-							   flags, NULL, NULL, NULL);
+							   flags, check_hook, NULL, NULL);
+}
+
+/* Does a URL carry user info (user:password@) in its authority? */
+static bool
+td_url_has_userinfo(const char *url)
+{
+	const char *authority = strstr(url, "://");
+
+	if (authority == NULL)
+		return false;
+	authority += 3;
+	return memchr(authority, '@', strcspn(authority, "/?#")) != NULL;
+}
+
+/*
+ * Refuse a URL with credentials in it, without echoing it: PostgreSQL's
+ * default message would quote the value.
+ */
+static bool
+td_check_no_credentials(const char *name, const char *value, const char *hint)
+{
+	if (value == NULL || !td_url_has_userinfo(value))
+		return true;
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errmsg("%s must not contain credentials", name);
+	GUC_check_errdetail("The value has user information (user:password@host) in it; "
+						"setting values are shown to other roles and written to the server log.");
+	GUC_check_errhint("%s", hint);
+	return false;
+}
+
+/* taxi_duration.mlflow_tracking_uri: no user:password@ in it. */
+static bool
+check_mlflow_tracking_uri(char **newval, void **extra, GucSource source)
+{
+	return td_check_no_credentials("taxi_duration.mlflow_tracking_uri", *newval,
+								   "Give the server an MLFLOW_TRACKING_TOKEN environment variable instead.");
+}
+
+/* taxi_duration.aws_endpoint_url: no user:password@ in it. */
+static bool
+check_aws_endpoint_url(char **newval, void **extra, GucSource source)
+{
+	return td_check_no_credentials("taxi_duration.aws_endpoint_url", *newval,
+								   "S3 requests are signed with the keys from the environment or taxi_duration.aws_shared_credentials_file.");
 }
 
 /* Reject URIs whose scheme no loader understands, before they are set. */
@@ -71,6 +119,9 @@ check_model_uri(char **newval, void **extra, GucSource source)
 
 	if (uri == NULL || uri[0] == '\0')
 		return true;
+	if (!td_check_no_credentials("taxi_duration.model_uri", uri,
+								 "Credentials come from the server's environment or taxi_duration.aws_shared_credentials_file."))
+		return false;
 	if (strncmp(uri, "file://", 7) == 0 || strncmp(uri, "s3://", 5) == 0 ||
 		strncmp(uri, "models:/", 8) == 0)
 		return true;
@@ -132,19 +183,20 @@ TdGucInit(void)
 
 	td_define_string("taxi_duration.aws_region",
 					 gettext_noop("AWS region of the model bucket (else AWS_REGION)."),
-					 &td_aws_region, 0);
+					 &td_aws_region, 0, NULL);
 	td_define_string("taxi_duration.aws_endpoint_url",
 					 gettext_noop("S3 endpoint override, e.g. LocalStack or moto (else AWS_ENDPOINT_URL)."),
-					 &td_aws_endpoint_url, 0);
+					 &td_aws_endpoint_url, 0, check_aws_endpoint_url);
 	td_define_string("taxi_duration.aws_shared_credentials_file",
 					 gettext_noop("AWS shared credentials file holding the model bucket's keys (else the AWS_* environment variables)."),
-					 &td_aws_shared_credentials_file, GUC_SUPERUSER_ONLY);
+					 &td_aws_shared_credentials_file, GUC_SUPERUSER_ONLY, NULL);
 	td_define_string("taxi_duration.aws_profile",
 					 gettext_noop("Profile to read from the credentials file (else AWS_PROFILE, else default)."),
-					 &td_aws_profile, 0);
+					 &td_aws_profile, 0, NULL);
 	td_define_string("taxi_duration.mlflow_tracking_uri",
 					 gettext_noop("MLflow tracking server resolving models:/ URIs (else MLFLOW_TRACKING_URI)."),
-					 &td_mlflow_tracking_uri, 0);
+					 &td_mlflow_tracking_uri, GUC_SUPERUSER_ONLY,
+					 check_mlflow_tracking_uri);
 
 	/* a PGC_POSTMASTER setting can only be created while preloading */
 	if (process_shared_preload_libraries_in_progress)

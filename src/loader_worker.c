@@ -16,8 +16,10 @@
  *   - writes every load attempt recorded in shared memory (by any backend)
  *     to taxi_duration.model_loads, when the extension exists in its
  *     database.
- * No transaction or snapshot is held during network I/O; downloads stop on
- * SIGTERM.
+ * No transaction, snapshot or lock is held during network I/O; downloads
+ * stop on SIGTERM.  The worker runs as the bootstrap superuser, so its
+ * search_path is pinned to pg_catalog, pg_temp and all its SQL is
+ * schema-qualified.
  */
 #include "postgres.h"
 
@@ -28,6 +30,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -40,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "taxi_duration.h"
+#include "tdf_fetch.h"
 
 #define TD_HISTORY_BATCH 16
 
@@ -73,7 +77,7 @@ td_worker_try_load(const char *uri, const char *trigger,
 	PG_TRY();
 	{
 		MemoryContextSwitchTo(work_context);
-		TdLoadModel(uri, trigger);
+		TdLoadModel(uri, trigger, true);
 		loaded = true;
 	}
 	PG_CATCH();
@@ -83,11 +87,12 @@ td_worker_try_load(const char *uri, const char *trigger,
 		MemoryContextSwitchTo(work_context);
 		edata = CopyErrorData();
 		FlushErrorState();
+		/* no transaction to abort: let go of whatever the error left held */
 		LWLockReleaseAll();
-		TdRecordLoadFailure(uri, edata->message);
+		ConditionVariableCancelSleep();
 		ereport(LOG,
 				errmsg("taxi_duration: could not load model from \"%s\": %s",
-					   uri, edata->message),
+					   TdRedactUri(uri), edata->message),
 				edata->detail ? errdetail("%s", edata->detail) : 0);
 	}
 	PG_END_TRY();
@@ -103,11 +108,12 @@ td_insert_events(const TdLoadEvent *events, int n)
 	static const char *insert =
 		"INSERT INTO taxi_duration.model_loads"
 		" (loaded_at, outcome, trigger, source, resolved_uri, model_version,"
-		"  sha256, generation, message, pid, role)"
+		"  sha256, generation, message, pid, role, detail)"
 		" VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''),"
-		"  $8, NULLIF($9, ''), $10, $11)";
-	Oid types[11] = { TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-					  TEXTOID, TEXTOID, INT8OID, TEXTOID, INT4OID, TEXTOID };
+		"  $8, NULLIF($9, ''), $10, $11, NULLIF($12, ''))";
+	Oid types[12] = { TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+					  TEXTOID, TEXTOID, INT8OID, TEXTOID, INT4OID, TEXTOID,
+					  TEXTOID };
 	int i;
 
 	for (i = 0; i < n; i++)
@@ -116,8 +122,8 @@ td_insert_events(const TdLoadEvent *events, int n)
 		const char		  *role = OidIsValid(e->roleid) ?
 									  GetUserNameFromId(e->roleid, true) :
 									  NULL;
-		Datum			   values[11];
-		char			   nulls[11];
+		Datum			   values[12];
+		char			   nulls[12];
 
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = TimestampTzGetDatum(e->at);
@@ -135,7 +141,8 @@ td_insert_events(const TdLoadEvent *events, int n)
 		values[10] = role ? CStringGetTextDatum(role) : (Datum) 0;
 		if (role == NULL)
 			nulls[10] = 'n';
-		if (SPI_execute_with_args(insert, 11, types, values, nulls, false, 0) != SPI_OK_INSERT)
+		values[11] = CStringGetTextDatum(e->detail);
+		if (SPI_execute_with_args(insert, 12, types, values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record a model load in taxi_duration.model_loads");
 	}
 }
@@ -166,7 +173,7 @@ td_worker_write_history(uint64 *written_seq, MemoryContext work_context)
 			SPI_connect();
 			PushActiveSnapshot(GetTransactionSnapshot());
 			pgstat_report_activity(STATE_RUNNING, "recording model loads");
-			if (SPI_execute("SELECT to_regclass('taxi_duration.model_loads') IS NOT NULL",
+			if (SPI_execute("SELECT pg_catalog.to_regclass('taxi_duration.model_loads') IS NOT NULL",
 							true, 1) == SPI_OK_SELECT &&
 				SPI_processed == 1)
 			{
@@ -202,26 +209,53 @@ td_worker_write_history(uint64 *written_seq, MemoryContext work_context)
 	}
 }
 
-/* Remember a failure to resolve the alias, once per distinct message. */
+/* Remember a failure to resolve the alias, once per distinct failure. */
 static void
-td_worker_poll_failed(const char *uri, const char *message, char *last_error,
-					  Size last_error_len)
+td_worker_poll_failed(const char *uri, const char *message, const char *detail,
+					  char *last_error, Size last_error_len)
 {
 	TdLoadEvent event;
+	char		both[2 * TD_EVENT_MESSAGE_MAX];
+	char		shown[TD_SOURCE_MAX];
 
-	if (strcmp(message, last_error) == 0)
+	snprintf(both, sizeof(both), "%s: %s", message, detail);
+	if (strcmp(both, last_error) == 0)
 		return;
-	strlcpy(last_error, message, last_error_len);
+	strlcpy(last_error, both, last_error_len);
+	tdf_redact_userinfo(uri, shown, sizeof(shown));
 	ereport(LOG,
-			errmsg("taxi_duration: could not resolve \"%s\": %s", uri, message));
+			errmsg("taxi_duration: could not resolve \"%s\": %s", shown, message),
+			detail[0] ? errdetail("%s", detail) : 0);
 	memset(&event, 0, sizeof(event));
 	event.at = GetCurrentTimestamp();
 	event.ok = false;
 	event.pid = MyProcPid;
 	strlcpy(event.trigger, "worker poll", sizeof(event.trigger));
-	strlcpy(event.source, uri, sizeof(event.source));
+	strlcpy(event.source, shown, sizeof(event.source));
 	strlcpy(event.message, message, sizeof(event.message));
+	strlcpy(event.detail, detail, sizeof(event.detail));
 	TdRecordLoadEvent(&event);
+}
+
+/*
+ * Nothing is served: retry the configured model, unless a backend is
+ * loading it right now (then its outcome is awaited by the next round).
+ * The claim is given up however the load ends, FATAL included.
+ */
+static bool
+td_worker_retry(const char *uri, MemoryContext work_context)
+{
+	bool loaded = false;
+
+	if (!TdBeginLoad(false))
+		return false;
+	PG_ENSURE_ERROR_CLEANUP(TdLoadCleanup, (Datum) 0);
+	{
+		loaded = td_worker_try_load(uri, "worker start", work_context);
+	}
+	PG_END_ENSURE_ERROR_CLEANUP(TdLoadCleanup, (Datum) 0);
+	TdEndLoad();
+	return loaded;
 }
 
 /* On exit: nobody is to wake this worker's latch any more. */
@@ -237,14 +271,17 @@ TdLoaderWorkerMain(Datum main_arg)
 	MemoryContext work_context;
 	char		 *loaded_uri = NULL;
 	char		  seen_sha256[TD_SHA256_HEX_LEN + 1] = "";
-	char		  poll_error[512] = "";
+	char		  poll_error[2 * TD_EVENT_MESSAGE_MAX] = "";
 	uint64		  written_seq = 0;
 	TimestampTz	  next_poll = 0;
+	TimestampTz	  next_retry = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(td_database, NULL, 0);
+	/* a superuser session running SQL: nothing but the catalog on the path */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	TdSetLoaderLatch(MyLatch);
 	before_shmem_exit(td_forget_latch, (Datum) 0);
 
@@ -261,20 +298,19 @@ TdLoaderWorkerMain(Datum main_arg)
 		int				 flags = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
 		TdPublishedModel published;
 
-		/* load at start, after model_uri changed, or to retry a failure */
-		if (changed || TdCurrentGeneration() == 0)
+		/*
+		 * Load at start, after model_uri changed, or to retry a failure once
+		 * load_retry_interval has passed (recording a failure sets this
+		 * worker's latch: without the deadline it would retry at once).
+		 */
+		if (changed ||
+			(TdCurrentGeneration() == 0 && GetCurrentTimestamp() >= next_retry))
 		{
 			char *attempted = MemoryContextStrdup(TopMemoryContext, uri);
 			bool  loaded = false;
 
 			if (!changed)
-			{
-				/* nothing served yet: another backend may be loading it */
-				TdAcquireLoadLock();
-				if (TdCurrentGeneration() == 0)
-					loaded = td_worker_try_load(attempted, "worker start", work_context);
-				TdReleaseLoadLock();
-			}
+				loaded = td_worker_retry(attempted, work_context);
 			else
 				loaded = td_worker_try_load(attempted,
 											loaded_uri ? "model_uri changed" : "worker start",
@@ -285,6 +321,8 @@ TdLoaderWorkerMain(Datum main_arg)
 				pfree(loaded_uri);
 			loaded_uri = attempted;
 			next_poll = GetCurrentTimestamp() + (TimestampTz) td_poll_interval_seconds * USECS_PER_SEC;
+			next_retry = GetCurrentTimestamp() +
+						 (TimestampTz) Max(td_load_retry_seconds, 1) * USECS_PER_SEC;
 		}
 
 		/* has the alias moved? */
@@ -293,10 +331,11 @@ TdLoaderWorkerMain(Datum main_arg)
 		{
 			char sha256[TD_SHA256_HEX_LEN + 1];
 			char version[128];
-			char message[512];
+			char message[TD_EVENT_MESSAGE_MAX];
+			char detail[TD_EVENT_MESSAGE_MAX];
 
 			if (TdResolveModel(uri, sha256, sizeof(sha256), version, sizeof(version),
-							   message, sizeof(message)))
+							   message, detail, sizeof(message)))
 			{
 				poll_error[0] = '\0';
 				if (strcmp(sha256, seen_sha256) != 0 &&
@@ -305,7 +344,7 @@ TdLoaderWorkerMain(Datum main_arg)
 					strlcpy(seen_sha256, published.sha256, sizeof(seen_sha256));
 			}
 			else
-				td_worker_poll_failed(uri, message, poll_error, sizeof(poll_error));
+				td_worker_poll_failed(uri, message, detail, poll_error, sizeof(poll_error));
 			next_poll = GetCurrentTimestamp() + (TimestampTz) td_poll_interval_seconds * USECS_PER_SEC;
 		}
 
@@ -318,7 +357,7 @@ TdLoaderWorkerMain(Datum main_arg)
 		}
 		if (TdCurrentGeneration() == 0)
 		{
-			long retry = Max(td_load_retry_seconds, 1) * 1000L;
+			long retry = Max(1L, (long) ((next_retry - GetCurrentTimestamp()) / 1000));
 
 			flags |= WL_TIMEOUT;
 			timeout = timeout < 0 ? retry : Min(timeout, retry);

@@ -23,14 +23,96 @@
 
 #define TD_READ_CHUNK (1024 * 1024)
 
-/* Read a local file into palloc'd memory, at most max_bytes. */
+/* What kind of file a mode describes, for an error detail. */
+static const char *
+td_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "directory";
+	if (S_ISFIFO(mode))
+		return "FIFO";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISCHR(mode))
+		return "character device";
+	if (S_ISBLK(mode))
+		return "block device";
+	return "special file";
+}
+
+/* Close `fd` and raise the error of a failed file operation (errno kept). */
+static void
+td_file_error(int fd, const char *what, const char *path) pg_attribute_noreturn();
+
+static void
+td_file_error(int fd, const char *what, const char *path)
+{
+	int saved_errno = errno;
+
+	if (fd >= 0)
+		CloseTransientFile(fd);
+	errno = saved_errno;
+	ereport(ERROR,
+			errcode_for_file_access(),
+			errmsg("could not %s model bundle: %m", what),
+			errdetail("The bundle's path is \"%s\".", path));
+}
+
+/*
+ * Open a bundle for reading and check that it is a regular file no larger
+ * than max_bytes; returns the descriptor, and its size in *size.  The open
+ * does not block: a FIFO (or a device) would otherwise wait in open() for a
+ * writer, uninterruptibly, and it is refused right after.
+ */
+static int
+td_open_bundle_file(const char *path, Size max_bytes, Size *size)
+{
+	int			fd;
+	int			flags;
+	struct stat st;
+
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
+	if (fd < 0)
+		td_file_error(-1, "open", path);
+	if (fstat(fd, &st) < 0)
+		td_file_error(fd, "stat", path);
+	if (!S_ISREG(st.st_mode))
+	{
+		CloseTransientFile(fd);
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model bundle is not a regular file"),
+				errdetail("\"%s\" is a %s.", path, td_file_kind(st.st_mode)),
+				errhint("A file:// model URI must name a regular file."));
+	}
+	if ((Size) st.st_size > max_bytes)
+	{
+		CloseTransientFile(fd);
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("model bundle is too large"),
+				errdetail("The bundle has %lld bytes; taxi_duration.max_bundle_size allows %zu.",
+						  (long long) st.st_size, max_bytes),
+				errhint("Raise taxi_duration.max_bundle_size if the bundle is genuine."));
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		td_file_error(fd, "read", path);
+	*size = (Size) st.st_size;
+	return fd;
+}
+
+/*
+ * Read a local file into palloc'd memory, at most max_bytes.  Messages never
+ * name the path (ordinary roles may see them); details do.
+ */
 static char *
 td_fetch_file(const char *path, Size max_bytes, Size *len)
 {
-	int			fd;
-	struct stat st;
-	char	   *buffer;
-	Size		used = 0;
+	int	  fd;
+	Size  size;
+	char *buffer;
+	Size  used = 0;
 
 	if (path[0] != '/')
 		ereport(ERROR,
@@ -38,42 +120,20 @@ td_fetch_file(const char *path, Size max_bytes, Size *len)
 				errmsg("file model URI must name an absolute path"),
 				errhint("Write file:///absolute/path/bundle.json."));
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				errcode_for_file_access(),
-				errmsg("could not open model bundle \"%s\": %m", path));
-	if (fstat(fd, &st) < 0)
-		ereport(ERROR,
-				errcode_for_file_access(),
-				errmsg("could not stat model bundle \"%s\": %m", path));
-	if (!S_ISREG(st.st_mode))
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("model bundle \"%s\" is not a regular file", path));
-	if ((Size) st.st_size > max_bytes)
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("model bundle is too large"),
-				errdetail("The bundle has %lld bytes; taxi_duration.max_bundle_size allows %zu.",
-						  (long long) st.st_size, max_bytes),
-				errhint("Raise taxi_duration.max_bundle_size if the bundle is genuine."));
-
-	buffer = palloc_extended((Size) st.st_size + 1, MCXT_ALLOC_HUGE);
+	fd = td_open_bundle_file(path, max_bytes, &size);
+	buffer = palloc_extended(size + 1, MCXT_ALLOC_HUGE);
 	for (;;)
 	{
 		ssize_t got;
 		Size	want;
 
 		CHECK_FOR_INTERRUPTS();
-		want = Min((Size) TD_READ_CHUNK, (Size) st.st_size - used);
+		want = Min((Size) TD_READ_CHUNK, size - used);
 		if (want == 0)
 			break;
 		got = read(fd, buffer + used, want);
 		if (got < 0)
-			ereport(ERROR,
-					errcode_for_file_access(),
-					errmsg("could not read model bundle \"%s\": %m", path));
+			td_file_error(fd, "read", path);
 		if (got == 0)
 			break; /* the file shrank under us */
 		used += got;
@@ -231,11 +291,13 @@ TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out)
 /*
  * Where a models:/ URI points now: the sha256 and registry version of the
  * bundle it names, without downloading it.  Returns false and fills
- * `message` on failure (no ERROR: the loader worker polls with it).
+ * `message` and `detail` (each message_len bytes) on failure (no ERROR:
+ * the loader worker polls with it).
  */
 bool
 TdResolveModel(const char *uri, char *sha256, Size sha256_len,
-			   char *version, Size version_len, char *message, Size message_len)
+			   char *version, Size version_len, char *message, char *detail,
+			   Size message_len)
 {
 	tdf_config		 config;
 	tdf_result		 result;
@@ -257,6 +319,7 @@ TdResolveModel(const char *uri, char *sha256, Size sha256_len,
 		edata = CopyErrorData();
 		FlushErrorState();
 		snprintf(message, message_len, "%s", edata->message);
+		snprintf(detail, message_len, "%s", edata->detail ? edata->detail : "");
 		FreeErrorData(edata);
 		return false;
 	}
@@ -265,7 +328,8 @@ TdResolveModel(const char *uri, char *sha256, Size sha256_len,
 	TdForgetAwsCredentials(&credentials);
 	if (status != TDF_OK)
 	{
-		snprintf(message, message_len, "%s: %s", error.message, error.detail);
+		snprintf(message, message_len, "%s", error.message);
+		snprintf(detail, message_len, "%s", error.detail);
 		return false;
 	}
 	strlcpy(sha256, result.sha256, sha256_len);

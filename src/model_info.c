@@ -9,14 +9,15 @@
  *
  * Loading is for superusers and members of taxi_duration_admin; reading a
  * file:// URI additionally needs superuser or pg_read_server_files, as
- * pg_read_file() does, so the admin role is not a way to read server files.
+ * pg_read_file() does, so the admin role is not a way to read server files
+ * (access.c; the default bundle is always allowed).  last_error shows the
+ * failed URI and the error's detail to privileged roles only.
  * A load is not transactional: it takes effect when it returns, like
  * pg_reload_conf(), and a failure leaves the previous model serving.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/pg_authid.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -32,27 +33,6 @@ PG_FUNCTION_INFO_V1(model_info);
 
 #define TD_INFO_COLUMNS 17
 
-/* ERROR unless the current user may load models from `uri`. */
-static void
-td_check_load_permission(const char *uri)
-{
-	Oid admin = get_role_oid(TD_ADMIN_ROLE, true);
-
-	if (!superuser() &&
-		!(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("permission denied to load a taxi_duration model"),
-				errdetail("Only superusers and members of role \"%s\" may load models.",
-						  TD_ADMIN_ROLE));
-	if (strncmp(uri, "file://", 7) == 0 && !superuser() &&
-		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("permission denied to load a model from a file"),
-				errdetail("Loading file:// URIs requires superuser or membership in role \"pg_read_server_files\"."));
-}
-
 /* One row describing what is published now (and the last failure). */
 static Datum
 td_model_info_datum(FunctionCallInfo fcinfo)
@@ -61,9 +41,7 @@ td_model_info_datum(FunctionCallInfo fcinfo)
 	Datum			 values[TD_INFO_COLUMNS];
 	bool			 nulls[TD_INFO_COLUMNS];
 	TdPublishedModel published;
-	char			 failed_source[TD_SOURCE_MAX];
-	char			 failed_message[512];
-	TimestampTz		 failed_at;
+	TdLoadFailure	 failure;
 	int				 i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -121,11 +99,11 @@ td_model_info_datum(FunctionCallInfo fcinfo)
 				dsm_detach(segment);
 		}
 	}
-	if (TdLastLoadFailure(failed_source, sizeof(failed_source),
-						  failed_message, sizeof(failed_message), &failed_at))
+	if (TdLastLoadFailure(&failure))
 	{
-		values[15] = CStringGetTextDatum(psprintf("%s: %s", failed_source, failed_message));
-		values[16] = TimestampTzGetDatum(failed_at);
+		values[15] = CStringGetTextDatum(TdDescribeLoadFailure(&failure,
+															   TdCallerSeesDetails()));
+		values[16] = TimestampTzGetDatum(failure.at);
 		nulls[15] = nulls[16] = false;
 	}
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
@@ -151,8 +129,8 @@ load_model(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("model URI is too long"),
 				errdetail("A model URI has at most %d bytes.", TD_SOURCE_MAX - 1));
-	td_check_load_permission(uri);
-	TdLoadModel(uri, "load_model");
+	TdCheckLoadPermission(uri);
+	TdLoadModel(uri, "load_model", false);
 	return td_model_info_datum(fcinfo);
 }
 
@@ -164,8 +142,8 @@ load_configured_model(PG_FUNCTION_ARGS)
 
 	TdRequireSharedState();
 	uri = TdConfiguredUri();
-	/* the configured URI was chosen by an administrator: no file check */
-	td_check_load_permission("");
-	TdLoadModel(uri, "load_model");
+	/* model_uri may name a file this role may not read: same rule as load_model(uri) */
+	TdCheckLoadPermission(uri);
+	TdLoadModel(uri, "load_model", false);
 	return td_model_info_datum(fcinfo);
 }

@@ -7,26 +7,44 @@
  * shared memory.  Any failure raises an ERROR before the publish step, so
  * the model being served keeps serving.  All memory lives in a private
  * context that is gone when the load ends, successfully or not.
+ *
+ * A failure's message never names a server path; its detail may, and is
+ * shown to privileged callers only (access.c): others get it in the server
+ * log.  The automatic first load (TdEnsureModelLoaded) is claimed with the
+ * shared "loading" flag (shmem.c), never with a lock held across the fetch.
  */
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "taxi_duration.h"
 #include "tdf_fetch.h"
 
+/* What the error context callback shows. */
+typedef struct TdLoadErrorContext
+{
+	const char *shown_uri; /* without user info */
+	bool		show_uri;  /* the caller may see it */
+} TdLoadErrorContext;
+
 /* Error context: which URI was being loaded. */
 static void
 td_load_error_context(void *arg)
 {
-	errcontext("loading model bundle from \"%s\"", (const char *) arg);
+	const TdLoadErrorContext *context = arg;
+
+	if (context->show_uri)
+		errcontext("loading model bundle from \"%s\"", context->shown_uri);
+	else
+		errcontext("loading the configured model bundle");
 }
 
 /* The load itself: fetch, compile, publish; fills `event` as it learns. */
 static void
-td_load_model(const char *uri, TdLoadEvent *event)
+td_load_model(const char *uri, TdLoadErrorContext *context, TdLoadEvent *event)
 {
 	MemoryContext		 load_context;
 	MemoryContext		 old_context;
@@ -46,7 +64,7 @@ td_load_model(const char *uri, TdLoadEvent *event)
 	TdRequireSharedState();
 
 	callback.callback = td_load_error_context;
-	callback.arg = (void *) uri;
+	callback.arg = (void *) context;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
 
@@ -74,15 +92,15 @@ td_load_model(const char *uri, TdLoadEvent *event)
 	strlcpy(event->model_version, td_image_meta(image, TD_META_MODEL_VERSION),
 			sizeof(event->model_version));
 
-	event->generation = TdPublishModel(image, image_bytes, uri, sha256,
-									   (int64) bundle_bytes);
+	event->generation = TdPublishModel(image, image_bytes, context->shown_uri,
+									   sha256, (int64) bundle_bytes);
 	error_context_stack = callback.previous;
 
 	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
 	ereport(LOG,
 			errmsg("taxi_duration: serving model \"%s\" version \"%s\" from \"%s\"",
 				   td_image_meta(image, TD_META_MODEL_NAME),
-				   td_image_meta(image, TD_META_MODEL_VERSION), uri),
+				   td_image_meta(image, TD_META_MODEL_VERSION), context->shown_uri),
 			errdetail("Bundle of %zu bytes, sha256 %s%s%s, compiled to an image of %zu bytes in %ld ms.",
 					  bundle_bytes, sha256,
 					  fetched.resolved_uri[0] ? ", downloaded from " : "",
@@ -94,26 +112,49 @@ td_load_model(const char *uri, TdLoadEvent *event)
 }
 
 /*
+ * Re-raise a copied error for a caller who may not see details: the detail
+ * goes to the server log only.
+ */
+static void
+td_rethrow_without_detail(ErrorData *edata) pg_attribute_noreturn();
+
+static void
+td_rethrow_without_detail(ErrorData *edata)
+{
+	FlushErrorState();
+	if (edata->detail_log == NULL)
+		edata->detail_log = edata->detail;
+	edata->detail = NULL;
+	ReThrowError(edata);
+}
+
+/*
  * Load the bundle at `uri` and serve it from the next statement on, in
  * every backend.  `trigger` says who asked ("load_model", "worker", ...).
  * Every attempt, successful or not, is recorded in the load history (and so
- * in taxi_duration.model_loads); a failure is then raised again.
+ * in taxi_duration.model_loads); a failure is then raised again, and with
+ * `automatic` also remembered for model_info() and the "no model" error
+ * (unless the load was cancelled).
  */
 void
-TdLoadModel(const char *uri, const char *trigger)
+TdLoadModel(const char *uri, const char *trigger, bool automatic)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	TdLoadEvent	  event;
+	MemoryContext	   caller_context = CurrentMemoryContext;
+	TdLoadEvent		   event;
+	TdLoadErrorContext context;
+
+	context.shown_uri = TdRedactUri(uri);
+	context.show_uri = TdCallerSeesDetails();
 
 	memset(&event, 0, sizeof(event));
 	event.pid = MyProcPid;
 	event.roleid = IsBackgroundWorker ? InvalidOid : GetUserId();
 	strlcpy(event.trigger, trigger, sizeof(event.trigger));
-	strlcpy(event.source, uri, sizeof(event.source));
+	strlcpy(event.source, context.shown_uri, sizeof(event.source));
 
 	PG_TRY();
 	{
-		td_load_model(uri, &event);
+		td_load_model(uri, &context, &event);
 	}
 	PG_CATCH();
 	{
@@ -123,9 +164,14 @@ TdLoadModel(const char *uri, const char *trigger)
 		edata = CopyErrorData();
 		event.ok = false;
 		event.at = GetCurrentTimestamp();
-		snprintf(event.message, sizeof(event.message), "%s%s%s", edata->message,
-				 edata->detail ? ": " : "", edata->detail ? edata->detail : "");
+		strlcpy(event.message, edata->message ? edata->message : "", sizeof(event.message));
+		strlcpy(event.detail, edata->detail ? edata->detail : "", sizeof(event.detail));
 		TdRecordLoadEvent(&event);
+		/* a cancelled load says nothing about the model: others may retry */
+		if (automatic && edata->sqlerrcode != ERRCODE_QUERY_CANCELED)
+			TdRecordLoadFailure(context.shown_uri, edata->message, edata->detail);
+		if (!context.show_uri && edata->detail != NULL)
+			td_rethrow_without_detail(edata);
 		FreeErrorData(edata);
 		PG_RE_THROW();
 	}
@@ -146,58 +192,81 @@ TdConfiguredUri(void)
 }
 
 /*
+ * The last failure, as one line: "source: message. detail" for privileged
+ * callers, the message alone (which never names a server path) for others.
+ */
+char *
+TdDescribeLoadFailure(const TdLoadFailure *failure, bool full)
+{
+	if (!full)
+		return pstrdup(failure->message);
+	if (failure->detail[0] == '\0')
+		return psprintf("%s: %s", failure->source, failure->message);
+	return psprintf("%s: %s. %s", failure->source, failure->message,
+					failure->detail);
+}
+
+/* ERROR: nothing is served and the last automatic load failed recently. */
+static void
+td_report_no_model(const TdLoadFailure *failure) pg_attribute_noreturn();
+
+static void
+td_report_no_model(const TdLoadFailure *failure)
+{
+	const char *at = timestamptz_to_str(failure->at);
+	const char *sep = failure->detail[0] != '\0' ? ". " : "";
+
+	if (TdCallerSeesDetails())
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("no taxi_duration model is loaded"),
+				errdetail("Loading \"%s\" failed at %s: %s%s%s", failure->source, at,
+						  failure->message, sep, failure->detail),
+				errhint("Fix the bundle or taxi_duration.model_uri, then call taxi_duration.load_model()."));
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("no taxi_duration model is loaded"),
+			errdetail("Loading the configured model failed at %s: %s.", at,
+					  failure->message),
+			errdetail_log("Loading \"%s\" failed at %s: %s%s%s", failure->source, at,
+						  failure->message, sep, failure->detail),
+			errhint("Ask an administrator to fix the model bundle or taxi_duration.model_uri."));
+}
+
+/*
+ * The claimed automatic load: unless the last one failed less than
+ * taxi_duration.load_retry_interval ago, load the configured model.
+ */
+static void
+td_load_configured(void)
+{
+	TdLoadFailure failure;
+
+	if (TdLastLoadFailure(&failure) &&
+		!TimestampDifferenceExceeds(failure.at, GetCurrentTimestamp(),
+									td_load_retry_seconds * 1000))
+		td_report_no_model(&failure);
+	TdLoadModel(TdConfiguredUri(), "first use", true);
+}
+
+/*
  * Make sure some model is published, loading the configured one if needed.
- * Many backends may get here at once; the load lock makes one of them load
- * while the others wait and then find the model there.  A failed load is
- * remembered and not retried for taxi_duration.load_retry_interval, so a
- * broken configuration costs one failed load, not one per call.
+ * Many backends may get here at once: one claims the load (TdBeginLoad) and
+ * the others wait, interruptibly, and then find the model there (or claim
+ * the next attempt).  A failed load is remembered and not retried for
+ * taxi_duration.load_retry_interval, so a broken configuration costs one
+ * failed load, not one per call.  The claim is given up however the load
+ * ends: success, ERROR, or FATAL and exit (query cancel, termination).
  */
 void
 TdEnsureModelLoaded(void)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	char		  failed_source[TD_SOURCE_MAX];
-	char		  failed_message[512];
-	TimestampTz	  failed_at;
-	const char	 *uri;
-
-	if (TdCurrentGeneration() != 0)
+	if (TdCurrentGeneration() != 0 || !TdBeginLoad(true))
 		return;
-
-	TdAcquireLoadLock();
-	if (TdCurrentGeneration() != 0)
+	PG_ENSURE_ERROR_CLEANUP(TdLoadCleanup, (Datum) 0);
 	{
-		TdReleaseLoadLock();
-		return;
+		td_load_configured();
 	}
-
-	if (TdLastLoadFailure(failed_source, sizeof(failed_source),
-						  failed_message, sizeof(failed_message), &failed_at) &&
-		!TimestampDifferenceExceeds(failed_at, GetCurrentTimestamp(),
-									td_load_retry_seconds * 1000))
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("no taxi_duration model is loaded"),
-				errdetail("Loading \"%s\" failed at %s: %s",
-						  failed_source, timestamptz_to_str(failed_at),
-						  failed_message),
-				errhint("Fix the bundle or taxi_duration.model_uri, then call taxi_duration.load_model()."));
-
-	uri = TdConfiguredUri();
-	PG_TRY();
-	{
-		TdLoadModel(uri, "first use");
-	}
-	PG_CATCH();
-	{
-		ErrorData *edata;
-
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		TdRecordLoadFailure(uri, edata->message);
-		FreeErrorData(edata);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	TdReleaseLoadLock();
+	PG_END_ENSURE_ERROR_CLEANUP(TdLoadCleanup, (Datum) 0);
+	TdEndLoad();
 }

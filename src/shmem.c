@@ -24,9 +24,17 @@
  *              next_recent, the last-failure fields, the load history ring
  *              and loader_latch; `generation` is written only while holding
  *              it exclusively.
- *   load_lock  serialises automatic loads of the configured model, so that
- *              a burst of first calls loads it once; never taken while
- *              holding `lock`.
+ *   loading, loading_pid
+ *              "an automatic load of the configured model is under way, by
+ *              that process": set and cleared under `lock` (never held across
+ *              the load itself: no LWLock is ever held across I/O).  Whoever
+ *              finds it set waits on `load_cv` instead of loading too, so a
+ *              burst of first calls loads the model once.  The wait is a
+ *              condition-variable sleep, so waiters honour query cancel,
+ *              statement_timeout and termination.  The loader clears the flag
+ *              and broadcasts when it is done, on success, on ERROR and on
+ *              FATAL or exit (TdLoadCleanup, run by PG_ENSURE_ERROR_CLEANUP
+ *              as a before_shmem_exit callback).
  *   statement_generation[backend slot] is written by its own backend only
  *              (the version its current statement runs on) and read by that
  *              backend's parallel workers, so that a parallel query never
@@ -44,10 +52,12 @@
 #else
 #include "storage/backendid.h"
 #endif
+#include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "taxi_duration.h"
 
@@ -63,20 +73,23 @@ typedef struct TdRecentModel
 
 typedef struct TdSharedState
 {
-	LWLock			*lock;
-	LWLock			*load_lock;
-	pg_atomic_uint64 generation;
-	TdPublishedModel current;
-	TdRecentModel	 recent[TD_RECENT_MODELS];
-	int				 next_recent;
-	int				 max_backends;
-	TimestampTz		 failure_at;
-	char			 failure_source[TD_SOURCE_MAX];
-	char			 failure_message[TD_FAILURE_MESSAGE_MAX];
-	uint64			 history_next_seq;			/* seq of the next event */
-	TdLoadEvent		 history[TD_HISTORY_SLOTS]; /* ring, by seq */
-	Latch			*loader_latch;				/* the loader worker's, to wake it */
-	pg_atomic_uint64 statement_generation[FLEXIBLE_ARRAY_MEMBER];
+	LWLock			 *lock;
+	bool			  loading;	   /* an automatic load is under way */
+	int				  loading_pid; /* by this process */
+	ConditionVariable load_cv;	   /* broadcast when `loading` is cleared */
+	pg_atomic_uint64  generation;
+	TdPublishedModel  current;
+	TdRecentModel	  recent[TD_RECENT_MODELS];
+	int				  next_recent;
+	int				  max_backends;
+	TimestampTz		  failure_at;
+	char			  failure_source[TD_SOURCE_MAX];
+	char			  failure_message[TD_FAILURE_MESSAGE_MAX];
+	char			  failure_detail[TD_FAILURE_MESSAGE_MAX];
+	uint64			  history_next_seq;			 /* seq of the next event */
+	TdLoadEvent		  history[TD_HISTORY_SLOTS]; /* ring, by seq */
+	Latch			 *loader_latch;				 /* the loader worker's, to wake it */
+	pg_atomic_uint64  statement_generation[FLEXIBLE_ARRAY_MEMBER];
 } TdSharedState;
 
 bool td_shmem_ready = false;
@@ -117,7 +130,7 @@ td_shmem_request(void)
 		prev_shmem_request_hook();
 #endif
 	RequestAddinShmemSpace(td_shmem_size());
-	RequestNamedLWLockTranche("taxi_duration", 2);
+	RequestNamedLWLockTranche("taxi_duration", 1);
 }
 
 /* Create or attach to the shared block. */
@@ -139,7 +152,7 @@ td_shmem_startup(void)
 		memset(td_state, 0, offsetof(TdSharedState, statement_generation));
 		td_state->history_next_seq = 1;
 		td_state->lock = &locks[0].lock;
-		td_state->load_lock = &locks[1].lock;
+		ConditionVariableInit(&td_state->load_cv);
 		pg_atomic_init_u64(&td_state->generation, 0);
 		td_state->max_backends = td_max_backends();
 		for (i = 0; i < td_state->max_backends; i++)
@@ -245,6 +258,7 @@ TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 	td_state->failure_at = 0;
 	td_state->failure_source[0] = '\0';
 	td_state->failure_message[0] = '\0';
+	td_state->failure_detail[0] = '\0';
 
 	pg_atomic_write_u64(&td_state->generation, generation);
 	LWLockRelease(td_state->lock);
@@ -341,9 +355,14 @@ TdLeaderStatementGeneration(void)
 	return pg_atomic_read_u64(&td_state->statement_generation[slot]);
 }
 
-/* Remember why an automatic load failed (shown by model_info()). */
+/*
+ * Remember why an automatic load failed (shown by model_info()): the
+ * error's message, which never names a server path, and its detail, which
+ * may and is shown to privileged roles only.
+ */
 void
-TdRecordLoadFailure(const char *source, const char *message)
+TdRecordLoadFailure(const char *source, const char *message,
+					const char *detail)
 {
 	if (td_state == NULL)
 		return;
@@ -351,13 +370,13 @@ TdRecordLoadFailure(const char *source, const char *message)
 	td_state->failure_at = GetCurrentTimestamp();
 	strlcpy(td_state->failure_source, source ? source : "", TD_SOURCE_MAX);
 	strlcpy(td_state->failure_message, message ? message : "", TD_FAILURE_MESSAGE_MAX);
+	strlcpy(td_state->failure_detail, detail ? detail : "", TD_FAILURE_MESSAGE_MAX);
 	LWLockRelease(td_state->lock);
 }
 
 /* The last automatic-load failure since the last publish, if any. */
 bool
-TdLastLoadFailure(char *source, Size source_len, char *message,
-				  Size message_len, TimestampTz *at)
+TdLastLoadFailure(TdLoadFailure *failure)
 {
 	bool have;
 
@@ -366,9 +385,10 @@ TdLastLoadFailure(char *source, Size source_len, char *message,
 	have = td_state->failure_at != 0;
 	if (have)
 	{
-		strlcpy(source, td_state->failure_source, source_len);
-		strlcpy(message, td_state->failure_message, message_len);
-		*at = td_state->failure_at;
+		strlcpy(failure->source, td_state->failure_source, sizeof(failure->source));
+		strlcpy(failure->message, td_state->failure_message, sizeof(failure->message));
+		strlcpy(failure->detail, td_state->failure_detail, sizeof(failure->detail));
+		failure->at = td_state->failure_at;
 	}
 	LWLockRelease(td_state->lock);
 	return have;
@@ -434,15 +454,64 @@ TdSetLoaderLatch(Latch *latch)
 	LWLockRelease(td_state->lock);
 }
 
-void
-TdAcquireLoadLock(void)
+/*
+ * Claim the automatic load of the configured model.  Returns true when this
+ * process is now the loader (it must call TdEndLoad, and cover the load
+ * with PG_ENSURE_ERROR_CLEANUP(TdLoadCleanup, 0)); false when a model is
+ * published by then, or, with wait = false, when another process is loading.
+ * While another process loads, a waiter sleeps on the condition variable:
+ * query cancel, statement_timeout and termination interrupt the sleep.
+ */
+bool
+TdBeginLoad(bool wait)
 {
+	bool claimed = false;
+
 	TdRequireSharedState();
-	LWLockAcquire(td_state->load_lock, LW_EXCLUSIVE);
+	for (;;)
+	{
+		bool busy;
+
+		LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
+		busy = td_state->loading;
+		if (!busy && pg_atomic_read_u64(&td_state->generation) == 0)
+		{
+			td_state->loading = true;
+			td_state->loading_pid = MyProcPid;
+			claimed = true;
+		}
+		LWLockRelease(td_state->lock);
+		if (!busy || !wait)
+			break;
+		ConditionVariableSleep(&td_state->load_cv, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return claimed;
 }
 
+/* Give up the automatic load claimed by TdBeginLoad and wake the waiters. */
 void
-TdReleaseLoadLock(void)
+TdEndLoad(void)
 {
-	LWLockRelease(td_state->load_lock);
+	bool was_loader;
+
+	if (td_state == NULL)
+		return;
+	LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
+	was_loader = td_state->loading && td_state->loading_pid == MyProcPid;
+	if (was_loader)
+	{
+		td_state->loading = false;
+		td_state->loading_pid = 0;
+	}
+	LWLockRelease(td_state->lock);
+	if (was_loader)
+		ConditionVariableBroadcast(&td_state->load_cv);
+}
+
+/* PG_ENSURE_ERROR_CLEANUP callback: the loader failed or is exiting. */
+void
+TdLoadCleanup(int code, Datum arg)
+{
+	TdEndLoad();
 }

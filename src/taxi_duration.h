@@ -11,6 +11,8 @@
  *   predict.c      predict_duration() in its three forms
  *   trigger.c      fill_predicted_duration() trigger
  *   model_info.c   model_info(), load_model() SQL entry points
+ *   access.c       who may load what and see which details; the
+ *                  ALTER SYSTEM check on taxi_duration.model_uri
  *   loader_worker.c the background worker that loads the configured model
  *                  at start-up and when taxi_duration.model_uri changes
  *   core_pg.c      core ↔ PostgreSQL glue (allocator, error mapping)
@@ -92,12 +94,21 @@ extern dsm_segment *TdAttachPublished(uint64			wanted_generation,
 extern bool			TdGetPublished(TdPublishedModel *published);
 extern void			TdSetStatementGeneration(uint64 generation);
 extern uint64		TdLeaderStatementGeneration(void);
-extern void			TdRecordLoadFailure(const char *source, const char *message);
-extern bool			TdLastLoadFailure(char *source, Size source_len,
-									  char *message, Size message_len,
-									  TimestampTz *at);
-/* One model load attempt, kept in a shared ring until written to model_loads. */
+/* Why the last automatic load failed; `detail` may name server paths. */
 #define TD_EVENT_MESSAGE_MAX 512
+typedef struct TdLoadFailure
+{
+	TimestampTz at;
+	char		source[TD_SOURCE_MAX];
+	char		message[TD_EVENT_MESSAGE_MAX];
+	char		detail[TD_EVENT_MESSAGE_MAX];
+} TdLoadFailure;
+
+extern void TdRecordLoadFailure(const char *source, const char *message,
+								const char *detail);
+extern bool TdLastLoadFailure(TdLoadFailure *failure);
+
+/* One model load attempt, kept in a shared ring until written to model_loads. */
 typedef struct TdLoadEvent
 {
 	uint64		seq; /* 1, 2, ... cluster-wide */
@@ -111,15 +122,25 @@ typedef struct TdLoadEvent
 	char		resolved_uri[TD_SOURCE_MAX];
 	char		model_version[128];
 	char		sha256[TD_SHA256_HEX_LEN + 1];
-	char		message[TD_EVENT_MESSAGE_MAX];
+	char		message[TD_EVENT_MESSAGE_MAX]; /* never names a server path */
+	char		detail[TD_EVENT_MESSAGE_MAX];  /* may: privileged roles only */
 } TdLoadEvent;
 
 extern void TdRecordLoadEvent(TdLoadEvent *event);
 extern int	TdCopyLoadEvents(uint64 after_seq, TdLoadEvent *events, int max_events,
 							 uint64 *lost);
 extern void TdSetLoaderLatch(Latch *latch);
-extern void TdAcquireLoadLock(void);
-extern void TdReleaseLoadLock(void);
+extern bool TdBeginLoad(bool wait);
+extern void TdEndLoad(void);
+extern void TdLoadCleanup(int code, Datum arg);
+
+/* access.c */
+extern bool	 TdCallerSeesDetails(void);
+extern bool	 TdIsDefaultBundleUri(const char *uri);
+extern void	 TdCheckFileUriAllowed(const char *uri, const char *message);
+extern void	 TdCheckLoadPermission(const char *uri);
+extern void	 TdAccessInit(void);
+extern char *TdRedactUri(const char *uri);
 
 /* aws_credentials.c */
 typedef struct TdAwsCredentials
@@ -145,11 +166,12 @@ typedef struct TdFetchedBundle
 extern void	 TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out);
 extern bool	 TdResolveModel(const char *uri, char *sha256, Size sha256_len,
 							char *version, Size version_len,
-							char *message, Size message_len);
+							char *message, char *detail, Size message_len);
 extern char *TdDefaultBundleUri(void);
 
 /* model_load.c */
-extern void		   TdLoadModel(const char *uri, const char *trigger);
+extern void		   TdLoadModel(const char *uri, const char *trigger, bool automatic);
+extern char		  *TdDescribeLoadFailure(const TdLoadFailure *failure, bool full);
 extern void		   TdEnsureModelLoaded(void);
 extern const char *TdConfiguredUri(void);
 

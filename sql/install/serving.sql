@@ -155,15 +155,22 @@ CREATE TABLE model_loads (
 	model_version text,
 	sha256 text,
 	generation bigint,			-- the published generation, when loaded
-	message text,				-- why it failed
+	message text,				-- why it failed (never names a server path)
 	pid integer,
-	role name
+	role name,
+	detail text					-- the error's detail: may name server paths
 );
 
 COMMENT ON TABLE model_loads IS
 'Every model load attempt and its outcome (written by the taxi_duration model loader worker)';
+COMMENT ON COLUMN model_loads.detail IS
+'Detail of the failure; may name server paths, so readable by taxi_duration_admin and pg_read_all_settings only';
 
-GRANT SELECT ON model_loads TO PUBLIC;
+-- Everyone sees what was loaded and why a load failed; the detail, which
+-- may name server files, only privileged roles.
+GRANT SELECT (id, loaded_at, outcome, trigger, source, resolved_uri, model_version, sha256,
+			  generation, message, pid, role) ON model_loads TO PUBLIC;
+GRANT SELECT ON model_loads TO taxi_duration_admin, pg_read_all_settings;
 SELECT pg_catalog.pg_extension_config_dump('model_loads', '');
 SELECT pg_catalog.pg_extension_config_dump('model_loads_id_seq', '');
 

@@ -127,14 +127,56 @@ tdf_error_nomem(tdf_error *err)
 }
 
 /*
- * Copy at most TDF_ECHO_MAX bytes of s into buf, replacing control and
- * non-ASCII bytes, quotes and backslashes with '?', and marking truncation
- * with "...".  Returns buf.
+ * Past the user info of the URL authority that starts at p (the text after
+ * "://"), or p when it has none.  The authority ends at '/', '?', '#', white
+ * space, a quote or the end; its user info ends at its last '@'.
+ */
+static const char *
+skip_userinfo(const char *p)
+{
+	const char *at = NULL;
+	const char *q;
+
+	for (q = p; *q != '\0' && strchr("/?#\"' \t\r\n<>\\", *q) == NULL; q++)
+		if (*q == '@')
+			at = q;
+	return at != NULL ? at + 1 : p;
+}
+
+const char *
+tdf_redact_userinfo(const char *s, char *buf, size_t bufsize)
+{
+	size_t o = 0;
+
+	if (bufsize == 0)
+		return "";
+	if (s == NULL)
+		s = "";
+	while (*s != '\0' && o + 1 < bufsize)
+	{
+		bool authority = strncmp(s, "://", 3) == 0;
+
+		buf[o++] = *s++;
+		if (authority)
+		{
+			while (o + 1 < bufsize && *s == '/')
+				buf[o++] = *s++;
+			s = skip_userinfo(s);
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * Copy at most TDF_ECHO_MAX bytes of s into buf, dropping the user info of
+ * any URL in it, replacing control and non-ASCII bytes, quotes and
+ * backslashes with '?', and marking truncation with "...".  Returns buf.
  */
 const char *
 tdf_echo(const char *s, char *buf, size_t bufsize)
 {
-	size_t i;
+	size_t i = 0;
 	size_t limit;
 
 	if (bufsize == 0)
@@ -145,13 +187,21 @@ tdf_echo(const char *s, char *buf, size_t bufsize)
 		limit = bufsize - 1;
 	else
 		limit = bufsize - 4 < TDF_ECHO_MAX ? bufsize - 4 : TDF_ECHO_MAX;
-	for (i = 0; i < limit && s[i] != '\0'; i++)
+	while (i < limit && *s != '\0')
 	{
-		unsigned char c = (unsigned char) s[i];
+		unsigned char c = (unsigned char) *s;
+		bool		  authority = strncmp(s, "://", 3) == 0;
 
-		buf[i] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char) c;
+		buf[i++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char) c;
+		s++;
+		if (authority)
+		{
+			while (i < limit && *s == '/')
+				buf[i++] = *s++;
+			s = skip_userinfo(s);
+		}
 	}
-	if (s[i] != '\0' && bufsize >= 8)
+	if (*s != '\0' && bufsize >= 8)
 	{
 		memcpy(buf + i, "...", 3);
 		i += 3;

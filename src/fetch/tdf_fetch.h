@@ -128,6 +128,13 @@ void tdf_result_free(tdf_result *result);
 tdf_status tdf_resolve_model(const tdf_config *config, const char *uri,
 							 tdf_result *result, tdf_error *err);
 
+/*
+ * Copy `s` into buf (at most bufsize - 1 bytes, NUL-terminated) without the
+ * user info ("user:password@") of any URL authority in it, so that text that
+ * may hold a URL can be shown or logged.  Returns buf.
+ */
+const char *tdf_redact_userinfo(const char *s, char *buf, size_t bufsize);
+
 /* Lower-case hex sha256 of `len` bytes into hex[65]. */
 void tdf_sha256_hex(const void *data, size_t len, char hex[65]);
 

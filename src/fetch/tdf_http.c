@@ -11,7 +11,8 @@
  *
  * Transport failures come back as a tdf_status; any HTTP response comes
  * back as TDF_OK with resp->status set, for the caller to interpret.
- * Details name req->display, never req->url or the credentials.
+ * Details name req->display, never req->url or the credentials, and
+ * curl's error text is echoed without any URL user info.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -186,7 +187,10 @@ transport_error(const transfer *t, CURLcode rc, const char *errbuf,
 				long timeout_ms, tdf_error *err)
 {
 	const char *what = t->req->display;
-	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+	char		why[TDF_ECHO_MAX + 4];
+
+	/* curl's own words may quote the URL: echo them without its user info */
+	tdf_echo(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc), why, sizeof(why));
 
 	if (t->nomem || rc == CURLE_OUT_OF_MEMORY)
 		return tdf_error_nomem(err);

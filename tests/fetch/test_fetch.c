@@ -281,6 +281,27 @@ test_offline(void)
 	c.mlflow_tracking_uri = "databricks";
 	test_cond("non-http tracking URI -> config", tdf_fetch(&c, "models:/m/1", &r, &e) == TDF_ERR_CONFIG);
 	test_cond("resolve of s3:// -> URI", tdf_resolve_model(&c, "s3://bucket/k", &r, &e) == TDF_ERR_URI);
+	c.mlflow_tracking_uri = "http://alice:pa55word@127.0.0.1:1/mlflow";
+	test_cond("tracking URI credentials not echoed",
+			  tdf_fetch(&c, "models:/m/1", &r, &e) == TDF_ERR_UNREACHABLE &&
+				  contains(e.detail, "127.0.0.1:1/mlflow") && !contains(e.detail, "pa55word") &&
+				  !contains(e.detail, "alice"));
+	test_cond("URI credentials not echoed",
+			  tdf_fetch(&c, "s3://alice:pa55word@bucket/k", &r, &e) == TDF_ERR_URI &&
+				  !contains(e.detail, "pa55word") && !contains(e.detail, "alice"));
+	{
+		char buf[128];
+
+		test_cond("redact user info",
+				  strcmp(tdf_redact_userinfo("GET http://u:p@h:1/x?q=a@b and https://t@k/", buf, sizeof(buf)),
+						 "GET http://h:1/x?q=a@b and https://k/") == 0);
+		test_cond("redact keeps plain text",
+				  strcmp(tdf_redact_userinfo("models:/m@a s3://b/k@1", buf, sizeof(buf)),
+						 "models:/m@a s3://b/k@1") == 0);
+		test_cond("redact truncates", strcmp(tdf_redact_userinfo("abcdef", buf, 4), "abc") == 0);
+		test_cond("echo redacts user info",
+				  strcmp(tdf_echo("x http://u:p@h/", buf, sizeof(buf)), "x http://h/") == 0);
+	}
 
 	/* The MLflow parser on its own. */
 	{

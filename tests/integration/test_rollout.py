@@ -364,8 +364,8 @@ def test_every_load_is_recorded(pg):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             rows = c.execute(
-                "SELECT outcome, trigger, model_version, sha256, message"
-                " FROM taxi_duration.model_loads ORDER BY id"
+                "SELECT outcome, trigger, model_version, sha256,"
+                " concat_ws(': ', message, detail) FROM taxi_duration.model_loads ORDER BY id"
             ).fetchall()
             if any(r[0] == "failed" and r[1] == "load_model" for r in rows):
                 break

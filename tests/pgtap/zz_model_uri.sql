@@ -19,7 +19,8 @@ END $$;
 
 SELECT model_version AS default_version FROM taxi_duration.model_info() \gset
 
-CREATE ROLE td_uri_admin IN ROLE taxi_duration_admin;
+-- file:// model_uri values need pg_read_server_files too (the default bundle excepted)
+CREATE ROLE td_uri_admin IN ROLE taxi_duration_admin, pg_read_server_files;
 SET ROLE td_uri_admin;
 ALTER SYSTEM SET taxi_duration.model_uri = :'small_uri';
 RESET ROLE;

@@ -1,0 +1,178 @@
+"""Throwaway PostgreSQL clusters and fresh roles for the security suite (see conftest.py).
+
+Generic on purpose, for every test file in tests/security/:
+
+    def test_x(make_cluster):
+        c = make_cluster(["taxi_duration.load_retry_interval = 0"])   # stopped after the test
+        with c.connect() as conn: ...
+        role = c.fresh_role("taxi_duration_admin")      # a new LOGIN role in these roles
+        c.log_text()                                    # the server log so far
+
+Each cluster is initdb'd in its own directory under /tmp, listens on a Unix socket there only,
+preloads taxi_duration (``preload=False`` for a server without it), has the extension created
+in ``postgres`` (``extension=False`` to skip), and is stopped (fast, else immediate) at the end of
+the test (``make_cluster``) or of the module (``make_module_cluster``).  Servers run as the
+``postgres`` OS user when the tests run as root.  Ports come from 54600-54699 (base: TD_SECURITY_PORT); the socket directory is private, so a port in use
+elsewhere does no harm.  The binaries are those of ``pg_config`` on PATH (or PG_CONFIG).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+
+PORT_BASE = int(os.environ.get("TD_SECURITY_PORT", "54600"))
+_ports = itertools.count()
+
+
+def _pg_config(what: str) -> str:
+    exe = os.environ.get("PG_CONFIG", "pg_config")
+    return subprocess.run([exe, what], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def as_pg(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    """Run cmd as the cluster's OS user (postgres when we are root)."""
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    return subprocess.run(cmd, **kw)
+
+
+def give_to_postgres(path: Path) -> None:
+    """Make a file or directory we created usable by the server."""
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+
+
+class Cluster:
+    def __init__(self, conf: list[str], env: dict | None, preload: bool):
+        self.port = PORT_BASE + next(_ports) % 100
+        self.dir = Path(tempfile.mkdtemp(prefix="td_sec_"))
+        os.chmod(self.dir, 0o755)
+        give_to_postgres(self.dir)
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        self.bindir = Path(_pg_config("--bindir"))
+        self.env = {**os.environ, **(env or {})}
+        lines = [
+            f"port = {self.port}",
+            "listen_addresses = ''",
+            f"unix_socket_directories = '{self.dir}'",
+            "fsync = off",
+        ]
+        if preload:
+            lines.append("shared_preload_libraries = 'taxi_duration'")
+        self.conf = lines + list(conf)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        init = as_pg(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+        if init.returncode != 0:
+            raise RuntimeError(f"initdb failed: {init.stdout}{init.stderr}")
+        with open(self.data / "postgresql.conf", "a") as f:
+            f.write("\n".join(self.conf) + "\n")
+        self._pg_ctl_start()
+
+    def _pg_ctl_start(self) -> None:
+        r = as_pg(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {r.stderr}\n{self.log_text()}")
+
+    def stop(self) -> None:
+        """Fast shutdown; immediate if a backend does not go (e.g. stuck in a system call)."""
+        if not (self.data / "postmaster.pid").exists():
+            return
+        ctl = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "15", "stop"]
+        if as_pg([*ctl, "-m", "fast"], capture_output=True).returncode != 0:
+            as_pg([*ctl, "-m", "immediate"], capture_output=True)
+
+    def restart(self) -> None:
+        self.stop()
+        self._pg_ctl_start()
+
+    # -- using it -----------------------------------------------------------------------------
+    def dsn(self, user: str = "postgres", dbname: str = "postgres") -> str:
+        return f"host={self.dir} port={self.port} user={user} dbname={dbname}"
+
+    def connect(self, user: str = "postgres", dbname: str = "postgres", **kw) -> psycopg.Connection:
+        return psycopg.connect(self.dsn(user, dbname), autocommit=True, **kw)
+
+    def sql(self, query: str, params=None) -> list[tuple]:
+        """Run one statement as postgres in a fresh session; its rows ([] if none)."""
+        with self.connect() as conn:
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def fresh_role(self, *member_of: str, superuser: bool = False) -> str:
+        """A new LOGIN role with a unique name, member of `member_of` (with INHERIT)."""
+        name = f"td_sec_{uuid.uuid4().hex[:10]}"
+        opts = "LOGIN SUPERUSER" if superuser else "LOGIN"
+        with self.connect() as conn:
+            conn.execute(f'CREATE ROLE "{name}" {opts}')
+            for role in member_of:
+                conn.execute(f'GRANT "{role}" TO "{name}"')
+        return name
+
+    def log_text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def reload(self) -> None:
+        self.sql("SELECT pg_reload_conf()")
+
+
+class _Pool:
+    """Clusters made by one fixture instance, stopped when it ends."""
+
+    def __init__(self):
+        self.clusters: list[Cluster] = []
+
+    def make(self, conf=(), env=None, preload=True, extension=True) -> Cluster:
+        c = Cluster(list(conf), env, preload)
+        self.clusters.append(c)
+        c.start()
+        if extension:
+            c.sql("CREATE EXTENSION taxi_duration")
+        return c
+
+    def close(self) -> None:
+        for c in self.clusters:
+            c.stop()
+            if not os.environ.get("TD_SECURITY_KEEP"):
+                shutil.rmtree(c.dir, ignore_errors=True)
