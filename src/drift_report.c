@@ -75,18 +75,15 @@ td_looks_like_query(const char *s)
 static void
 td_set_columns(TdDriftSet *set, List *names, List *types)
 {
-	int		  n = list_length(names);
-	Datum	 *name_datums = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	 *type_datums = palloc(sizeof(Datum) * Max(n, 1));
-	ListCell *ln;
-	ListCell *lt;
-	int		  i = 0;
+	int	   n = list_length(names);
+	Datum *name_datums = palloc(sizeof(Datum) * Max(n, 1));
+	Datum *type_datums = palloc(sizeof(Datum) * Max(n, 1));
+	int	   i;
 
-	forboth(ln, names, lt, types)
+	for (i = 0; i < n; i++)
 	{
-		name_datums[i] = CStringGetTextDatum((char *) lfirst(ln));
-		type_datums[i] = ObjectIdGetDatum(lfirst_oid(lt));
-		i++;
+		name_datums[i] = CStringGetTextDatum((char *) list_nth(names, i));
+		type_datums[i] = ObjectIdGetDatum(list_nth_oid(types, i));
 	}
 	set->names = construct_array(name_datums, n, TEXTOID, -1, false, TYPALIGN_INT);
 	set->types = construct_array(type_datums, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);

@@ -85,7 +85,8 @@ def test_pg_cron_runs_a_monitor_as_its_owner():
             finally:
                 conn.execute("SELECT cron.unschedule(%s)", (job,))
             assert rows(
-                conn, "SELECT count(*) FROM taxi_duration.monitor_reports WHERE monitor = 'sec_cron'"
+                conn,
+                "SELECT count(*) FROM taxi_duration.monitor_reports WHERE monitor = 'sec_cron'",
             ) == [(3,)], "the job computed the three complete days"
             assert rows(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = 'sec_cron_owner'") == [
                 (False,)
