@@ -196,9 +196,9 @@ create_monitor(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-/* alter_monitor(name, enabled, next_window_start) → monitors */
-Datum
-alter_monitor(PG_FUNCTION_ARGS)
+/* An entry point whose arguments pass unchanged to `internal`(caller, ...). */
+static Datum
+td_pass_to_internal(FunctionCallInfo fcinfo, const char *internal)
 {
 	Oid	  types[TD_MAX_CALL_ARGS];
 	Datum values[TD_MAX_CALL_ARGS];
@@ -207,27 +207,24 @@ alter_monitor(PG_FUNCTION_ARGS)
 	Datum result;
 
 	td_own_args(fcinfo, types, values, nulls);
-	result = td_call_internal(fcinfo, "monitor_alter", PG_NARGS(), types, values, nulls, &isnull);
+	result = td_call_internal(fcinfo, internal, PG_NARGS(), types, values, nulls, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
+}
+
+/* alter_monitor(name, enabled, next_window_start) → monitors */
+Datum
+alter_monitor(PG_FUNCTION_ARGS)
+{
+	return td_pass_to_internal(fcinfo, "monitor_alter");
 }
 
 /* drop_monitor(name) → boolean */
 Datum
 drop_monitor(PG_FUNCTION_ARGS)
 {
-	Oid	  types[TD_MAX_CALL_ARGS];
-	Datum values[TD_MAX_CALL_ARGS];
-	bool  nulls[TD_MAX_CALL_ARGS];
-	bool  isnull;
-	Datum result;
-
-	td_own_args(fcinfo, types, values, nulls);
-	result = td_call_internal(fcinfo, "monitor_drop", PG_NARGS(), types, values, nulls, &isnull);
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return td_pass_to_internal(fcinfo, "monitor_drop");
 }
 
 /*

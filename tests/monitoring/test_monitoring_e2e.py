@@ -29,6 +29,8 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "tests" / "lib"))
+from pg_cron import wait_for_job_run  # noqa: E402
 from test_html_report import _chromium, _run_chromium  # noqa: E402
 
 DSN = os.environ.get("TD_MONITORING_DSN")
@@ -185,17 +187,7 @@ def test_pg_cron_runs_the_monitors(conn):
         ("td_monitoring",)
     ]
     try:
-        deadline = time.time() + 100
-        while time.time() < deadline:
-            runs = sql(
-                conn,
-                "SELECT status, return_message FROM cron.job_run_details"
-                " WHERE jobid = %s ORDER BY runid",
-                (job,),
-            )
-            if runs and runs[-1][0] in ("succeeded", "failed"):
-                break
-            time.sleep(2)
+        runs = wait_for_job_run(conn, job)
         assert runs and runs[-1][0] == "succeeded", runs
         after = sql(
             conn,

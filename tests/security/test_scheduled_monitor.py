@@ -12,10 +12,14 @@ Run by tests/security/run.sh (TD_SECURITY_DSN: a cluster with taxi_duration and 
 from __future__ import annotations
 
 import os
-import time
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "lib"))
+from pg_cron import wait_for_job_run  # noqa: E402
 
 DSN = os.environ.get("TD_SECURITY_DSN")
 pytestmark = pytest.mark.skipif(not DSN, reason="run by tests/security/run.sh (needs a cluster)")
@@ -69,18 +73,7 @@ def test_pg_cron_runs_a_monitor_as_its_owner():
                 " run_as => 'sec_cron_owner')",
             )[0][0]
             try:
-                runs = []
-                deadline = time.time() + 150
-                while time.time() < deadline:
-                    runs = rows(
-                        conn,
-                        "SELECT status, return_message FROM cron.job_run_details"
-                        " WHERE jobid = %s ORDER BY runid",
-                        (job,),
-                    )
-                    if runs and runs[-1][0] in ("succeeded", "failed"):
-                        break
-                    time.sleep(2)
+                runs = wait_for_job_run(conn, job)
                 assert runs and runs[-1][0] == "succeeded", runs
             finally:
                 conn.execute("SELECT cron.unschedule(%s)", (job,))
