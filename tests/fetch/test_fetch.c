@@ -6,8 +6,9 @@
  * setup_fixtures.py and passes everything through the environment
  * (servers.py's env file, plus TDT_FIXTURES, TDT_RUN_ID_1/2).  The fault
  * tests stop moto (SIGSTOP, then SIGCONT) and finally MLflow (SIGTERM).
- * Without servers (no AWS_ENDPOINT_URL) only the offline tests run (URI
- * parsing, tdf_escape).
+ * Without servers (no AWS_ENDPOINT_URL) only the offline tests run: URI
+ * parsing, tdf_escape, and cancelling a PutRecords that a fault injector
+ * (a socket that accepts connections and never answers) leaves hanging.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "tdf_internal.h"
+#include "tdf_kinesis.h"
 #include "../unit/testhelp.h" /* test_cond(), test_report() */
 
 int td_tests_passed = 0;
@@ -294,6 +296,91 @@ test_escape(void)
 			all_printable = false;
 	}
 	test_cond("escape: 20000 random inputs give printable ASCII within the cap", all_printable);
+}
+
+/* ---- Kinesis PutRecords cancelled while it hangs -------------------------- */
+
+/*
+ * FAULT INJECTOR: a listening socket that is never accepted from.  The
+ * kernel completes the TCP handshake, so libcurl sends its request and then
+ * waits for an answer that never comes, as it would from a hung Kinesis.
+ */
+static int
+hanging_listener(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t		   len = sizeof(a);
+	int				   fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 || listen(fd, 8) != 0 ||
+		getsockname(fd, (struct sockaddr *) &a, &len) != 0)
+	{
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static double cancel_at;
+
+static int
+cancel_after_time(void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return now_s() >= cancel_at;
+}
+
+static void
+test_kinesis_cancel(void)
+{
+	tdf_config	   c;
+	tdf_record	   rec = { "{\"ride_id\": 1}", 14, "1" };
+	tdf_put_result res;
+	tdf_error	   e;
+	tdf_status	   st;
+	char		   ep[64];
+	int			   port = 0;
+	int			   calls = 0;
+	int			   fd = hanging_listener(&port);
+	double		   t0;
+
+	test_cond("fault injector: hanging listener", fd >= 0);
+	if (fd < 0)
+		return;
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", port);
+	memset(&c, 0, sizeof(c));
+	c.aws_region = "eu-north-1";
+	c.aws_endpoint_url = ep;
+	c.aws_access_key_id = "AKIDTESTTESTTEST";
+	c.aws_secret_access_key = "test-secret-0123456789";
+	c.timeout_ms = 30000;
+	c.cancel = cancel_now;
+	t0 = now_s();
+	st = tdf_kinesis_put_records(&c, "stg_taxi_trip_events", &rec, 1, &res, &e);
+	test_cond("kinesis: cancel before the call -> cancelled", st == TDF_ERR_CANCELLED);
+	test_cond("kinesis: cancelled call names the stream", contains(e.detail, "stg_taxi_trip_events"));
+
+	c.cancel = cancel_after_time;
+	c.cancel_arg = &calls;
+	cancel_at = now_s() + 1.0;
+	t0 = now_s();
+	st = tdf_kinesis_put_records(&c, "stg_taxi_trip_events", &rec, 1, &res, &e);
+	t0 = now_s() - t0;
+	if (getenv("TDT_VERBOSE") != NULL)
+		printf("  hung PutRecords -> %s after %.2f s, %d polls: %s\n", tdf_status_name(st), t0,
+			   calls, e.detail);
+	test_cond("kinesis: hung PutRecords cancelled while waiting for the answer",
+			  st == TDF_ERR_CANCELLED && calls > 1);
+	/* a functional bound, far below the 30 s timeout */
+	test_cond("kinesis: cancel ends the call well before its timeout", t0 < 10.0);
+	close(fd);
 }
 
 /* ---- offline tests ----------------------------------------------------- */
@@ -723,6 +810,7 @@ main(void)
 	snprintf(fixtures, sizeof(fixtures), "%s", dir != NULL ? dir : ".");
 	test_offline();
 	test_escape();
+	test_kinesis_cancel();
 	if (getenv("AWS_ENDPOINT_URL") != NULL && bucket != NULL)
 	{
 		test_s3();
