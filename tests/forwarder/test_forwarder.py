@@ -11,7 +11,9 @@ PostgreSQL restart, Kinesis frozen for 30 s, a fault-injecting proxy
 (per-record and whole-call throttling), records Kinesis cannot accept
 (dead-lettered), and a SIGTERM while a PutRecords hangs on a frozen Kinesis
 (the forwarder must exit promptly, confirm nothing unsent, and lose nothing
-once restarted).  Duplicates are expected and counted, losses are failures.
+once restarted), and a role whose search_path lets a public.now() shadow
+pg_catalog's (the forwarder must not call it).  Duplicates are expected and
+counted, losses are failures.
 Ends with "N passed, M failed".
 
 TD_FWD_TEST_PGPORT sets the throwaway cluster's port (default 54481).
@@ -183,7 +185,7 @@ def wait_idle(dsn, timeout=30):
     while time.time() < deadline:
         pending, fresh, lsn = q(
             dsn,
-            "SELECT f.records_pending, f.updated_at > now() - interval '0.5 s',"
+            "SELECT f.records_pending, f.updated_at > pg_catalog.now() - interval '0.5 s',"
             " s.confirmed_flush_lsn::text FROM taxi_duration.forwarder_status f"
             " JOIN pg_replication_slots s ON s.slot_name = f.slot",
         )[0]
@@ -266,6 +268,34 @@ def sigterm_during_hung_put(dsn, df, base, fwd, servers, reader):
     return base + len(ids)
 
 
+def hostile_search_path(dsn, df, base, fwd, reader):
+    """(8) The forwarder's role has search_path = public, pg_catalog and public holds a now()
+    that records who calls it: the forwarder pins its sessions' search_path to '' and
+    qualifies what it calls, so nothing it runs may call public.now()."""
+    ex(dsn, "CREATE TABLE public.hijacked (pid int)")
+    ex(
+        dsn,
+        "CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS $$"
+        " BEGIN INSERT INTO public.hijacked VALUES (pg_catalog.pg_backend_pid());"
+        " RETURN pg_catalog.now(); END $$",
+    )
+    ex(dsn, "ALTER ROLE postgres SET search_path = public, pg_catalog")
+    try:
+        check("8: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
+        fwd.start()  # its new sessions get the role's search_path
+        ids = insert(dsn, df, base, 500, 1)
+        missing = reader.wait_for(ids, 60)
+        check("8: trips flow under a hostile search_path", not missing, f"{len(missing)} missing")
+        check("8: the forwarder is idle again", wait_idle(dsn))
+        n = q(dsn, "SELECT count(*) FROM public.hijacked")[0][0]
+        check("8: nothing the forwarder ran called public.now()", n == 0, f"{n} calls")
+    finally:
+        ex(dsn, "ALTER ROLE postgres RESET search_path")
+        ex(dsn, "DROP FUNCTION public.now()")
+        ex(dsn, "DROP TABLE public.hijacked")
+    return base + len(ids)
+
+
 def dups(reader, ids):
     return sum(reader.counts[i] - 1 for i in ids if reader.counts[i] > 1)
 
@@ -273,6 +303,11 @@ def dups(reader, ids):
 def q(dsn, sql, *args):
     with psycopg.connect(dsn, autocommit=True) as c:
         return c.execute(sql, args).fetchall()
+
+
+def ex(dsn, sql):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(sql)
 
 
 def main(work):
@@ -534,6 +569,7 @@ def main(work):
         log(f"forwarder_lag: sent, retried, dead, pending, retained WAL, had error = {st}")
         check("6: forwarder_lag counts the dead letters", st and st[0][2] >= 2, str(st))
         base = sigterm_during_hung_put(dsn, df, base + 3 + 2000, fwd, servers, reader)
+        base = hostile_search_path(dsn, df, base, fwd, reader)
 
         total = sum(reader.counts.values())
         log(
