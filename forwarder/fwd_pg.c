@@ -20,16 +20,18 @@
 
 #include "fwd.h"
 
-/* Log a failed query, remember it for the status row. */
+/* Log a failed query (the server's message escaped), remember it. */
 static bool
 failed(FwdState *s, PGconn *conn, PGresult *res, const char *what)
 {
 	const char *msg = conn ? PQerrorMessage(conn) : "";
 	char		line[400];
+	char		esc[400];
 
 	snprintf(line, sizeof(line), "%s", msg);
 	line[strcspn(line, "\n")] = '\0';
-	fwd_note_error(s, "postgresql: %s failed: %s", what, line);
+	fwd_note_error(s, "postgresql: %s failed: \"%s\"", what,
+				   tdf_escape(line, esc, sizeof(esc)));
 	PQclear(res);
 	return false;
 }
@@ -66,6 +68,8 @@ fwd_pg_connect(FwdState *s)
 {
 	const char *p[1] = { s->cfg.slot };
 	PGresult   *res;
+	char		slot[TDF_ESCAPE_SHORT];
+	char		tables[TDF_ESCAPE_SHORT];
 
 	s->dec = PQconnectdb(s->cfg.dsn);
 	if (PQstatus(s->dec) != CONNECTION_OK)
@@ -77,6 +81,8 @@ fwd_pg_connect(FwdState *s)
 		return failed(s, s->st, NULL, "connect");
 	if (!pin_search_path(s, s->st))
 		return false;
+	tdf_escape(s->cfg.slot, slot, sizeof(slot));
+	tdf_escape(s->cfg.tables, tables, sizeof(tables));
 	res = exec(s->dec,
 			   "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 			   1, p);
@@ -90,10 +96,10 @@ fwd_pg_connect(FwdState *s)
 				   1, p);
 		if (!ok(res))
 			return failed(s, s->dec, res, "slot creation");
-		fwd_log("created logical replication slot \"%s\" (plugin taxi_duration)", s->cfg.slot);
+		fwd_log("created logical replication slot \"%s\" (plugin taxi_duration)", slot);
 	}
 	PQclear(res);
-	fwd_log("connected to PostgreSQL (slot \"%s\", tables \"%s\")", s->cfg.slot, s->cfg.tables);
+	fwd_log("connected to PostgreSQL (slot \"%s\", tables \"%s\")", slot, tables);
 	return true;
 }
 
@@ -163,6 +169,9 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		FwdEvent   *e = &b->events[i];
 		const char *p[5];
 		PGresult   *res;
+		char		key[TDF_ESCAPE_SHORT];
+		char		lsn[TDF_ESCAPE_SHORT];
+		char		reason[1024];
 
 		if (e->state != FWD_DEAD || e->dead_written)
 			continue;
@@ -181,8 +190,9 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		PQclear(res);
 		e->dead_written = true;
 		s->delta.dead++;
-		fwd_log("dead-lettered ride_id %s at commit %s: %s",
-				e->key[0] ? e->key : "(none)", p[1], e->reason);
+		fwd_log("dead-lettered ride_id \"%s\" at commit \"%s\": \"%s\"",
+				tdf_escape(e->key, key, sizeof(key)), tdf_escape(p[1], lsn, sizeof(lsn)),
+				tdf_escape(e->reason, reason, sizeof(reason)));
 	}
 	return true;
 }

@@ -11,9 +11,10 @@ PostgreSQL restart, Kinesis frozen for 30 s, a fault-injecting proxy
 (per-record and whole-call throttling), records Kinesis cannot accept
 (dead-lettered), and a SIGTERM while a PutRecords hangs on a frozen Kinesis
 (the forwarder must exit promptly, confirm nothing unsent, and lose nothing
-once restarted), and a role whose search_path lets a public.now() shadow
-pg_catalog's (the forwarder must not call it).  Duplicates are expected and
-counted, losses are failures.
+once restarted), a role whose search_path lets a public.now() shadow
+pg_catalog's (the forwarder must not call it), and a Kinesis error code that
+carries a forged log line (it must be logged escaped).  Duplicates are
+expected and counted, losses are failures.
 Ends with "N passed, M failed".
 
 TD_FWD_TEST_PGPORT sets the throwaway cluster's port (default 54481).
@@ -296,6 +297,75 @@ def hostile_search_path(dsn, df, base, fwd, reader):
     return base + len(ids)
 
 
+def start_proxy(env, work, name, *args):
+    """tests/forwarder/fault_proxy.py in front of moto; (process, port, stats file)."""
+    port_file = os.path.join(work, f"{name}.port")
+    stats_file = os.path.join(work, f"{name}.json")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ROOT, "tests/forwarder/fault_proxy.py"),
+            "--upstream",
+            env["AWS_ENDPOINT_URL"],
+            "--port-file",
+            port_file,
+            "--stats-file",
+            stats_file,
+        ]
+        + list(args)
+    )
+    while not os.path.exists(port_file):
+        time.sleep(0.05)
+    return proc, open(port_file).read(), stats_file
+
+
+def forged_log_lines(dsn, df, base, fwd, env, work):
+    """(9) Kinesis answers a per-record error code holding a newline and a forged log line
+    (the fault proxy: moto never does): the record is dead-lettered and the forwarder's log
+    shows the code escaped, never a line starting with the forged text."""
+    check("9: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
+    forged = "InvalidArgumentException\nERROR forged by the endpoint"
+    proxy, pport, _ = start_proxy(
+        env, work, "hostile", "--fail-rate", "1", "--reject-rate", "0", "--error-code", forged
+    )
+    start = os.path.getsize(fwd.logpath)
+    try:
+        fwd.start(AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{pport}")
+        ids = insert(dsn, df, base, 3, 1)
+        deadline = time.time() + 30
+        dead = []
+        while time.time() < deadline and len(dead) < len(ids):
+            dead = q(
+                dsn,
+                "SELECT ride_id FROM taxi_duration.forwarder_dead_letters"
+                " WHERE ride_id = ANY(%s) AND reason LIKE %s",
+                [str(i) for i in ids],
+                "%ERROR forged%",
+            )
+            time.sleep(0.2)
+        check(
+            "9: records with the hostile error code dead-lettered", len(dead) == len(ids), str(dead)
+        )
+        time.sleep(0.5)
+        with open(fwd.logpath, errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+        lines = text.splitlines()
+        bad = [ln for ln in lines if ln.startswith("ERROR forged")]
+        check("9: no log line starts with the forged text", not bad, str(bad[:3]))
+        check(
+            "9: the error code is logged escaped",
+            "InvalidArgumentException\\nERROR forged by the endpoint" in text,
+            str([ln for ln in lines if "dead-lettered" in ln][:2]),
+        )
+    finally:
+        fwd.stop()
+        proxy.terminate()
+        proxy.wait()
+    fwd.start()
+    return base + len(ids)
+
+
 def dups(reader, ids):
     return sum(reader.counts[i] - 1 for i in ids if reader.counts[i] > 1)
 
@@ -480,26 +550,9 @@ def main(work):
 
         # -- (5) fault-injecting proxy
         before = q(dsn, "SELECT records_retried FROM taxi_duration.forwarder_status")[0][0]
-        port_file, stats_file = os.path.join(work, "proxy.port"), os.path.join(work, "proxy.json")
-        proxy = subprocess.Popen(
-            [
-                sys.executable,
-                os.path.join(ROOT, "tests/forwarder/fault_proxy.py"),
-                "--upstream",
-                env["AWS_ENDPOINT_URL"],
-                "--port-file",
-                port_file,
-                "--stats-file",
-                stats_file,
-                "--fail-rate",
-                "0.2",
-                "--reject-rate",
-                "0.15",
-            ]
+        proxy, pport, stats_file = start_proxy(
+            env, work, "proxy", "--fail-rate", "0.2", "--reject-rate", "0.15"
         )
-        while not os.path.exists(port_file):
-            time.sleep(0.05)
-        pport = open(port_file).read()
         check("5: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
         fwd.start(
             AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{pport}",
@@ -570,6 +623,7 @@ def main(work):
         check("6: forwarder_lag counts the dead letters", st and st[0][2] >= 2, str(st))
         base = sigterm_during_hung_put(dsn, df, base + 3 + 2000, fwd, servers, reader)
         base = hostile_search_path(dsn, df, base, fwd, reader)
+        base = forged_log_lines(dsn, df, base, fwd, env, work)
 
         total = sum(reader.counts.values())
         log(
