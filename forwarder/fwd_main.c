@@ -130,7 +130,9 @@ env_int(const char *name, int dflt, int min)
 	n = atoi(v);
 	if (n < min)
 	{
-		fwd_log("%s=%s is invalid, using %d", name, v, dflt);
+		char esc[TDF_ESCAPE_SHORT];
+
+		fwd_log("%s=\"%s\" is invalid, using %d", name, tdf_escape(v, esc, sizeof(esc)), dflt);
 		return dflt;
 	}
 	return n;
@@ -173,6 +175,7 @@ main(void)
 	FwdState s;
 	FwdBatch b;
 	int		 pg_attempt = 0;
+	char	 esc[4][TDF_ESCAPE_SHORT];
 
 	memset(&s, 0, sizeof(s));
 	memset(&b, 0, sizeof(b));
@@ -183,9 +186,12 @@ main(void)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	fwd_log("starting: slot \"%s\", tables \"%s\", stream \"%s\", endpoint %s",
-			s.cfg.slot, s.cfg.tables, s.cfg.stream,
-			s.cfg.aws.aws_endpoint_url ? s.cfg.aws.aws_endpoint_url : "(AWS)");
+	fwd_log("starting: slot \"%s\", tables \"%s\", stream \"%s\", endpoint \"%s\"",
+			tdf_escape(s.cfg.slot, esc[0], sizeof(esc[0])),
+			tdf_escape(s.cfg.tables, esc[1], sizeof(esc[1])),
+			tdf_escape(s.cfg.stream, esc[2], sizeof(esc[2])),
+			tdf_escape(s.cfg.aws.aws_endpoint_url ? s.cfg.aws.aws_endpoint_url : "(AWS)",
+					   esc[3], sizeof(esc[3])));
 
 	while (!fwd_stop)
 	{
@@ -230,8 +236,9 @@ main(void)
 		else if (r == FWD_SEND_DONE)
 		{
 			pg_attempt = 0;
-			fwd_log("forwarded %d events in %d transactions up to %s",
-					b.nevents, b.ntxns, b.txns[b.ntxns - 1].commit_lsn);
+			fwd_log("forwarded %d events in %d transactions up to \"%s\"",
+					b.nevents, b.ntxns,
+					tdf_escape(b.txns[b.ntxns - 1].commit_lsn, esc[0], sizeof(esc[0])));
 		}
 	}
 	fwd_log("stopping on signal; %d events of the current batch not confirmed",

@@ -8,6 +8,11 @@
  * forwarder_dead_letters in its own autocommit transactions, outside the
  * decoding session.  Any failure returns false; the caller drops both
  * connections and the batch, then reconnects with backoff.
+ *
+ * The forwarder may run as a privileged role, so each session's
+ * search_path is emptied right after connecting (as pg_dump does) and every
+ * statement names its functions and tables with their schema: nothing a
+ * user creates in "public" can stand in for what it calls.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +20,18 @@
 
 #include "fwd.h"
 
-/* Log a failed query, remember it for the status row. */
+/* Log a failed query (the server's message escaped), remember it. */
 static bool
 failed(FwdState *s, PGconn *conn, PGresult *res, const char *what)
 {
 	const char *msg = conn ? PQerrorMessage(conn) : "";
 	char		line[400];
+	char		esc[400];
 
 	snprintf(line, sizeof(line), "%s", msg);
 	line[strcspn(line, "\n")] = '\0';
-	fwd_note_error(s, "postgresql: %s failed: %s", what, line);
+	fwd_note_error(s, "postgresql: %s failed: \"%s\"", what,
+				   tdf_escape(line, esc, sizeof(esc)));
 	PQclear(res);
 	return false;
 }
@@ -42,19 +49,40 @@ ok(PGresult *res)
 						   PQresultStatus(res) == PGRES_COMMAND_OK);
 }
 
+/* Empty the session's search_path (pg_dump's ALWAYS_SECURE_SEARCH_PATH_SQL). */
+static bool
+pin_search_path(FwdState *s, PGconn *conn)
+{
+	PGresult *res = exec(conn, "SELECT pg_catalog.set_config('search_path', '', false)",
+						 0, NULL);
+
+	if (!ok(res))
+		return failed(s, conn, res, "search_path");
+	PQclear(res);
+	return true;
+}
+
 /* Open both connections and make sure the slot exists. */
 bool
 fwd_pg_connect(FwdState *s)
 {
 	const char *p[1] = { s->cfg.slot };
 	PGresult   *res;
+	char		slot[TDF_ESCAPE_SHORT];
+	char		tables[TDF_ESCAPE_SHORT];
 
 	s->dec = PQconnectdb(s->cfg.dsn);
 	if (PQstatus(s->dec) != CONNECTION_OK)
 		return failed(s, s->dec, NULL, "connect");
+	if (!pin_search_path(s, s->dec))
+		return false;
 	s->st = PQconnectdb(s->cfg.dsn);
 	if (PQstatus(s->st) != CONNECTION_OK)
 		return failed(s, s->st, NULL, "connect");
+	if (!pin_search_path(s, s->st))
+		return false;
+	tdf_escape(s->cfg.slot, slot, sizeof(slot));
+	tdf_escape(s->cfg.tables, tables, sizeof(tables));
 	res = exec(s->dec,
 			   "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 			   1, p);
@@ -68,10 +96,10 @@ fwd_pg_connect(FwdState *s)
 				   1, p);
 		if (!ok(res))
 			return failed(s, s->dec, res, "slot creation");
-		fwd_log("created logical replication slot \"%s\" (plugin taxi_duration)", s->cfg.slot);
+		fwd_log("created logical replication slot \"%s\" (plugin taxi_duration)", slot);
 	}
 	PQclear(res);
-	fwd_log("connected to PostgreSQL (slot \"%s\", tables \"%s\")", s->cfg.slot, s->cfg.tables);
+	fwd_log("connected to PostgreSQL (slot \"%s\", tables \"%s\")", slot, tables);
 	return true;
 }
 
@@ -98,12 +126,12 @@ fwd_pg_peek(FwdState *s, FwdBatch *b)
 	if (s->cfg.columns)
 		res = exec(s->dec,
 				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, NULL, $2::int, 'tables', $3, 'columns', $4)",
+				   "$1, NULL, $2::pg_catalog.int4, 'tables', $3, 'columns', $4)",
 				   4, p);
 	else
 		res = exec(s->dec,
 				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, NULL, $2::int, 'tables', $3)",
+				   "$1, NULL, $2::pg_catalog.int4, 'tables', $3)",
 				   3, p);
 	if (!ok(res))
 		return failed(s, s->dec, res, "peek");
@@ -122,7 +150,7 @@ fwd_pg_advance(FwdState *s, const char *lsn)
 	const char *p[2] = { s->cfg.slot, lsn };
 	PGresult   *res;
 
-	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_lsn)", 2, p);
+	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_catalog.pg_lsn)", 2, p);
 	if (!ok(res))
 		return failed(s, s->dec, res, "slot advance");
 	PQclear(res);
@@ -141,6 +169,9 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		FwdEvent   *e = &b->events[i];
 		const char *p[5];
 		PGresult   *res;
+		char		key[TDF_ESCAPE_SHORT];
+		char		lsn[TDF_ESCAPE_SHORT];
+		char		reason[1024];
 
 		if (e->state != FWD_DEAD || e->dead_written)
 			continue;
@@ -152,15 +183,16 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		res = exec(s->st,
 				   "INSERT INTO taxi_duration.forwarder_dead_letters"
 				   " (slot, commit_lsn, ride_id, reason, data)"
-				   " VALUES ($1, $2::pg_lsn, $3, $4, $5)",
+				   " VALUES ($1, $2::pg_catalog.pg_lsn, $3, $4, $5)",
 				   5, p);
 		if (!ok(res))
 			return failed(s, s->st, res, "dead-letter insert");
 		PQclear(res);
 		e->dead_written = true;
 		s->delta.dead++;
-		fwd_log("dead-lettered ride_id %s at commit %s: %s",
-				e->key[0] ? e->key : "(none)", p[1], e->reason);
+		fwd_log("dead-lettered ride_id \"%s\" at commit \"%s\": \"%s\"",
+				tdf_escape(e->key, key, sizeof(key)), tdf_escape(p[1], lsn, sizeof(lsn)),
+				tdf_escape(e->reason, reason, sizeof(reason)));
 	}
 	return true;
 }
@@ -193,9 +225,11 @@ fwd_pg_status(FwdState *s, int pending)
 			   "INSERT INTO taxi_duration.forwarder_status AS f (slot, updated_at,"
 			   " last_sent_lsn, records_sent, records_retried, records_dead,"
 			   " records_pending, last_error, last_error_at)"
-			   " VALUES ($1, now(), $2::pg_lsn, $3::bigint, $4::bigint, $5::bigint,"
-			   " $6::int, $7::text, CASE WHEN $7::text IS NOT NULL THEN now() END)"
-			   " ON CONFLICT (slot) DO UPDATE SET updated_at = now(),"
+			   " VALUES ($1, pg_catalog.now(), $2::pg_catalog.pg_lsn, $3::pg_catalog.int8,"
+			   " $4::pg_catalog.int8, $5::pg_catalog.int8, $6::pg_catalog.int4,"
+			   " $7::pg_catalog.text,"
+			   " CASE WHEN $7::pg_catalog.text IS NOT NULL THEN pg_catalog.now() END)"
+			   " ON CONFLICT (slot) DO UPDATE SET updated_at = pg_catalog.now(),"
 			   " last_sent_lsn = coalesce(excluded.last_sent_lsn, f.last_sent_lsn),"
 			   " records_sent = coalesce(f.records_sent, 0) + excluded.records_sent,"
 			   " records_retried = coalesce(f.records_retried, 0) + excluded.records_retried,"

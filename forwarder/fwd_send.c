@@ -179,10 +179,13 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 			}
 			else
 			{
+				char detail[TDF_ERROR_DETAIL_LEN + 64];
+
 				if (content_error(&err))
 					limit = (n + 1) / 2;
-				fwd_note_error(s, "kinesis: %s (%s; %d records, attempt %d)",
-							   err.detail, tdf_status_name(st), n, attempt + 1);
+				fwd_note_error(s, "kinesis: \"%s\" (%s; %d records, attempt %d)",
+							   tdf_escape(err.detail, detail, sizeof(detail)),
+							   tdf_status_name(st), n, attempt + 1);
 				if (!fwd_pg_status(s, fwd_batch_pending(b)))
 				{
 					result = FWD_SEND_PG_ERROR;

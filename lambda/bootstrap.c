@@ -161,14 +161,34 @@ static bool
 post_error(CURL *curl, const char *url, const char *type, const char *msg)
 {
 	char *body = error_body(type, msg);
+	char  esc[LAMBDA_ERR_LEN + 64];
 	reply r;
 	long  status;
 
-	fprintf(stderr, "ERROR %s: %s\n", type, msg);
+	fprintf(stderr, "ERROR %s: \"%s\"\n", type, tdf_escape(msg, esc, sizeof(esc)));
 	status = api_call(curl, url, body ? body : "{}", type, &r);
 	free(r.body.data);
 	cJSON_free(body);
 	return status >= 200 && status < 300;
+}
+
+/* The cold-start line; the bundle's names and the settings are escaped. */
+static void
+log_loaded(const lambda_model *model, const lambda_settings *s, double ms)
+{
+	char name[TDF_ESCAPE_SHORT];
+	char version[TDF_ESCAPE_SHORT];
+	char source[TDF_ESCAPE_SHORT * 2];
+	char stream[TDF_ESCAPE_SHORT];
+
+	fprintf(stderr, "INFO model \"%s\" version \"%s\" loaded from \"%s\" in %.1f ms; "
+					"predictions stream \"%s\"%s\n",
+			tdf_escape(td_image_meta(model->image, TD_META_MODEL_NAME), name, sizeof(name)),
+			tdf_escape(td_image_meta(model->image, TD_META_MODEL_VERSION), version,
+					   sizeof(version)),
+			tdf_escape(model->source, source, sizeof(source)), ms,
+			tdf_escape(s->predictions_stream, stream, sizeof(stream)),
+			s->test_run ? " (TEST_RUN: not written)" : "");
 }
 
 static void
@@ -230,12 +250,7 @@ main(void)
 		curl_easy_cleanup(curl);
 		return 1;
 	}
-	fprintf(stderr, "INFO model %s version %s loaded from %s in %.1f ms; "
-					"predictions stream %s%s\n",
-			td_image_meta(model.image, TD_META_MODEL_NAME),
-			td_image_meta(model.image, TD_META_MODEL_VERSION), model.source,
-			lambda_now_ms() - t0, settings.predictions_stream,
-			settings.test_run ? " (TEST_RUN: not written)" : "");
+	log_loaded(&model, &settings, lambda_now_ms() - t0);
 
 	for (;;)
 	{

@@ -20,6 +20,10 @@
  * written are reported as {"batchItemFailures": [{"itemIdentifier":
  * <sequenceNumber>}]}; the others succeed.  In a test run (TEST_RUN=True)
  * nothing is written and the response also carries "predictions".
+ *
+ * Every string from the event or from a server that reaches a log line
+ * (sequence number, partition key, error details) is escaped by
+ * tdf_escape, so that a crafted record cannot forge log lines.
  */
 #include <math.h>
 #include <stdio.h>
@@ -45,8 +49,9 @@ typedef enum rec_state
 
 typedef struct rec
 {
-	const char *seq; /* borrowed from the event */
-	char	   *out; /* the prediction event (cJSON allocation) */
+	const char *seq;  /* borrowed from the event */
+	const char *pkey; /* kinesis.partitionKey, borrowed; NULL if absent */
+	char	   *out;  /* the prediction event (cJSON allocation) */
 	size_t		out_len;
 	char		key[TDF_KINESIS_MAX_KEY_LEN + 1];
 	rec_state	state;
@@ -169,6 +174,31 @@ process_record(const lambda_model *model, const cJSON *record, td_value *values,
 	return ok;
 }
 
+/* A whole PutRecords call failed: say why (the detail may quote Kinesis). */
+static void
+log_put_error(size_t n, const tdf_error *err)
+{
+	char message[TDF_ERROR_MESSAGE_LEN + 64];
+	char detail[TDF_ERROR_DETAIL_LEN + 64];
+
+	fprintf(stderr, "ERROR PutRecords of %zu records failed: \"%s\": \"%s\" (%s)\n", n,
+			tdf_escape(err->message, message, sizeof(message)),
+			tdf_escape(err->detail, detail, sizeof(detail)), tdf_status_name(err->status));
+}
+
+/* A record that could not be processed, identified as the event names it. */
+static void
+log_skipped(const rec *r, const char *why)
+{
+	char seq[TDF_ESCAPE_SHORT];
+	char pkey[TDF_ESCAPE_SHORT];
+	char reason[TD_ERROR_MESSAGE_LEN + TD_ERROR_DETAIL_LEN + 64];
+
+	fprintf(stderr, "WARNING record \"%s\" (partition key \"%s\") skipped: \"%s\"\n",
+			tdf_escape(r->seq, seq, sizeof(seq)), tdf_escape(r->pkey, pkey, sizeof(pkey)),
+			tdf_escape(why, reason, sizeof(reason)));
+}
+
 /* One pass over the pending records, in PutRecords-sized batches. */
 static size_t
 put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
@@ -205,8 +235,7 @@ put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
 		if (tdf_kinesis_put_records(&s->kinesis, s->predictions_stream, batch, nb,
 									res, &err) != TDF_OK)
 		{
-			fprintf(stderr, "ERROR PutRecords of %zu records failed: %s: %s (%s)\n",
-					nb, err.message, err.detail, tdf_status_name(err.status));
+			log_put_error(nb, &err);
 			still += nb;
 			continue;
 		}
@@ -348,6 +377,7 @@ lambda_handle(const lambda_model *model, const lambda_settings *settings,
 	{
 		const cJSON *kinesis = cJSON_GetObjectItemCaseSensitive(record, "kinesis");
 		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(kinesis, "sequenceNumber");
+		const cJSON *pkey = cJSON_GetObjectItemCaseSensitive(kinesis, "partitionKey");
 		char		 why[TD_ERROR_MESSAGE_LEN + TD_ERROR_DETAIL_LEN + 8];
 
 		if (!cJSON_IsString(seq) || seq->valuestring[0] == '\0')
@@ -357,6 +387,7 @@ lambda_handle(const lambda_model *model, const lambda_settings *settings,
 			goto done;
 		}
 		recs[i].seq = seq->valuestring;
+		recs[i].pkey = cJSON_IsString(pkey) ? pkey->valuestring : NULL;
 		if (process_record(model, record, values, &recs[i], why, sizeof(why)))
 		{
 			recs[i].state = REC_PENDING;
@@ -367,7 +398,7 @@ lambda_handle(const lambda_model *model, const lambda_settings *settings,
 			recs[i].state = REC_BAD;
 			stats->bad_input++;
 			if (logged++ < MAX_LOGGED)
-				fprintf(stderr, "WARNING record %s skipped: %s\n", recs[i].seq, why);
+				log_skipped(&recs[i], why);
 		}
 		i++;
 	}

@@ -138,6 +138,26 @@ const char *tdf_redact_userinfo(const char *s, char *buf, size_t bufsize);
 /* Lower-case hex sha256 of `len` bytes into hex[65]. */
 void tdf_sha256_hex(const void *data, size_t len, char hex[65]);
 
+/*
+ * Make untrusted text (a record's sequence number or partition key, a ride
+ * id, an error message or body from a server) safe to put in a log line:
+ * escaped as the inside of a JSON string, so that it can never end the
+ * line, forge another one, or move the terminal's cursor.  Backslash and
+ * '"' are backslashed; newline, carriage return and tab become \n, \r,
+ * \t; other control characters and DEL, and every well-formed non-ASCII
+ * UTF-8 character, become \uXXXX (a surrogate pair above U+FFFF); a byte
+ * that is not part of well-formed UTF-8 becomes \xHH (not JSON, but
+ * unambiguous).  The output is pure printable ASCII.
+ *
+ * At most bufsize - 1 bytes are written, cut at a character boundary and
+ * ended with "..." when the text does not fit: bufsize is the length cap.
+ * NULL reads as "".  Returns buf ("" when bufsize is 0).
+ */
+const char *tdf_escape(const char *s, char *buf, size_t bufsize);
+
+/* A tdf_escape buffer size that keeps one logged value short. */
+#define TDF_ESCAPE_SHORT 160
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,7 +50,7 @@ bool tdf_buf_append_str(tdf_buf *buf, const char *s);
 bool tdf_buf_append_urlenc(tdf_buf *buf, const char *s);
 void tdf_buf_free(tdf_buf *buf);
 
-/* tdf_error.c */
+/* tdf_error.c; tdf_echo is tdf_escape (tdf_fetch.h) cut after TDF_ECHO_MAX bytes */
 void		tdf_error_clear(tdf_error *err);
 tdf_status	tdf_error_set(tdf_error *err, tdf_status status, const char *fmt, ...) TDF_PRINTF(3, 4);
 void		tdf_error_set_message(tdf_error *err, const char *fmt, ...) TDF_PRINTF(2, 3);

@@ -12,6 +12,11 @@
  * Response: HTTP 200 with FailedRecordCount and Records[] in request
  * order, each {SequenceNumber, ShardId} or {ErrorCode, ErrorMessage};
  * any other status is an error whose detail carries Kinesis' "__type".
+ *
+ * config->cancel is polled before the call and from libcurl's progress
+ * callback during it (at least once a second, also while a response is
+ * awaited), so a caller's stop request ends a hung call within about a
+ * second instead of after config->timeout_ms.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,9 +32,11 @@
 
 typedef struct sink
 {
-	tdf_buf body;
-	size_t	max;
-	bool	overflow;
+	tdf_buf			  body;
+	size_t			  max;
+	bool			  overflow;
+	bool			  cancelled;
+	const tdf_config *config;
 } sink;
 
 /* Stream names: [a-zA-Z0-9_.-]{1,128}. */
@@ -157,6 +164,36 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* libcurl's progress callback: a nonzero return aborts the transfer. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+			curl_off_t ultotal, curl_off_t ulnow)
+{
+	sink *s = arg;
+
+	(void) dltotal;
+	(void) dlnow;
+	(void) ultotal;
+	(void) ulnow;
+	if (s->config->cancel != NULL && s->config->cancel(s->config->cancel_arg) != 0)
+	{
+		s->cancelled = true;
+		return 1;
+	}
+	return 0;
+}
+
+static tdf_status
+cancelled(const char *stream, tdf_error *err)
+{
+	tdf_status status = tdf_error_set(err, TDF_ERR_CANCELLED,
+									  "PutRecords to stream \"%s\" was cancelled; Kinesis may or may not have stored the records.",
+									  stream);
+
+	tdf_error_set_message(err, "write to Kinesis stream \"%s\" was cancelled", stream);
+	return status;
+}
+
 /* Copy a JSON string member into dst (truncated), "" when absent. */
 static void
 copy_member(const cJSON *obj, const char *name, char *dst, size_t dstsize)
@@ -265,9 +302,12 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 	tdf_error_clear(err);
 	memset(&s, 0, sizeof(s));
 	s.max = config->max_bytes > 0 ? config->max_bytes : DEFAULT_RESPONSE_MAX;
+	s.config = config;
 	status = check_request(config, stream, records, n, err);
 	if (status != TDF_OK)
 		return status;
+	if (config->cancel != NULL && config->cancel(config->cancel_arg) != 0)
+		return cancelled(stream, err);
 
 	if (tdf_is_set(config->aws_endpoint_url))
 	{
@@ -332,7 +372,10 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
 		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s) != CURLE_OK)
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK ||
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &s) != CURLE_OK)
 	{
 		status = tdf_error_set(err, TDF_ERR_CONFIG,
 							   "libcurl rejected an option of the PutRecords request.");
@@ -342,7 +385,9 @@ tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
 	if (rc != CURLE_OK)
 	{
-		if (s.overflow)
+		if (s.cancelled)
+			status = cancelled(stream, err);
+		else if (s.overflow)
 			status = tdf_error_set(err, TDF_ERR_TOO_LARGE,
 								   "The PutRecords response exceeds %zu bytes.", s.max);
 		else if (rc == CURLE_OPERATION_TIMEDOUT)

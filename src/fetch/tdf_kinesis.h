@@ -52,6 +52,11 @@ typedef struct tdf_put_result
  * status the call as a whole failed (transport, HTTP status, malformed
  * response) and no per-record outcome is known.  config->max_bytes bounds
  * the response body (a default of 4 MiB is used when 0).
+ *
+ * config->cancel (when set) is polled before the call and at least once a
+ * second during it, waiting for the response included; a nonzero return
+ * aborts the call with TDF_ERR_CANCELLED.  A cancelled call's records may
+ * or may not have been stored: treat them as not confirmed.
  */
 tdf_status tdf_kinesis_put_records(const tdf_config *config, const char *stream,
 								   const tdf_record *records, size_t n,

@@ -6,7 +6,9 @@
  * setup_fixtures.py and passes everything through the environment
  * (servers.py's env file, plus TDT_FIXTURES, TDT_RUN_ID_1/2).  The fault
  * tests stop moto (SIGSTOP, then SIGCONT) and finally MLflow (SIGTERM).
- * Without servers (no AWS_ENDPOINT_URL) only the offline tests run.
+ * Without servers (no AWS_ENDPOINT_URL) only the offline tests run: URI
+ * parsing, tdf_escape, and cancelling a PutRecords that a fault injector
+ * (a socket that accepts connections and never answers) leaves hanging.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "tdf_internal.h"
+#include "tdf_kinesis.h"
 #include "../unit/testhelp.h" /* test_cond(), test_report() */
 
 int td_tests_passed = 0;
@@ -202,6 +205,182 @@ cancel_after(void *arg)
 	int *calls = arg;
 
 	return ++*calls > 3;
+}
+
+/* ---- tdf_escape ---------------------------------------------------------- */
+
+static bool
+escapes_to(const char *in, size_t bufsize, const char *want)
+{
+	char buf[512];
+	bool ok;
+
+	memset(buf, 'Z', sizeof(buf));
+	ok = strcmp(tdf_escape(in, buf, bufsize), want) == 0 && buf[bufsize] == 'Z';
+	if (!ok)
+		printf("  tdf_escape(\"%s\", %zu) = \"%s\", want \"%s\"\n", in, bufsize, buf, want);
+	return ok;
+}
+
+/* Only printable ASCII, NUL-terminated within bufsize. */
+static bool
+printable(const char *s, size_t bufsize)
+{
+	size_t i;
+
+	for (i = 0; i < bufsize && s[i] != '\0'; i++)
+		if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] >= 0x7f)
+			return false;
+	return i < bufsize;
+}
+
+static void
+test_escape(void)
+{
+	char		 buf[256];
+	char		 in[600];
+	unsigned int seed = 1;
+	bool		 all_printable = true;
+	int			 i;
+	int			 k;
+
+	test_cond("escape: plain text unchanged", escapes_to("ride-256 abc", 64, "ride-256 abc"));
+	test_cond("escape: quote and backslash", escapes_to("a\"b\\c", 64, "a\\\"b\\\\c"));
+	test_cond("escape: a newline cannot start a forged line",
+			  escapes_to("4965\nERROR forged", 64, "4965\\nERROR forged"));
+	test_cond("escape: \\r \\t, other controls and DEL",
+			  escapes_to("\r\t\x01\x1b[2J\x7f", 64, "\\r\\t\\u0001\\u001b[2J\\u007f"));
+	test_cond("escape: valid UTF-8 as \\uXXXX",
+			  escapes_to("\xc3\xa9\xe2\x82\xac\xe2\x80\xa8", 64, "\\u00e9\\u20ac\\u2028"));
+	test_cond("escape: C1 control (NEL) as \\u0085", escapes_to("\xc2\x85", 64, "\\u0085"));
+	test_cond("escape: above U+FFFF as a surrogate pair",
+			  escapes_to("\xf0\x9f\x98\x80", 64, "\\ud83d\\ude00"));
+	test_cond("escape: invalid bytes as \\xHH",
+			  escapes_to("\xff\x80", 64, "\\xff\\x80"));
+	test_cond("escape: overlong and surrogate forms are invalid",
+			  escapes_to("\xc0\xaf\xed\xa0\x80", 64, "\\xc0\\xaf\\xed\\xa0\\x80"));
+	test_cond("escape: above U+10FFFF is invalid",
+			  escapes_to("\xf4\x90\x80\x80", 64, "\\xf4\\x90\\x80\\x80"));
+	test_cond("escape: a sequence cut by the end is invalid",
+			  escapes_to("a\xe2\x82", 64, "a\\xe2\\x82"));
+	test_cond("escape: NULL reads as empty", escapes_to(NULL, 8, ""));
+	test_cond("escape: exact fit, no ellipsis", escapes_to("abcdefg", 8, "abcdefg"));
+	test_cond("escape: cut with an ellipsis", escapes_to("abcdefgh", 8, "abcd..."));
+	test_cond("escape: never cut inside an escape sequence",
+			  escapes_to("abcdef\n", 8, "abcd...") && escapes_to("abcde\n", 8, "abcde\\n") &&
+				  escapes_to("ab\xe2\x82\xacxyzw", 12, "ab\\u20ac...") &&
+				  escapes_to("\n\n\n\n", 8, "\\n\\n..."));
+	test_cond("escape: tiny buffers", escapes_to("abc", 1, "") && escapes_to("abc", 3, "ab"));
+	buf[0] = 'Z';
+	test_cond("escape: bufsize 0 writes nothing", strcmp(tdf_escape("abc", buf, 0), "") == 0 &&
+													  buf[0] == 'Z');
+	memset(in, 'x', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	tdf_echo(in, buf, sizeof(buf));
+	test_cond("echo: cut at TDF_ECHO_MAX with an ellipsis",
+			  strlen(buf) == TDF_ECHO_MAX + 3 && strcmp(buf + TDF_ECHO_MAX, "...") == 0);
+	test_cond("echo: escapes like tdf_escape",
+			  strcmp(tdf_echo("a\"\n\xff", buf, sizeof(buf)), "a\\\"\\n\\xff") == 0);
+	/* random bytes, random caps: always printable ASCII within the cap */
+	for (k = 0; k < 20000; k++)
+	{
+		size_t len = (size_t) (rand_r(&seed) % 80);
+		size_t cap = 1 + (size_t) (rand_r(&seed) % 64);
+
+		for (i = 0; i < (int) len; i++)
+			in[i] = (char) (1 + rand_r(&seed) % 255);
+		in[len] = '\0';
+		memset(buf, 'Z', sizeof(buf));
+		tdf_escape(in, buf, cap);
+		if (!printable(buf, cap) || buf[cap] != 'Z')
+			all_printable = false;
+	}
+	test_cond("escape: 20000 random inputs give printable ASCII within the cap", all_printable);
+}
+
+/* ---- Kinesis PutRecords cancelled while it hangs -------------------------- */
+
+/*
+ * FAULT INJECTOR: a listening socket that is never accepted from.  The
+ * kernel completes the TCP handshake, so libcurl sends its request and then
+ * waits for an answer that never comes, as it would from a hung Kinesis.
+ */
+static int
+hanging_listener(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t		   len = sizeof(a);
+	int				   fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 || listen(fd, 8) != 0 ||
+		getsockname(fd, (struct sockaddr *) &a, &len) != 0)
+	{
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static double cancel_at;
+
+static int
+cancel_after_time(void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return now_s() >= cancel_at;
+}
+
+static void
+test_kinesis_cancel(void)
+{
+	tdf_config	   c;
+	tdf_record	   rec = { "{\"ride_id\": 1}", 14, "1" };
+	tdf_put_result res;
+	tdf_error	   e;
+	tdf_status	   st;
+	char		   ep[64];
+	int			   port = 0;
+	int			   calls = 0;
+	int			   fd = hanging_listener(&port);
+	double		   t0;
+
+	test_cond("fault injector: hanging listener", fd >= 0);
+	if (fd < 0)
+		return;
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", port);
+	memset(&c, 0, sizeof(c));
+	c.aws_region = "eu-north-1";
+	c.aws_endpoint_url = ep;
+	c.aws_access_key_id = "AKIDTESTTESTTEST";
+	c.aws_secret_access_key = "test-secret-0123456789";
+	c.timeout_ms = 30000;
+	c.cancel = cancel_now;
+	t0 = now_s();
+	st = tdf_kinesis_put_records(&c, "stg_taxi_trip_events", &rec, 1, &res, &e);
+	test_cond("kinesis: cancel before the call -> cancelled", st == TDF_ERR_CANCELLED);
+	test_cond("kinesis: cancelled call names the stream", contains(e.detail, "stg_taxi_trip_events"));
+
+	c.cancel = cancel_after_time;
+	c.cancel_arg = &calls;
+	cancel_at = now_s() + 1.0;
+	t0 = now_s();
+	st = tdf_kinesis_put_records(&c, "stg_taxi_trip_events", &rec, 1, &res, &e);
+	t0 = now_s() - t0;
+	if (getenv("TDT_VERBOSE") != NULL)
+		printf("  hung PutRecords -> %s after %.2f s, %d polls: %s\n", tdf_status_name(st), t0,
+			   calls, e.detail);
+	test_cond("kinesis: hung PutRecords cancelled while waiting for the answer",
+			  st == TDF_ERR_CANCELLED && calls > 1);
+	/* a functional bound, far below the 30 s timeout */
+	test_cond("kinesis: cancel ends the call well before its timeout", t0 < 10.0);
+	close(fd);
 }
 
 /* ---- offline tests ----------------------------------------------------- */
@@ -651,6 +830,8 @@ main(void)
 	bucket = getenv("TD_MODEL_BUCKET");
 	snprintf(fixtures, sizeof(fixtures), "%s", dir != NULL ? dir : ".");
 	test_offline();
+	test_escape();
+	test_kinesis_cancel();
 	if (getenv("AWS_ENDPOINT_URL") != NULL && bucket != NULL)
 	{
 		test_s3();

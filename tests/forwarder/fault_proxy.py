@@ -3,6 +3,7 @@
 
     python3 tests/forwarder/fault_proxy.py --upstream http://127.0.0.1:PORT \
         --port-file F --stats-file S [--fail-rate 0.2] [--reject-rate 0.1] [--seed 1]
+        [--error-code CODE]
 
 Forwards every request unchanged, Host header included, so that moto's
 SigV4 check still passes.  For PutRecords only, it injects the faults real
@@ -13,6 +14,8 @@ Kinesis produces but moto never does:
   * on a forwarded, successful call, with probability --fail-rate per entry,
     rewrites the entry as {ErrorCode: ProvisionedThroughputExceededException}
     and adjusts FailedRecordCount (moto did store it: a resend duplicates it).
+    --error-code puts another code there instead, e.g. one carrying a newline
+    and a forged log line (a hostile or broken endpoint, for the log tests).
 
 Writes its port to --port-file once listening and its counters (JSON) to
 --stats-file after every PutRecords call.
@@ -85,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     failed += 1
                 elif srv.rng.random() < srv.fail_rate:
                     doc["Records"][i] = {
-                        "ErrorCode": "ProvisionedThroughputExceededException",
+                        "ErrorCode": srv.error_code,
                         "ErrorMessage": "Rate exceeded for shard (injected)",
                     }
                     failed += 1
@@ -113,12 +116,14 @@ def main():
     ap.add_argument("--fail-rate", type=float, default=0.2)
     ap.add_argument("--reject-rate", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--error-code", default="ProvisionedThroughputExceededException")
     a = ap.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.up = urllib.parse.urlparse(a.upstream)
     srv.rng = random.Random(a.seed)
     srv.fail_rate, srv.reject_rate, srv.stats_file = a.fail_rate, a.reject_rate, a.stats_file
+    srv.error_code = a.error_code
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.replace(a.port_file + ".tmp", a.port_file)

@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 make -s -C "$ROOT/forwarder" >/dev/null || { echo "0 passed, 1 failed (build)"; exit 1; }
-timeout -k 10 300 python3 -u "$ROOT/tests/forwarder/test_forwarder.py" "$WORK"
+timeout -k 10 420 python3 -u "$ROOT/tests/forwarder/test_forwarder.py" "$WORK"
 rc=$?
 if [ $rc -ne 0 ] && [ -f "$WORK/forwarder.log" ]; then
 	echo "--- last forwarder log lines"; tail -n 30 "$WORK/forwarder.log"

@@ -8,9 +8,16 @@ throwaway cluster with the taxi_duration output plugin, a trips table, and
 the forwarder; then inserts real February 2021 trips and checks that every
 ride id reaches the stream despite: a kill -9 of the forwarder, a
 PostgreSQL restart, Kinesis frozen for 30 s, a fault-injecting proxy
-(per-record and whole-call throttling), and records Kinesis cannot accept
-(dead-lettered).  Duplicates are expected and counted, losses are failures.
+(per-record and whole-call throttling), records Kinesis cannot accept
+(dead-lettered), and a SIGTERM while a PutRecords hangs on a frozen Kinesis
+(the forwarder must exit promptly, confirm nothing unsent, and lose nothing
+once restarted), a role whose search_path lets a public.now() shadow
+pg_catalog's (the forwarder must not call it), and a Kinesis error code that
+carries a forged log line (it must be logged escaped).  Duplicates are
+expected and counted, losses are failures.
 Ends with "N passed, M failed".
+
+TD_FWD_TEST_PGPORT sets the throwaway cluster's port (default 54481).
 """
 
 import collections
@@ -34,7 +41,7 @@ from servers import Servers  # noqa: E402
 STREAM = "stg_taxi_trip_events"
 SLOT = "taxi_trips_kinesis"
 BIG = 2**53 + 1
-PORT = 54481
+PORT = int(os.environ.get("TD_FWD_TEST_PGPORT", "54481"))
 FWD = os.path.join(ROOT, "forwarder", "td-forwarder")
 COLUMNS = (
     "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime,note"
@@ -149,6 +156,216 @@ def insert(dsn, df, start, count, ntx):
     return ids
 
 
+def accept_backlog(port):
+    """Connections waiting in the accept queue of the TCP listener on `port` (Linux)."""
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    return int(fields[4].split(":")[1], 16)
+    return 0
+
+
+def confirmed_lsn(dsn):
+    return int(
+        q(
+            dsn,
+            "SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots"
+            " WHERE slot_name = %s",
+            SLOT,
+        )[0][0]
+    )
+
+
+def wait_idle(dsn, timeout=30):
+    """True once the forwarder polls an empty slot: nothing pending, the slot's confirmed
+    LSN unchanged for a second while the status row keeps being upserted."""
+    deadline = time.time() + timeout
+    last, since = None, time.time()
+    while time.time() < deadline:
+        pending, fresh, lsn = q(
+            dsn,
+            "SELECT f.records_pending, f.updated_at > pg_catalog.now() - interval '0.5 s',"
+            " s.confirmed_flush_lsn::text FROM taxi_duration.forwarder_status f"
+            " JOIN pg_replication_slots s ON s.slot_name = f.slot",
+        )[0]
+        if pending != 0 or not fresh or lsn != last:
+            last, since = lsn, time.time()
+        elif time.time() - since >= 1.0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def settle(reader, port, timeout=20):
+    """Wait until resumed moto has served the requests queued while it was frozen.
+
+    moto numbers a shard's records without a lock, so two PutRecords it serves at once can
+    overwrite each other's records; the cancelled call's request is still queued in its accept
+    backlog and must be done before the restarted forwarder sends again."""
+    deadline = time.time() + timeout
+    last, stable_since = -1, time.time()
+    while time.time() < deadline:
+        reader.poll()
+        total = sum(reader.counts.values())
+        if total != last or accept_backlog(port) > 0:
+            last, stable_since = total, time.time()
+        elif time.time() - stable_since >= 1.0:
+            return
+        time.sleep(0.2)
+
+
+def sigterm_during_hung_put(dsn, df, base, fwd, servers, reader):
+    """(7) SIGTERM while a PutRecords waits on a frozen Kinesis (60 s timeout)."""
+    check("7: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
+    fwd.start(TD_KINESIS_TIMEOUT_MS="60000")
+    check("7: restarted forwarder is idle (all before confirmed)", wait_idle(dsn))
+    before = confirmed_lsn(dsn)
+    servers.pause_moto()
+    try:
+        ids = insert(dsn, df, base, 2000, 2)
+        # in flight: the status row counts the batch as pending (upserted right before
+        # the first PutRecords) and the forwarder's connection waits in frozen moto's
+        # accept queue (the request is sent; no answer can come)
+        deadline = time.time() + 30
+        pending = backlog = 0
+        while time.time() < deadline and not (pending > 0 and backlog > 0):
+            pending = q(dsn, "SELECT records_pending FROM taxi_duration.forwarder_status")[0][0]
+            backlog = accept_backlog(servers.moto_port)
+            time.sleep(0.1)
+        check(
+            "7: a PutRecords is in flight to the frozen Kinesis",
+            pending > 0 and backlog > 0,
+            f"pending {pending}, accept backlog {backlog}",
+        )
+        time.sleep(1.5)  # well inside the call (60 s timeout)
+        t0 = time.time()
+        fwd.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = fwd.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            rc = None
+            fwd.proc.kill()
+            fwd.proc.wait()
+        took = time.time() - t0
+        log(f"7: SIGTERM during a hung PutRecords: exit status {rc} after {took:.1f} s")
+        # a functional bound (the call's timeout is 60 s), not a benchmark
+        check("7: exits within 10 s of SIGTERM", rc is not None and took < 10, f"{took:.1f} s")
+        check("7: exit status 0 (documented for SIGTERM)", rc == 0, str(rc))
+        after = confirmed_lsn(dsn)
+        check(
+            "7: the slot was not advanced past anything unconfirmed",
+            after == before,
+            f"{before} -> {after}",
+        )
+    finally:
+        servers.resume_moto()
+    settle(reader, servers.moto_port)
+    fwd.start()
+    missing = reader.wait_for(ids, 60)
+    check("7: restarted against Kinesis: zero lost", not missing, f"{len(missing)} missing")
+    log(f"7: duplicates after the SIGTERM: {dups(reader, ids)}")
+    return base + len(ids)
+
+
+def hostile_search_path(dsn, df, base, fwd, reader):
+    """(8) The forwarder's role has search_path = public, pg_catalog and public holds a now()
+    that records who calls it: the forwarder pins its sessions' search_path to '' and
+    qualifies what it calls, so nothing it runs may call public.now()."""
+    ex(dsn, "CREATE TABLE public.hijacked (pid int)")
+    ex(
+        dsn,
+        "CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS $$"
+        " BEGIN INSERT INTO public.hijacked VALUES (pg_catalog.pg_backend_pid());"
+        " RETURN pg_catalog.now(); END $$",
+    )
+    ex(dsn, "ALTER ROLE postgres SET search_path = public, pg_catalog")
+    try:
+        check("8: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
+        fwd.start()  # its new sessions get the role's search_path
+        ids = insert(dsn, df, base, 500, 1)
+        missing = reader.wait_for(ids, 60)
+        check("8: trips flow under a hostile search_path", not missing, f"{len(missing)} missing")
+        check("8: the forwarder is idle again", wait_idle(dsn))
+        n = q(dsn, "SELECT count(*) FROM public.hijacked")[0][0]
+        check("8: nothing the forwarder ran called public.now()", n == 0, f"{n} calls")
+    finally:
+        ex(dsn, "ALTER ROLE postgres RESET search_path")
+        ex(dsn, "DROP FUNCTION public.now()")
+        ex(dsn, "DROP TABLE public.hijacked")
+    return base + len(ids)
+
+
+def start_proxy(env, work, name, *args):
+    """tests/forwarder/fault_proxy.py in front of moto; (process, port, stats file)."""
+    port_file = os.path.join(work, f"{name}.port")
+    stats_file = os.path.join(work, f"{name}.json")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ROOT, "tests/forwarder/fault_proxy.py"),
+            "--upstream",
+            env["AWS_ENDPOINT_URL"],
+            "--port-file",
+            port_file,
+            "--stats-file",
+            stats_file,
+        ]
+        + list(args)
+    )
+    while not os.path.exists(port_file):
+        time.sleep(0.05)
+    return proc, open(port_file).read(), stats_file
+
+
+def forged_log_lines(dsn, df, base, fwd, env, work):
+    """(9) Kinesis answers a per-record error code holding a newline and a forged log line
+    (the fault proxy: moto never does): the record is dead-lettered and the forwarder's log
+    shows the code escaped, never a line starting with the forged text."""
+    check("9: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
+    forged = "InvalidArgumentException\nERROR forged by the endpoint"
+    proxy, pport, _ = start_proxy(
+        env, work, "hostile", "--fail-rate", "1", "--reject-rate", "0", "--error-code", forged
+    )
+    start = os.path.getsize(fwd.logpath)
+    try:
+        fwd.start(AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{pport}")
+        ids = insert(dsn, df, base, 3, 1)
+        deadline = time.time() + 30
+        dead = []
+        while time.time() < deadline and len(dead) < len(ids):
+            dead = q(
+                dsn,
+                "SELECT ride_id FROM taxi_duration.forwarder_dead_letters"
+                " WHERE ride_id = ANY(%s) AND reason LIKE %s",
+                [str(i) for i in ids],
+                "%ERROR forged%",
+            )
+            time.sleep(0.2)
+        check(
+            "9: records with the hostile error code dead-lettered", len(dead) == len(ids), str(dead)
+        )
+        time.sleep(0.5)
+        with open(fwd.logpath, errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+        lines = text.splitlines()
+        bad = [ln for ln in lines if ln.startswith("ERROR forged")]
+        check("9: no log line starts with the forged text", not bad, str(bad[:3]))
+        check(
+            "9: the error code is logged escaped",
+            "InvalidArgumentException\\nERROR forged by the endpoint" in text,
+            str([ln for ln in lines if "dead-lettered" in ln][:2]),
+        )
+    finally:
+        fwd.stop()
+        proxy.terminate()
+        proxy.wait()
+    fwd.start()
+    return base + len(ids)
+
+
 def dups(reader, ids):
     return sum(reader.counts[i] - 1 for i in ids if reader.counts[i] > 1)
 
@@ -156,6 +373,11 @@ def dups(reader, ids):
 def q(dsn, sql, *args):
     with psycopg.connect(dsn, autocommit=True) as c:
         return c.execute(sql, args).fetchall()
+
+
+def ex(dsn, sql):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(sql)
 
 
 def main(work):
@@ -328,26 +550,9 @@ def main(work):
 
         # -- (5) fault-injecting proxy
         before = q(dsn, "SELECT records_retried FROM taxi_duration.forwarder_status")[0][0]
-        port_file, stats_file = os.path.join(work, "proxy.port"), os.path.join(work, "proxy.json")
-        proxy = subprocess.Popen(
-            [
-                sys.executable,
-                os.path.join(ROOT, "tests/forwarder/fault_proxy.py"),
-                "--upstream",
-                env["AWS_ENDPOINT_URL"],
-                "--port-file",
-                port_file,
-                "--stats-file",
-                stats_file,
-                "--fail-rate",
-                "0.2",
-                "--reject-rate",
-                "0.15",
-            ]
+        proxy, pport, stats_file = start_proxy(
+            env, work, "proxy", "--fail-rate", "0.2", "--reject-rate", "0.15"
         )
-        while not os.path.exists(port_file):
-            time.sleep(0.05)
-        pport = open(port_file).read()
         check("5: forwarder exits 0 on SIGTERM", fwd.stop() == 0)
         fwd.start(
             AWS_ENDPOINT_URL_KINESIS=f"http://127.0.0.1:{pport}",
@@ -416,6 +621,10 @@ def main(work):
         )
         log(f"forwarder_lag: sent, retried, dead, pending, retained WAL, had error = {st}")
         check("6: forwarder_lag counts the dead letters", st and st[0][2] >= 2, str(st))
+        base = sigterm_during_hung_put(dsn, df, base + 3 + 2000, fwd, servers, reader)
+        base = hostile_search_path(dsn, df, base, fwd, reader)
+        base = forged_log_lines(dsn, df, base, fwd, env, work)
+
         total = sum(reader.counts.values())
         log(
             f"stream holds {total} records for {len(reader.counts)} ride ids "

@@ -14,6 +14,9 @@ invokes it with Kinesis-shaped events:
   * a batch mixing bad base64, bad JSON, missing fields, invalid values,
     no ride id and good records -> exactly the bad ones reported in
     batchItemFailures, the good ones written;
+  * a bad record whose sequenceNumber and partitionKey carry "\n" and a
+    forged log line -> the log has no line starting with the forged text
+    and shows it escaped, while batchItemFailures names the record verbatim;
   * an event without Records -> an invocation error (Handler.InvalidEvent);
   * TEST_RUN=True -> predictions returned, nothing written;
   * a model URI that does not exist -> Runtime.InitError.
@@ -293,6 +296,28 @@ def main():
                 f"mixed batch: prediction for {r['PartitionKey']} exact",
                 e,
             )
+
+        # -- log injection: a crafted record must not forge log lines --------------
+        forged_seq = "49650000000000000000000000000000000000000000000000000000\nERROR forged seq"
+        forged_key = "256\nERROR forged key\r\u2028x"
+        ev = kinesis_event(["%%% not base64"], first_seq=6000)
+        ev["Records"][0]["kinesis"]["sequenceNumber"] = forged_seq
+        ev["Records"][0]["kinesis"]["partitionKey"] = forged_key
+        ev["Records"][0]["eventID"] = "shardId-000000000000:" + forged_seq
+        resp, _ = rie.invoke(ev)
+        check(
+            resp == {"batchItemFailures": [{"itemIdentifier": forged_seq}]},
+            "log injection: the bad record is reported by its sequence number verbatim",
+            resp,
+        )
+        text = rie.log_text()
+        forged = [ln for ln in text.splitlines() if ln.lstrip().startswith("ERROR forged")]
+        check(not forged, "log injection: no log line starts with the forged text", forged)
+        check(
+            "\\nERROR forged seq" in text and "256\\nERROR forged key\\r\\u2028x" in text,
+            "log injection: sequence number and partition key logged escaped",
+            [ln for ln in text.splitlines() if "skipped" in ln][-2:],
+        )
 
         # -- an event the handler cannot take --------------------------------
         resp, _ = rie.invoke({"not": "kinesis"})
