@@ -16,7 +16,10 @@
  *                 only.  Other roles get the message alone (the detail goes
  *                 to the server log).
  *   URIs in text  user info ("user:password@") is removed from any URI we
- *                 echo (TdRedactUri).
+ *                 echo (TdRedactUri).  A SET or ALTER SYSTEM giving one of
+ *                 our URL settings a value with user info is refused here,
+ *                 before PostgreSQL could write the statement (and so the
+ *                 secret) to the server log as a failed statement.
  */
 #include "postgres.h"
 
@@ -113,15 +116,57 @@ td_check_alter_system(AlterSystemStmt *stmt)
 		TdCheckFileUriAllowed(value, "permission denied to set taxi_duration.model_uri to a file:// URI");
 }
 
-/* ProcessUtility hook: check ALTER SYSTEM, then chain. */
+/*
+ * SET / ALTER SYSTEM / ALTER ROLE|DATABASE ... SET of a URL setting to a
+ * value with credentials: refused without the statement in the log.
+ */
+static void
+td_check_no_credentials_in(VariableSetStmt *set)
+{
+	static const char *const url_settings[] = {
+		"taxi_duration.mlflow_tracking_uri", "taxi_duration.aws_endpoint_url",
+		"taxi_duration.model_uri"
+	};
+	char *value;
+	int	  i;
+
+	if (set == NULL || set->name == NULL || set->kind != VAR_SET_VALUE)
+		return;
+	for (i = 0; i < (int) lengthof(url_settings); i++)
+	{
+		if (pg_strcasecmp(set->name, url_settings[i]) != 0)
+			continue;
+		value = ExtractSetVariableArgs(set);
+		if (value != NULL && TdUrlHasUserinfo(value))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("%s must not contain credentials", url_settings[i]),
+					errdetail("The value has user information (user:password@host) in it; setting values are shown to other roles and written to the server log."),
+					errhint("Credentials come from the server's environment (AWS_*, MLFLOW_TRACKING_TOKEN) or taxi_duration.aws_shared_credentials_file."),
+					errhidestmt(true));
+	}
+}
+
+/* ProcessUtility hook: check SET and ALTER SYSTEM, then chain. */
 static void
 td_process_utility(PlannedStmt *pstmt, const char *query_string,
 				   bool read_only_tree, ProcessUtilityContext context,
 				   ParamListInfo params, QueryEnvironment *query_env,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
-	if (IsA(pstmt->utilityStmt, AlterSystemStmt))
-		td_check_alter_system((AlterSystemStmt *) pstmt->utilityStmt);
+	Node *stmt = pstmt->utilityStmt;
+
+	if (IsA(stmt, AlterSystemStmt))
+	{
+		td_check_no_credentials_in(((AlterSystemStmt *) stmt)->setstmt);
+		td_check_alter_system((AlterSystemStmt *) stmt);
+	}
+	else if (IsA(stmt, VariableSetStmt))
+		td_check_no_credentials_in((VariableSetStmt *) stmt);
+	else if (IsA(stmt, AlterRoleSetStmt))
+		td_check_no_credentials_in(((AlterRoleSetStmt *) stmt)->setstmt);
+	else if (IsA(stmt, AlterDatabaseSetStmt))
+		td_check_no_credentials_in(((AlterDatabaseSetStmt *) stmt)->setstmt);
 	if (prev_process_utility_hook != NULL)
 		prev_process_utility_hook(pstmt, query_string, read_only_tree, context,
 								  params, query_env, dest, qc);

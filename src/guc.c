@@ -67,8 +67,8 @@ td_define_string(const char *name, const char *short_desc, char **var,
 }
 
 /* Does a URL carry user info (user:password@) in its authority? */
-static bool
-td_url_has_userinfo(const char *url)
+bool
+TdUrlHasUserinfo(const char *url)
 {
 	const char *authority = strstr(url, "://");
 
@@ -85,7 +85,7 @@ td_url_has_userinfo(const char *url)
 static bool
 td_check_no_credentials(const char *name, const char *value, const char *hint)
 {
-	if (value == NULL || !td_url_has_userinfo(value))
+	if (value == NULL || !TdUrlHasUserinfo(value))
 		return true;
 	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 	GUC_check_errmsg("%s must not contain credentials", name);

@@ -141,6 +141,7 @@ extern void	 TdCheckFileUriAllowed(const char *uri, const char *message);
 extern void	 TdCheckLoadPermission(const char *uri);
 extern void	 TdAccessInit(void);
 extern char *TdRedactUri(const char *uri);
+extern bool	 TdUrlHasUserinfo(const char *url);
 
 /* aws_credentials.c */
 typedef struct TdAwsCredentials

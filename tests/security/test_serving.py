@@ -473,8 +473,12 @@ def test_mlflow_tracking_uri_is_superuser_only_and_refuses_credentials(make_clus
             )
         assert "must not contain credentials" in err.value.diag.message_primary
         assert secret not in client_text(err.value)
-    # and through the configuration file: refused at reload, and never logged (the
-    # ALTER SYSTEM statements above are, as log_min_error_statement logs any failed statement)
+    with c.connect() as conn, pytest.raises(psycopg.errors.InvalidParameterValue):
+        conn.execute(f"SET taxi_duration.mlflow_tracking_uri = 'http://alice:{secret}@h/'")
+    # the refused statements are not logged (log_min_error_statement would log a failed
+    # statement's text), nor is the value
+    assert secret not in c.log_text()
+    # and through the configuration file: refused at reload, and never logged
     file_secret = "pa55-" + os.urandom(6).hex()
     with open(c.data / "postgresql.auto.conf", "a") as f:
         f.write(
