@@ -9,9 +9,12 @@
 -- its calls in a sequence (not rolled back by errors) and makes its author
 -- superuser when a superuser calls it.  The superuser then calls every
 -- entry point of the extension with that schema first on its search_path.
--- Nothing may fire.
+-- Nothing may fire.  The planted objects live in a schema of their own put
+-- ahead of pg_catalog (the worst case of a hostile `public`: pgTAP itself
+-- lives in public and does not pin its search_path); the report's exact
+-- case, public.format(text, text) under the default search_path, comes last.
 BEGIN;
-SELECT plan(6);
+SELECT plan(8);
 
 SELECT uri AS default_uri FROM td_test_paths WHERE name = 'default' \gset
 
@@ -168,6 +171,32 @@ SELECT is((SELECT last_value::int FROM sec_hostile.hits WHERE is_called), NULL,
           'no hostile function or operator was called');
 SELECT ok(NOT (SELECT rolsuper FROM pg_roles WHERE rolname = 'sec_eve'),
           'and their author is not superuser');
+
+-- The original report: CREATE on public for everyone (the default before
+-- PostgreSQL 15, kept by pg_upgrade), public.format(text, text), and a
+-- superuser with the default search_path calling drift_report().
+GRANT CREATE ON SCHEMA public TO PUBLIC;
+SET ROLE sec_eve;
+CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_catalog.nextval('sec_hostile.hits');
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		EXECUTE 'ALTER ROLE sec_eve SUPERUSER';
+	END IF;
+	RETURN pg_catalog.format($1, $2);
+END
+$$;
+RESET ROLE;
+SELECT taxi_duration.drift_report('sec_sp_trips', 'sec_sp_trips', ARRAY['trip_distance', 'payment']) IS NOT NULL AS ran \gset
+SELECT count(*) AS reports FROM taxi_duration.run_monitor(
+	(taxi_duration.create_monitor('sec_sp2', 'sec_sp_trips', 'sec_sp_trips', 't')).name,
+	'2023-01-03 00:00:00+00') \gset
+DROP FUNCTION public.format(text, text);
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+SELECT ok(:'ran' AND :'reports' = 2, 'drift_report() and a monitor ran with public.format(text, text) planted');
+SELECT ok((SELECT NOT is_called FROM sec_hostile.hits) AND
+          NOT (SELECT rolsuper FROM pg_roles WHERE rolname = 'sec_eve'),
+          'public.format(text, text) never ran and its author is not superuser');
 
 SELECT * FROM finish();
 ROLLBACK;
