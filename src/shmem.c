@@ -9,10 +9,13 @@
  *   publish: build the image in private memory, copy it into a new DSM
  *            segment, pin the segment, then under the exclusive lock swap
  *            `current`, bump `generation` and remember the version in a
- *            small ring; finally unpin the previous segment.  A segment lives
- *            while it is pinned (it is current) or any backend maps it, so a
- *            statement still running on the old version keeps it alive and
- *            the last backend to let go frees it.
+ *            small ring; finally unpin the segment before the previous one
+ *            (the previous one stays pinned until the next publish, so that
+ *            a statement that started just before a swap still finds its
+ *            version: statement_model.c).  A segment lives while it is
+ *            pinned or any backend maps it, so a statement still running on
+ *            an old version keeps it alive and the last backend to let go
+ *            frees it.
  *   read:    backends read `generation` (an atomic, no lock) once per
  *            statement; only when it moved do they take the shared lock to
  *            read the handle and attach (model_cache.c).  Attaching happens
@@ -35,23 +38,11 @@
  *              and broadcasts when it is done, on success, on ERROR and on
  *              FATAL or exit (TdLoadCleanup, run by PG_ENSURE_ERROR_CLEANUP
  *              as a before_shmem_exit callback).
- *   statement_generation[backend slot] is written by its own backend only
- *              (the version its current statement runs on) and read by that
- *              backend's parallel workers, so that a parallel query never
- *              mixes versions.
  */
 #include "postgres.h"
 
 #include "miscadmin.h"
 #include "port/atomics.h"
-#include "postmaster/autovacuum.h"
-#include "postmaster/postmaster.h"
-#include "replication/walsender.h"
-#if PG_VERSION_NUM >= 170000
-#include "storage/procnumber.h"
-#else
-#include "storage/backendid.h"
-#endif
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -81,7 +72,6 @@ typedef struct TdSharedState
 	TdPublishedModel  current;
 	TdRecentModel	  recent[TD_RECENT_MODELS];
 	int				  next_recent;
-	int				  max_backends;
 	TimestampTz		  failure_at;
 	char			  failure_source[TD_SOURCE_MAX];
 	char			  failure_message[TD_FAILURE_MESSAGE_MAX];
@@ -89,7 +79,8 @@ typedef struct TdSharedState
 	uint64			  history_next_seq;			 /* seq of the next event */
 	TdLoadEvent		  history[TD_HISTORY_SLOTS]; /* ring, by seq */
 	Latch			 *loader_latch;				 /* the loader worker's, to wake it */
-	pg_atomic_uint64  statement_generation[FLEXIBLE_ARRAY_MEMBER];
+	dsm_handle		  retained;					 /* the previous model's segment, still pinned */
+	bool			  has_retained;
 } TdSharedState;
 
 bool td_shmem_ready = false;
@@ -101,24 +92,11 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* Number of backend slots (MaxBackends, computed by hand before PG15). */
-static int
-td_max_backends(void)
-{
-#if PG_VERSION_NUM >= 150000
-	return MaxBackends;
-#else
-	return MaxConnections + autovacuum_max_workers + 1 +
-		   max_worker_processes + max_wal_senders;
-#endif
-}
-
 /* Size of the shared block. */
 static Size
 td_shmem_size(void)
 {
-	return add_size(offsetof(TdSharedState, statement_generation),
-					mul_size(td_max_backends(), sizeof(pg_atomic_uint64)));
+	return sizeof(TdSharedState);
 }
 
 /* Ask for our shared memory and locks (PG15+: from the request hook). */
@@ -138,7 +116,6 @@ static void
 td_shmem_startup(void)
 {
 	bool found;
-	int	 i;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -149,14 +126,11 @@ td_shmem_startup(void)
 	{
 		LWLockPadded *locks = GetNamedLWLockTranche("taxi_duration");
 
-		memset(td_state, 0, offsetof(TdSharedState, statement_generation));
+		memset(td_state, 0, sizeof(TdSharedState));
 		td_state->history_next_seq = 1;
 		td_state->lock = &locks[0].lock;
 		ConditionVariableInit(&td_state->load_cv);
 		pg_atomic_init_u64(&td_state->generation, 0);
-		td_state->max_backends = td_max_backends();
-		for (i = 0; i < td_state->max_backends; i++)
-			pg_atomic_init_u64(&td_state->statement_generation[i], 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 	td_shmem_ready = true;
@@ -224,7 +198,8 @@ TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 	dsm_segment		*segment;
 	TdPublishedModel previous;
 	uint64			 generation;
-	bool			 had_previous;
+	dsm_handle		 release = 0;
+	bool			 has_release;
 
 	TdRequireSharedState();
 
@@ -240,7 +215,12 @@ TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 
 	LWLockAcquire(td_state->lock, LW_EXCLUSIVE);
 	previous = td_state->current;
-	had_previous = previous.generation != 0;
+	/* keep the previous model pinned; let go of the one before it */
+	has_release = td_state->has_retained;
+	if (has_release)
+		release = td_state->retained;
+	td_state->has_retained = previous.generation != 0;
+	td_state->retained = previous.handle;
 	generation = pg_atomic_read_u64(&td_state->generation) + 1;
 
 	td_state->current.generation = generation;
@@ -263,8 +243,8 @@ TdPublishModel(const td_image *image, Size image_bytes, const char *source,
 	pg_atomic_write_u64(&td_state->generation, generation);
 	LWLockRelease(td_state->lock);
 
-	if (had_previous)
-		dsm_unpin_segment(previous.handle);
+	if (has_release)
+		dsm_unpin_segment(release);
 	dsm_detach(segment);
 	return generation;
 }
@@ -331,28 +311,6 @@ TdAttachPublished(uint64 wanted_generation, TdPublishedModel *published,
 		dsm_pin_mapping(segment);
 	LWLockRelease(td_state->lock);
 	return segment;
-}
-
-/* Record the generation this backend's current statement runs on. */
-void
-TdSetStatementGeneration(uint64 generation)
-{
-	int slot = TD_MY_BACKEND_SLOT();
-
-	if (td_state == NULL || slot < 0 || slot >= td_state->max_backends)
-		return;
-	pg_atomic_write_u64(&td_state->statement_generation[slot], generation);
-}
-
-/* In a parallel worker, the generation the leader's statement runs on. */
-uint64
-TdLeaderStatementGeneration(void)
-{
-	int slot = TD_LEADER_BACKEND_SLOT();
-
-	if (td_state == NULL || slot < 0 || slot >= td_state->max_backends)
-		return 0;
-	return pg_atomic_read_u64(&td_state->statement_generation[slot]);
 }
 
 /*

@@ -24,11 +24,13 @@ _PG_init(void)
 {
 	TdCoreInit();
 	TdGucInit();
+	TdStatementModelGucInit();
 	TdAccessInit();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
 	TdShmemInit();
+	TdStatementModelInit();
 	TdLoaderWorkerRegister();
 }

@@ -6,8 +6,8 @@
  *   shmem.c        the shared control block and the published model (DSM)
  *   model_load.c   fetch → compile → publish (load_model, default model)
  *   model_fetch.c  reading a bundle's bytes from a URI
- *   model_cache.c  each backend's view of the current model, pinned per
- *                  statement
+ *   model_cache.c  each backend's mappings of the served models
+ *   statement_model.c one model version per statement (executor hooks)
  *   predict.c      predict_duration() in its three forms
  *   trigger.c      fill_predicted_duration() trigger
  *   model_info.c   model_info(), load_model() SQL entry points
@@ -37,14 +37,10 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
-/* PG17 renamed backend ids to proc numbers (0-based) and moved lxid. */
+/* PG17 moved the local transaction id. */
 #if PG_VERSION_NUM >= 170000
-#define TD_MY_BACKEND_SLOT() (MyProcNumber)
-#define TD_LEADER_BACKEND_SLOT() (ParallelLeaderProcNumber == INVALID_PROC_NUMBER ? -1 : ParallelLeaderProcNumber)
 #define TD_MY_LXID() (MyProc->vxid.lxid)
 #else
-#define TD_MY_BACKEND_SLOT() (MyBackendId == InvalidBackendId ? -1 : MyBackendId - 1)
-#define TD_LEADER_BACKEND_SLOT() (ParallelLeaderBackendId == InvalidBackendId ? -1 : ParallelLeaderBackendId - 1)
 #define TD_MY_LXID() (MyProc->lxid)
 #endif
 
@@ -92,8 +88,6 @@ extern dsm_segment *TdAttachPublished(uint64			wanted_generation,
 									  TdPublishedModel *published,
 									  bool			   *already_mapped);
 extern bool			TdGetPublished(TdPublishedModel *published);
-extern void			TdSetStatementGeneration(uint64 generation);
-extern uint64		TdLeaderStatementGeneration(void);
 /* Why the last automatic load failed; `detail` may name server paths. */
 #define TD_EVENT_MESSAGE_MAX 512
 typedef struct TdLoadFailure
@@ -189,10 +183,21 @@ typedef struct TdStandardInputs
 } TdStandardInputs;
 
 extern TdModelRef			  *TdModelForCall(void);
+extern void					   TdModelRefUnpin(TdModelRef *ref);
 extern td_predictor			  *TdModelPredictor(TdModelRef *ref);
 extern const td_image		  *TdModelImage(TdModelRef *ref);
 extern const TdStandardInputs *TdModelStandardInputs(TdModelRef *ref);
 extern uint64				   TdModelGeneration(TdModelRef *ref);
+
+/* statement_model.c */
+typedef struct TdStatementPin TdStatementPin;
+
+extern void			   TdStatementModelGucInit(void);
+extern void			   TdStatementModelInit(void);
+extern TdStatementPin *TdActiveStatement(void);
+extern uint64		   TdStatementGeneration(TdStatementPin *pin);
+extern TdModelRef	  *TdStatementModel(TdStatementPin *pin);
+extern void			   TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref);
 
 /* core_pg.c */
 extern void	  TdCoreInit(void);
