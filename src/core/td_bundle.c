@@ -807,7 +807,7 @@ td_compile_bundle(const char *json, size_t len, const td_limits *limits,
 					 len, limits->max_bundle_bytes);
 		return TD_ERR_LIMIT;
 	}
-	root = td_json_parse(json, len, TD_ERR_JSON, "model bundle", err);
+	root = td_json_parse_bundle(json, len, err);
 	if (root == NULL)
 		return err != NULL ? err->status : TD_ERR_JSON;
 

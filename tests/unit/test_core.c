@@ -274,7 +274,7 @@ test_validation(void)
 	expect_variant("duplicate alias", "[\"lpep_pickup_datetime\"]", "[\"a\",\"A\"]", TD_ERR_INVALID, "more than once");
 	expect_variant("unknown input type", "\"type\":\"number\"", "\"type\":\"float\"", TD_ERR_INVALID, "float");
 	expect_variant("min above max", "\"min\":1,\"max\":265}", "\"min\":300,\"max\":265}", TD_ERR_INVALID, "min");
-	expect_variant("min not finite", "\"min\":0}", "\"min\":1e999}", TD_ERR_INVALID, "finite");
+	expect_variant("min not finite", "\"min\":0}", "\"min\":1e999}", TD_ERR_JSON, "too large");
 	expect_variant("min on timestamp", "\"required\":false,\"aliases\"", "\"required\":false,\"min\":0,\"aliases\"", TD_ERR_INVALID, "timestamp");
 	expect_variant("unknown transform", "hour_of_day", "minute_of_hour", TD_ERR_INVALID, "minute_of_hour");
 	expect_variant("identity on timestamp", "\"input\":\"pickup_datetime\",\"transform\":\"hour_of_day\"",
@@ -290,7 +290,7 @@ test_validation(void)
 	expect_variant("feature index negative", "\"index\":0", "\"index\":-1", TD_ERR_INVALID, "outside");
 	expect_variant("feature index unused", "\"count\":4", "\"count\":5", TD_ERR_INVALID, NULL);
 	expect_variant("duplicate vocabulary key", "\"vocabulary\":{\"1_2\":2,\"2_1\":3}",
-				   "\"vocabulary\":{\"1_2\":2,\"1_2\":3}", TD_ERR_INVALID, "more than once");
+				   "\"vocabulary\":{\"1_2\":2,\"1_2\":3}", TD_ERR_JSON, "twice");
 	expect_variant("unknown estimator", "\"type\":\"xgboost\"", "\"type\":\"lightgbm\"", TD_ERR_UNSUPPORTED, "lightgbm");
 	expect_variant("unknown objective", "reg:squarederror", "binary:logistic", TD_ERR_UNSUPPORTED, "binary:logistic");
 	expect_variant("dart", "\"name\":\"gbtree\"", "\"name\":\"dart\"", TD_ERR_UNSUPPORTED, "dart");
@@ -346,7 +346,7 @@ test_validation(void)
 	expect_variant("num_deleted larger than the unreachable nodes", "\"num_deleted\":\"0\",\"num_feature\":\"4\",\"num_nodes\":\"5\"",
 				   "\"num_deleted\":\"2\",\"num_feature\":\"4\",\"num_nodes\":\"5\"", TD_ERR_INVALID, "num_deleted");
 	expect_variant("empty iteration", "\"iteration_indptr\":[0,1,2]", "\"iteration_indptr\":[0,2,2]", TD_ERR_INVALID, "iteration_indptr");
-	expect_variant("threshold inf (1e999)", "2.5E0", "1e999", TD_ERR_INVALID, "finite");
+	expect_variant("threshold inf (1e999)", "2.5E0", "1e999", TD_ERR_JSON, "too large");
 	expect_variant("threshold beyond float32", "2.5E0", "1e39", TD_ERR_INVALID, "finite");
 	expect_variant("leaf value not a number", "1.25E-1", "\"x\"", TD_ERR_INVALID, "not a number");
 	expect_variant("split index >= num_feature", "\"split_indices\":[0,0,2,0,0]", "\"split_indices\":[0,0,9,0,0]", TD_ERR_INVALID, "feature 9");
