@@ -217,6 +217,14 @@ plan_tree(td_plan *plan, uint32_t t, const cJSON *tree, uint32_t *reachable,
 		td_error_set(plan->err, TD_ERR_INVALID, "Tree %u is not an object.", t);
 		return TD_ERR_INVALID;
 	}
+	param = member(tree, "id");
+	if (!td_json_is_integer(param) || param->valuedouble != (double) t)
+	{
+		/* XGBoost places each tree by its id: a wrong one leaves a hole. */
+		td_error_set(plan->err, TD_ERR_INVALID,
+					 "Tree %u has no integer \"id\" equal to its position, %u.", t, t);
+		return TD_ERR_INVALID;
+	}
 	param = member(tree, "tree_param");
 	if (!cJSON_IsObject(param))
 	{

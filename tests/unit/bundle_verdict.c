@@ -8,9 +8,11 @@
  * tests/python/test_bundle_grammar.py compares these verdicts with the
  * Python reader's on the shared corpus tests/fixtures/bundles/grammar/.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "td_core.h"
 
@@ -48,48 +50,87 @@ expected(const char *path)
 	return -1;
 }
 
+/* Verdict on one file; returns 1 when it is unreadable or, with expect, wrong. */
+static int
+verdict(const char *path, bool expect)
+{
+	td_image *img = NULL;
+	size_t	  size = 0;
+	size_t	  len = 0;
+	td_error  err;
+	td_status st;
+	char	 *text = slurp(path, &len);
+	int		  want = expected(path);
+	int		  bad = 0;
+
+	if (text == NULL)
+	{
+		printf("error %s: cannot read\n", path);
+		return 1;
+	}
+	st = td_compile_bundle(text, len, NULL, &img, &size, &err);
+	if (st == TD_OK)
+		printf("accept %s\n", path);
+	else
+		printf("reject %s: %s: %s\n", path, td_status_name(st), err.detail);
+	if (expect && want >= 0 && want != (st == TD_OK))
+	{
+		printf("MISMATCH: %s should be %s\n", path, want ? "accepted" : "rejected");
+		bad = 1;
+	}
+	free(img);
+	free(text);
+	return bad;
+}
+
+static int
+json_file(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+}
+
+static int
+verdict_dir(const char *dir, bool expect)
+{
+	struct dirent **list;
+	int				n = scandir(dir, &list, json_file, alphasort);
+	int				bad = 0;
+	int				i;
+	char			path[4096];
+
+	if (n < 0)
+	{
+		printf("error %s: cannot list\n", dir);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+	{
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		bad |= verdict(path, expect);
+		free(list[i]);
+	}
+	free(list);
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
-	bool expect = false;
-	int	 bad = 0;
-	int	 i;
+	bool		expect = false;
+	int			bad = 0;
+	int			i;
+	struct stat sb;
 
 	for (i = 1; i < argc; i++)
 	{
-		td_image *img = NULL;
-		size_t	  size = 0;
-		size_t	  len = 0;
-		td_error  err;
-		td_status st;
-		char	 *text;
-		int		  want;
-
 		if (strcmp(argv[i], "--expect") == 0)
-		{
 			expect = true;
-			continue;
-		}
-		text = slurp(argv[i], &len);
-		if (text == NULL)
-		{
-			printf("error %s: cannot read\n", argv[i]);
-			bad = 1;
-			continue;
-		}
-		st = td_compile_bundle(text, len, NULL, &img, &size, &err);
-		if (st == TD_OK)
-			printf("accept %s\n", argv[i]);
+		else if (stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+			bad |= verdict_dir(argv[i], expect);
 		else
-			printf("reject %s: %s: %s\n", argv[i], td_status_name(st), err.detail);
-		want = expected(argv[i]);
-		if (expect && want >= 0 && want != (st == TD_OK))
-		{
-			printf("MISMATCH: %s should be %s\n", argv[i], want ? "accepted" : "rejected");
-			bad = 1;
-		}
-		free(img);
-		free(text);
+			bad |= verdict(argv[i], expect);
 	}
 	return bad;
 }
