@@ -678,6 +678,12 @@ read_tree(td_plan *plan, uint32_t t, const cJSON *tree, tree_scratch *s)
 							 -1, INT32_MAX, NULL, s->parent, 0)) != TD_OK)
 		return st;
 	stype = member(tree, "split_type");
+	if (stype != NULL && !cJSON_IsArray(stype))
+	{
+		td_error_set(plan->err, TD_ERR_UNSUPPORTED,
+					 "Tree %u has a \"split_type\" that is not an array.", t);
+		return TD_ERR_UNSUPPORTED;
+	}
 	if (stype != NULL)
 	{
 		cJSON_ArrayForEach(e, stype)
