@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import bundle_grammar as G
-from . import features as F
+from . import bundle_grammar as G, features as F
 
 FORMAT = "taxi-duration-bundle"
 FORMAT_VERSION = 1
@@ -199,7 +198,14 @@ def bundle_bytes(
     out = text.encode("utf-8")
     if raw is not None:
         out = out[:-1] + b',"booster":' + raw + b"}"
-    return out + b"}"
+    out += b"}"
+    # Never write what a reader would refuse (e.g. a tree whose unreachable nodes would crash
+    # XGBoost's loader, leaves that sum past float32, a string with a control character).
+    try:
+        loads_bundle(out)
+    except BundleError as e:
+        raise BundleError(f"refusing to export an invalid bundle: {e}") from e
+    return out
 
 
 def export(result, path, **kw) -> dict:

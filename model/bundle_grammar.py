@@ -191,7 +191,13 @@ def _plan_tree(tree, t) -> tuple[int, int]:
         raise GrammarError(f"tree {t} has vector leaves; only single-target models are supported")
     if "categories" in tree and tree["categories"] != []:
         raise GrammarError(f"tree {t} has categorical splits, which are not supported")
-    for key in ("left_children", "right_children", "split_indices", "split_conditions", "default_left"):
+    for key in (
+        "left_children",
+        "right_children",
+        "split_indices",
+        "split_conditions",
+        "default_left",
+    ):
         if not isinstance(tree.get(key), list) or len(tree[key]) != n:
             raise GrammarError(f"tree {t} has no {key!r} array of num_nodes ({n}) elements")
     if "parents" in tree and (not isinstance(tree["parents"], list) or len(tree["parents"]) != n):
@@ -213,7 +219,9 @@ def _leaf_range(tree, t, n, deleted, count) -> tuple[np.float32, np.float32]:
         with np.errstate(over="ignore"):
             f = np.float32(v)
         if not np.isfinite(f):
-            raise GrammarError(f"tree {t} node {i} has a threshold or leaf value that is not a finite float32")
+            raise GrammarError(
+                f"tree {t} node {i} has a threshold or leaf value that is not a finite float32"
+            )
         cond.append(f)
     if "parents" in tree:
         parents = _int_array(tree, "parents", t, n, -1, INT32_MAX)
@@ -243,14 +251,18 @@ def _leaf_range(tree, t, n, deleted, count) -> tuple[np.float32, np.float32]:
         if reached[lc] or reached[rc]:
             raise GrammarError(f"tree {t} node {o} leads to a node reached more than once")
         if split[o] >= count:
-            raise GrammarError(f"tree {t} node {o} splits on feature {split[o]}, but the model has {count}")
+            raise GrammarError(
+                f"tree {t} node {o} splits on feature {split[o]}, but the model has {count}"
+            )
         if d + 1 > MAX_DEPTH_TREE:
             raise GrammarError(f"tree {t} is deeper than {MAX_DEPTH_TREE} levels")
         reached[lc] = reached[rc] = True
         wparent[lc] = wparent[rc] = o
         count_reached += 2
         if count_reached > n - deleted:
-            raise GrammarError(f"tree {t} has more nodes reachable from its root than num_nodes minus num_deleted")
+            raise GrammarError(
+                f"tree {t} has more nodes reachable from its root than num_nodes minus num_deleted"
+            )
         stack.append((rc, d + 1))
         stack.append((lc, d + 1))
     if n - count_reached != deleted:

@@ -9,6 +9,7 @@ sees a booster that would crash it).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,7 +48,12 @@ def c_verdicts() -> dict[str, tuple[bool, str]]:
         capture_output=True,
     )
     out = subprocess.run(
-        [str(build / "bundle_verdict"), str(CORPUS / "accept"), str(CORPUS / "reject"), *map(str, VALID)],
+        [
+            str(build / "bundle_verdict"),
+            str(CORPUS / "accept"),
+            str(CORPUS / "reject"),
+            *map(str, VALID),
+        ],
         capture_output=True,
         text=True,
         errors="replace",
@@ -120,3 +126,31 @@ def test_issue_cases_are_rejected_with_a_reason():
 def test_c_names_tree_and_node_of_an_unreachable_node(c_verdicts):
     ok, why = c_verdicts[str((CORPUS / "reject" / "unreachable-parent-out-of-tree.json").resolve())]
     assert not ok and "Tree 0 node 7 is not reachable" in why
+
+
+def test_exporter_refuses_a_booster_with_an_unreachable_node(synthetic_xgb, monkeypatch):
+    """bundle_bytes reads back what it writes: a tree XGBoost's loader would crash on is refused."""
+    real = bundle.booster_json_bytes(synthetic_xgb.model)
+    doc = json.loads(real)
+    tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
+    for key, extra in (
+        ("left_children", -1),
+        ("right_children", -1),
+        ("parents", 2147483647),  # outside the tree: XGBoost's loader follows it
+        ("split_indices", 2147483647),
+        ("default_left", 1),
+        ("split_conditions", 0.5),
+        ("split_type", 0),
+        ("base_weights", 0.0),
+        ("loss_changes", 0.0),
+        ("sum_hessian", 0.0),
+    ):
+        tree[key].append(extra)
+    param = tree["tree_param"]
+    n = int(param["num_nodes"])
+    param["num_nodes"], param["num_deleted"] = str(n + 1), "1"
+    monkeypatch.setattr(bundle, "booster_json_bytes", lambda _b: json.dumps(doc).encode())
+    with pytest.raises(bundle.BundleError, match=f"tree 0 node {n} is not reachable"):
+        bundle.bundle_bytes(synthetic_xgb)
+    monkeypatch.setattr(bundle, "booster_json_bytes", lambda _b: real)
+    assert bundle.loads_bundle(bundle.bundle_bytes(synthetic_xgb)).count > 0
