@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import features as F
+from . import bundle_grammar as G, features as F
 
 FORMAT = "taxi-duration-bundle"
 FORMAT_VERSION = 1
@@ -51,7 +51,7 @@ INPUTS = [
     },
 ]
 
-XGB_OBJECTIVES = ("reg:squarederror", "reg:linear", "reg:absoluteerror", "reg:pseudohubererror")
+XGB_OBJECTIVES = G.XGB_OBJECTIVES
 
 
 class BundleError(ValueError):
@@ -198,7 +198,14 @@ def bundle_bytes(
     out = text.encode("utf-8")
     if raw is not None:
         out = out[:-1] + b',"booster":' + raw + b"}"
-    return out + b"}"
+    out += b"}"
+    # Never write what a reader would refuse (e.g. a tree whose unreachable nodes would crash
+    # XGBoost's loader, leaves that sum past float32, a string with a control character).
+    try:
+        loads_bundle(out)
+    except BundleError as e:
+        raise BundleError(f"refusing to export an invalid bundle: {e}") from e
+    return out
 
 
 def export(result, path, **kw) -> dict:
@@ -217,20 +224,7 @@ def export(result, path, **kw) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def _reject_constant(name):
-    raise BundleError(f"non-standard JSON constant {name}")
-
-
-def _no_duplicates(pairs):
-    d = {}
-    for k, v in pairs:
-        if k in d:
-            raise BundleError(f"duplicate JSON key {k!r}")
-        d[k] = v
-    return d
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+_DECODER = G.DECODER  # the grammar's JSON layer (model/bundle_grammar.py)
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -279,21 +273,31 @@ def _walk_object(s: str, pos: int, spans: dict, path: tuple, recurse: dict):
 
 
 def parse_bundle_text(data: bytes | str):
-    """Parse a bundle; returns ``(doc, booster_text or None)``. ``booster_text`` is the raw span."""
+    """Parse a bundle; returns ``(doc, booster_text or None)``. ``booster_text`` is the raw span.
+
+    The grammar of docs/bundle-format.md: UTF-8, no BOM, no duplicate keys, JSON numbers only (at
+    most 63 characters, finite), no control characters or lone surrogates in strings, nesting at
+    most 128 deep."""
     if isinstance(data, (bytes, bytearray)):
+        if len(data) > G.MAX_BUNDLE_BYTES:
+            raise BundleError(f"bundle has {len(data)} bytes; the limit is {G.MAX_BUNDLE_BYTES}")
         try:
             s = bytes(data).decode("utf-8")
         except UnicodeDecodeError as e:
             raise BundleError(f"bundle is not UTF-8 JSON text: {e}") from e
     else:
         s = data
-    if s.startswith("\ufeff"):
-        s = s[1:]
     spans: dict = {}
     pos = _ws(s, 0)
-    doc, end = _walk_object(s, pos, spans, (), {"estimator": {}})
-    if _ws(s, end) != len(s):
-        raise BundleError(f"trailing data after the bundle at offset {end}")
+    try:
+        doc, end = _walk_object(s, pos, spans, (), {"estimator": {}})
+        if _ws(s, end) != len(s):
+            raise BundleError(f"trailing data after the bundle at offset {end}")
+        G.check_document(doc)
+    except G.GrammarError as e:
+        raise BundleError(str(e)) from e
+    except RecursionError as e:
+        raise BundleError(f"nesting deeper than {G.MAX_DEPTH} arrays and objects") from e
     span = spans.get(("estimator", "booster"))
     booster_text = s[span[0] : span[1]] if span else None
     return doc, booster_text
@@ -306,17 +310,26 @@ def parse_bundle_text(data: bytes | str):
 _SCHEMA_VALIDATOR = None
 
 
+def _strict_validator_class():
+    """Draft 2020-12 where "integer" is an integer token (JSON 1, not 1.0), as the grammar says."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine("integer", lambda _c, v: G.is_int(v))
+    return jsonschema.validators.extend(base, type_checker=checker)
+
+
 def schema_validator(schema_path: str | os.PathLike | None = None):
     global _SCHEMA_VALIDATOR
     import jsonschema
 
     if schema_path is not None:
         schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
-        return jsonschema.Draft202012Validator(schema)
+        return _strict_validator_class()(schema)
     if _SCHEMA_VALIDATOR is None:
         schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
         jsonschema.Draft202012Validator.check_schema(schema)
-        _SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(schema)
+        _SCHEMA_VALIDATOR = _strict_validator_class()(schema)
     return _SCHEMA_VALIDATOR
 
 
@@ -324,7 +337,8 @@ def validate_schema(doc, schema_path=None) -> None:
     if isinstance(doc, dict):
         if doc.get("format") != FORMAT:
             raise BundleError(f"not a taxi-duration bundle (format {doc.get('format')!r})")
-        if doc.get("format_version") not in KNOWN_VERSIONS:
+        v = doc.get("format_version")
+        if not G.is_int(v) or v not in KNOWN_VERSIONS:
             raise BundleError(
                 f"unsupported format_version {doc.get('format_version')!r}; "
                 f"this reader knows {list(KNOWN_VERSIONS)}"
@@ -336,15 +350,35 @@ def validate_schema(doc, schema_path=None) -> None:
         raise BundleError(f"schema: at {where}: {err.message[:300]}")
 
 
-def _xgb_scalar(text) -> float:
-    vals = [v for v in re.sub(r"[\s\[\]()]", "", str(text)).split(",") if v]
-    if len(vals) != 1:
-        raise BundleError(f"base_score {text!r}: expected exactly one value")
-    return float(vals[0])
+def _check_lengths(doc) -> None:
+    """Every string the C core reads is at most 1024 bytes of UTF-8 (JSON Schema counts characters)."""
+    for k in ("name", "version", "run_id", "created_at", "estimator_sha256"):
+        G.check_utf8_length(doc["model"].get(k), f"model.{k}")
+    for inp in doc["inputs"]:
+        for k in ("name", "type"):
+            G.check_utf8_length(inp[k], f"input {k}")
+        for a in inp.get("aliases", []):
+            G.check_utf8_length(a, "input alias")
+    for f in doc["features"]["numeric"]:
+        for k in ("name", "input", "transform"):
+            G.check_utf8_length(f[k], f"numeric feature {k}")
+    for c in doc["features"]["categorical"]:
+        for k in ("name", "separator"):
+            G.check_utf8_length(c.get(k), f"categorical feature {k}")
+        for key in c["vocabulary"]:
+            G.check_utf8_length(key, "vocabulary key")
 
 
 def validate_semantics(doc) -> None:
     """The rules of docs/bundle-format.md that JSON Schema cannot express."""
+    try:
+        _validate_semantics(doc)
+    except G.GrammarError as e:
+        raise BundleError(str(e)) from e
+
+
+def _validate_semantics(doc) -> None:
+    _check_lengths(doc)
     inputs = doc["inputs"]
     seen = {}
     for i, inp in enumerate(inputs):
@@ -355,6 +389,8 @@ def validate_semantics(doc) -> None:
             seen[k] = i
         if "min" in inp and "max" in inp and inp["min"] > inp["max"]:
             raise BundleError(f"input {inp['name']!r}: min > max")
+        if inp["type"] == "timestamp" and ("min" in inp or "max" in inp):
+            raise BundleError(f"input {inp['name']!r} is a timestamp and cannot declare min or max")
     by_name = {inp["name"]: inp for inp in inputs}
     feats = doc["features"]
     count = feats["count"]
@@ -365,6 +401,7 @@ def validate_semantics(doc) -> None:
             raise BundleError(f"{what}: index {idx} outside [0, {count})")
         used[idx] += 1
 
+    vocabulary_size = 0
     for f in feats["numeric"]:
         inp = by_name.get(f["input"])
         if inp is None:
@@ -386,6 +423,11 @@ def validate_semantics(doc) -> None:
             raise BundleError(
                 f"categorical feature {c['name']!r}: separator required for 2+ inputs"
             )
+        if len(c["inputs"]) > 64:
+            raise BundleError(f"categorical feature {c['name']!r} has more than 64 inputs")
+        vocabulary_size += len(c["vocabulary"])
+        if vocabulary_size > G.MAX_VOCABULARY:
+            raise BundleError(f"the vocabularies hold more than {G.MAX_VOCABULARY} entries")
         for cat, idx in c["vocabulary"].items():
             use(idx, f"categorical feature {c['name']!r} entry {cat!r}")
     if count and (used != 1).any():
@@ -399,30 +441,7 @@ def validate_semantics(doc) -> None:
         if len(est["coefficients"]) != count:
             raise BundleError("linear: coefficients length differs from features.count")
         return
-    learner = est["booster"]["learner"]
-    obj = learner["objective"]["name"]
-    if obj not in XGB_OBJECTIVES:
-        raise BundleError(f"xgboost objective {obj!r} is not supported")
-    gb = learner["gradient_booster"]
-    if gb.get("name") != "gbtree":
-        raise BundleError(f"xgboost booster {gb.get('name')!r} is not supported (gbtree only)")
-    mp = learner["learner_model_param"]
-    if int(mp["num_feature"]) != count:
-        raise BundleError(f"num_feature {mp['num_feature']} != features.count {count}")
-    if int(mp.get("num_class", "0")) > 1 or int(mp.get("num_target", "1")) > 1:
-        raise BundleError("multi-output xgboost models are not supported")
-    _xgb_scalar(mp["base_score"])
-    model = gb["model"]
-    indptr = model.get("iteration_indptr")
-    n_iter = (
-        len(indptr) - 1
-        if indptr
-        else len(model["trees"]) // int(model["gbtree_model_param"].get("num_parallel_tree", "1"))
-    )
-    if "iteration_range" in est:
-        b, e = est["iteration_range"]
-        if not 0 <= b <= e <= n_iter:
-            raise BundleError(f"iteration_range {est['iteration_range']} outside [0, {n_iter}]")
+    G.check_booster(est, count)
 
 
 # --------------------------------------------------------------------------------------------

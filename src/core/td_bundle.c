@@ -33,20 +33,25 @@ member(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
+/* How get_string treats an absent or null member. */
+#define STR_REQUIRED 0 /* must be a string */
+#define STR_OPTIONAL 1 /* absent, or a string */
+#define STR_NULLABLE 2 /* absent, null, or a string */
+
 /*
- * A string member.  Absent or null is allowed when !required (out = NULL);
+ * A string member.  Absent (or null, for STR_NULLABLE) gives out = NULL;
  * anything else must be a string no longer than the limit.
  */
 static td_status
 get_string(td_plan *plan, const cJSON *obj, const char *key,
-		   const char *where, bool required, const char **out)
+		   const char *where, int mode, const char **out)
 {
 	const cJSON *item = member(obj, key);
 
 	*out = NULL;
-	if (item == NULL || cJSON_IsNull(item))
+	if (item == NULL || (cJSON_IsNull(item) && mode == STR_NULLABLE))
 	{
-		if (!required)
+		if (mode != STR_REQUIRED)
 			return TD_OK;
 		td_error_set(plan->err, TD_ERR_INVALID,
 					 "%s has no \"%s\" string.", where, key);
@@ -92,6 +97,45 @@ same_name(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* Index of the input with this name exactly (what features name), or -1. */
+static int
+find_input_exact(const td_plan *plan, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < plan->num_inputs; i++)
+		if (strcmp(plan->inputs[i].name, name) == 0)
+			return (int) i;
+	return -1;
+}
+
+/*
+ * created_at: YYYY-MM-DDTHH:MM[:SS[.fraction]] then Z, +00:00, +0000, -00:00
+ * or -0000 (the schema's pattern).
+ */
+static bool
+valid_created_at(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd";
+	size_t			  i;
+
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char) s[i]) : s[i] != shape[i])
+			return false;
+	s += i;
+	if (s[0] == ':' && isdigit((unsigned char) s[1]) && isdigit((unsigned char) s[2]))
+	{
+		s += 3;
+		if (s[0] == '.' && isdigit((unsigned char) s[1]))
+			for (s++; isdigit((unsigned char) *s); s++)
+				;
+	}
+	if (strcmp(s, "Z") == 0)
+		return true;
+	return (s[0] == '+' || s[0] == '-') &&
+		   (strcmp(s + 1, "00:00") == 0 || strcmp(s + 1, "0000") == 0);
+}
+
 /* Index of the input with this name or alias (case-insensitive), or -1. */
 static int
 find_input_spec(const td_plan *plan, uint32_t upto, const char *name)
@@ -126,7 +170,7 @@ read_model(td_plan *plan, const cJSON *root)
 					 "The bundle has no \"model\" object.");
 		return TD_ERR_INVALID;
 	}
-	if ((st = get_string(plan, model, "name", "The \"model\" object", true,
+	if ((st = get_string(plan, model, "name", "The \"model\" object", STR_REQUIRED,
 						 &plan->meta[TD_META_MODEL_NAME])) != TD_OK)
 		return st;
 	if (plan->meta[TD_META_MODEL_NAME][0] == '\0')
@@ -135,17 +179,24 @@ read_model(td_plan *plan, const cJSON *root)
 					 "The \"model\" object has an empty \"name\".");
 		return TD_ERR_INVALID;
 	}
-	if ((st = get_string(plan, model, "version", "The \"model\" object", true,
+	if ((st = get_string(plan, model, "version", "The \"model\" object", STR_REQUIRED,
 						 &plan->meta[TD_META_MODEL_VERSION])) != TD_OK)
 		return st;
-	if ((st = get_string(plan, model, "run_id", "The \"model\" object", false,
+	if ((st = get_string(plan, model, "run_id", "The \"model\" object", STR_NULLABLE,
 						 &plan->meta[TD_META_RUN_ID])) != TD_OK)
 		return st;
-	if ((st = get_string(plan, model, "created_at", "The \"model\" object", false,
+	if ((st = get_string(plan, model, "created_at", "The \"model\" object", STR_NULLABLE,
 						 &plan->meta[TD_META_CREATED_AT])) != TD_OK)
 		return st;
+	if (plan->meta[TD_META_CREATED_AT] != NULL &&
+		!valid_created_at(plan->meta[TD_META_CREATED_AT]))
+	{
+		td_error_set(plan->err, TD_ERR_INVALID,
+					 "The \"model\" object has a \"created_at\" that is not an ISO 8601 UTC time (YYYY-MM-DDTHH:MM[:SS[.f]]Z).");
+		return TD_ERR_INVALID;
+	}
 	if ((st = get_string(plan, model, "estimator_sha256", "The \"model\" object",
-						 false, &sha)) != TD_OK)
+						 STR_NULLABLE, &sha)) != TD_OK)
 		return st;
 	if (sha != NULL)
 	{
@@ -171,7 +222,7 @@ read_bound(td_plan *plan, const cJSON *entry, const char *key, uint32_t i,
 	char		 buf[80];
 
 	*has = false;
-	if (item == NULL || cJSON_IsNull(item))
+	if (item == NULL)
 		return TD_OK;
 	if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
 	{
@@ -234,7 +285,7 @@ read_inputs(td_plan *plan, const cJSON *root)
 			td_error_set(plan->err, TD_ERR_INVALID, "Input %u is not an object.", i);
 			return TD_ERR_INVALID;
 		}
-		if ((st = get_string(plan, entry, "name", where, true, &in->name)) != TD_OK)
+		if ((st = get_string(plan, entry, "name", where, STR_REQUIRED, &in->name)) != TD_OK)
 			return st;
 		if (!valid_identifier(in->name))
 		{
@@ -244,7 +295,7 @@ read_inputs(td_plan *plan, const cJSON *root)
 			return TD_ERR_INVALID;
 		}
 		snprintf(where, sizeof(where), "Input \"%s\"", ECHO(in->name, buf));
-		if ((st = get_string(plan, entry, "type", where, true, &type)) != TD_OK)
+		if ((st = get_string(plan, entry, "type", where, STR_REQUIRED, &type)) != TD_OK)
 			return st;
 		if (strcmp(type, "integer") == 0)
 			in->type = TD_INPUT_INTEGER;
@@ -283,7 +334,7 @@ read_inputs(td_plan *plan, const cJSON *root)
 			return TD_ERR_INVALID;
 		}
 		a = member(entry, "aliases");
-		if (a != NULL && !cJSON_IsNull(a))
+		if (a != NULL)
 		{
 			if (!cJSON_IsArray(a))
 			{
@@ -320,10 +371,10 @@ read_inputs(td_plan *plan, const cJSON *root)
 				const cJSON *y;
 				uint32_t	 m = 0;
 
-				if (!cJSON_IsString(x) || x->valuestring == NULL || x->valuestring[0] == '\0')
+				if (!cJSON_IsString(x) || x->valuestring == NULL)
 				{
 					td_error_set(plan->err, TD_ERR_INVALID,
-								 "%s has an alias that is not a non-empty string.", where);
+								 "%s has an alias that is not a string.", where);
 					return TD_ERR_INVALID;
 				}
 				if (strlen(x->valuestring) > plan->limits->max_string_bytes)
@@ -332,6 +383,13 @@ read_inputs(td_plan *plan, const cJSON *root)
 								 "%s has an alias longer than %u bytes.", where,
 								 plan->limits->max_string_bytes);
 					return TD_ERR_LIMIT;
+				}
+				if (!valid_identifier(x->valuestring))
+				{
+					td_error_set(plan->err, TD_ERR_INVALID,
+								 "%s has the alias \"%s\", which is not an identifier ([A-Za-z_][A-Za-z0-9_]*).",
+								 where, ECHO(x->valuestring, buf));
+					return TD_ERR_INVALID;
 				}
 				if (find_input_spec(plan, i, x->valuestring) >= 0 ||
 					same_name(x->valuestring, in->name))
@@ -402,11 +460,9 @@ read_feature_list(td_plan *plan, const cJSON *list, const char *name,
 				  uint32_t *n)
 {
 	*n = 0;
-	if (list == NULL || cJSON_IsNull(list))
-		return TD_OK;
 	if (!cJSON_IsArray(list))
 	{
-		td_error_set(plan->err, TD_ERR_INVALID, "\"%s\" is not an array.", name);
+		td_error_set(plan->err, TD_ERR_INVALID, "\"%s\" is absent or not an array.", name);
 		return TD_ERR_INVALID;
 	}
 	*n = td_json_count_children(list, plan->num_features);
@@ -450,17 +506,17 @@ read_numeric(td_plan *plan, const cJSON *list, unsigned char *used)
 			td_error_set(plan->err, TD_ERR_INVALID, "%s is not an object.", where);
 			return TD_ERR_INVALID;
 		}
-		if ((st = get_string(plan, entry, "name", where, true, &name)) != TD_OK)
+		if ((st = get_string(plan, entry, "name", where, STR_REQUIRED, &name)) != TD_OK)
 			return st;
 		snprintf(where, sizeof(where), "Numeric feature \"%s\"", ECHO(name, buf));
-		if ((st = get_string(plan, entry, "input", where, true, &input)) != TD_OK ||
-			(st = get_string(plan, entry, "transform", where, true, &transform)) != TD_OK)
+		if ((st = get_string(plan, entry, "input", where, STR_REQUIRED, &input)) != TD_OK ||
+			(st = get_string(plan, entry, "transform", where, STR_REQUIRED, &transform)) != TD_OK)
 			return st;
-		k = find_input_spec(plan, plan->num_inputs, input);
+		k = find_input_exact(plan, input);
 		if (k < 0)
 		{
 			td_error_set(plan->err, TD_ERR_INVALID,
-						 "%s reads input \"%s\", which the bundle does not declare.",
+						 "%s reads input \"%s\", which the bundle does not declare (features name inputs by \"name\", exactly).",
 						 where, ECHO(input, buf));
 			return TD_ERR_INVALID;
 		}
@@ -549,10 +605,10 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 		uint64_t	 keylen = 0;
 
 		snprintf(where, sizeof(where), "Categorical feature %u", i);
-		if ((st = get_string(plan, entry, "name", where, true, &c->name)) != TD_OK)
+		if ((st = get_string(plan, entry, "name", where, STR_REQUIRED, &c->name)) != TD_OK)
 			return st;
 		snprintf(where, sizeof(where), "Categorical feature \"%s\"", ECHO(c->name, buf));
-		if ((st = get_string(plan, entry, "separator", where, false, &c->separator)) != TD_OK)
+		if ((st = get_string(plan, entry, "separator", where, STR_OPTIONAL, &c->separator)) != TD_OK)
 			return st;
 		c->inputs_first = plan->num_cat_inputs;
 		cJSON_ArrayForEach(in, member(entry, "inputs"))
@@ -565,11 +621,11 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 							 "%s has an input that is not a string.", where);
 				return TD_ERR_INVALID;
 			}
-			k = find_input_spec(plan, plan->num_inputs, in->valuestring);
+			k = find_input_exact(plan, in->valuestring);
 			if (k < 0)
 			{
 				td_error_set(plan->err, TD_ERR_INVALID,
-							 "%s reads input \"%s\", which the bundle does not declare.",
+							 "%s reads input \"%s\", which the bundle does not declare (features name inputs by \"name\", exactly).",
 							 where, ECHO(in->valuestring, buf));
 				return TD_ERR_INVALID;
 			}
@@ -706,7 +762,7 @@ read_estimator(td_plan *plan, const cJSON *root)
 					 "The bundle has no \"estimator\" object.");
 		return TD_ERR_INVALID;
 	}
-	if ((st = get_string(plan, est, "type", "The \"estimator\" object", true, &type)) != TD_OK)
+	if ((st = get_string(plan, est, "type", "The \"estimator\" object", STR_REQUIRED, &type)) != TD_OK)
 		return st;
 	if (strcmp(type, "xgboost") == 0)
 	{
@@ -748,10 +804,10 @@ read_top(td_plan *plan, const cJSON *root)
 	}
 	plan->meta[TD_META_FORMAT] = "taxi-duration-bundle";
 	version = member(root, "format_version");
-	if (!cJSON_IsNumber(version))
+	if (!td_json_is_integer(version))
 	{
 		td_error_set(plan->err, TD_ERR_VERSION,
-					 "The bundle has no numeric \"format_version\"; this reader knows format version 1.");
+					 "The bundle has no integer \"format_version\"; this reader knows format version 1.");
 		return TD_ERR_VERSION;
 	}
 	if (version->valuedouble != 1.0)
@@ -807,7 +863,7 @@ td_compile_bundle(const char *json, size_t len, const td_limits *limits,
 					 len, limits->max_bundle_bytes);
 		return TD_ERR_LIMIT;
 	}
-	root = td_json_parse(json, len, TD_ERR_JSON, "model bundle", err);
+	root = td_json_parse_bundle(json, len, err);
 	if (root == NULL)
 		return err != NULL ? err->status : TD_ERR_JSON;
 

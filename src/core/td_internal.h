@@ -43,6 +43,16 @@ bool	 td_json_is_integer(const cJSON *item);
 bool	 td_parse_uint_string(const char *s, uint64_t max, uint64_t *out);
 uint32_t td_json_count_children(const cJSON *item, uint32_t stop_after);
 
+/*
+ * td_json_strict.c: the bundle grammar.  Numbers written with a fraction or
+ * an exponent carry TD_JSON_NOT_INT_TOKEN in their cJSON type (above the
+ * 0xFF cJSON's type tests mask, and not a bit cJSON itself uses), so that
+ * td_json_is_integer rejects "1.0" in a bundle (trip events never set it).
+ */
+#define TD_JSON_MAX_DEPTH 128
+#define TD_JSON_NOT_INT_TOKEN (1 << 12)
+cJSON *td_json_parse_bundle(const char *json, size_t len, td_error *err);
+
 /* Numeric transforms of features.numeric[].transform */
 #define TD_TRANSFORM_IDENTITY 1
 #define TD_TRANSFORM_HOUR 2

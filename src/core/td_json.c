@@ -67,13 +67,16 @@ td_json_parse(const char *json, size_t len, td_status bad_status,
 	return root;
 }
 
-/* A JSON number with an integral value that fits an int64. */
+/*
+ * A JSON number with an integral value that fits an int64; in a bundle also
+ * written as an integer (no fraction, no exponent: td_json_strict.c).
+ */
 bool
 td_json_is_integer(const cJSON *item)
 {
 	double d;
 
-	if (!cJSON_IsNumber(item))
+	if (!cJSON_IsNumber(item) || (item->type & TD_JSON_NOT_INT_TOKEN) != 0)
 		return false;
 	d = item->valuedouble;
 	return isfinite(d) && floor(d) == d &&

@@ -36,6 +36,20 @@ fail(td_plan *plan, td_status st, const char *detail)
 	return st;
 }
 
+/*
+ * XGBoost's integers-in-strings: "0" or [1-9][0-9]* (no sign, space or
+ * leading zero), at most max.
+ */
+static bool
+parse_uint_text(const char *s, uint64_t max, uint64_t *out)
+{
+	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return false;
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	return td_parse_uint_string(s, max, out) && strchr(s, ' ') == NULL;
+}
+
 /* An object member that must be a string holding a non-negative integer. */
 static td_status
 get_uint_param(td_plan *plan, const cJSON *obj, const char *key,
@@ -55,56 +69,81 @@ get_uint_param(td_plan *plan, const cJSON *obj, const char *key,
 		return TD_OK;
 	}
 	if (cJSON_IsString(item) &&
-		td_parse_uint_string(item->valuestring, UINT32_MAX, out))
+		parse_uint_text(item->valuestring, UINT32_MAX, out))
 		return TD_OK;
-	if (td_json_is_integer(item) && item->valuedouble >= 0 &&
-		item->valuedouble <= (double) UINT32_MAX)
-	{
-		*out = (uint64_t) item->valuedouble;
-		return TD_OK;
-	}
 	td_error_set(plan->err, TD_ERR_INVALID,
-				 "The booster's %s has a \"%s\" that is not a non-negative integer.",
+				 "The booster's %s has a \"%s\" that is not a string of decimal digits (XGBoost writes \"12\", not 12).",
 				 where, key);
 	return TD_ERR_INVALID;
 }
 
+/* Length of the JSON number at s (-?int[.frac][e[+-]exp]), or 0. */
+static size_t
+json_number_len(const char *s)
+{
+	size_t i = 0;
+	size_t d;
+
+	if (s[i] == '-')
+		i++;
+	if (s[i] == '0')
+		i++;
+	else
+	{
+		for (d = i; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (s[i] == '.')
+	{
+		for (d = ++i; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (s[i] == 'e' || s[i] == 'E')
+	{
+		i++;
+		if (s[i] == '+' || s[i] == '-')
+			i++;
+		for (d = i; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i;
+}
+
 /*
- * base_score: "5E-1" (XGBoost up to 3.0) or "[5E-1]" (3.1+).  Like
- * XGBoost's loader, drop whitespace and [ ] ( ), split at commas, take the
- * single element.
+ * base_score: "5E-1" (XGBoost up to 3.0) or "[5E-1]" (3.1+): one JSON
+ * number, bare or in brackets, nothing else (no space, no second element),
+ * finite in float32.
  */
 static td_status
 parse_base_score(td_plan *plan, const char *text, float *out)
 {
-	char   buf[128];
-	size_t n = 0;
-	size_t i;
-	char  *end;
-	float  v;
+	char		buf[64];
+	const char *p = text;
+	size_t		n;
+	float		v;
 
-	for (i = 0; text[i] != '\0'; i++)
-	{
-		char c = text[i];
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-			c == '[' || c == ']' || c == '(' || c == ')')
-			continue;
-		if (n + 1 >= sizeof(buf))
-			return fail(plan, TD_ERR_INVALID,
-						"The booster's base_score is too long to be a number.");
-		buf[n++] = c;
-	}
-	buf[n] = '\0';
-	if (strchr(buf, ',') != NULL)
+	if (p[0] == '[')
+		p++;
+	n = json_number_len(p);
+	if (n > 0 && strchr(p + n, ',') != NULL && text[0] == '[')
 		return fail(plan, TD_ERR_UNSUPPORTED,
 					"The booster's base_score has more than one element; only single-target models are supported.");
-	if (n == 0)
-		return fail(plan, TD_ERR_INVALID, "The booster's base_score is empty.");
-	v = strtof(buf, &end);
-	if (*end != '\0' || !isfinite(v))
+	if (n == 0 || n >= sizeof(buf) ||
+		strcmp(p + n, text[0] == '[' ? "]" : "") != 0)
 		return fail(plan, TD_ERR_INVALID,
-					"The booster's base_score is not a finite number.");
+					"The booster's base_score is not one JSON number, bare (\"5E-1\") or in brackets (\"[5E-1]\").");
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	v = strtof(buf, NULL);
+	if (!isfinite(v))
+		return fail(plan, TD_ERR_INVALID,
+					"The booster's base_score is not a finite float32.");
 	*out = v;
 	return TD_OK;
 }
@@ -116,6 +155,41 @@ known_objective(const char *name)
 		   strcmp(name, "reg:linear") == 0 ||
 		   strcmp(name, "reg:absoluteerror") == 0 ||
 		   strcmp(name, "reg:pseudohubererror") == 0;
+}
+
+/*
+ * booster.version: an array of integers (XGBoost's [major, minor, patch]);
+ * learner.attributes, when present: an object of strings.
+ */
+static td_status
+check_version_and_attributes(td_plan *plan, const cJSON *booster,
+							 const cJSON *learner)
+{
+	const cJSON *v = member(booster, "version");
+	const cJSON *a = member(learner, "attributes");
+	const cJSON *e;
+
+	if (!cJSON_IsArray(v))
+		return fail(plan, TD_ERR_INVALID,
+					"The booster has no \"version\" array; it is not an XGBoost JSON model.");
+	cJSON_ArrayForEach(e, v)
+	{
+		if (!td_json_is_integer(e))
+			return fail(plan, TD_ERR_INVALID,
+						"The booster's \"version\" holds something other than integers.");
+	}
+	if (a == NULL)
+		return TD_OK;
+	if (!cJSON_IsObject(a))
+		return fail(plan, TD_ERR_INVALID,
+					"The booster's learner \"attributes\" is not an object.");
+	cJSON_ArrayForEach(e, a)
+	{
+		if (!cJSON_IsString(e))
+			return fail(plan, TD_ERR_INVALID,
+						"The booster's learner \"attributes\" holds a value that is not a string.");
+	}
+	return TD_OK;
 }
 
 static const char *const tree_arrays[] = {
@@ -141,6 +215,14 @@ plan_tree(td_plan *plan, uint32_t t, const cJSON *tree, uint32_t *reachable,
 	if (!cJSON_IsObject(tree))
 	{
 		td_error_set(plan->err, TD_ERR_INVALID, "Tree %u is not an object.", t);
+		return TD_ERR_INVALID;
+	}
+	param = member(tree, "id");
+	if (!td_json_is_integer(param) || param->valuedouble != (double) t)
+	{
+		/* XGBoost places each tree by its id: a wrong one leaves a hole. */
+		td_error_set(plan->err, TD_ERR_INVALID,
+					 "Tree %u has no integer \"id\" equal to its position, %u.", t, t);
 		return TD_ERR_INVALID;
 	}
 	param = member(tree, "tree_param");
@@ -202,6 +284,14 @@ plan_tree(td_plan *plan, uint32_t t, const cJSON *tree, uint32_t *reachable,
 			return TD_ERR_INVALID;
 		}
 	}
+	cats = member(tree, "parents");
+	if (cats != NULL && (!cJSON_IsArray(cats) ||
+						 td_json_count_children(cats, (uint32_t) num_nodes) != num_nodes))
+	{
+		td_error_set(plan->err, TD_ERR_INVALID,
+					 "Tree %u has a \"parents\" that is not an array of num_nodes elements.", t);
+		return TD_ERR_INVALID;
+	}
 	*declared = (uint32_t) num_nodes;
 	*reachable = (uint32_t) (num_nodes - num_deleted);
 	return TD_OK;
@@ -242,6 +332,8 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 	if (!cJSON_IsObject(learner))
 		return fail(plan, TD_ERR_INVALID,
 					"The booster has no \"learner\" object; it is not an XGBoost JSON model.");
+	if ((st = check_version_and_attributes(plan, booster, learner)) != TD_OK)
+		return st;
 	lmp = member(learner, "learner_model_param");
 	if (!cJSON_IsObject(lmp))
 		return fail(plan, TD_ERR_INVALID,
@@ -337,7 +429,7 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 		i = 0;
 		cJSON_ArrayForEach(g, item)
 		{
-			if (!cJSON_IsNumber(g) || g->valuedouble != 0)
+			if (!td_json_is_integer(g) || g->valuedouble != 0)
 			{
 				td_error_set(plan->err, TD_ERR_UNSUPPORTED,
 							 "Tree %u belongs to output group %.17g; only single-output models are supported.",
@@ -378,7 +470,7 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 		}
 		iterations = k - 1;
 	}
-	else if (indptr != NULL && !cJSON_IsNull(indptr))
+	else if (indptr != NULL)
 		return fail(plan, TD_ERR_INVALID,
 					"The booster's \"iteration_indptr\" is not an array.");
 	else
@@ -393,7 +485,7 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 	it_begin = 0;
 	it_end = iterations;
 	range = member(estimator, "iteration_range");
-	if (range != NULL && !cJSON_IsNull(range))
+	if (range != NULL)
 	{
 		const cJSON *b = cJSON_GetArrayItem(range, 0);
 		const cJSON *e = cJSON_GetArrayItem(range, 1);
@@ -418,7 +510,7 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 		if (item != NULL)
 		{
 			if (!cJSON_IsString(item) ||
-				!td_parse_uint_string(item->valuestring, UINT32_MAX, &v) ||
+				!parse_uint_text(item->valuestring, UINT32_MAX, &v) ||
 				v + 1 > iterations)
 			{
 				td_free(starts);
@@ -495,6 +587,11 @@ typedef struct tree_scratch
 	int32_t		  *newid;
 	uint32_t	  *stack;
 	uint32_t	  *depth;
+	int32_t		  *parent;	/* "parents" as written */
+	int32_t		  *wparent; /* parent found by the walk */
+	bool		   has_parents;
+	float		   leaf_min; /* over the reachable leaves */
+	float		   leaf_max;
 } tree_scratch;
 
 static td_status
@@ -575,17 +672,66 @@ read_tree(td_plan *plan, uint32_t t, const cJSON *tree, tree_scratch *s)
 		}
 		s->cond[i++] = f;
 	}
+	s->has_parents = member(tree, "parents") != NULL;
+	if (s->has_parents &&
+		(st = read_int_array(plan, t, member(tree, "parents"), "parents",
+							 -1, INT32_MAX, NULL, s->parent, 0)) != TD_OK)
+		return st;
 	stype = member(tree, "split_type");
+	if (stype != NULL && !cJSON_IsArray(stype))
+	{
+		td_error_set(plan->err, TD_ERR_UNSUPPORTED,
+					 "Tree %u has a \"split_type\" that is not an array.", t);
+		return TD_ERR_UNSUPPORTED;
+	}
 	if (stype != NULL)
 	{
 		cJSON_ArrayForEach(e, stype)
 		{
-			if (!cJSON_IsNumber(e) || e->valuedouble != 0)
+			if (!td_json_is_integer(e) || e->valuedouble != 0)
 			{
 				td_error_set(plan->err, TD_ERR_UNSUPPORTED,
 							 "Tree %u has categorical splits, which are not supported.", t);
 				return TD_ERR_UNSUPPORTED;
 			}
+		}
+	}
+	return TD_OK;
+}
+
+/*
+ * After the walk: every node the root does not reach must be a node XGBoost
+ * deleted (pruned), written as XGBoost writes one: no children, split index
+ * 2147483647 with default_left 1 (XGBoost's deleted marker), and a parent
+ * inside the tree.  Every reached node but the root must name, in
+ * "parents", the node that leads to it.  XGBoost's loader reads "parents"
+ * unchecked: a bad entry crashes it.
+ */
+static td_status
+check_unreached(td_plan *plan, uint32_t t, uint32_t n, const tree_scratch *s)
+{
+	uint32_t i;
+
+	for (i = 1; i < n; i++)
+	{
+		if (s->newid[i] != -1)
+		{
+			if (s->has_parents && s->parent[i] != s->wparent[i])
+			{
+				td_error_set(plan->err, TD_ERR_INVALID,
+							 "Tree %u node %u has parent %d in \"parents\", but it is reached from node %d.",
+							 t, i, s->parent[i], s->wparent[i]);
+				return TD_ERR_INVALID;
+			}
+			continue;
+		}
+		if (s->left[i] != -1 || s->right[i] != -1 || s->split[i] != 2147483647u ||
+			!s->dleft[i] || (s->has_parents && (s->parent[i] < 0 || (uint32_t) s->parent[i] >= n)))
+		{
+			td_error_set(plan->err, TD_ERR_INVALID,
+						 "Tree %u node %u is not reachable from the root and is not a deleted node as XGBoost writes one (no children, split index 2147483647, default_left 1, a parent in the tree).",
+						 t, i);
+			return TD_ERR_INVALID;
 		}
 	}
 	return TD_OK;
@@ -610,6 +756,8 @@ walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 	for (i = 0; i < n; i++)
 		s->newid[i] = -1;
 	s->newid[0] = 0;
+	s->leaf_min = INFINITY;
+	s->leaf_max = -INFINITY;
 	s->stack[sp] = 0;
 	s->depth[sp++] = 0;
 	while (sp > 0)
@@ -634,6 +782,8 @@ walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 				out[id].split = 0;
 				out[id].value = s->cond[o];
 			}
+			s->leaf_min = fminf(s->leaf_min, s->cond[o]);
+			s->leaf_max = fmaxf(s->leaf_max, s->cond[o]);
 			continue;
 		}
 		if ((uint32_t) l >= n)
@@ -678,6 +828,8 @@ walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 		}
 		s->newid[l] = (int32_t) next;
 		s->newid[r] = (int32_t) next + 1;
+		s->wparent[l] = (int32_t) o;
+		s->wparent[r] = (int32_t) o;
 		if (out != NULL)
 		{
 			out[id].left = (int32_t) next;
@@ -699,7 +851,7 @@ walk_tree(td_plan *plan, uint32_t t, uint32_t n, uint32_t num_deleted,
 		return TD_ERR_INVALID;
 	}
 	*count = next;
-	return TD_OK;
+	return check_unreached(plan, t, n, s);
 }
 
 td_status
@@ -713,6 +865,8 @@ td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 	uint32_t		   t;
 	uint32_t		   at = 0;
 	td_status		   st = TD_OK;
+	float			   sum_min = xgb->base_score; /* as td_predict.c sums */
+	float			   sum_max = xgb->base_score;
 
 	memset(&s, 0, sizeof(s));
 	s.left = td_calloc_array(m, sizeof(int32_t));
@@ -723,8 +877,10 @@ td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 	s.newid = td_calloc_array(m, sizeof(int32_t));
 	s.stack = td_calloc_array(m + 1, sizeof(uint32_t));
 	s.depth = td_calloc_array(m + 1, sizeof(uint32_t));
+	s.parent = td_calloc_array(m, sizeof(int32_t));
+	s.wparent = td_calloc_array(m, sizeof(int32_t));
 	if (!s.left || !s.right || !s.split || !s.cond || !s.dleft || !s.newid ||
-		!s.stack || !s.depth)
+		!s.stack || !s.depth || !s.parent || !s.wparent)
 		st = td_error_nomem(plan->err);
 
 	for (t = 0; st == TD_OK && t < xgb->num_all_trees; t++)
@@ -748,7 +904,16 @@ td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 			trees[t - xgb->tree_begin].first = at;
 			trees[t - xgb->tree_begin].count = count;
 			at += count;
+			sum_min += s.leaf_min;
+			sum_max += s.leaf_max;
 		}
+	}
+	if (st == TD_OK && !(isfinite(sum_min) && isfinite(sum_max)))
+	{
+		td_error_set(plan->err, TD_ERR_INVALID,
+					 "The booster's predictions can reach %g or %g: base_score plus the smallest (largest) leaf of each evaluated tree, summed in float32 as scoring does, is not finite.",
+					 (double) sum_min, (double) sum_max);
+		st = TD_ERR_INVALID;
 	}
 	td_free(s.left);
 	td_free(s.right);
@@ -758,5 +923,7 @@ td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 	td_free(s.newid);
 	td_free(s.stack);
 	td_free(s.depth);
+	td_free(s.parent);
+	td_free(s.wparent);
 	return st;
 }

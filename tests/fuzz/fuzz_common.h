@@ -28,10 +28,10 @@ static const char fuzz_tiny_bundle[] =
 	"\"objective\":{\"name\":\"reg:squarederror\"},"
 	"\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":\"1\",\"num_trees\":\"2\"},"
 	"\"iteration_indptr\":[0,1,2],\"tree_info\":[0,0],\"trees\":["
-	"{\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"5\",\"size_leaf_vector\":\"1\"},"
+	"{\"id\":0,\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"5\",\"size_leaf_vector\":\"1\"},"
 	"\"left_children\":[1,-1,3,-1,-1],\"right_children\":[2,-1,4,-1,-1],\"split_indices\":[0,0,2,0,0],"
 	"\"split_conditions\":[2.5E0,1E0,5E-1,2.5E-1,-5E-1],\"default_left\":[1,0,1,0,0],\"split_type\":[0,0,0,0,0],\"categories\":[]},"
-	"{\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"3\",\"size_leaf_vector\":\"1\"},"
+	"{\"id\":1,\"tree_param\":{\"num_deleted\":\"0\",\"num_nodes\":\"3\",\"size_leaf_vector\":\"1\"},"
 	"\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[4,0,0],"
 	"\"split_conditions\":[3E0,1.25E-1,3.75E-1],\"default_left\":[0,0,0]}"
 	"]}}},\"version\":[3,2,0]}}}";
