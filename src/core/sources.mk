@@ -5,6 +5,7 @@ TD_CORE_SOURCES = \
 	src/core/td_alloc.c \
 	src/core/td_error.c \
 	src/core/td_json.c \
+	src/core/td_cancel.c \
 	src/core/td_bundle.c \
 	src/core/td_xgboost.c \
 	src/core/td_linear.c \

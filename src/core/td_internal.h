@@ -36,6 +36,10 @@ void		td_error_set_message(td_error *err, const char *fmt, ...) TD_PRINTF(2, 3);
 td_status	td_error_nomem(td_error *err);
 const char *td_echo(const char *s, char *buf, size_t bufsize);
 
+/* td_cancel.c */
+#define TD_CANCEL_POLL_EVERY 1024 /* loop iterations between polls */
+td_status td_poll_cancel(const td_limits *limits, td_error *err);
+
 /* td_json.c */
 cJSON	*td_json_parse(const char *json, size_t len, td_status bad_status,
 					   const char *what, td_error *err);
