@@ -812,7 +812,8 @@ td_compile_bundle(const char *json, size_t len, const td_limits *limits,
 					 len, limits->max_bundle_bytes);
 		return TD_ERR_LIMIT;
 	}
-	root = td_json_parse(json, len, TD_ERR_JSON, "model bundle", err);
+	/* only the members read below are parsed (td_members.c) */
+	root = td_parse_bundle_members(json, len, limits, err);
 	if (root == NULL)
 		return err != NULL ? err->status : TD_ERR_JSON;
 

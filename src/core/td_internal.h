@@ -40,6 +40,10 @@ const char *td_echo(const char *s, char *buf, size_t bufsize);
 #define TD_CANCEL_POLL_EVERY 1024 /* loop iterations between polls */
 td_status td_poll_cancel(const td_limits *limits, td_error *err);
 
+/* td_members.c */
+cJSON *td_parse_bundle_members(const char *json, size_t len,
+							   const td_limits *limits, td_error *err);
+
 /* td_json.c */
 cJSON	*td_json_parse(const char *json, size_t len, td_status bad_status,
 					   const char *what, td_error *err);
