@@ -468,7 +468,7 @@ build_container(scanner *sc, size_t pos, size_t end, cJSON **out)
 	{
 		cJSON *key = NULL;
 		cJSON *child = NULL;
-		size_t at;
+		size_t at = sc->pos;
 
 		if (object && (st = parse_one(sc, sc->pos, end - sc->pos, &key, &at)) == TD_OK)
 		{
@@ -535,7 +535,7 @@ add_member(scanner *sc, cJSON *root, size_t key_off, size_t key_len,
 {
 	cJSON	 *key = NULL;
 	cJSON	 *value = NULL;
-	size_t	  at;
+	size_t	  at = value_off;
 	size_t	  saved = sc->pos;
 	td_status st;
 
