@@ -21,7 +21,6 @@ the installation to test, TD_SECURITY_PORT the port range).
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -121,7 +120,12 @@ def load_b(c, conn, cancel_after: float | None = None):
         timer.start()
     t0 = time.monotonic()
     try:
-        return conn.execute(LOAD, (c.uris["b"],)).fetchone()[0], None, notices, time.monotonic() - t0
+        return (
+            conn.execute(LOAD, (c.uris["b"],)).fetchone()[0],
+            None,
+            notices,
+            time.monotonic() - t0,
+        )
     except psycopg.Error as e:
         return None, e, notices, time.monotonic() - t0
     finally:
