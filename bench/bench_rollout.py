@@ -7,6 +7,9 @@ Both measured from the client, in one run: a `load_model('s3://...')` call inclu
 download, the sha256, parsing, validation, compilation and publishing; the rollout time runs from
 the alias update (MLflow REST) until each of 4 backends' next statement predicts with the new
 version (recognised by its prediction for a fixed trip), with taxi_duration.poll_interval = 1 s.
+Memory: the peak RSS (VmHWM in /proc/<pid>/status, so the bench must run on the server's host)
+of a fresh backend loading a large bundle, as growth over the session's own and as a ratio to
+the bundle's size.
 """
 
 from __future__ import annotations
@@ -47,6 +50,34 @@ def scaled_bundle(text: str, copies: int) -> bytes:
     doc["estimator"]["iteration_range"] = [0, n * copies]
     doc["model"]["estimator_sha256"] = None
     return json.dumps(doc).encode()
+
+
+def with_unread_member(text: str, total_bytes: int) -> bytes:
+    """The bundle with a `training` member (never read by serving) padding it to total_bytes."""
+    doc = json.loads(text)
+    row = [0.123456, 17.5, 1234, "2021-01-01 00:00:00"]
+    one = len(json.dumps(row)) + 1
+    doc["training"] = {"rows": [row] * max(1, (total_bytes - len(text)) // one)}
+    return json.dumps(doc).encode()
+
+
+def vm_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def peak_rss_of_load(dsn: str, uri: str) -> tuple[int, int]:
+    """(VmHWM before, VmHWM after) in kB of a fresh backend loading `uri`: the peak RSS of the
+    loading backend (a fresh connection, so the high-water mark starts at the session's own)."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SET taxi_duration.max_bundle_size = '256MB'")
+        pid = c.info.backend_pid
+        c.execute("SELECT taxi_duration.predict_duration(130, 205, 3.66)")
+        before = vm_kb(pid, "VmHWM")
+        c.execute("SELECT * FROM taxi_duration.load_model(%s)", (uri,))
+        return before, vm_kb(pid, "VmHWM")
 
 
 def main() -> int:
@@ -93,6 +124,27 @@ def main() -> int:
         t = statistics.median(runs)
         lines.append(
             f"| {name} | {len(body) / 1e6:.2f} MB | {t * 1e3:.0f} ms | {len(body) / 1e6 / t:.1f} MB/s |"
+        )
+
+    # peak memory of the loading backend, against the bundle's size
+    lines += [
+        "",
+        "| bundle | size | backend peak RSS during the load (VmHWM growth) | ratio to bundle size |",
+        "|---|---|---|---|",
+    ]
+    for name, body in (
+        ("default x16 (9600 trees)", bundles["default x16 (9600 trees)"]),
+        ("default + 64 MB unread `training`", with_unread_member(default, 64 * 1024 * 1024 - 4096)),
+    ):
+        key = f"bench/{hashlib.sha256(body).hexdigest()[:12]}/bundle.json"
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=body, Metadata={"sha256": hashlib.sha256(body).hexdigest()}
+        )
+        before, after = peak_rss_of_load(args.dsn, f"s3://{bucket}/{key}")
+        grown = (after - before) * 1024
+        lines.append(
+            f"| {name} | {len(body) / 1e6:.2f} MB | {grown / 1e6:.0f} MB"
+            f" (VmHWM {before / 1e3:.0f} → {after / 1e3:.0f} MB) | {grown / len(body):.2f} x |"
         )
 
     # two registry versions, then move the alias back and forth

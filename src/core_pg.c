@@ -7,9 +7,13 @@
  * Callers pick the lifetime by switching memory context around core calls.
  *
  * Core errors (td_error) become ereport(ERROR) with a SQLSTATE chosen by
- * status, the core's message and detail, and a hint where one helps.
+ * status, the core's message and detail, and a hint where one helps.  A
+ * compile stopped by TdLoadCancelRequested (TD_ERR_CANCELED) raises the
+ * pending interrupt itself: the cancel, statement_timeout or termination.
  */
 #include "postgres.h"
+
+#include "miscadmin.h"
 
 #include "utils/memutils.h"
 
@@ -63,6 +67,8 @@ td_errcode_for(td_status status)
 			return ERRCODE_INVALID_PARAMETER_VALUE;
 		case TD_ERR_RIDE_JSON:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case TD_ERR_CANCELED:
+			return ERRCODE_QUERY_CANCELED;
 		case TD_ERR_JSON:
 		case TD_ERR_FORMAT:
 		case TD_ERR_INVALID:
@@ -94,11 +100,29 @@ td_hint_for(td_status status)
 	}
 }
 
+/*
+ * td_limits.cancel_requested for loads: would CHECK_FOR_INTERRUPTS() raise
+ * a query cancel (statement_timeout included) or a termination now?  Only
+ * reads flags: the core must not longjmp.
+ */
+bool
+TdLoadCancelRequested(void *arg)
+{
+	(void) arg;
+	if (InterruptHoldoffCount != 0 || CritSectionCount != 0)
+		return false;
+	return ProcDiePending || (QueryCancelPending && QueryCancelHoldoffCount == 0);
+}
+
 /* Raise a core error as a PostgreSQL ERROR. */
 void
 TdReportCoreError(const td_error *error)
 {
 	const char *hint = td_hint_for(error->status);
+
+	/* the compile stopped for a pending interrupt: raise that one */
+	if (error->status == TD_ERR_CANCELED)
+		CHECK_FOR_INTERRUPTS();
 
 	ereport(ERROR,
 			errcode(td_errcode_for(error->status)),

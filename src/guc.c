@@ -19,6 +19,13 @@
  *                                    fetched from (SIGHUP); unset, the
  *                                    server's AWS_REGION, AWS_ENDPOINT_URL,
  *                                    MLFLOW_TRACKING_URI
+ *   taxi_duration.debug_delay_before_publish, debug_delay_while_publishing
+ *                                    for tests only (hidden, SUSET): sleep
+ *                                    that many ms just before a load's
+ *                                    publish step (cancellable) or inside
+ *                                    it (interrupts held), to make the
+ *                                    cancel races of docs/serving.md
+ *                                    deterministic
  *   taxi_duration.aws_shared_credentials_file, aws_profile
  *                                    an AWS shared credentials file (and
  *                                    profile) holding the keys; unset, the
@@ -56,6 +63,8 @@ char *td_aws_endpoint_url = NULL;
 char *td_aws_shared_credentials_file = NULL;
 char *td_aws_profile = NULL;
 char *td_mlflow_tracking_uri = NULL;
+int	  td_debug_delay_before_publish_ms = 0;
+int	  td_debug_delay_while_publishing_ms = 0;
 
 /* A string setting read from postgresql.conf or ALTER SYSTEM. */
 static void
@@ -198,6 +207,23 @@ TdGucInit(void)
 					 &td_mlflow_tracking_uri, GUC_SUPERUSER_ONLY,
 					 check_mlflow_tracking_uri);
 
+	/* for tests of the load/cancel rule (docs/serving.md): hidden */
+	DefineCustomIntVariable("taxi_duration.debug_delay_before_publish",
+							gettext_noop("For tests: milliseconds a model load waits, cancellably, just before publishing."),
+							NULL,
+							&td_debug_delay_before_publish_ms,
+							0, 0, 60 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("taxi_duration.debug_delay_while_publishing",
+							gettext_noop("For tests: milliseconds a model load waits, with interrupts held, once publishing has started."),
+							NULL,
+							&td_debug_delay_while_publishing_ms,
+							0, 0, 60 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 	/* a PGC_POSTMASTER setting can only be created while preloading */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomStringVariable("taxi_duration.database",

@@ -117,6 +117,22 @@ model_info(PG_FUNCTION_ARGS)
 	return td_model_info_datum(fcinfo);
 }
 
+/*
+ * Load and return what is served.  The result is built inside the publish
+ * hold, and a cancel that arrives once publishing started is dropped: the
+ * call succeeds exactly when the model was published (docs/serving.md).
+ */
+static Datum
+td_load_and_describe(FunctionCallInfo fcinfo, const char *uri)
+{
+	Datum result;
+
+	TdLoadModelHeld(uri, "load_model", false);
+	result = td_model_info_datum(fcinfo);
+	TdEndPublishHold(true);
+	return result;
+}
+
 /* load_model(uri text) */
 Datum
 load_model(PG_FUNCTION_ARGS)
@@ -130,8 +146,7 @@ load_model(PG_FUNCTION_ARGS)
 				errmsg("model URI is too long"),
 				errdetail("A model URI has at most %d bytes.", TD_SOURCE_MAX - 1));
 	TdCheckLoadPermission(uri);
-	TdLoadModel(uri, "load_model", false);
-	return td_model_info_datum(fcinfo);
+	return td_load_and_describe(fcinfo, uri);
 }
 
 /* load_model(): reload what taxi_duration.model_uri names. */
@@ -144,6 +159,5 @@ load_configured_model(PG_FUNCTION_ARGS)
 	uri = TdConfiguredUri();
 	/* model_uri may name a file this role may not read: same rule as load_model(uri) */
 	TdCheckLoadPermission(uri);
-	TdLoadModel(uri, "load_model", false);
-	return td_model_info_datum(fcinfo);
+	return td_load_and_describe(fcinfo, uri);
 }

@@ -8,6 +8,12 @@
  * the model being served keeps serving.  All memory lives in a private
  * context that is gone when the load ends, successfully or not.
  *
+ * Cancelling (docs/serving.md): a load is cancellable up to the moment it
+ * starts publishing and never after.  Interrupts are held from just before
+ * the publish step until the caller has recorded the load and built its
+ * result (TdLoadModelHeld / TdEndPublishHold), so the caller's result, the
+ * served model and model_loads agree.
+ *
  * A failure's message never names a server path; its detail may, and is
  * shown to privileged callers only (access.c): others get it in the server
  * log.  The automatic first load (TdEnsureModelLoaded) is claimed with the
@@ -17,8 +23,11 @@
 
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "taxi_duration.h"
 #include "tdf_fetch.h"
@@ -42,21 +51,103 @@ td_load_error_context(void *arg)
 		errcontext("loading the configured model bundle");
 }
 
-/* The load itself: fetch, compile, publish; fills `event` as it learns. */
+/* What a load has read and compiled, in its private memory context. */
+typedef struct TdCompiledBundle
+{
+	TdFetchedBundle fetched;
+	char			sha256[TD_SHA256_HEX_LEN + 1];
+	td_image	   *image;
+	size_t			image_bytes;
+} TdCompiledBundle;
+
+/*
+ * Fetch, hash and compile the bundle.  Cancellable throughout: the fetch
+ * checks between chunks, the core polls TdLoadCancelRequested in its loops
+ * and between its phases, and the pending interrupt is raised here between
+ * ours.  Nothing shared changes.
+ */
+static void
+td_fetch_and_compile(const char *uri, TdCompiledBundle *out)
+{
+	td_limits limits;
+	td_error  error;
+
+	TdFetchBundle(uri, (Size) td_max_bundle_size_kb * 1024, &out->fetched);
+	CHECK_FOR_INTERRUPTS();
+	tdf_sha256_hex(out->fetched.data, out->fetched.len, out->sha256);
+
+	td_default_limits(&limits);
+	limits.max_bundle_bytes = (size_t) td_max_bundle_size_kb * 1024;
+	limits.cancel_requested = TdLoadCancelRequested;
+	if (td_compile_bundle(out->fetched.data, out->fetched.len, &limits,
+						  &out->image, &out->image_bytes, &error) != TD_OK)
+		TdReportCoreError(&error);
+	CHECK_FOR_INTERRUPTS();
+	/* never publish an image that fails its own full check */
+	if (td_image_check(out->image, out->image_bytes, &error) != TD_OK)
+		TdReportCoreError(&error);
+}
+
+/* For tests: wait `ms` milliseconds, honouring cancel and termination. */
+static void
+td_debug_wait_cancellable(int ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	long		left;
+
+	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* For tests: wait `ms` milliseconds with interrupts held (signals only wake). */
+static void
+td_debug_wait_held(int ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	long		left;
+
+	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end)) > 0)
+		pg_usleep(Min(left, 100L) * 1000L);
+}
+
+/*
+ * The last cancel point, then the point of no return (docs/serving.md,
+ * "Cancelling a load"): interrupts are held from here until the caller's
+ * TdEndPublishHold(), so a cancel, statement_timeout or termination that
+ * arrives now cannot fail a load whose model is (being) served.  An ERROR
+ * in TdPublishModel (no DSM slot) still fails the load, with nothing
+ * published; errfinish() ends the hold then.
+ */
+static uint64
+td_publish(const TdCompiledBundle *compiled, const char *source)
+{
+	if (td_debug_delay_before_publish_ms > 0)
+		td_debug_wait_cancellable(td_debug_delay_before_publish_ms);
+	CHECK_FOR_INTERRUPTS();
+	HOLD_INTERRUPTS();
+	if (td_debug_delay_while_publishing_ms > 0)
+		td_debug_wait_held(td_debug_delay_while_publishing_ms);
+	return TdPublishModel(compiled->image, compiled->image_bytes, source,
+						  compiled->sha256, (int64) compiled->fetched.len);
+}
+
+/*
+ * The load itself: fetch, compile, publish; fills `event` as it learns.
+ * Returns with interrupts held once the model is published; nothing after
+ * the publish step can fail.
+ */
 static void
 td_load_model(const char *uri, TdLoadErrorContext *context, TdLoadEvent *event)
 {
 	MemoryContext		 load_context;
 	MemoryContext		 old_context;
 	ErrorContextCallback callback;
-	td_limits			 limits;
-	td_error			 error;
-	td_image			*image = NULL;
-	size_t				 image_bytes = 0;
-	TdFetchedBundle		 fetched;
-	char				*bundle;
-	Size				 bundle_bytes;
-	char				 sha256[TD_SHA256_HEX_LEN + 1];
+	TdCompiledBundle	 compiled;
 	TimestampTz			 started = GetCurrentTimestamp();
 	long				 secs;
 	int					 usecs;
@@ -73,38 +164,26 @@ td_load_model(const char *uri, TdLoadErrorContext *context, TdLoadEvent *event)
 										 ALLOCSET_DEFAULT_SIZES);
 	old_context = MemoryContextSwitchTo(load_context);
 
-	TdFetchBundle(uri, (Size) td_max_bundle_size_kb * 1024, &fetched);
-	bundle = fetched.data;
-	bundle_bytes = fetched.len;
-	tdf_sha256_hex(bundle, bundle_bytes, sha256);
-
-	td_default_limits(&limits);
-	limits.max_bundle_bytes = (size_t) td_max_bundle_size_kb * 1024;
-	if (td_compile_bundle(bundle, bundle_bytes, &limits, &image, &image_bytes,
-						  &error) != TD_OK)
-		TdReportCoreError(&error);
-	/* never publish an image that fails its own full check */
-	if (td_image_check(image, image_bytes, &error) != TD_OK)
-		TdReportCoreError(&error);
-
-	strlcpy(event->resolved_uri, fetched.resolved_uri, sizeof(event->resolved_uri));
-	strlcpy(event->sha256, sha256, sizeof(event->sha256));
-	strlcpy(event->model_version, td_image_meta(image, TD_META_MODEL_VERSION),
+	memset(&compiled, 0, sizeof(compiled));
+	td_fetch_and_compile(uri, &compiled);
+	strlcpy(event->resolved_uri, compiled.fetched.resolved_uri, sizeof(event->resolved_uri));
+	strlcpy(event->sha256, compiled.sha256, sizeof(event->sha256));
+	strlcpy(event->model_version, td_image_meta(compiled.image, TD_META_MODEL_VERSION),
 			sizeof(event->model_version));
 
-	event->generation = TdPublishModel(image, image_bytes, context->shown_uri,
-									   sha256, (int64) bundle_bytes);
+	event->generation = td_publish(&compiled, context->shown_uri);
 	error_context_stack = callback.previous;
 
+	/* interrupts are held: this LOG cannot raise a pending cancel */
 	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
 	ereport(LOG,
 			errmsg("taxi_duration: serving model \"%s\" version \"%s\" from \"%s\"",
-				   td_image_meta(image, TD_META_MODEL_NAME),
-				   td_image_meta(image, TD_META_MODEL_VERSION), context->shown_uri),
+				   td_image_meta(compiled.image, TD_META_MODEL_NAME),
+				   td_image_meta(compiled.image, TD_META_MODEL_VERSION), context->shown_uri),
 			errdetail("Bundle of %zu bytes, sha256 %s%s%s, compiled to an image of %zu bytes in %ld ms.",
-					  bundle_bytes, sha256,
-					  fetched.resolved_uri[0] ? ", downloaded from " : "",
-					  fetched.resolved_uri, image_bytes,
+					  compiled.fetched.len, compiled.sha256,
+					  compiled.fetched.resolved_uri[0] ? ", downloaded from " : "",
+					  compiled.fetched.resolved_uri, compiled.image_bytes,
 					  secs * 1000 + usecs / 1000));
 
 	MemoryContextSwitchTo(old_context);
@@ -135,9 +214,13 @@ td_rethrow_without_detail(ErrorData *edata)
  * in taxi_duration.model_loads); a failure is then raised again, and with
  * `automatic` also remembered for model_info() and the "no model" error
  * (unless the load was cancelled).
+ *
+ * On success this returns with interrupts still held (the publish hold,
+ * docs/serving.md): the caller builds its result and then calls
+ * TdEndPublishHold().  On failure the hold is already over.
  */
 void
-TdLoadModel(const char *uri, const char *trigger, bool automatic)
+TdLoadModelHeld(const char *uri, const char *trigger, bool automatic)
 {
 	MemoryContext	   caller_context = CurrentMemoryContext;
 	TdLoadEvent		   event;
@@ -177,9 +260,46 @@ TdLoadModel(const char *uri, const char *trigger, bool automatic)
 	}
 	PG_END_TRY();
 
+	Assert(InterruptHoldoffCount > 0);
 	event.ok = true;
 	event.at = GetCurrentTimestamp();
 	TdRecordLoadEvent(&event);
+}
+
+/*
+ * End the publish hold begun by a successful TdLoadModelHeld().  With
+ * `drop_late_cancel` (load_model(), whose result is the load's outcome) a
+ * query cancel or statement_timeout that became pending while interrupts
+ * were held arrived too late to stop the load and is dropped, with a
+ * NOTICE: the call then returns success, as the model is served and
+ * recorded as loaded.  Anything pending before the hold was raised at the
+ * CHECK_FOR_INTERRUPTS() just before it, so what is pending now arrived
+ * during the hold.  Termination is never dropped, nor other interrupts
+ * (InterruptPending stays set for them).  Without the flag a late cancel
+ * stays pending and cancels the rest of the statement as usual.
+ */
+void
+TdEndPublishHold(bool drop_late_cancel)
+{
+	if (drop_late_cancel && QueryCancelPending)
+	{
+		QueryCancelPending = false;
+		/* whichever timeout caused the cancel: forget it, as ProcessInterrupts would */
+		(void) get_timeout_indicator(LOCK_TIMEOUT, true);
+		(void) get_timeout_indicator(STATEMENT_TIMEOUT, true);
+		ereport(NOTICE,
+				errmsg("cancel request ignored: the model was already being published"),
+				errdetail("A load cannot be cancelled once publishing has started; the new model is served."));
+	}
+	RESUME_INTERRUPTS();
+}
+
+/* TdLoadModelHeld() for callers with no result to build. */
+void
+TdLoadModel(const char *uri, const char *trigger, bool automatic)
+{
+	TdLoadModelHeld(uri, trigger, automatic);
+	TdEndPublishHold(false);
 }
 
 /* The URI served when nothing was loaded explicitly. */

@@ -62,6 +62,8 @@ extern char *td_aws_endpoint_url;
 extern char *td_aws_shared_credentials_file;
 extern char *td_aws_profile;
 extern char *td_mlflow_tracking_uri;
+extern int	 td_debug_delay_before_publish_ms;
+extern int	 td_debug_delay_while_publishing_ms;
 extern void	 TdGucInit(void);
 
 /* shmem.c */
@@ -166,6 +168,8 @@ extern char *TdDefaultBundleUri(void);
 
 /* model_load.c */
 extern void		   TdLoadModel(const char *uri, const char *trigger, bool automatic);
+extern void		   TdLoadModelHeld(const char *uri, const char *trigger, bool automatic);
+extern void		   TdEndPublishHold(bool drop_late_cancel);
 extern char		  *TdDescribeLoadFailure(const TdLoadFailure *failure, bool full);
 extern void		   TdEnsureModelLoaded(void);
 extern const char *TdConfiguredUri(void);
@@ -202,6 +206,7 @@ extern void			   TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref);
 /* core_pg.c */
 extern void	  TdCoreInit(void);
 extern void	  TdReportCoreError(const td_error *error) pg_attribute_noreturn();
+extern bool	  TdLoadCancelRequested(void *arg);
 extern double TdPredictOrError(td_predictor *predictor, const td_value *values);
 
 /* predict.c */

@@ -10,7 +10,8 @@
 # throwaway cluster; pgTAP (pg_prove) on a throwaway cluster with the library
 # preloaded and on one without it; random and hostile arguments to every SQL
 # entry point (the server must stay up); the security suite (every
-# privilege boundary attacked, docs/security.md); the parity test on every 2021-02
+# privilege boundary attacked, docs/security.md); the serving suite (loads
+# racing cancels); the parity test on every 2021-02
 # validation trip; the model lifecycle end to end (train, register, promote,
 # roll out to every backend, roll back, faults, secrets); the C Lambda under
 # the Runtime Interface Emulator against moto's Kinesis; the forwarder (slot
@@ -191,6 +192,7 @@ run_suite "pgTAP (not preloaded)" pgtap_nopreload
 run_suite "pgTAP (no loadable model)" pgtap_no_model
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "security: every privilege boundary attacked (monitors, search_path, roles, loading)" bash tests/security/run.sh
+run_suite "serving: loads racing cancels and statement timeouts" bash tests/serving/run.sh
 run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh

@@ -6,6 +6,8 @@ TD_CORE_SOURCES = \
 	src/core/td_error.c \
 	src/core/td_json.c \
 	src/core/td_json_strict.c \
+	src/core/td_cancel.c \
+	src/core/td_members.c \
 	src/core/td_bundle.c \
 	src/core/td_xgboost.c \
 	src/core/td_linear.c \

@@ -25,6 +25,8 @@ td_default_limits(td_limits *limits)
 	limits->max_inputs = 64;
 	limits->max_vocabulary = 1u << 20;
 	limits->max_string_bytes = 1024;
+	limits->cancel_requested = NULL;
+	limits->cancel_arg = NULL;
 }
 
 static const cJSON *
@@ -663,6 +665,9 @@ read_categorical(td_plan *plan, const cJSON *list, unsigned char *used)
 		{
 			uint32_t index;
 
+			if (plan->vocabulary_size % TD_CANCEL_POLL_EVERY == 0 &&
+				(st = td_poll_cancel(plan->limits, plan->err)) != TD_OK)
+				return st;
 			if (plan->vocabulary_size >= plan->limits->max_vocabulary)
 			{
 				td_error_set(plan->err, TD_ERR_LIMIT,
@@ -863,7 +868,8 @@ td_compile_bundle(const char *json, size_t len, const td_limits *limits,
 					 len, limits->max_bundle_bytes);
 		return TD_ERR_LIMIT;
 	}
-	root = td_json_parse_bundle(json, len, err);
+	/* the strict grammar; only the members read below are built (td_members.c) */
+	root = td_json_parse_bundle(json, len, limits, err);
 	if (root == NULL)
 		return err != NULL ? err->status : TD_ERR_JSON;
 
@@ -878,7 +884,11 @@ td_compile_bundle(const char *json, size_t len, const td_limits *limits,
 	if (st == TD_OK)
 		st = read_features(&plan, root);
 	if (st == TD_OK)
+		st = td_poll_cancel(limits, err);
+	if (st == TD_OK)
 		st = read_estimator(&plan, root);
+	if (st == TD_OK)
+		st = td_poll_cancel(limits, err);
 	if (st == TD_OK)
 		st = td_image_build(&plan, image_out, size_out);
 	plan_free(&plan);

@@ -48,7 +48,8 @@ typedef enum td_status
 	TD_ERR_INPUT,		  /* an input value is invalid (non-finite, out of
 						   * the range the model declares, wrong type) */
 	TD_ERR_MISSING_INPUT, /* a required input was not given */
-	TD_ERR_RIDE_JSON	  /* a trip event / ride JSON cannot be decoded */
+	TD_ERR_RIDE_JSON,	  /* a trip event / ride JSON cannot be decoded */
+	TD_ERR_CANCELED		  /* td_limits.cancel_requested said stop */
 } td_status;
 
 #define TD_ERROR_MESSAGE_LEN 256
@@ -97,6 +98,15 @@ typedef struct td_limits
 	uint32_t max_inputs;		 /* default 64 */
 	uint32_t max_vocabulary;	 /* entries over all categoricals; 1 << 20 */
 	uint32_t max_string_bytes;	 /* any one name / key / metadata string; 1024 */
+
+	/*
+	 * Polled between the compile's phases and in its long loops (trees,
+	 * vocabularies, the member scan); returning true abandons the compile
+	 * with TD_ERR_CANCELED.  It must not longjmp.  NULL (the default):
+	 * never cancelled.
+	 */
+	bool (*cancel_requested)(void *arg);
+	void *cancel_arg;
 } td_limits;
 
 void td_default_limits(td_limits *limits);

@@ -37,6 +37,8 @@ td_status_name(td_status status)
 			return "TD_ERR_MISSING_INPUT";
 		case TD_ERR_RIDE_JSON:
 			return "TD_ERR_RIDE_JSON";
+		case TD_ERR_CANCELED:
+			return "TD_ERR_CANCELED";
 	}
 	return "TD_ERR_UNKNOWN";
 }
@@ -70,6 +72,8 @@ default_message(td_status status)
 			return "model input was not given";
 		case TD_ERR_RIDE_JSON:
 			return "invalid trip event";
+		case TD_ERR_CANCELED:
+			return "model bundle compile canceled";
 	}
 	return "unknown error";
 }

@@ -62,6 +62,7 @@ fill_slots(const td_plan *plan, const td_cat_spec *c, pool *p,
 	const cJSON *v;
 	uint32_t	 mask = c->capacity - 1;
 	uint32_t	 i;
+	uint32_t	 polled = 0;
 	char		 buf[80];
 	char		 kbuf[80];
 
@@ -71,6 +72,10 @@ fill_slots(const td_plan *plan, const td_cat_spec *c, pool *p,
 	{
 		size_t	 len = strlen(v->string);
 		uint32_t h = td_fnv1a(v->string, len);
+
+		if (++polled % TD_CANCEL_POLL_EVERY == 0 &&
+			td_poll_cancel(plan->limits, plan->err) != TD_OK)
+			return TD_ERR_CANCELED;
 
 		for (i = h & mask;; i = (i + 1) & mask)
 		{

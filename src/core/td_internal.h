@@ -36,6 +36,14 @@ void		td_error_set_message(td_error *err, const char *fmt, ...) TD_PRINTF(2, 3);
 td_status	td_error_nomem(td_error *err);
 const char *td_echo(const char *s, char *buf, size_t bufsize);
 
+/* td_cancel.c */
+#define TD_CANCEL_POLL_EVERY 1024 /* loop iterations between polls */
+td_status td_poll_cancel(const td_limits *limits, td_error *err);
+
+/* td_members.c */
+cJSON *td_parse_bundle_members(const char *json, size_t len,
+							   const td_limits *limits, td_error *err);
+
 /* td_json.c */
 cJSON	*td_json_parse(const char *json, size_t len, td_status bad_status,
 					   const char *what, td_error *err);
@@ -51,7 +59,8 @@ uint32_t td_json_count_children(const cJSON *item, uint32_t stop_after);
  */
 #define TD_JSON_MAX_DEPTH 128
 #define TD_JSON_NOT_INT_TOKEN (1 << 12)
-cJSON *td_json_parse_bundle(const char *json, size_t len, td_error *err);
+cJSON *td_json_parse_bundle(const char *json, size_t len, const td_limits *limits,
+							td_error *err);
 
 /* Numeric transforms of features.numeric[].transform */
 #define TD_TRANSFORM_IDENTITY 1

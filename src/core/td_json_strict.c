@@ -12,13 +12,15 @@
  *  - nesting at most TD_JSON_MAX_DEPTH arrays/objects deep;
  *  - no object with two members of the same (decoded) name.
  *
- * td_json_parse_bundle runs cJSON first (so the errors of text cJSON cannot
- * parse stay as they were), then a recursive-descent pass over the raw text
- * (cJSON cuts strings at \u0000 and takes leading zeros, so the text is the
- * only place some rules can be checked), then a walk over cJSON's tree that
- * finds duplicate member names and marks every number written with a
- * fraction or an exponent (TD_JSON_NOT_INT_TOKEN), so that "integer" in the
- * bundle means what it means to Python and to XGBoost: no "1.0", no "1e0".
+ * td_json_parse_bundle first builds the members serving reads
+ * (td_parse_bundle_members: unread members are only scanned, and text cJSON
+ * cannot parse keeps cJSON's errors), then runs a recursive-descent pass
+ * over the whole raw text (cJSON cuts strings at \u0000 and takes leading
+ * zeros, so the text is the only place some rules can be checked; it also
+ * finds duplicate member names, in unread members too), then walks the
+ * tree it built and marks every number written with a fraction or an
+ * exponent (TD_JSON_NOT_INT_TOKEN), so that "integer" in the bundle means
+ * what it means to Python and to XGBoost: no "1.0", no "1e0".
  */
 #include <math.h>
 #include <stdlib.h>
@@ -28,6 +30,14 @@
 
 #define MAX_NUMBER_CHARS 63
 
+/* A member of the top-level object: its name and the numbers inside it. */
+typedef struct td_top_member
+{
+	char  *name;		 /* decoded */
+	size_t first_number; /* index of its first number in text order */
+	size_t numbers;
+} td_top_member;
+
 typedef struct strict_state
 {
 	const unsigned char *s;
@@ -36,8 +46,12 @@ typedef struct strict_state
 	td_error			*err;
 	unsigned char		*marks; /* one bit per number, in text order */
 	size_t				 nnumbers;
-	size_t				 cap;  /* bytes allocated for marks */
-	size_t				 next; /* tree walk: next number's bit */
+	size_t				 cap;			 /* bytes allocated for marks */
+	size_t				 next;			 /* tree walk: next number's bit */
+	size_t				 nnumbers_limit; /* tree walk: end of the current member's */
+	td_top_member		*top;			 /* the top-level object's members, in text order */
+	size_t				 ntop;
+	size_t				 cap_top;
 } strict_state;
 
 static td_status
@@ -298,8 +312,160 @@ string(strict_state *st)
 
 static td_status value(strict_state *st, unsigned depth);
 
+static td_status container_members(strict_state *st, unsigned depth, bool object,
+								   char ***names, size_t *nnames, size_t *cap_names);
+
+/* Append code point cp as UTF-8 to out (room for 4 bytes). */
+static size_t
+put_utf8(long cp, char *out)
+{
+	if (cp < 0x80)
+	{
+		out[0] = (char) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		out[0] = (char) (0xc0 | (cp >> 6));
+		out[1] = (char) (0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		out[0] = (char) (0xe0 | (cp >> 12));
+		out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char) (0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char) (0xf0 | (cp >> 18));
+	out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char) (0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * The decoded text of the string token [start, end) (quotes included),
+ * already checked by string(): escapes are only \" \\ \/ and \u pairs.
+ * NULL when out of memory.
+ */
+static char *
+decode_key(const unsigned char *s, size_t start, size_t end)
+{
+	char  *out = td_malloc(end - start + 1);
+	size_t i = start + 1;
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	while (i < end - 1)
+	{
+		long cp;
+
+		if (s[i] != '\\')
+		{
+			out[o++] = (char) s[i++];
+			continue;
+		}
+		if (s[i + 1] != 'u')
+		{
+			out[o++] = (char) s[i + 1];
+			i += 2;
+			continue;
+		}
+		cp = hex4(s + i + 2);
+		i += 6;
+		if (cp >= 0xd800 && cp <= 0xdbff)
+		{
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(s + i + 2) - 0xdc00);
+			i += 6;
+		}
+		o += put_utf8(cp, out + o);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The member names of one object: none twice. Frees the names. */
+static td_status
+check_names(strict_state *st, char **names, size_t n)
+{
+	td_status r = TD_OK;
+	size_t	  i;
+
+	if (n > 1)
+		qsort((void *) names, n, sizeof(char *), compare_names);
+	for (i = 1; i < n && r == TD_OK; i++)
+	{
+		if (strcmp(names[i - 1], names[i]) == 0)
+		{
+			char a[80];
+
+			td_error_set(st->err, TD_ERR_JSON,
+						 "The model bundle has the key \"%s\" twice in an object ending at byte %zu; keys must be unique.",
+						 td_echo(names[i], a, sizeof(a)), st->pos);
+			r = TD_ERR_JSON;
+		}
+	}
+	for (i = 0; i < n; i++)
+		td_free(names[i]);
+	return r;
+}
+
+/* Remember a top-level member: its name and where its numbers start. */
+static td_status
+note_top_member(strict_state *st, const char *name)
+{
+	if (st->ntop == st->cap_top)
+	{
+		size_t		   cap = st->cap_top == 0 ? 16 : st->cap_top * 2;
+		td_top_member *top = td_calloc_array(cap, sizeof(td_top_member));
+
+		if (top == NULL)
+			return td_error_nomem(st->err);
+		if (st->top != NULL)
+			memcpy(top, st->top, st->ntop * sizeof(td_top_member));
+		td_free(st->top);
+		st->top = top;
+		st->cap_top = cap;
+	}
+	st->top[st->ntop].name = td_malloc(strlen(name) + 1);
+	if (st->top[st->ntop].name == NULL)
+		return td_error_nomem(st->err);
+	strcpy(st->top[st->ntop].name, name);
+	st->top[st->ntop].first_number = st->nnumbers;
+	st->ntop++;
+	return TD_OK;
+}
+
 static td_status
 container(strict_state *st, unsigned depth, bool object)
+{
+	td_status r;
+	char	**names = NULL;
+	size_t	  nnames = 0;
+	size_t	  cap_names = 0;
+
+	r = container_members(st, depth, object, &names, &nnames, &cap_names);
+	if (r == TD_OK && object)
+		r = check_names(st, names, nnames); /* frees the names */
+	else
+		while (nnames > 0)
+			td_free(names[--nnames]);
+	td_free(names);
+	return r;
+}
+
+/* The members (or elements) of one container; object names into *names. */
+static td_status
+container_members(strict_state *st, unsigned depth, bool object, char ***names,
+				  size_t *nnames, size_t *cap_names)
 {
 	int		  close = object ? '}' : ']';
 	td_status r;
@@ -317,9 +483,31 @@ container(strict_state *st, unsigned depth, bool object)
 	{
 		if (object)
 		{
+			size_t start = st->pos;
+			char  *name;
+
 			if (peek(st) != '"')
 				return bad(st, "an object member without a string name");
 			if ((r = string(st)) != TD_OK)
+				return r;
+			if (*nnames == *cap_names)
+			{
+				size_t cap = *cap_names == 0 ? 16 : *cap_names * 2;
+				char **grown = td_calloc_array(cap, sizeof(char *));
+
+				if (grown == NULL)
+					return td_error_nomem(st->err);
+				if (*names != NULL)
+					memcpy(grown, *names, *nnames * sizeof(char *));
+				td_free(*names);
+				*names = grown;
+				*cap_names = cap;
+			}
+			name = decode_key(st->s, start, st->pos);
+			if (name == NULL)
+				return td_error_nomem(st->err);
+			(*names)[(*nnames)++] = name;
+			if (depth == 0 && (r = note_top_member(st, name)) != TD_OK)
 				return r;
 			skip_ws(st);
 			if (peek(st) != ':')
@@ -329,6 +517,8 @@ container(strict_state *st, unsigned depth, bool object)
 		}
 		if ((r = value(st, depth + 1)) != TD_OK)
 			return r;
+		if (object && depth == 0)
+			st->top[st->ntop - 1].numbers = st->nnumbers - st->top[st->ntop - 1].first_number;
 		skip_ws(st);
 		if (peek(st) == ',')
 		{
@@ -379,67 +569,7 @@ value(strict_state *st, unsigned depth)
 	}
 }
 
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-static td_status
-duplicate(strict_state *st, const cJSON *obj, const char *name)
-{
-	char a[80];
-	char b[80];
-
-	td_error_set(st->err, TD_ERR_JSON,
-				 "The model bundle has the key \"%s\" twice in the object \"%s\"; keys must be unique.",
-				 td_echo(name, a, sizeof(a)),
-				 td_echo(obj->string != NULL ? obj->string : "(top level)", b, sizeof(b)));
-	return TD_ERR_JSON;
-}
-
-/* Duplicate member names of one object: pairwise when small, else sorted. */
-static td_status
-check_names(strict_state *st, const cJSON *obj)
-{
-	const cJSON *c;
-	const cJSON *d;
-	const char **names;
-	size_t		 n = 0;
-	size_t		 i;
-
-	for (c = obj->child; c != NULL; c = c->next)
-		n++;
-	if (n <= 16)
-	{
-		for (c = obj->child; c != NULL; c = c->next)
-			for (d = c->next; d != NULL; d = d->next)
-				if (strcmp(c->string, d->string) == 0)
-					return duplicate(st, obj, c->string);
-		return TD_OK;
-	}
-	names = td_calloc_array(n, sizeof(const char *));
-	if (names == NULL)
-		return td_error_nomem(st->err);
-	n = 0;
-	for (c = obj->child; c != NULL; c = c->next)
-		names[n++] = c->string;
-	qsort((void *) names, n, sizeof(const char *), compare_names);
-	for (i = 1; i < n; i++)
-	{
-		if (strcmp(names[i - 1], names[i]) == 0)
-		{
-			td_status r = duplicate(st, obj, names[i]);
-
-			td_free((void *) names);
-			return r;
-		}
-	}
-	td_free((void *) names);
-	return TD_OK;
-}
-
-/* Walk the tree in text order: mark numbers, check member names. */
+/* Walk a (sub)tree in text order: mark its numbers. */
 static td_status
 walk(strict_state *st, cJSON *item)
 {
@@ -448,29 +578,70 @@ walk(strict_state *st, cJSON *item)
 
 	if (cJSON_IsNumber(item))
 	{
-		if (st->next >= st->nnumbers)
+		if (st->next >= st->nnumbers_limit)
 			return bad(st, "more numbers than the text holds (internal error)");
 		if (st->marks[st->next / 8] & (1u << (st->next % 8)))
 			item->type |= TD_JSON_NOT_INT_TOKEN;
 		st->next++;
 		return TD_OK;
 	}
-	if (cJSON_IsObject(item) && (r = check_names(st, item)) != TD_OK)
-		return r;
 	for (c = item->child; c != NULL; c = c->next)
 		if ((r = walk(st, c)) != TD_OK)
 			return r;
 	return TD_OK;
 }
 
+/* The top-level member named `name`, or NULL. */
+static const td_top_member *
+top_member(const strict_state *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->ntop; i++)
+		if (strcmp(st->top[i].name, name) == 0)
+			return &st->top[i];
+	return NULL;
+}
+
+/*
+ * Mark the numbers of the tree td_parse_bundle_members built: only the
+ * members serving reads are in it, so each starts at its own first number.
+ */
+static td_status
+walk_members(strict_state *st, cJSON *root)
+{
+	cJSON	 *c;
+	td_status r;
+
+	if (!cJSON_IsObject(root))
+		return walk(st, root);
+	for (c = root->child; c != NULL; c = c->next)
+	{
+		const td_top_member *m = top_member(st, c->string);
+
+		if (m == NULL)
+			return bad(st, "a member the text does not hold (internal error)");
+		st->next = m->first_number;
+		st->nnumbers_limit = m->first_number + m->numbers;
+		if ((r = walk(st, c)) != TD_OK)
+			return r;
+		if (st->next != st->nnumbers_limit)
+			return bad(st, "fewer numbers than the text holds (internal error)");
+	}
+	return TD_OK;
+}
+
 cJSON *
-td_json_parse_bundle(const char *json, size_t len, td_error *err)
+td_json_parse_bundle(const char *json, size_t len, const td_limits *limits,
+					 td_error *err)
 {
 	strict_state st;
 	cJSON		*root;
 	td_status	 r;
+	size_t		 i;
 
-	root = td_json_parse(json, len, TD_ERR_JSON, "model bundle", err);
+	/* only the members serving reads are built; syntax errors as before */
+	root = td_parse_bundle_members(json, len, limits, err);
 	if (root == NULL)
 		return NULL;
 	memset(&st, 0, sizeof(st));
@@ -485,11 +656,13 @@ td_json_parse_bundle(const char *json, size_t len, td_error *err)
 		if (st.pos != st.len)
 			r = bad(&st, "data after the JSON value");
 	}
+	st.nnumbers_limit = st.nnumbers;
 	if (r == TD_OK)
-		r = walk(&st, root);
-	if (r == TD_OK && st.next != st.nnumbers)
-		r = bad(&st, "fewer numbers than the text holds (internal error)");
+		r = walk_members(&st, root);
 	td_free(st.marks);
+	for (i = 0; i < st.ntop; i++)
+		td_free(st.top[i].name);
+	td_free(st.top);
 	if (r != TD_OK)
 	{
 		cJSON_Delete(root);

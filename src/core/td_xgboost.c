@@ -548,7 +548,8 @@ td_xgb_plan_booster(td_plan *plan, const cJSON *estimator)
 		uint32_t reachable;
 		uint32_t declared;
 
-		if ((st = plan_tree(plan, i, item, &reachable, &declared)) != TD_OK)
+		if ((st = td_poll_cancel(plan->limits, plan->err)) != TD_OK ||
+			(st = plan_tree(plan, i, item, &reachable, &declared)) != TD_OK)
 			return st;
 		xgb->trees[i] = item;
 		total += declared;
@@ -891,6 +892,8 @@ td_xgb_emit_trees(const td_plan *cplan, td_image_node *nodes,
 		uint64_t	 del;
 		uint32_t	 count;
 
+		if ((st = td_poll_cancel(plan->limits, plan->err)) != TD_OK)
+			break;
 		/* Both parsed fine in plan_tree. */
 		get_uint_param(plan, member(tree, "tree_param"), "num_nodes", "tree", true, 0, &n);
 		get_uint_param(plan, member(tree, "tree_param"), "num_deleted", "tree", false, 0, &del);
