@@ -196,12 +196,19 @@ def test_cancel_while_publishing_is_too_late(serving_a, how):
 
 def test_statement_timeout_issue_case(cluster):
     """The report: a statement_timeout of tens of ms around load_model(), which raised the
-    timeout although the new model was served and model_loads said failed.  Timeouts from 5 to
-    100 ms around loading the default bundle (a compile of tens of ms): each time, the call's
-    outcome, the model served and model_loads agree, whichever way the race goes."""
+    timeout although the new model was served and model_loads said failed.  Timeouts swept
+    from 5% to 150% of an uncancelled load's time, measured first in this run (so the sweep
+    straddles the load on a fast or a busy machine): each time, the call's outcome, the model
+    served and model_loads agree, whichever way the race goes."""
     c = cluster
+    with c.connect() as conn:
+        conn.execute(LOAD, (c.uris["b"],))
+        started = time.monotonic()
+        conn.execute(LOAD, (c.uris["a"],))
+        load_ms = (time.monotonic() - started) * 1000
     outcomes = set()
-    for timeout_ms in range(5, 105, 5):
+    for step in range(1, 31):
+        timeout_ms = max(1, round(load_ms * step / 20))
         with c.connect() as conn:
             conn.execute(LOAD, (c.uris["b"],))
             pid = conn.info.backend_pid
