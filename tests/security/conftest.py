@@ -1,4 +1,4 @@
-"""Fixtures for the security suite: throwaway PostgreSQL clusters (td_cluster.py).
+"""Fixtures for the security suite: throwaway PostgreSQL clusters (tests/lib/td_cluster.py).
 
     def test_x(make_cluster):
         c = make_cluster(["taxi_duration.load_retry_interval = 0"])   # stopped after the test
@@ -12,22 +12,9 @@
 
 from __future__ import annotations
 
-import pytest
-from td_cluster import _Pool
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-@pytest.fixture
-def make_cluster():
-    """make_cluster(conf=(), env=None, preload=True, extension=True) -> a started Cluster,
-    stopped at the end of the test."""
-    pool = _Pool()
-    yield pool.make
-    pool.close()
-
-
-@pytest.fixture(scope="module")
-def make_module_cluster():
-    """The same, for clusters shared by a module's tests (stopped at the end of the module)."""
-    pool = _Pool()
-    yield pool.make
-    pool.close()
+from td_cluster import make_cluster, make_module_cluster  # noqa: E402, F401

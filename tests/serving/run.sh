@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/serving/run.sh — the serving suite: loads racing cancels
-# (test_load_cancel.py), on throwaway clusters (tests/security/td_cluster.py).
+# (test_load_cancel.py), on throwaway clusters (tests/lib/td_cluster.py).
 #
 #   bash tests/serving/run.sh          (after `make install`; root is fine)
 #

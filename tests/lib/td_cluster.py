@@ -1,6 +1,5 @@
-"""Throwaway PostgreSQL clusters and fresh roles for the security suite (see conftest.py).
-
-Generic on purpose, for every test file in tests/security/:
+"""Throwaway PostgreSQL clusters and fresh roles, for the suites that start their own
+(tests/security, tests/serving: their conftest.py imports the fixtures below):
 
     def test_x(make_cluster):
         c = make_cluster(["taxi_duration.load_retry_interval = 0"])   # stopped after the test
@@ -27,6 +26,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 
 PORT_BASE = int(os.environ.get("TD_SECURITY_PORT", "54600"))
 _ports = itertools.count()
@@ -176,3 +176,21 @@ class _Pool:
             c.stop()
             if not os.environ.get("TD_SECURITY_KEEP"):
                 shutil.rmtree(c.dir, ignore_errors=True)
+
+
+# The fixtures, imported by the conftest.py of each suite that starts clusters.
+@pytest.fixture
+def make_cluster():
+    """make_cluster(conf=(), env=None, preload=True, extension=True) -> a started Cluster,
+    stopped at the end of the test."""
+    pool = _Pool()
+    yield pool.make
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def make_module_cluster():
+    """The same, for clusters shared by a module's tests (stopped at the end of the module)."""
+    pool = _Pool()
+    yield pool.make
+    pool.close()
