@@ -28,28 +28,11 @@ import psycopg
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "lib"))
+
+from big_bundles import scaled_bundle  # noqa: E402
+
 TRIP = "SELECT taxi_duration.predict_duration(130, 205, 3.66, '2021-02-03 08:30')"
-
-
-def scaled_bundle(text: str, copies: int) -> bytes:
-    """The bundle with its trees repeated `copies` times (a bigger model for timing only)."""
-    doc = json.loads(text)
-    model = doc["estimator"]["booster"]["learner"]["gradient_booster"]["model"]
-    trees = model["trees"]
-    n = len(trees)
-    model["trees"] = []
-    for c in range(copies):
-        for i, t in enumerate(trees):
-            t = dict(t)
-            t["id"] = c * n + i
-            model["trees"].append(t)
-    model["tree_info"] = model["tree_info"] * copies
-    model["gbtree_model_param"]["num_trees"] = str(n * copies)
-    if "iteration_indptr" in model:
-        model["iteration_indptr"] = list(range(0, n * copies + 1))
-    doc["estimator"]["iteration_range"] = [0, n * copies]
-    doc["model"]["estimator_sha256"] = None
-    return json.dumps(doc).encode()
 
 
 def with_unread_member(text: str, total_bytes: int) -> bytes:

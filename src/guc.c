@@ -75,16 +75,15 @@ td_define_string(const char *name, const char *short_desc, char **var,
 							   flags, check_hook, NULL, NULL);
 }
 
-/* Does a URL carry user info (user:password@) in its authority? */
+/* Does a URL carry user info (user:password@)?  The redaction's rule decides. */
 bool
 TdUrlHasUserinfo(const char *url)
 {
-	const char *authority = strstr(url, "://");
+	char *redacted = TdRedactUri(url);
+	bool  has = strcmp(redacted, url) != 0;
 
-	if (authority == NULL)
-		return false;
-	authority += 3;
-	return memchr(authority, '@', strcspn(authority, "/?#")) != NULL;
+	pfree(redacted);
+	return has;
 }
 
 /*

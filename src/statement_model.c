@@ -176,25 +176,25 @@ td_executor_start(QueryDesc *query, int eflags)
 	MemoryContextSwitchTo(old);
 }
 
-/* Run `query` with its pin active. */
-#define TD_WITH_PIN_ACTIVE(query, call) \
-	do \
-	{ \
-		TdStatementPin *pin_ = td_find_pin(query); \
-		MemoryContext	old_ = MemoryContextSwitchTo(TopMemoryContext); \
-\
-		td_active = lappend(td_active, pin_); \
-		MemoryContextSwitchTo(old_); \
-		PG_TRY(); \
-		{ \
-			call; \
-		} \
-		PG_FINALLY(); \
-		{ \
-			td_active = list_delete_last(td_active); \
-		} \
-		PG_END_TRY(); \
-	} while (0)
+/* Make `pin` (NULL: a statement started before the hooks) the innermost running one. */
+static void
+td_activate(TdStatementPin *pin)
+{
+	MemoryContext old;
+
+	if (pin == NULL)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	td_active = lappend(td_active, pin);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+td_deactivate(TdStatementPin *pin)
+{
+	if (pin != NULL)
+		td_active = list_delete_last(td_active);
+}
 
 /* PostgreSQL 18 dropped ExecutorRun's execute_once. */
 #if PG_VERSION_NUM >= 180000
@@ -209,32 +209,41 @@ td_executor_start(QueryDesc *query, int eflags)
 static void
 td_executor_run(TD_RUN_PARAMS)
 {
-	if (td_find_pin(query) == NULL)
+	TdStatementPin *volatile pin = td_find_pin(query);
+
+	td_activate(pin);
+	PG_TRY();
 	{
-		/* started before the hooks were in place: run it as it is */
 		if (prev_executor_run)
 			prev_executor_run(TD_RUN_ARGS);
 		else
 			standard_ExecutorRun(TD_RUN_ARGS);
-		return;
 	}
-	TD_WITH_PIN_ACTIVE(query, prev_executor_run ? prev_executor_run(TD_RUN_ARGS) :
-												  standard_ExecutorRun(TD_RUN_ARGS));
+	PG_FINALLY();
+	{
+		td_deactivate(pin);
+	}
+	PG_END_TRY();
 }
 
 static void
 td_executor_finish(QueryDesc *query)
 {
-	if (td_find_pin(query) == NULL)
+	TdStatementPin *volatile pin = td_find_pin(query);
+
+	td_activate(pin);
+	PG_TRY();
 	{
 		if (prev_executor_finish)
 			prev_executor_finish(query);
 		else
 			standard_ExecutorFinish(query);
-		return;
 	}
-	TD_WITH_PIN_ACTIVE(query, prev_executor_finish ? prev_executor_finish(query) :
-													 standard_ExecutorFinish(query));
+	PG_FINALLY();
+	{
+		td_deactivate(pin);
+	}
+	PG_END_TRY();
 }
 
 static void

@@ -20,35 +20,18 @@ the installation to test, TD_SECURITY_PORT the port range).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
+from big_bundles import scaled_bundle
 from td_cluster import give_to_postgres
 
 REPO = Path(__file__).resolve().parents[2]
 PREDICT = "SELECT taxi_duration.predict_duration(130, 205, 3.66)"
 LOAD = "SELECT model_version FROM taxi_duration.load_model(%s)"
-
-
-def scaled_bundle(text: str, copies: int) -> bytes:
-    """The default bundle with its trees repeated (a bigger, slower model to compile)."""
-    doc = json.loads(text)
-    model = doc["estimator"]["booster"]["learner"]["gradient_booster"]["model"]
-    trees = model["trees"]
-    n = len(trees)
-    model["trees"] = [dict(t, id=c * n + i) for c in range(copies) for i, t in enumerate(trees)]
-    model["tree_info"] = model["tree_info"] * copies
-    model["gbtree_model_param"]["num_trees"] = str(n * copies)
-    if "iteration_indptr" in model:
-        model["iteration_indptr"] = list(range(0, n * copies + 1))
-    doc["estimator"]["iteration_range"] = [0, n * copies]
-    doc["model"]["estimator_sha256"] = None
-    doc["model"]["version"] = "big"
-    return json.dumps(doc).encode()
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +40,7 @@ def cluster(make_module_cluster):
     files = {
         "a": (REPO / "model/default_bundle.json").read_bytes(),
         "b": (REPO / "tests/fixtures/bundles/small_xgb.json").read_bytes(),
-        "big": scaled_bundle((REPO / "model/default_bundle.json").read_text(), 16),
+        "big": scaled_bundle((REPO / "model/default_bundle.json").read_text(), 16, version="big"),
     }
     c.uris = {}
     for name, body in files.items():
