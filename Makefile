@@ -1,25 +1,37 @@
-# Makefile — builds and installs the taxi_duration extension (PGXS).
+# Makefile — the taxi_duration extension (PGXS), and the way into every
+# other build of the repository.
 #
-#   make                 build taxi_duration.so (core + extension)
+#   make                 build taxi_duration.so (the extension, linked with
+#                        the model, statistics, AWS and common libraries)
 #   make install         install it, the SQL script and the default bundle
-#   make installcheck    pg_regress on a throwaway cluster (not as root)
-#   make core-test       the pure-C core's unit tests (+ sanitizers, fuzzing:
-#                        core-sanitize, core-fuzz)
-#   make fetch-test      the fetch library against real moto and MLflow servers
+#   make installcheck    pg_regress (tests/regress/) on a throwaway instance,
+#                        every SQL area: predict, jsonb, model management,
+#                        trigger, decoder, monitoring (not as root)
+#   make lib-test        every library's unit tests (make -C lib/<name> test)
 #   make test            every test (tests/run_all.sh; root is fine)
 #   make lint            code-quality gates: clang-format, ruff, cppcheck, clang-tidy
 #                        (tests/ops/lint.sh; tools: tests/ops/install-lint.sh)
 #   make format          apply clang-format, ruff format and ruff check --fix
+#
+# Compilers and warnings for everything: lib/build.mk.  The Lambda and the
+# forwarder build with make -C lambda and make -C forwarder.
 
 EXTENSION = taxi_duration
 MODULE_big = taxi_duration
 EXTVERSION = 0.1.0
 
-include src/core/sources.mk
-include src/fetch/sources.mk
+include lib/build.mk
 
-EXT_SOURCES = $(wildcard src/*.c)
-OBJS = $(EXT_SOURCES:.c=.o) $(TD_CORE_SOURCES:.c=.o) $(TD_FETCH_SOURCES:.c=.o)
+# The extension by subsystem; each folder's header says what it holds.
+EXT_SOURCES = src/taxi_duration.c $(wildcard src/glue/*.c) $(wildcard src/serving/*.c) \
+	$(wildcard src/monitoring/*.c) $(wildcard src/decoding/*.c)
+OBJS = $(EXT_SOURCES:.c=.o)
+
+# The libraries it links (static, position-independent: only the objects it
+# calls end up in the .so).
+EXT_LIBS = model stats aws common
+EXT_LIB_ARCHIVES = $(foreach l,$(EXT_LIBS),$(call TD_LIB_A,$(l)))
+SHLIB_LINK = $(EXT_LIB_ARCHIVES) $(sort $(foreach l,$(EXT_LIBS),$(TD_LDLIBS_$(l))))
 
 # The extension script is assembled from the parts in sql/install/, in order.
 SQL_PARTS = sql/install/serving.sql sql/install/monitoring.sql sql/install/drift_report.sql \
@@ -27,19 +39,27 @@ SQL_PARTS = sql/install/serving.sql sql/install/monitoring.sql sql/install/drift
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DEFAULT_BUNDLE = model/default_bundle.json
 
-REGRESS = predict jsonb model_management trigger decoder
-REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=tests/regress.conf \
-	--inputdir=. --load-extension=$(EXTENSION)
+REGRESS = $(patsubst tests/regress/sql/%.sql,%,$(sort $(wildcard tests/regress/sql/*.sql)))
+# REGRESS_OUT: where results and the temporary instance go (run_all.sh
+# points it outside the tree).
+REGRESS_OUT ?= tests/regress
+REGRESS_OPTS = --temp-instance=$(REGRESS_OUT)/tmp_check --temp-config=tests/regress/regress.conf \
+	--inputdir=tests/regress --outputdir=$(REGRESS_OUT) --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
-# -Wextra -Werror on our code; PostgreSQL's own headers have unused parameters
-PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/fetch -Wextra -Werror -Wno-unused-parameter
-SHLIB_LINK = -lcjson -lcurl -lcrypto
+PG_CPPFLAGS = -I$(srcdir)/src $(foreach l,$(EXT_LIBS),-I$(call TD_LIB_DIR,$(l))) $(TD_WARN_PGXS)
 
-EXTRA_CLEAN = tmp_check results regression.diffs regression.out
+EXTRA_CLEAN = tests/regress/tmp_check tests/regress/results tests/regress/regression.diffs \
+	tests/regress/regression.out $(foreach l,$(TD_LIB_ORDER),lib/$(l)/build)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(shlib): $(EXT_LIB_ARCHIVES)
+
+# Each library by its own Makefile (with the flags of lib/build.mk).
+$(EXT_LIB_ARCHIVES): FORCE
+	$(MAKE) -C $(TD_ROOT)/lib/$(patsubst libtd%.a,%,$(notdir $@)) lib
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
@@ -51,22 +71,11 @@ install-default-bundle: $(DEFAULT_BUNDLE)
 	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/$(EXTENSION)'
 	$(INSTALL_DATA) $(DEFAULT_BUNDLE) '$(DESTDIR)$(datadir)/extension/$(EXTENSION)/default_bundle.json'
 
-core-test:
-	$(MAKE) -C src/core test
-
-core-sanitize:
-	$(MAKE) -C src/core test-sanitize
-
-core-fuzz:
-	$(MAKE) -C src/core fuzz-run
-
-fetch-test:
-	$(MAKE) -C src/fetch test
+lib-test:
+	@set -e; for l in $(TD_LIB_ORDER); do $(MAKE) -C lib/$$l test; done
 
 test:
 	bash tests/run_all.sh
-
-.PHONY: lint format
 
 lint:
 	bash tests/ops/lint.sh
@@ -74,4 +83,4 @@ lint:
 format:
 	bash tests/ops/lint.sh --fix
 
-.PHONY: install-default-bundle core-test core-sanitize core-fuzz fetch-test test
+.PHONY: FORCE install-default-bundle lib-test test lint format

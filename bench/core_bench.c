@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "td_core.h"
+#include "td_model.h"
 
 static char *
 read_file(const char *path, size_t *len)

@@ -26,8 +26,8 @@
 
 #include <libpq-fe.h>
 
-#include "tdf_fetch.h"
-#include "tdf_kinesis.h"
+#include "tda_aws.h"
+#include "tda_aws.h"
 
 typedef enum FwdEventState
 {
@@ -40,7 +40,7 @@ typedef struct FwdEvent
 {
 	char		 *data; /* the decoded JSON line, sent as is */
 	size_t		  len;
-	char		  key[TDF_KINESIS_MAX_KEY_LEN + 1]; /* partition key = ride id */
+	char		  key[TDA_KINESIS_MAX_KEY_LEN + 1]; /* partition key = ride id */
 	int			  txn;								/* index into FwdBatch.txns */
 	FwdEventState state;
 	char		  reason[1024]; /* why it is dead (empty until then) */
@@ -76,7 +76,7 @@ typedef struct FwdConfig
 	int			poll_ms;
 	int			backoff_base_ms;
 	int			backoff_max_ms;
-	tdf_config	aws;
+	tda_config	aws;
 } FwdConfig;
 
 /* Counters since the last status upsert (added to the table's totals). */

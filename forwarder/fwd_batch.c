@@ -99,7 +99,7 @@ raw_number(const char *data, size_t len)
 	while (*p == ' ')
 		p++;
 	n = strspn(p, "-0123456789");
-	if (n == 0 || n > TDF_KINESIS_MAX_KEY_LEN || strchr(",} ", p[n]) == NULL)
+	if (n == 0 || n > TDA_KINESIS_MAX_KEY_LEN || strchr(",} ", p[n]) == NULL)
 		return NULL;
 	out = malloc(n + 1);
 	if (out)
@@ -130,17 +130,17 @@ set_key(FwdEvent *e, const cJSON *id)
 	if (key == NULL || key[0] == '\0')
 		snprintf(e->reason, sizeof(e->reason),
 				 "invalid partition key: the event has no ride_id");
-	else if (strlen(key) > TDF_KINESIS_MAX_KEY_LEN)
+	else if (strlen(key) > TDA_KINESIS_MAX_KEY_LEN)
 		snprintf(e->reason, sizeof(e->reason),
 				 "invalid partition key: ride_id is %zu characters, Kinesis allows %d",
-				 strlen(key), TDF_KINESIS_MAX_KEY_LEN);
+				 strlen(key), TDA_KINESIS_MAX_KEY_LEN);
 	else
 		snprintf(e->key, sizeof(e->key), "%s", key);
 	if (e->reason[0] == '\0' &&
-		e->len + strlen(e->key) > TDF_KINESIS_MAX_RECORD_BYTES)
+		e->len + strlen(e->key) > TDA_KINESIS_MAX_RECORD_BYTES)
 		snprintf(e->reason, sizeof(e->reason),
 				 "record too large: %zu bytes with its partition key, Kinesis allows %d",
-				 e->len + strlen(e->key), TDF_KINESIS_MAX_RECORD_BYTES);
+				 e->len + strlen(e->key), TDA_KINESIS_MAX_RECORD_BYTES);
 	if (e->reason[0] != '\0')
 		e->state = FWD_DEAD;
 	free(text);

@@ -16,7 +16,7 @@
  * (taxi_trips_kinesis), TD_TABLES (public.trips), TD_COLUMNS (the plugin's
  * default), TD_TRIPS_STREAM (required), TD_BATCH_CHANGES (5000), TD_POLL_MS
  * (200), TD_BACKOFF_BASE_MS (100), TD_BACKOFF_MAX_MS (5000),
- * TD_KINESIS_TIMEOUT_MS (10000), AWS_* via tdf_config_from_env
+ * TD_KINESIS_TIMEOUT_MS (10000), AWS_* via tda_config_from_env
  * (AWS_ENDPOINT_URL_KINESIS overrides the endpoint).
  *
  * SIGTERM/SIGINT: the current call is cancelled, nothing more is advanced,
@@ -130,9 +130,9 @@ env_int(const char *name, int dflt, int min)
 	n = atoi(v);
 	if (n < min)
 	{
-		char esc[TDF_ESCAPE_SHORT];
+		char esc[TDC_ESCAPE_SHORT];
 
-		fwd_log("%s=\"%s\" is invalid, using %d", name, tdf_escape(v, esc, sizeof(esc)), dflt);
+		fwd_log("%s=\"%s\" is invalid, using %d", name, tdc_escape(v, esc, sizeof(esc)), dflt);
 		return dflt;
 	}
 	return n;
@@ -153,7 +153,7 @@ read_config(FwdConfig *c)
 	c->poll_ms = env_int("TD_POLL_MS", 200, 1);
 	c->backoff_base_ms = env_int("TD_BACKOFF_BASE_MS", 100, 1);
 	c->backoff_max_ms = env_int("TD_BACKOFF_MAX_MS", 5000, c->backoff_base_ms);
-	tdf_config_from_env(&c->aws);
+	tda_config_from_env(&c->aws);
 	kinesis_endpoint = getenv("AWS_ENDPOINT_URL_KINESIS");
 	if (kinesis_endpoint != NULL && *kinesis_endpoint != '\0')
 		c->aws.aws_endpoint_url = kinesis_endpoint;
@@ -175,7 +175,7 @@ main(void)
 	FwdState s;
 	FwdBatch b;
 	int		 pg_attempt = 0;
-	char	 esc[4][TDF_ESCAPE_SHORT];
+	char	 esc[4][TDC_ESCAPE_SHORT];
 
 	memset(&s, 0, sizeof(s));
 	memset(&b, 0, sizeof(b));
@@ -187,10 +187,10 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	fwd_log("starting: slot \"%s\", tables \"%s\", stream \"%s\", endpoint \"%s\"",
-			tdf_escape(s.cfg.slot, esc[0], sizeof(esc[0])),
-			tdf_escape(s.cfg.tables, esc[1], sizeof(esc[1])),
-			tdf_escape(s.cfg.stream, esc[2], sizeof(esc[2])),
-			tdf_escape(s.cfg.aws.aws_endpoint_url ? s.cfg.aws.aws_endpoint_url : "(AWS)",
+			tdc_escape(s.cfg.slot, esc[0], sizeof(esc[0])),
+			tdc_escape(s.cfg.tables, esc[1], sizeof(esc[1])),
+			tdc_escape(s.cfg.stream, esc[2], sizeof(esc[2])),
+			tdc_escape(s.cfg.aws.aws_endpoint_url ? s.cfg.aws.aws_endpoint_url : "(AWS)",
 					   esc[3], sizeof(esc[3])));
 
 	while (!fwd_stop)
@@ -238,7 +238,7 @@ main(void)
 			pg_attempt = 0;
 			fwd_log("forwarded %d events in %d transactions up to \"%s\"",
 					b.nevents, b.ntxns,
-					tdf_escape(b.txns[b.ntxns - 1].commit_lsn, esc[0], sizeof(esc[0])));
+					tdc_escape(b.txns[b.ntxns - 1].commit_lsn, esc[0], sizeof(esc[0])));
 		}
 	}
 	fwd_log("stopping on signal; %d events of the current batch not confirmed",

@@ -31,7 +31,7 @@ failed(FwdState *s, PGconn *conn, PGresult *res, const char *what)
 	snprintf(line, sizeof(line), "%s", msg);
 	line[strcspn(line, "\n")] = '\0';
 	fwd_note_error(s, "postgresql: %s failed: \"%s\"", what,
-				   tdf_escape(line, esc, sizeof(esc)));
+				   tdc_escape(line, esc, sizeof(esc)));
 	PQclear(res);
 	return false;
 }
@@ -68,8 +68,8 @@ fwd_pg_connect(FwdState *s)
 {
 	const char *p[1] = { s->cfg.slot };
 	PGresult   *res;
-	char		slot[TDF_ESCAPE_SHORT];
-	char		tables[TDF_ESCAPE_SHORT];
+	char		slot[TDC_ESCAPE_SHORT];
+	char		tables[TDC_ESCAPE_SHORT];
 
 	s->dec = PQconnectdb(s->cfg.dsn);
 	if (PQstatus(s->dec) != CONNECTION_OK)
@@ -81,8 +81,8 @@ fwd_pg_connect(FwdState *s)
 		return failed(s, s->st, NULL, "connect");
 	if (!pin_search_path(s, s->st))
 		return false;
-	tdf_escape(s->cfg.slot, slot, sizeof(slot));
-	tdf_escape(s->cfg.tables, tables, sizeof(tables));
+	tdc_escape(s->cfg.slot, slot, sizeof(slot));
+	tdc_escape(s->cfg.tables, tables, sizeof(tables));
 	res = exec(s->dec,
 			   "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 			   1, p);
@@ -169,8 +169,8 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		FwdEvent   *e = &b->events[i];
 		const char *p[5];
 		PGresult   *res;
-		char		key[TDF_ESCAPE_SHORT];
-		char		lsn[TDF_ESCAPE_SHORT];
+		char		key[TDC_ESCAPE_SHORT];
+		char		lsn[TDC_ESCAPE_SHORT];
 		char		reason[1024];
 
 		if (e->state != FWD_DEAD || e->dead_written)
@@ -191,8 +191,8 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		e->dead_written = true;
 		s->delta.dead++;
 		fwd_log("dead-lettered ride_id \"%s\" at commit \"%s\": \"%s\"",
-				tdf_escape(e->key, key, sizeof(key)), tdf_escape(p[1], lsn, sizeof(lsn)),
-				tdf_escape(e->reason, reason, sizeof(reason)));
+				tdc_escape(e->key, key, sizeof(key)), tdc_escape(p[1], lsn, sizeof(lsn)),
+				tdc_escape(e->reason, reason, sizeof(reason)));
 	}
 	return true;
 }

@@ -38,11 +38,11 @@ transient_code(const char *code)
 
 /* A whole-call failure caused by the records themselves. */
 static bool
-content_error(const tdf_error *err)
+content_error(const tda_error *err)
 {
-	if (err->status == TDF_ERR_TOO_LARGE)
+	if (err->status == TDA_ERR_TOO_LARGE)
 		return true; /* validated before sending; split */
-	if (err->status != TDF_ERR_HTTP || err->http_status != 400)
+	if (err->status != TDA_ERR_HTTP || err->http_status != 400)
 		return false;
 	return strstr(err->detail, "(ValidationException)") != NULL ||
 		   strstr(err->detail, "(InvalidArgumentException)") != NULL ||
@@ -64,7 +64,7 @@ pick(const FwdBatch *b, const int *from, int nfrom, int limit, int *out)
 
 		if (e->state != FWD_PENDING)
 			continue;
-		if (n > 0 && bytes + sz > TDF_KINESIS_MAX_REQUEST_BYTES)
+		if (n > 0 && bytes + sz > TDA_KINESIS_MAX_REQUEST_BYTES)
 			break;
 		bytes += sz;
 		out[n++] = from[i];
@@ -95,13 +95,13 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 {
 	int			   *all = calloc(b->nevents + 1, sizeof(int));
 	int			   *retry = calloc(b->nevents + 1, sizeof(int));
-	int			   *call = malloc(sizeof(int) * (TDF_KINESIS_MAX_RECORDS + 1));
-	tdf_record	   *recs = malloc(sizeof(tdf_record) * TDF_KINESIS_MAX_RECORDS);
-	tdf_put_result *res = malloc(sizeof(tdf_put_result) * TDF_KINESIS_MAX_RECORDS);
+	int			   *call = malloc(sizeof(int) * (TDA_KINESIS_MAX_RECORDS + 1));
+	tda_record	   *recs = malloc(sizeof(tda_record) * TDA_KINESIS_MAX_RECORDS);
+	tda_put_result *res = malloc(sizeof(tda_put_result) * TDA_KINESIS_MAX_RECORDS);
 	FwdSendResult	result = FWD_SEND_DONE;
 	int				nretry = 0;
 	int				next = 0; /* scan position in `all` */
-	int				limit = TDF_KINESIS_MAX_RECORDS;
+	int				limit = TDA_KINESIS_MAX_RECORDS;
 	int				attempt = 0;
 	int				i;
 
@@ -118,8 +118,8 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 
 	while (result == FWD_SEND_DONE)
 	{
-		tdf_error  err;
-		tdf_status st;
+		tda_error  err;
+		tda_status st;
 		int		   n;
 		int		   nfail = 0;
 
@@ -138,7 +138,7 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 			nretry = m;
 		}
 		else
-			limit = TDF_KINESIS_MAX_RECORDS;
+			limit = TDA_KINESIS_MAX_RECORDS;
 		if (nretry > 0)
 			n = pick(b, retry, nretry, limit, call);
 		else
@@ -161,13 +161,13 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 			recs[i].partition_key = b->events[call[i]].key;
 		}
 		memset(&err, 0, sizeof(err));
-		st = tdf_kinesis_put_records(&s->cfg.aws, s->cfg.stream, recs, n, res, &err);
-		if (st == TDF_ERR_CANCELLED || fwd_stop)
+		st = tda_kinesis_put_records(&s->cfg.aws, s->cfg.stream, recs, n, res, &err);
+		if (st == TDA_ERR_CANCELLED || fwd_stop)
 		{
 			result = FWD_SEND_STOPPED;
 			break;
 		}
-		if (st != TDF_OK)
+		if (st != TDA_OK)
 		{
 			if (content_error(&err) && n == 1)
 			{
@@ -175,17 +175,17 @@ fwd_send_batch(FwdState *s, FwdBatch *b)
 
 				e->state = FWD_DEAD;
 				snprintf(e->reason, sizeof(e->reason), "rejected by Kinesis: %s", err.detail);
-				limit = TDF_KINESIS_MAX_RECORDS;
+				limit = TDA_KINESIS_MAX_RECORDS;
 			}
 			else
 			{
-				char detail[TDF_ERROR_DETAIL_LEN + 64];
+				char detail[TDC_ERROR_DETAIL_LEN + 64];
 
 				if (content_error(&err))
 					limit = (n + 1) / 2;
 				fwd_note_error(s, "kinesis: \"%s\" (%s; %d records, attempt %d)",
-							   tdf_escape(err.detail, detail, sizeof(detail)),
-							   tdf_status_name(st), n, attempt + 1);
+							   tdc_escape(err.detail, detail, sizeof(detail)),
+							   tda_status_name(st), n, attempt + 1);
 				if (!fwd_pg_status(s, fwd_batch_pending(b)))
 				{
 					result = FWD_SEND_PG_ERROR;

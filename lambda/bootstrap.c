@@ -165,7 +165,7 @@ post_error(CURL *curl, const char *url, const char *type, const char *msg)
 	reply r;
 	long  status;
 
-	fprintf(stderr, "ERROR %s: \"%s\"\n", type, tdf_escape(msg, esc, sizeof(esc)));
+	fprintf(stderr, "ERROR %s: \"%s\"\n", type, tdc_escape(msg, esc, sizeof(esc)));
 	status = api_call(curl, url, body ? body : "{}", type, &r);
 	free(r.body.data);
 	cJSON_free(body);
@@ -176,18 +176,18 @@ post_error(CURL *curl, const char *url, const char *type, const char *msg)
 static void
 log_loaded(const lambda_model *model, const lambda_settings *s, double ms)
 {
-	char name[TDF_ESCAPE_SHORT];
-	char version[TDF_ESCAPE_SHORT];
-	char source[TDF_ESCAPE_SHORT * 2];
-	char stream[TDF_ESCAPE_SHORT];
+	char name[TDC_ESCAPE_SHORT];
+	char version[TDC_ESCAPE_SHORT];
+	char source[TDC_ESCAPE_SHORT * 2];
+	char stream[TDC_ESCAPE_SHORT];
 
 	fprintf(stderr, "INFO model \"%s\" version \"%s\" loaded from \"%s\" in %.1f ms; "
 					"predictions stream \"%s\"%s\n",
-			tdf_escape(td_image_meta(model->image, TD_META_MODEL_NAME), name, sizeof(name)),
-			tdf_escape(td_image_meta(model->image, TD_META_MODEL_VERSION), version,
+			tdc_escape(td_image_meta(model->image, TD_META_MODEL_NAME), name, sizeof(name)),
+			tdc_escape(td_image_meta(model->image, TD_META_MODEL_VERSION), version,
 					   sizeof(version)),
-			tdf_escape(model->source, source, sizeof(source)), ms,
-			tdf_escape(s->predictions_stream, stream, sizeof(stream)),
+			tdc_escape(model->source, source, sizeof(source)), ms,
+			tdc_escape(s->predictions_stream, stream, sizeof(stream)),
 			s->test_run ? " (TEST_RUN: not written)" : "");
 }
 
@@ -201,7 +201,7 @@ settings_from_env(lambda_settings *s)
 	s->predictions_stream = env_or("PREDICTIONS_STREAM",
 								   env_or("TD_PREDICTIONS_STREAM", DEFAULT_STREAM));
 	s->test_run = strcasecmp(test_run, "true") == 0 || strcmp(test_run, "1") == 0;
-	tdf_config_from_env(&s->kinesis);
+	tda_config_from_env(&s->kinesis);
 	endpoint = env_or("AWS_ENDPOINT_URL_KINESIS", getenv("AWS_ENDPOINT_URL"));
 	s->kinesis.aws_endpoint_url = (endpoint != NULL && *endpoint != '\0') ? endpoint : NULL;
 	s->kinesis.connect_timeout_ms = 2000;

@@ -23,7 +23,7 @@
  *
  * Every string from the event or from a server that reaches a log line
  * (sequence number, partition key, error details) is escaped by
- * tdf_escape, so that a crafted record cannot forge log lines.
+ * tdc_escape, so that a crafted record cannot forge log lines.
  */
 #include <math.h>
 #include <stdio.h>
@@ -34,7 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "lambda.h"
-#include "tdf_kinesis.h"
+#include "tda_aws.h"
 
 /* Bad records logged per invocation (the rest are only counted). */
 #define MAX_LOGGED 10
@@ -53,7 +53,7 @@ typedef struct rec
 	const char *pkey; /* kinesis.partitionKey, borrowed; NULL if absent */
 	char	   *out;  /* the prediction event (cJSON allocation) */
 	size_t		out_len;
-	char		key[TDF_KINESIS_MAX_KEY_LEN + 1];
+	char		key[TDA_KINESIS_MAX_KEY_LEN + 1];
 	rec_state	state;
 } rec;
 
@@ -80,14 +80,14 @@ ride_key(const char *ride_id_json, char *key)
 	{
 		size_t len = strlen(ride_id_json);
 
-		if (len > TDF_KINESIS_MAX_KEY_LEN)
+		if (len > TDA_KINESIS_MAX_KEY_LEN)
 			return false;
 		memcpy(key, ride_id_json, len + 1);
 		return true;
 	}
 	id = cJSON_Parse(ride_id_json);
 	if (cJSON_IsString(id) && id->valuestring[0] != '\0' &&
-		strlen(id->valuestring) <= TDF_KINESIS_MAX_KEY_LEN)
+		strlen(id->valuestring) <= TDA_KINESIS_MAX_KEY_LEN)
 	{
 		strcpy(key, id->valuestring);
 		ok = true;
@@ -176,33 +176,33 @@ process_record(const lambda_model *model, const cJSON *record, td_value *values,
 
 /* A whole PutRecords call failed: say why (the detail may quote Kinesis). */
 static void
-log_put_error(size_t n, const tdf_error *err)
+log_put_error(size_t n, const tda_error *err)
 {
-	char message[TDF_ERROR_MESSAGE_LEN + 64];
-	char detail[TDF_ERROR_DETAIL_LEN + 64];
+	char message[TDC_ERROR_MESSAGE_LEN + 64];
+	char detail[TDC_ERROR_DETAIL_LEN + 64];
 
 	fprintf(stderr, "ERROR PutRecords of %zu records failed: \"%s\": \"%s\" (%s)\n", n,
-			tdf_escape(err->message, message, sizeof(message)),
-			tdf_escape(err->detail, detail, sizeof(detail)), tdf_status_name(err->status));
+			tdc_escape(err->message, message, sizeof(message)),
+			tdc_escape(err->detail, detail, sizeof(detail)), tda_status_name(err->status));
 }
 
 /* A record that could not be processed, identified as the event names it. */
 static void
 log_skipped(const rec *r, const char *why)
 {
-	char seq[TDF_ESCAPE_SHORT];
-	char pkey[TDF_ESCAPE_SHORT];
-	char reason[TD_ERROR_MESSAGE_LEN + TD_ERROR_DETAIL_LEN + 64];
+	char seq[TDC_ESCAPE_SHORT];
+	char pkey[TDC_ESCAPE_SHORT];
+	char reason[TDC_ERROR_MESSAGE_LEN + TDC_ERROR_DETAIL_LEN + 64];
 
 	fprintf(stderr, "WARNING record \"%s\" (partition key \"%s\") skipped: \"%s\"\n",
-			tdf_escape(r->seq, seq, sizeof(seq)), tdf_escape(r->pkey, pkey, sizeof(pkey)),
-			tdf_escape(why, reason, sizeof(reason)));
+			tdc_escape(r->seq, seq, sizeof(seq)), tdc_escape(r->pkey, pkey, sizeof(pkey)),
+			tdc_escape(why, reason, sizeof(reason)));
 }
 
 /* One pass over the pending records, in PutRecords-sized batches. */
 static size_t
-put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
-			size_t *idx, tdf_put_result *res, lambda_stats *stats)
+put_pending(const lambda_settings *s, rec *recs, size_t n, tda_record *batch,
+			size_t *idx, tda_put_result *res, lambda_stats *stats)
 {
 	size_t i = 0;
 	size_t still = 0;
@@ -212,16 +212,16 @@ put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
 		size_t	  nb = 0;
 		size_t	  bytes = 0;
 		size_t	  k;
-		tdf_error err;
+		tda_error err;
 
-		for (; i < n && nb < TDF_KINESIS_MAX_RECORDS; i++)
+		for (; i < n && nb < TDA_KINESIS_MAX_RECORDS; i++)
 		{
 			size_t sz;
 
 			if (recs[i].state != REC_PENDING)
 				continue;
 			sz = recs[i].out_len + strlen(recs[i].key);
-			if (nb > 0 && bytes + sz > TDF_KINESIS_MAX_REQUEST_BYTES)
+			if (nb > 0 && bytes + sz > TDA_KINESIS_MAX_REQUEST_BYTES)
 				break;
 			batch[nb].data = recs[i].out;
 			batch[nb].len = recs[i].out_len;
@@ -232,8 +232,8 @@ put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
 		if (nb == 0)
 			break;
 		stats->put_calls++;
-		if (tdf_kinesis_put_records(&s->kinesis, s->predictions_stream, batch, nb,
-									res, &err) != TDF_OK)
+		if (tda_kinesis_put_records(&s->kinesis, s->predictions_stream, batch, nb,
+									res, &err) != TDA_OK)
 		{
 			log_put_error(nb, &err);
 			still += nb;
@@ -253,9 +253,9 @@ put_pending(const lambda_settings *s, rec *recs, size_t n, tdf_record *batch,
 static void
 write_predictions(const lambda_settings *s, rec *recs, size_t n, lambda_stats *stats)
 {
-	tdf_record	   *batch = malloc(sizeof(tdf_record) * TDF_KINESIS_MAX_RECORDS);
-	size_t		   *idx = malloc(sizeof(size_t) * TDF_KINESIS_MAX_RECORDS);
-	tdf_put_result *res = malloc(sizeof(tdf_put_result) * TDF_KINESIS_MAX_RECORDS);
+	tda_record	   *batch = malloc(sizeof(tda_record) * TDA_KINESIS_MAX_RECORDS);
+	size_t		   *idx = malloc(sizeof(size_t) * TDA_KINESIS_MAX_RECORDS);
+	tda_put_result *res = malloc(sizeof(tda_put_result) * TDA_KINESIS_MAX_RECORDS);
 	int				attempt;
 	int				delay = s->backoff_ms;
 	size_t			i;
@@ -378,7 +378,7 @@ lambda_handle(const lambda_model *model, const lambda_settings *settings,
 		const cJSON *kinesis = cJSON_GetObjectItemCaseSensitive(record, "kinesis");
 		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(kinesis, "sequenceNumber");
 		const cJSON *pkey = cJSON_GetObjectItemCaseSensitive(kinesis, "partitionKey");
-		char		 why[TD_ERROR_MESSAGE_LEN + TD_ERROR_DETAIL_LEN + 8];
+		char		 why[TDC_ERROR_MESSAGE_LEN + TDC_ERROR_DETAIL_LEN + 8];
 
 		if (!cJSON_IsString(seq) || seq->valuestring[0] == '\0')
 		{

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "td_core.h"
-#include "tdf_fetch.h"
+#include "td_model.h"
+#include "tda_aws.h"
 
 #define LAMBDA_ERR_LEN 2048
 
@@ -33,7 +33,7 @@ typedef struct lambda_settings
 {
 	const char *predictions_stream;
 	bool		test_run;	  /* TEST_RUN=True: predict, don't write */
-	tdf_config	kinesis;	  /* endpoint, region, credentials */
+	tda_config	kinesis;	  /* endpoint, region, credentials */
 	int			put_attempts; /* PutRecords attempts per batch (>= 1) */
 	int			backoff_ms;	  /* first retry delay, doubled each time */
 } lambda_settings;

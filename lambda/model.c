@@ -71,7 +71,7 @@ lambda_model_load(const char *uri, lambda_model *model, char errbuf[LAMBDA_ERR_L
 	char	  *data = NULL;
 	size_t	   len = 0;
 	bool	   from_fetch = false;
-	tdf_result result;
+	tda_result result;
 	td_limits  limits;
 	td_error   err;
 
@@ -85,16 +85,16 @@ lambda_model_load(const char *uri, lambda_model *model, char errbuf[LAMBDA_ERR_L
 	snprintf(model->source, sizeof(model->source), "%s", uri);
 	if (strncmp(uri, "s3://", 5) == 0 || strncmp(uri, "models:/", 8) == 0)
 	{
-		tdf_config config;
-		tdf_error  ferr;
+		tda_config config;
+		tda_error  ferr;
 
 		memset(&config, 0, sizeof(config));
-		tdf_config_from_env(&config);
+		tda_config_from_env(&config);
 		config.max_bytes = MAX_BUNDLE_BYTES;
-		if (tdf_fetch(&config, uri, &result, &ferr) != TDF_OK)
+		if (tda_fetch(&config, uri, &result, &ferr) != TDA_OK)
 		{
 			snprintf(errbuf, LAMBDA_ERR_LEN, "%s: %s (%s)", ferr.message,
-					 ferr.detail, tdf_status_name(ferr.status));
+					 ferr.detail, tda_status_name(ferr.status));
 			return false;
 		}
 		data = result.data;
@@ -121,7 +121,7 @@ lambda_model_load(const char *uri, lambda_model *model, char errbuf[LAMBDA_ERR_L
 				 td_status_name(err.status));
 
 	if (from_fetch)
-		tdf_result_free(&result);
+		tda_result_free(&result);
 	else
 		free(data);
 	if (model->predictor == NULL)

@@ -13,7 +13,8 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-#include "taxi_duration.h"
+#include "glue/glue.h"
+#include "serving/serving.h"
 
 PG_MODULE_MAGIC;
 
@@ -22,7 +23,7 @@ void _PG_init(void);
 void
 _PG_init(void)
 {
-	TdCoreInit();
+	TdLibrariesInit();
 	TdGucInit();
 	TdStatementModelGucInit();
 	TdAccessInit();

@@ -40,7 +40,7 @@ fi
 # The servers (as `postgres`) read fixtures from the tree; if this checkout
 # is not readable by that user (e.g. under /root), test a readable copy.
 if [ "$(id -u)" = 0 ] && [ -z "${TD_TESTS_COPIED:-}" ] &&
-	! runuser -u postgres -- test -r "$REPO/tests/regress.conf"; then
+	! runuser -u postgres -- test -r "$REPO/tests/regress/regress.conf"; then
 	copy=$(mktemp -d /tmp/taxi_duration_src.XXXXXX)
 	cp -a "$REPO/." "$copy/"
 	chmod -R a+rX "$copy"
@@ -100,19 +100,16 @@ python_tests() {
 	python3 -m pytest -q tests/python tests/monitoring/test_html_report.py
 }
 
+# make installcheck, as the server's OS user, with its output outside the tree.
 regress() {
-	local pgxs_dir out=$WORK/regress
-	pgxs_dir=$(dirname "$(pg_config --pgxs)")/../..
+	local out=$WORK/regress
 	mkdir -p "$out"
 	[ "$(id -u)" = 0 ] && chown postgres: "$out"
-	if td_as_pg "$pgxs_dir/src/test/regress/pg_regress" \
-		--temp-instance="$out/instance" --temp-config="$REPO/tests/regress.conf" \
-		--inputdir="$REPO" --outputdir="$out" --bindir="$(pg_config --bindir)" \
-		--port=$((PORT + 2)) --load-extension=taxi_duration \
-		predict jsonb model_management trigger decoder; then
+	if td_as_pg make -s installcheck PG_CONFIG="${PG_CONFIG:-pg_config}" REGRESS_OUT="$out" \
+		EXTRA_REGRESS_OPTS="--port=$((PORT + 2))"; then
 		return 0
 	fi
-	cat "$out/regression.diffs" 2>/dev/null | head -200
+	head -200 "$out/regression.diffs" 2>/dev/null
 	return 1
 }
 

@@ -1,0 +1,166 @@
+/*
+ * td_ride.c — decoding a trip event ({"ride": {...}, "ride_id": ...}) or a
+ * bare ride object into one td_value per image input, with cJSON.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "td_internal.h"
+#include "td_image_layout.h"
+
+static td_status
+ride_fail(td_error *err, td_status st, const char *name, const char *what)
+{
+	char buf[80];
+
+	if (name != NULL)
+		td_error_set(err, st, "The trip's \"%s\" %s.", tdc_echo(name, buf, sizeof(buf)), what);
+	else
+		td_error_set(err, st, "%s", what);
+	return st;
+}
+
+static td_status
+decode_value(const td_image_input *in, const char *name, const cJSON *item,
+			 td_value *out, td_error *err)
+{
+	double d;
+
+	out->i = 0;
+	out->d = 0;
+	if (item == NULL)
+	{
+		out->kind = TD_VALUE_ABSENT;
+		return TD_OK;
+	}
+	if (cJSON_IsNull(item))
+	{
+		out->kind = TD_VALUE_NULL;
+		return TD_OK;
+	}
+	switch ((td_input_type) in->type)
+	{
+		case TD_INPUT_INTEGER:
+			if (!cJSON_IsNumber(item))
+				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a JSON number");
+			d = item->valuedouble;
+			if (!isfinite(d))
+				return ride_fail(err, TD_ERR_INPUT, name, "is not a finite number");
+			if (!td_json_is_integer(item))
+				return ride_fail(err, TD_ERR_INPUT, name, "is not an integer");
+			out->kind = TD_VALUE_INT;
+			out->i = (int64_t) d;
+			return TD_OK;
+		case TD_INPUT_NUMBER:
+			if (!cJSON_IsNumber(item))
+				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a JSON number");
+			out->kind = TD_VALUE_DOUBLE;
+			out->d = item->valuedouble;
+			return TD_OK;
+		case TD_INPUT_TIMESTAMP:
+			if (!cJSON_IsString(item) || item->valuestring == NULL)
+				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a timestamp string");
+			if (!td_parse_timestamp(item->valuestring, strlen(item->valuestring), &out->i))
+				return ride_fail(err, TD_ERR_INPUT, name,
+								 "is not a timestamp of the form YYYY-MM-DD HH:MM[:SS[.ffffff]]");
+			out->kind = TD_VALUE_TIMESTAMP;
+			return TD_OK;
+	}
+	return ride_fail(err, TD_ERR_IMAGE, name, "has a type this core does not know");
+}
+
+static td_status
+encode_ride_id(const cJSON *id, char ride_id_json[TD_RIDE_ID_MAX], td_error *err)
+{
+	char tmp[TD_RIDE_ID_MAX + 8];
+
+	ride_id_json[0] = '\0';
+	if (id == NULL || cJSON_IsNull(id))
+		return TD_OK;
+	if (!cJSON_IsNumber(id) && !cJSON_IsString(id))
+		return ride_fail(err, TD_ERR_RIDE_JSON, NULL,
+						 "The trip's \"ride_id\" is neither a number nor a string.");
+	if (cJSON_IsNumber(id) && !isfinite(id->valuedouble))
+		return ride_fail(err, TD_ERR_RIDE_JSON, NULL,
+						 "The trip's \"ride_id\" is not a finite number.");
+	/* cJSON wants 5 spare bytes; it never allocates in this mode. */
+	if (!cJSON_PrintPreallocated((cJSON *) id, tmp, (int) sizeof(tmp), 0) ||
+		strlen(tmp) >= TD_RIDE_ID_MAX)
+	{
+		td_error_set(err, TD_ERR_RIDE_JSON,
+					 "The trip's \"ride_id\" is longer than %d bytes as JSON.",
+					 TD_RIDE_ID_MAX - 1);
+		return TD_ERR_RIDE_JSON;
+	}
+	memcpy(ride_id_json, tmp, strlen(tmp) + 1);
+	return TD_OK;
+}
+
+td_status
+td_decode_ride(const td_image *image, const char *json, size_t len,
+			   td_value *values, char ride_id_json[TD_RIDE_ID_MAX],
+			   td_error *err)
+{
+	const td_image_header *h = TD_IMG_HDR(image);
+	const td_image_input  *inputs;
+	const uint32_t		  *aliases;
+	const char			  *base = (const char *) image;
+	cJSON				  *root;
+	const cJSON			  *ride;
+	const cJSON			  *inner;
+	td_status			   st = TD_OK;
+	uint32_t			   i;
+	uint32_t			   j;
+
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+	if (ride_id_json != NULL)
+		ride_id_json[0] = '\0';
+	if (image == NULL || values == NULL || ride_id_json == NULL)
+	{
+		td_error_set(err, TD_ERR_RIDE_JSON, "td_decode_ride was called with a NULL argument.");
+		return TD_ERR_RIDE_JSON;
+	}
+	inputs = TD_IMG_AT(image, h->inputs_off, td_image_input);
+	aliases = TD_IMG_AT(image, h->aliases_off, uint32_t);
+	for (i = 0; i < h->num_inputs; i++)
+	{
+		values[i].kind = TD_VALUE_ABSENT;
+		values[i].i = 0;
+		values[i].d = 0;
+	}
+	root = td_json_parse(json, len, TD_ERR_RIDE_JSON, "trip event", err);
+	if (root == NULL)
+		return err != NULL ? err->status : TD_ERR_RIDE_JSON;
+	if (!cJSON_IsObject(root))
+	{
+		cJSON_Delete(root);
+		return ride_fail(err, TD_ERR_RIDE_JSON, NULL,
+						 "The trip event is JSON but not an object.");
+	}
+	inner = cJSON_GetObjectItemCaseSensitive(root, "ride");
+	ride = cJSON_IsObject(inner) ? inner : root;
+	if (inner != NULL && !cJSON_IsObject(inner) && !cJSON_IsNull(inner))
+		st = ride_fail(err, TD_ERR_RIDE_JSON, NULL,
+					   "The trip event's \"ride\" is not an object.");
+	if (st == TD_OK)
+		st = encode_ride_id(cJSON_GetObjectItemCaseSensitive(root, "ride_id"),
+							ride_id_json, err);
+	for (i = 0; st == TD_OK && i < h->num_inputs; i++)
+	{
+		const td_image_input *in = &inputs[i];
+		const char			 *name = base + in->name_off;
+		const cJSON			 *item = cJSON_GetObjectItemCaseSensitive(ride, name);
+
+		for (j = 0; item == NULL && j < in->aliases_count; j++)
+		{
+			name = base + aliases[in->aliases_first + j];
+			item = cJSON_GetObjectItemCaseSensitive(ride, name);
+		}
+		st = decode_value(in, name, item, &values[i], err);
+	}
+	cJSON_Delete(root);
+	if (st != TD_OK)
+		ride_id_json[0] = '\0';
+	return st;
+}

@@ -1,0 +1,320 @@
+/*
+ * tds_stats.h — the statistics library: drift and regression-quality
+ * maths with Evidently's semantics.
+ *
+ * Allowed dependencies: the common library (tdc.h) and the C library
+ * (libm).  Never the model or AWS libraries, never PostgreSQL.  Used by the
+ * extension's monitoring aggregates only.
+ *
+ * Files: tds_value_map.c (exact value counts), tds_stattests.c (the column
+ * drift tests and Evidently's decision rules), tds_ks.c (the KS p-value),
+ * tds_special.c (special functions), tds_regression.c (regression
+ * metrics), tds_error.c; tds_internal.h is private.
+ *  The extension's aggregates collect, per
+ * column, an exact map of distinct values to (reference count, current
+ * count) (tds_value_map.c) and hand its sorted contents to the functions
+ * below in their final step.  Every statistic reproduces Evidently 0.7.x
+ * (legacy/calculations/stattests over scipy) — see
+ * docs/monitoring.md for the formulas and the sources followed.
+ *
+ * Conventions: a "column" is m distinct keys with per-key counts in the
+ * reference (ref[i]) and current (cur[i]) windows, NaN and ±Infinity
+ * already removed.  For a numerical column values[i] holds the keys sorted
+ * strictly ascending; for a categorical column values is NULL (the key
+ * order is irrelevant to every categorical statistic).
+ */
+#ifndef TDS_STATS_H
+#define TDS_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdc.h"
+
+/* ------------------------------------------------------------------ */
+/* Status codes and errors                                             */
+/* ------------------------------------------------------------------ */
+
+typedef enum tds_status
+{
+	TDS_OK = 0,
+	TDS_ERR_NOMEM, /* an allocation hook returned NULL */
+	TDS_ERR_INPUT, /* a statistic cannot be computed from these inputs */
+	TDS_ERR_LIMIT  /* a value exceeds a bound (a text key too long) */
+} tds_status;
+
+/* Errors are the common library's tdc_error; status holds a tds_status. */
+typedef tdc_error tds_error;
+
+/* ------------------------------------------------------------------ */
+/* Statistical tests                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef enum tds_stattest
+{
+	TDS_STATTEST_NONE = 0,
+	TDS_STATTEST_KS,			   /* "ks": scipy ks_2samp p-value */
+	TDS_STATTEST_CHISQUARE,	   /* "chisquare": chi-square p-value */
+	TDS_STATTEST_Z,			   /* "z": two-proportion z-test p-value */
+	TDS_STATTEST_WASSERSTEIN,   /* "wasserstein": W1 / max(std_ref, 0.001) */
+	TDS_STATTEST_JENSENSHANNON, /* "jensenshannon": JS distance, natural log */
+	TDS_STATTEST_PSI,		   /* "psi" */
+	TDS_STATTEST_KL_DIV		   /* "kl_div": KL(ref || cur) */
+} tds_stattest;
+
+#define TDS_STATTEST_COUNT 8
+
+/* Evidently's short name ("ks", ...), or "" for NONE. */
+const char *tds_stattest_name(tds_stattest test);
+
+/* Evidently's display name ("K-S p_value", "Wasserstein distance (normed)"...). */
+const char *tds_stattest_display_name(tds_stattest test);
+
+/* Parse a short name; TDS_STATTEST_NONE when unknown. */
+tds_stattest tds_stattest_from_name(const char *name);
+
+/* Evidently's default threshold for the test (0.05 p-values, 0.1 distances). */
+double tds_stattest_default_threshold(tds_stattest test);
+
+/* True for tests whose score is a p-value (drift when small). */
+bool tds_stattest_is_pvalue(tds_stattest test);
+
+/*
+ * Evidently's decision: ks drifts when p <= threshold, chisquare and z when
+ * p < threshold, distances when score >= threshold.
+ */
+bool tds_stattest_drifted(tds_stattest test, double score, double threshold);
+
+/*
+ * Evidently's automatic choice (registry.py::_get_default_stattest) from the
+ * column type, the cleaned reference row count and the number of distinct
+ * values over both windows.
+ */
+tds_stattest tds_stattest_choose(bool numerical, int64_t n_ref, int64_t n_unique);
+
+/*
+ * A column as the tests see it (see the conventions above).  Categorical
+ * keys: value-count shares follow the key order given, and the z-test maps
+ * the first key counted in either window to 0 — Evidently sorts the keys,
+ * so pass them in Python's sort order when a forced z-test may see more
+ * than two keys (with two, the p-value does not depend on the order).
+ */
+typedef struct tds_drift_column
+{
+	bool numerical;		   /* numerical (values sorted) or categorical */
+	bool integer_dtype;	   /* numerical with an integer dtype and no
+							* missing value (numpy's Sturges clamp) */
+	size_t		   m;	   /* distinct keys over both windows */
+	const double  *values; /* m sorted keys, or NULL when categorical */
+	const int64_t *ref;	   /* m reference counts */
+	const int64_t *cur;	   /* m current counts */
+	int64_t		   n_ref;  /* sum of ref[] */
+	int64_t		   n_cur;  /* sum of cur[] */
+} tds_drift_column;
+
+/*
+ * The test's score for the column.  TDS_ERR_INPUT when the test cannot be
+ * computed (an empty window; a numerical test on a categorical column),
+ * with err filled.  ks scores its p-value, wasserstein the normed distance.
+ */
+tds_status tds_drift_score(tds_stattest test, const tds_drift_column *column,
+						 double *score, tds_error *err);
+
+/* The individual statistics (score = these; exposed for the aggregates). */
+double tds_wasserstein_distance(const tds_drift_column *column); /* W1 */
+double tds_reference_std(const tds_drift_column *column);		   /* ddof = 0 */
+double tds_ks_statistic(const tds_drift_column *column);		   /* D */
+double tds_ks_2samp_pvalue(double d, int64_t n1, int64_t n2);   /* auto */
+double tds_chi2_sf(double x, double df);						   /* chi2.sf */
+double tds_normal_sf(double x);								   /* norm.sf */
+
+/*
+ * Binned data as Evidently's get_binned_data(feel_zeroes = false): Sturges
+ * histogram of the combined data when the column is numerical with more
+ * than 20 distinct reference values, otherwise value counts over the union
+ * of keys.  *k_out bins; ref_share/cur_share are k fractions each (allocated
+ * with the core's hook; free with tds_free_binned).  edges (k + 1, NULL for
+ * value counts) is returned when edges_out is non-NULL.
+ */
+tds_status tds_binned_shares(const tds_drift_column *column, size_t *k_out,
+						   double **ref_share, double **cur_share,
+						   double **edges_out, tds_error *err);
+void	  tds_free_binned(double *ref_share, double *cur_share, double *edges);
+
+/* Sturges histogram counts over fixed combined edges (for plots too). */
+tds_status tds_sturges_histogram(const tds_drift_column *column, size_t *k_out,
+							   double **edges, int64_t **ref_counts,
+							   int64_t **cur_counts, tds_error *err);
+
+/* Frees what tds_sturges_histogram returned (NULL pointers are ignored). */
+void tds_free_histogram(double *edges, int64_t *ref_counts,
+					   int64_t *cur_counts);
+
+/*
+ * Checks a column against the conventions above: ref/cur present, counts
+ * >= 0 summing to n_ref/n_cur, both windows non-empty, and for a numerical
+ * column finite values sorted strictly ascending.  tds_drift_score calls it;
+ * the individual statistics above assume it passed.  Keys counted in
+ * neither window are allowed and ignored by every statistic (value-count
+ * shares skip them).
+ */
+tds_status tds_drift_column_check(const tds_drift_column *column, bool need_values,
+								tds_error *err);
+
+/*
+ * tds_ks_2samp_pvalue with error reporting: the exact and Durbin-matrix
+ * paths allocate scratch (at most ~0.3 MB) through the core's hook, and
+ * tds_ks_2samp_pvalue returns NaN when that fails.  TDS_ERR_INPUT for n1 or
+ * n2 < 1 or a NaN d.
+ */
+tds_status tds_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2,
+									 double *pvalue, tds_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Special functions behind the tests (scipy 1.17 / xsf cephes ports)  */
+/* ------------------------------------------------------------------ */
+
+double tds_normal_cdf(double x);			/* scipy.special.ndtr = norm.cdf */
+double tds_igamc(double a, double x);	/* scipy.special.gammaincc */
+double tds_smirnov(int64_t n, double x); /* scipy.special.smirnov */
+double tds_kstwo_sf(double d, double n); /* scipy.stats.kstwo.sf; NaN
+										 * on allocation failure */
+
+/* ------------------------------------------------------------------ */
+/* Regression quality                                                  */
+/* ------------------------------------------------------------------ */
+
+/* How MAPE treats targets with |y| <= DBL_EPSILON (Evidently >= 0.7.21). */
+typedef enum tds_zero_handling
+{
+	TDS_ZERO_REPLACE = 0, /* the row's APE is 1.0 (current window) */
+	TDS_ZERO_DROP,		 /* the row is left out of MAPE (reference) */
+	TDS_ZERO_NONE		 /* no special case: |e| / max(y, eps) */
+} tds_zero_handling;
+
+/*
+ * Mergeable, exact-as-pandas accumulator.  Plain data (no pointers): it can
+ * be copied byte for byte between processes of the same build.
+ */
+typedef struct tds_moments
+{
+	int64_t n;
+	double	mean;
+	double	m2;
+	double	sum; /* compensated sum (Neumaier) */
+	double	sum_comp;
+} tds_moments;
+
+typedef struct tds_regression_acc
+{
+	tds_zero_handling zero_handling;
+	tds_moments		 error;			 /* e = prediction - target */
+	tds_moments		 abs_error;		 /* |e| */
+	tds_moments		 abs_perc_error; /* |e| / max(y, eps) */
+	tds_moments		 target;		 /* y */
+	double			 sq_error_sum;	 /* sum of e^2, compensated */
+	double			 sq_error_comp;
+	double			 abs_error_max;
+} tds_regression_acc;
+
+typedef struct tds_regression_metrics
+{
+	int64_t n; /* rows used (finite target and prediction) */
+	double	mean_error;
+	double	error_std; /* ddof = 1 */
+	double	mae;
+	double	abs_error_std; /* ddof = 1 */
+	double	abs_error_max;
+	double	mape;				/* percent */
+	double	abs_perc_error_std; /* ddof = 1, a fraction (not x100) */
+	double	rmse;
+	double	r2; /* force_finite */
+} tds_regression_metrics;
+
+void tds_regression_init(tds_regression_acc *acc, tds_zero_handling zero_handling);
+
+/* Add one row; rows with a NaN or ±Infinity target or prediction are skipped. */
+void tds_regression_add(tds_regression_acc *acc, double prediction, double target);
+
+/* into += from (Chan's merge, compensated sums added). */
+void tds_regression_merge(tds_regression_acc *into, const tds_regression_acc *from);
+
+/* Metrics; NaN where undefined (n = 0, or a std with n < 2). */
+void tds_regression_result(const tds_regression_acc *acc,
+						  tds_regression_metrics	  *out);
+
+/* ------------------------------------------------------------------ */
+/* Value maps: exact per-column value counts                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A value map counts, for every distinct value of a column, how often it
+ * occurs in the reference window and in the current window, plus how many
+ * values of each window were missing (NULL, NaN, ±Infinity: Evidently drops
+ * them all).  It is the whole state of a drift aggregate: maps built by
+ * parallel workers are serialized, merged and finally sorted into the
+ * tds_drift_column the tests read.  Keys are either numbers (finite doubles,
+ * -0 folded into 0) or byte strings; memory is O(distinct values).
+ */
+typedef struct tds_value_map tds_value_map;
+
+/* Bytes of the longest text key accepted (longer keys: TDS_ERR_LIMIT). */
+#define TDS_VALUE_MAP_MAX_TEXT_KEY 65535
+
+/* A new, empty map of number keys or text keys; NULL when out of memory. */
+tds_value_map *tds_value_map_create(bool text_keys);
+void		  tds_value_map_free(tds_value_map *map);
+
+bool tds_value_map_has_text_keys(const tds_value_map *map);
+
+/*
+ * Count a number (NaN and ±Infinity count as missing) or a text value in
+ * the reference (reference = true) or current window.  TDS_ERR_NOMEM when
+ * the map cannot grow (the map is unchanged), TDS_ERR_INPUT when the key
+ * kind does not match the map.
+ */
+tds_status tds_value_map_add_number(tds_value_map *map, double value, bool reference);
+tds_status tds_value_map_add_text(tds_value_map *map, const char *value, size_t len,
+								bool reference);
+void	  tds_value_map_add_missing(tds_value_map *map, bool reference);
+
+/* Totals: counted values and missing values per window, distinct keys. */
+int64_t tds_value_map_count(const tds_value_map *map, bool reference);
+int64_t tds_value_map_missing(const tds_value_map *map, bool reference);
+size_t	tds_value_map_distinct(const tds_value_map *map);
+
+/* A copy (NULL when out of memory); a sorted run is copied as it is. */
+tds_value_map *tds_value_map_clone(const tds_value_map *map);
+
+/*
+ * into += from.  Both maps must have the same key kind.  Two sorted runs
+ * (decoded from parallel workers) merge in one linear pass.
+ */
+tds_status tds_value_map_merge(tds_value_map *into, const tds_value_map *from,
+							 tds_error *err);
+
+/*
+ * A self-describing byte string (one tdc_malloc block) and back.  Decoding
+ * checks every length and count, so any byte string is safe to decode.
+ */
+tds_status tds_value_map_serialize(const tds_value_map *map, char **out,
+								 size_t *len, tds_error *err);
+tds_status tds_value_map_deserialize(const char *data, size_t len,
+								   tds_value_map **out, tds_error *err);
+
+/*
+ * The map as the tests read it.  Number maps give values sorted ascending;
+ * text maps give keys in byte order (text_keys_out, when non-NULL, receives
+ * pointers into the map and text_lens_out their lengths).  The arrays are
+ * one tdc_malloc block each; free them with tds_value_map_free_column.  The
+ * column stays valid while the map is neither changed nor freed.
+ */
+tds_status tds_value_map_column(const tds_value_map *map, bool numerical,
+							  tds_drift_column *column,
+							  const char	***text_keys_out,
+							  uint32_t **text_lens_out, tds_error *err);
+void	  tds_value_map_free_column(tds_drift_column *column,
+								   const char **text_keys, uint32_t *text_lens);
+
+#endif /* TDS_STATS_H */

@@ -1,0 +1,18 @@
+/*
+ * errors.c — a library error raised as a PostgreSQL ERROR: the library's
+ * message and detail, the SQLSTATE and hint its caller chose.
+ */
+#include "postgres.h"
+
+#include "glue/glue.h"
+
+void
+TdReportLibraryError(const tdc_error *error, int sqlerrcode, const char *hint)
+{
+	ereport(ERROR,
+			errcode(sqlerrcode),
+			errmsg("%s", error->message[0] ? error->message : "internal error"),
+			error->detail[0] ? errdetail("%s", error->detail) : 0,
+			hint ? errhint("%s", hint) : 0);
+	pg_unreachable();
+}

@@ -1,0 +1,30 @@
+/*
+ * glue.h — the small PostgreSQL layer every subsystem of the extension
+ * (serving, monitoring, decoding) shares, and nothing else:
+ *
+ *   compat.h     version differences
+ *   allocator.c  the libraries allocate with palloc in the current memory
+ *                context, asking for NULL rather than an ERROR on failure
+ *   errors.c     a library error (tdc_error) raised as a PostgreSQL ERROR
+ *   run_as.c/.h  running SQL as another role in a security-restricted
+ *                operation (monitors read their sets as their owner)
+ *
+ * Allowed dependencies: PostgreSQL and the common library (tdc.h).  The
+ * subsystems depend on the glue; the glue depends on none of them.
+ */
+#ifndef TD_GLUE_H
+#define TD_GLUE_H
+
+#include "postgres.h"
+
+#include "glue/compat.h"
+#include "tdc.h"
+
+/* allocator.c */
+extern void TdLibrariesInit(void);
+
+/* errors.c */
+extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,
+								 const char *hint) pg_attribute_noreturn();
+
+#endif /* TD_GLUE_H */

@@ -1,0 +1,93 @@
+-- monitoring.sql — the monitoring SQL area as a user sees it: the drift
+-- aggregates, column_drift(), regression_quality(), drift_report() and a
+-- monitor's life (create, run, reports and alerts, alter, drop), with the
+-- errors a user meets.  Known answers and Evidently parity are in
+-- tests/pgtap/monitoring.sql and tests/monitoring/.
+\set SHOW_CONTEXT never
+SET search_path = taxi_duration, public;
+SET extra_float_digits = 0;
+SET TimeZone = 'UTC';
+
+-- two windows of synthetic trips: the current one is longer and has more
+-- of zone 7
+CREATE TABLE ref_trips AS
+SELECT i AS id, (i % 10)::float8 / 2 AS distance, (i % 5 + 1) AS zone,
+       CASE WHEN i % 3 = 0 THEN 'cash' ELSE 'card' END AS payment,
+       (i % 10)::float8 * 2 + 3 AS duration, (i % 10)::float8 * 2 + 3.5 AS prediction,
+       timestamptz '2023-01-01 00:00+00' + i * interval '1 minute' AS pickup
+FROM generate_series(1, 2000) i;
+CREATE TABLE cur_trips AS
+SELECT i AS id, (i % 10)::float8 / 2 + 1.5 AS distance,
+       CASE WHEN i % 4 = 0 THEN 7 ELSE i % 5 + 1 END AS zone,
+       CASE WHEN i % 3 = 0 THEN 'cash' ELSE 'card' END AS payment,
+       (i % 10)::float8 * 2 + 6 AS duration, (i % 10)::float8 * 2 + 5 AS prediction,
+       timestamptz '2023-02-01 00:00+00' + i * interval '1 minute' AS pickup
+FROM generate_series(1, 1500) i;
+
+-- the aggregates, one column each
+SELECT round(wasserstein_norm(distance, is_ref)::numeric, 10) AS wasserstein,
+       round(ks_pvalue(distance, is_ref)::numeric, 10) AS ks_p,
+       round(psi(distance, is_ref)::numeric, 10) AS psi
+FROM (SELECT distance, true AS is_ref FROM ref_trips
+      UNION ALL SELECT distance, false FROM cur_trips) s;
+SELECT round(chisquare_pvalue(zone::text, is_ref)::numeric, 10) AS chisquare_p,
+       round(jensenshannon(zone::text, is_ref)::numeric, 10) AS jensenshannon
+FROM (SELECT zone, true AS is_ref FROM ref_trips
+      UNION ALL SELECT zone, false FROM cur_trips) s;
+
+-- column_drift() decides as Evidently does, and says why
+SELECT d->>'stattest' AS stattest, round((d->>'score')::numeric, 10) AS score,
+       d->>'threshold' AS threshold, d->>'drifted' AS drifted, d->>'column_type' AS column_type
+FROM (SELECT column_drift(payment, is_ref, '{}') AS d
+      FROM (SELECT payment, true AS is_ref FROM ref_trips
+            UNION ALL SELECT payment, false FROM cur_trips) s) x;
+
+-- regression quality
+SELECT key, round(value::numeric, 10) AS value
+FROM jsonb_each_text((SELECT regression_quality(prediction, duration) FROM cur_trips)) AS m(key, value)
+ORDER BY key;
+
+-- the whole report: one verdict per column, the share, the regression
+SELECT key AS column_name, value->>'stattest' AS stattest,
+       round((value->>'score')::numeric, 10) AS score, value->>'drifted' AS drifted
+FROM jsonb_each((SELECT drift_report('ref_trips', 'cur_trips',
+                                     columns => ARRAY['distance', 'zone', 'payment'],
+                                     prediction => 'prediction', target => 'duration')->'columns'))
+ORDER BY key;
+SELECT r->'number_of_columns' AS columns, r->'number_of_drifted_columns' AS drifted,
+       r->'share_of_drifted_columns' AS share, r->'dataset_drift' AS dataset_drift,
+       round((r#>>'{regression,current,rmse}')::numeric, 10) AS rmse,
+       round((r#>>'{regression,reference,rmse}')::numeric, 10) AS reference_rmse
+FROM drift_report('ref_trips', 'cur_trips', columns => ARRAY['distance', 'zone', 'payment'],
+                  prediction => 'prediction', target => 'duration') r;
+
+-- a query as the reference, options per column
+SELECT r#>>'{columns,distance,stattest}' AS stattest, r#>>'{columns,distance,threshold}' AS threshold
+FROM drift_report('SELECT * FROM ref_trips WHERE id <= 1000', 'cur_trips',
+                  columns => ARRAY['distance'],
+                  options => '{"columns": {"distance": {"stattest": "ks", "threshold": 0.01}}}') r;
+
+-- errors a user meets
+SELECT drift_report('ref_trips', 'no_such_table');
+SELECT drift_report('ref_trips', 'cur_trips', columns => ARRAY['no_such_column']);
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"stattest_treshold": 0.1}');
+SELECT column_drift(distance, true, '{"stattest": "no_such_test"}') FROM ref_trips;
+
+-- a monitor: one window a day of cur_trips against ref_trips
+SELECT name, window_size, enabled
+FROM create_monitor('daily', 'ref_trips', 'cur_trips', 'pickup', '1 day',
+                    columns => ARRAY['distance', 'zone', 'payment'],
+                    prediction => 'prediction', target => 'duration',
+                    start_at => '2023-02-01 00:00+00');
+SELECT count(*) AS reports_written FROM run_monitor('daily', until => '2023-02-03 00:00+00');
+SELECT window_start, current_rows, dataset_drift, number_of_drifted_columns,
+       round(rmse::numeric, 6) AS rmse, round(reference_rmse::numeric, 6) AS reference_rmse
+FROM monitor_reports WHERE monitor = 'daily' ORDER BY window_start;
+SELECT kind, count(*) FROM monitor_alerts WHERE monitor = 'daily' GROUP BY kind ORDER BY kind;
+-- a second run writes nothing new
+SELECT count(*) AS reports_written FROM run_monitor('daily', until => '2023-02-03 00:00+00');
+SELECT enabled FROM alter_monitor('daily', enabled => false);
+SELECT drop_monitor('daily');
+SELECT count(*) AS reports_left FROM monitor_reports WHERE monitor = 'daily';
+
+DROP TABLE ref_trips, cur_trips;
