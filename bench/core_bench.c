@@ -1,11 +1,12 @@
 /*
- * core_bench.c — time the pure-C core alone: compile a bundle once, then
+ * core_bench.c — time the model library alone: compile a bundle once, then
  * predict every trip of a CSV (pu,do,distance,pickup_epoch_us per line),
  * best of N passes, and print ns per row.  Not a test; used to tune the
  * scorer without PostgreSQL in the way.
  *
- *   make -C src/core lib && cc -O2 -Isrc/core bench/core_bench.c \
- *       src/core/build/libtdcore.a -lcjson -lm -o /tmp/core_bench
+ *   make -C lib/model lib && cc -O2 -Ilib/model -Ilib/common bench/core_bench.c \
+ *       lib/model/build/libtdmodel.a lib/common/build/libtdcommon.a -lcjson -lm \
+ *       -o /tmp/core_bench
  *   /tmp/core_bench model/default_bundle.json trips.csv [passes]
  */
 #include <stdio.h>

@@ -18,8 +18,10 @@ TD_WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wpointer-arith \
 	-Wformat-security -fno-strict-aliasing -fwrapv
 TD_GCC_WARN := -Wimplicit-fallthrough=3 -Wcast-function-type -fexcess-precision=standard
 TD_CC_WARN = $(TD_WARN) $(if $(findstring clang,$(CC)),,$(TD_GCC_WARN))
+# TD_OPT sets optimisation; CPPFLAGS and LDFLAGS from the caller are kept
+# (e.g. a cJSON under /usr/local in the Lambda image).
 TD_OPT ?= -O2 -g
-TD_CFLAGS = -std=gnu99 $(TD_OPT) -fPIC $(TD_CC_WARN)
+TD_CFLAGS = -std=gnu99 $(TD_OPT) -fPIC $(TD_CC_WARN) $(CPPFLAGS)
 
 # On top of PGXS's flags (PostgreSQL's own headers have unused parameters).
 TD_WARN_PGXS := -Wextra -Werror -Wno-unused-parameter

@@ -1,6 +1,6 @@
 """The bundle's one grammar (docs/bundle-format.md, "Grammar" and "Types"), Python side.
 
-The C core (src/core/td_json_strict.c, td_bundle.c, td_xgboost.c) enforces the same rules; the
+The C model library (lib/model/td_json_strict.c, td_bundle.c, td_xgboost.c) enforces the same rules; the
 shared corpus tests/fixtures/bundles/grammar/ holds both to it. This module has
 
 * the JSON layer: a decoder that rejects duplicate keys, NaN/Infinity, numbers longer than 63

@@ -29,17 +29,18 @@ from html import escape
 
 SCHEMA = "taxi_duration"
 
-# The tests whose score is a p-value (drift when small) and Evidently's rule for each test.
-PVALUE_TESTS = {"ks", "chisquare", "z"}
-DRIFT_RULE = {
-    "ks": "score ≤ threshold",
-    "chisquare": "score < threshold",
-    "z": "score < threshold",
-    "wasserstein": "score ≥ threshold",
-    "jensenshannon": "score ≥ threshold",
-    "psi": "score ≥ threshold",
-    "kl_div": "score ≥ threshold",
-}
+# Evidently's decision rule of each test is the extension's (lib/stats/tds_stattests.c): every
+# column of a report carries it ("drift_rule", "score_is_p_value"); it is only shown here.
+RULE_SYMBOLS = {"<=": "≤", ">=": "≥"}
+
+
+def _rule(c: dict) -> str:
+    rule = c.get("drift_rule") or ""
+    for ascii_op, symbol in RULE_SYMBOLS.items():
+        rule = rule.replace(ascii_op, symbol)
+    return rule
+
+
 REGRESSION_METRICS = [
     ("rmse", "RMSE"),
     ("mae", "MAE"),
@@ -784,7 +785,7 @@ def _summary_table(chosen: dict, names: list[str]) -> str:
             f'<td class="col">{_e(n)}</td><td>{_e(ctype)}</td>'
             f"<td>{_e(tname)}{f' <code>{_e(test)}</code>' if test and test != tname else ''}</td>"
             f'<td class="n">{_e(_fmt(c.get("score")))}</td><td class="n">{_e(_fmt(c.get("threshold")))}</td>'
-            f"<td>{_e(DRIFT_RULE.get(test, ''))}</td><td>{_badge(c)}{err}</td>"
+            f"<td>{_e(_rule(c))}</td><td>{_badge(c)}{err}</td>"
             f'<td class="n">{_fmt_int(c.get("reference_rows"))} / {_fmt_int(c.get("current_rows"))}</td>'
             f'<td class="n">{_fmt_int(c.get("reference_missing"))} / {_fmt_int(c.get("current_missing"))}</td>'
             f'<td class="n">{_fmt_int(c.get("unique_values"))}</td></tr>'
@@ -889,14 +890,15 @@ def _score_charts(time: _Time, reports: list[dict], names: list[str]) -> str:
             hlines.append({"y": known[0], "cls": "thr", "tip": f"threshold {_fmt(known[0])}"})
         elif known:
             series.append({"name": "threshold", "cls": "thr", "ys": thr, "markers": False})
-        pvalue = bool(tests) and tests <= PVALUE_TESTS
+        kinds = {c.get("score_is_p_value") for c in cs if c is not None and c.get("stattest")}
+        pvalue = kinds == {True}
         label = ", ".join(sorted(tests))
         rule = (
             "drift when the p-value falls below the threshold"
             if pvalue
             else (
                 "drift when the score reaches the threshold"
-                if tests and not (tests & PVALUE_TESTS)
+                if kinds == {False}
                 else "the test changed between windows"
             )
         )

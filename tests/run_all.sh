@@ -177,11 +177,12 @@ parity() {
 }
 
 run_suite "build and install" build_and_install
-run_suite "core unit tests" make -s -C src/core test
-run_suite "core unit tests (ASan+UBSan)" make -s -C src/core test-sanitize
-run_suite "core fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C src/core fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
-run_suite "fetch library vs moto (SigV4 checked) and MLflow" make -s -C src/fetch test
-run_suite "fetch fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C src/fetch fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
+for lib in common model stats aws; do
+	run_suite "lib/$lib: unit tests" make -s -C lib/$lib test
+	run_suite "lib/$lib: unit tests (ASan+UBSan)" make -s -C lib/$lib test-sanitize
+	run_suite "lib/$lib: fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C lib/$lib fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
+done
+run_suite "programs link only their libraries (no statistics in the Lambda)" bash tests/ops/check_links.sh
 run_suite "python tests" python_tests
 run_suite "pg_regress" regress
 run_suite "pgTAP (preloaded)" pgtap

@@ -136,8 +136,8 @@ void		 *tdc_malloc(size_t size);
 void		 *tdc_realloc(void *ptr, size_t old_size, size_t size);
 void		  tdc_free(void *ptr);
 void		 *tdc_calloc_array(size_t count, size_t size); /* zeroed; NULL on overflow */
-void		  tdc_install_cjson_hooks(void);				 /* idempotent, cheap */
-unsigned long tdc_alloc_failures(void); /* wraps; compare for change only */
+void		  tdc_install_cjson_hooks(void);			   /* idempotent, cheap */
+unsigned long tdc_alloc_failures(void);					   /* wraps; compare for change only */
 
 /* ------------------------------------------------------------------ */
 /* Buffer                                                              */

@@ -16,7 +16,6 @@
 #include "td_model.h"
 
 
-
 /* td_error.c */
 const char *td_status_message(td_status status);
 td_status	td_error_nomem(td_error *err);

@@ -1,6 +1,6 @@
 /*
  * td_json_strict.c — the model bundle's JSON grammar (docs/bundle-format.md,
- * "Grammar"), which is stricter than what cJSON accepts, so that the C core
+ * "Grammar"), which is stricter than what cJSON accepts, so that the C model library
  * and the Python reader accept exactly the same documents:
  *
  *  - RFC 8259 JSON text, whitespace only space, tab, LF and CR, no BOM;

@@ -1,7 +1,7 @@
 /*
  * td_members.c — parse only the bundle members serving reads.
  *
- * A bundle may carry large members the core never reads (`training`
+ * A bundle may carry large members the library never reads (`training`
  * metadata, a `reference_profile` for drift monitoring, anything a newer
  * exporter adds).  cJSON builds a node of about 80 bytes for every JSON
  * value, so a 64 MiB bundle whose bulk is an unread array used to cost
@@ -27,7 +27,7 @@
 
 #include "td_internal.h"
 
-/* Top-level members the core reads (td_bundle.c); all others are skipped. */
+/* Top-level members the library reads (td_bundle.c); all others are skipped. */
 static const char *const td_read_members[] = {
 	"format", "format_version", "model", "inputs", "features", "estimator"
 };
@@ -389,7 +389,7 @@ scan_value(scanner *sc, int depth0)
 	}
 }
 
-/* Is the key (a JSON string token, quotes included) one the core reads? */
+/* Is the key (a JSON string token, quotes included) one the library reads? */
 static td_status
 key_is_read(const char *key, size_t key_len, bool *read, td_error *err)
 {
@@ -560,7 +560,7 @@ add_member(scanner *sc, cJSON *root, size_t key_off, size_t key_len,
 
 /*
  * Walk the top-level object whose '{' is at sc->pos, adding the members
- * the core reads to root.  TD_ERR_JSON with sc->why set (err untouched) on
+ * the library reads to root.  TD_ERR_JSON with sc->why set (err untouched) on
  * a syntax error; other failures fill err.
  */
 static td_status
@@ -631,7 +631,7 @@ syntax_error(const scanner *sc, td_error *err)
 
 /*
  * Parse a bundle's text into a cJSON object holding only the top-level
- * members the core reads (td_read_members), in document order.  A text
+ * members the library reads (td_read_members), in document order.  A text
  * whose top level is not an object is parsed whole (td_json_parse), so the
  * reader reports it as before.  NULL with err filled on failure, including
  * TD_ERR_CANCELED when limits->cancel_requested said stop.

@@ -12,7 +12,7 @@
  *     edges, 2 * smirnov for large x, the Durbin matrix (Marsaglia-Tsang-Wang)
  *     or Pomeranz recursion for small n, Pelz-Good otherwise.
  *
- * Every array is scratch from the core's allocation hook.  numpy evaluates
+ * Every array is scratch from the common library's allocation hooks.  numpy evaluates
  * the Durbin matrix products with BLAS and switches to long double after
  * the first rescaling; this port stays in double (differences ~1e-16).
  */
@@ -43,7 +43,7 @@ static tds_status
 ks_nomem(tds_error *err)
 {
 	tds_error_set(err, TDS_ERR_NOMEM,
-				 "An allocation made while computing a Kolmogorov-Smirnov p-value failed.");
+				  "An allocation made while computing a Kolmogorov-Smirnov p-value failed.");
 	return TDS_ERR_NOMEM;
 }
 
@@ -573,7 +573,7 @@ static tds_status
 kolmogn_sf_small_n(int64_t n, double x, double nxsquared, double *sf,
 				   tds_error *err)
 {
-	double	  cdf;
+	double	   cdf;
 	tds_status st;
 
 	if (nxsquared <= 0.754693)
@@ -594,9 +594,9 @@ kolmogn_sf_small_n(int64_t n, double x, double nxsquared, double *sf,
 static tds_status
 kolmogn_sf(int64_t n, double x, double *sf, tds_error *err)
 {
-	double	  t;
-	double	  nxsquared;
-	double	  cdf;
+	double	   t;
+	double	   nxsquared;
+	double	   cdf;
 	tds_status st;
 
 	if (x >= 1.0)
@@ -848,18 +848,18 @@ attempt_exact(int64_t n1, int64_t n2, double *d, bool *success, double *prob,
 
 tds_status
 tds_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2, double *pvalue,
-						   tds_error *err)
+							tds_error *err)
 {
-	double	  prob = NAN;
-	bool	  exact = (n1 > n2 ? n1 : n2) <= KS_MAX_AUTO_N;
+	double	   prob = NAN;
+	bool	   exact = (n1 > n2 ? n1 : n2) <= KS_MAX_AUTO_N;
 	tds_status st;
 
 	*pvalue = NAN;
 	if (n1 < 1 || n2 < 1 || isnan(d))
 	{
 		tds_error_set(err, TDS_ERR_INPUT,
-					 "The Kolmogorov-Smirnov test needs two non-empty samples and a statistic, got n1 = %lld, n2 = %lld.",
-					 (long long) n1, (long long) n2);
+					  "The Kolmogorov-Smirnov test needs two non-empty samples and a statistic, got n1 = %lld, n2 = %lld.",
+					  (long long) n1, (long long) n2);
 		tdc_error_set_message(err, "invalid input to a drift test");
 		return TDS_ERR_INPUT;
 	}

@@ -54,13 +54,13 @@ typedef tdc_error tds_error;
 typedef enum tds_stattest
 {
 	TDS_STATTEST_NONE = 0,
-	TDS_STATTEST_KS,			   /* "ks": scipy ks_2samp p-value */
-	TDS_STATTEST_CHISQUARE,	   /* "chisquare": chi-square p-value */
-	TDS_STATTEST_Z,			   /* "z": two-proportion z-test p-value */
-	TDS_STATTEST_WASSERSTEIN,   /* "wasserstein": W1 / max(std_ref, 0.001) */
+	TDS_STATTEST_KS,			/* "ks": scipy ks_2samp p-value */
+	TDS_STATTEST_CHISQUARE,		/* "chisquare": chi-square p-value */
+	TDS_STATTEST_Z,				/* "z": two-proportion z-test p-value */
+	TDS_STATTEST_WASSERSTEIN,	/* "wasserstein": W1 / max(std_ref, 0.001) */
 	TDS_STATTEST_JENSENSHANNON, /* "jensenshannon": JS distance, natural log */
-	TDS_STATTEST_PSI,		   /* "psi" */
-	TDS_STATTEST_KL_DIV		   /* "kl_div": KL(ref || cur) */
+	TDS_STATTEST_PSI,			/* "psi" */
+	TDS_STATTEST_KL_DIV			/* "kl_div": KL(ref || cur) */
 } tds_stattest;
 
 #define TDS_STATTEST_COUNT 8
@@ -85,6 +85,13 @@ bool tds_stattest_is_pvalue(tds_stattest test);
  * p < threshold, distances when score >= threshold.
  */
 bool tds_stattest_drifted(tds_stattest test, double score, double threshold);
+
+/*
+ * That decision as text ("score <= threshold", "score < threshold",
+ * "score >= threshold"; "" for NONE), for reports that show it: the rule is
+ * written here only, and every reader takes it from the report.
+ */
+const char *tds_stattest_rule(tds_stattest test);
 
 /*
  * Evidently's automatic choice (registry.py::_get_default_stattest) from the
@@ -119,37 +126,37 @@ typedef struct tds_drift_column
  * with err filled.  ks scores its p-value, wasserstein the normed distance.
  */
 tds_status tds_drift_score(tds_stattest test, const tds_drift_column *column,
-						 double *score, tds_error *err);
+						   double *score, tds_error *err);
 
 /* The individual statistics (score = these; exposed for the aggregates). */
 double tds_wasserstein_distance(const tds_drift_column *column); /* W1 */
-double tds_reference_std(const tds_drift_column *column);		   /* ddof = 0 */
-double tds_ks_statistic(const tds_drift_column *column);		   /* D */
-double tds_ks_2samp_pvalue(double d, int64_t n1, int64_t n2);   /* auto */
-double tds_chi2_sf(double x, double df);						   /* chi2.sf */
-double tds_normal_sf(double x);								   /* norm.sf */
+double tds_reference_std(const tds_drift_column *column);		 /* ddof = 0 */
+double tds_ks_statistic(const tds_drift_column *column);		 /* D */
+double tds_ks_2samp_pvalue(double d, int64_t n1, int64_t n2);	 /* auto */
+double tds_chi2_sf(double x, double df);						 /* chi2.sf */
+double tds_normal_sf(double x);									 /* norm.sf */
 
 /*
  * Binned data as Evidently's get_binned_data(feel_zeroes = false): Sturges
  * histogram of the combined data when the column is numerical with more
  * than 20 distinct reference values, otherwise value counts over the union
  * of keys.  *k_out bins; ref_share/cur_share are k fractions each (allocated
- * with the core's hook; free with tds_free_binned).  edges (k + 1, NULL for
+ * with the common library's allocation hooks; free with tds_free_binned).  edges (k + 1, NULL for
  * value counts) is returned when edges_out is non-NULL.
  */
 tds_status tds_binned_shares(const tds_drift_column *column, size_t *k_out,
-						   double **ref_share, double **cur_share,
-						   double **edges_out, tds_error *err);
-void	  tds_free_binned(double *ref_share, double *cur_share, double *edges);
+							 double **ref_share, double **cur_share,
+							 double **edges_out, tds_error *err);
+void	   tds_free_binned(double *ref_share, double *cur_share, double *edges);
 
 /* Sturges histogram counts over fixed combined edges (for plots too). */
 tds_status tds_sturges_histogram(const tds_drift_column *column, size_t *k_out,
-							   double **edges, int64_t **ref_counts,
-							   int64_t **cur_counts, tds_error *err);
+								 double **edges, int64_t **ref_counts,
+								 int64_t **cur_counts, tds_error *err);
 
 /* Frees what tds_sturges_histogram returned (NULL pointers are ignored). */
 void tds_free_histogram(double *edges, int64_t *ref_counts,
-					   int64_t *cur_counts);
+						int64_t *cur_counts);
 
 /*
  * Checks a column against the conventions above: ref/cur present, counts
@@ -160,26 +167,26 @@ void tds_free_histogram(double *edges, int64_t *ref_counts,
  * shares skip them).
  */
 tds_status tds_drift_column_check(const tds_drift_column *column, bool need_values,
-								tds_error *err);
+								  tds_error *err);
 
 /*
  * tds_ks_2samp_pvalue with error reporting: the exact and Durbin-matrix
- * paths allocate scratch (at most ~0.3 MB) through the core's hook, and
+ * paths allocate scratch (at most ~0.3 MB) through the common library's allocation hooks, and
  * tds_ks_2samp_pvalue returns NaN when that fails.  TDS_ERR_INPUT for n1 or
  * n2 < 1 or a NaN d.
  */
 tds_status tds_ks_2samp_pvalue_checked(double d, int64_t n1, int64_t n2,
-									 double *pvalue, tds_error *err);
+									   double *pvalue, tds_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Special functions behind the tests (scipy 1.17 / xsf cephes ports)  */
 /* ------------------------------------------------------------------ */
 
-double tds_normal_cdf(double x);			/* scipy.special.ndtr = norm.cdf */
-double tds_igamc(double a, double x);	/* scipy.special.gammaincc */
+double tds_normal_cdf(double x);		 /* scipy.special.ndtr = norm.cdf */
+double tds_igamc(double a, double x);	 /* scipy.special.gammaincc */
 double tds_smirnov(int64_t n, double x); /* scipy.special.smirnov */
 double tds_kstwo_sf(double d, double n); /* scipy.stats.kstwo.sf; NaN
-										 * on allocation failure */
+										  * on allocation failure */
 
 /* ------------------------------------------------------------------ */
 /* Regression quality                                                  */
@@ -189,8 +196,8 @@ double tds_kstwo_sf(double d, double n); /* scipy.stats.kstwo.sf; NaN
 typedef enum tds_zero_handling
 {
 	TDS_ZERO_REPLACE = 0, /* the row's APE is 1.0 (current window) */
-	TDS_ZERO_DROP,		 /* the row is left out of MAPE (reference) */
-	TDS_ZERO_NONE		 /* no special case: |e| / max(y, eps) */
+	TDS_ZERO_DROP,		  /* the row is left out of MAPE (reference) */
+	TDS_ZERO_NONE		  /* no special case: |e| / max(y, eps) */
 } tds_zero_handling;
 
 /*
@@ -209,13 +216,13 @@ typedef struct tds_moments
 typedef struct tds_regression_acc
 {
 	tds_zero_handling zero_handling;
-	tds_moments		 error;			 /* e = prediction - target */
-	tds_moments		 abs_error;		 /* |e| */
-	tds_moments		 abs_perc_error; /* |e| / max(y, eps) */
-	tds_moments		 target;		 /* y */
-	double			 sq_error_sum;	 /* sum of e^2, compensated */
-	double			 sq_error_comp;
-	double			 abs_error_max;
+	tds_moments		  error;		  /* e = prediction - target */
+	tds_moments		  abs_error;	  /* |e| */
+	tds_moments		  abs_perc_error; /* |e| / max(y, eps) */
+	tds_moments		  target;		  /* y */
+	double			  sq_error_sum;	  /* sum of e^2, compensated */
+	double			  sq_error_comp;
+	double			  abs_error_max;
 } tds_regression_acc;
 
 typedef struct tds_regression_metrics
@@ -242,7 +249,7 @@ void tds_regression_merge(tds_regression_acc *into, const tds_regression_acc *fr
 
 /* Metrics; NaN where undefined (n = 0, or a std with n < 2). */
 void tds_regression_result(const tds_regression_acc *acc,
-						  tds_regression_metrics	  *out);
+						   tds_regression_metrics	*out);
 
 /* ------------------------------------------------------------------ */
 /* Value maps: exact per-column value counts                           */
@@ -264,7 +271,7 @@ typedef struct tds_value_map tds_value_map;
 
 /* A new, empty map of number keys or text keys; NULL when out of memory. */
 tds_value_map *tds_value_map_create(bool text_keys);
-void		  tds_value_map_free(tds_value_map *map);
+void		   tds_value_map_free(tds_value_map *map);
 
 bool tds_value_map_has_text_keys(const tds_value_map *map);
 
@@ -276,8 +283,8 @@ bool tds_value_map_has_text_keys(const tds_value_map *map);
  */
 tds_status tds_value_map_add_number(tds_value_map *map, double value, bool reference);
 tds_status tds_value_map_add_text(tds_value_map *map, const char *value, size_t len,
-								bool reference);
-void	  tds_value_map_add_missing(tds_value_map *map, bool reference);
+								  bool reference);
+void	   tds_value_map_add_missing(tds_value_map *map, bool reference);
 
 /* Totals: counted values and missing values per window, distinct keys. */
 int64_t tds_value_map_count(const tds_value_map *map, bool reference);
@@ -292,16 +299,16 @@ tds_value_map *tds_value_map_clone(const tds_value_map *map);
  * (decoded from parallel workers) merge in one linear pass.
  */
 tds_status tds_value_map_merge(tds_value_map *into, const tds_value_map *from,
-							 tds_error *err);
+							   tds_error *err);
 
 /*
  * A self-describing byte string (one tdc_malloc block) and back.  Decoding
  * checks every length and count, so any byte string is safe to decode.
  */
 tds_status tds_value_map_serialize(const tds_value_map *map, char **out,
-								 size_t *len, tds_error *err);
+								   size_t *len, tds_error *err);
 tds_status tds_value_map_deserialize(const char *data, size_t len,
-								   tds_value_map **out, tds_error *err);
+									 tds_value_map **out, tds_error *err);
 
 /*
  * The map as the tests read it.  Number maps give values sorted ascending;
@@ -311,10 +318,10 @@ tds_status tds_value_map_deserialize(const char *data, size_t len,
  * column stays valid while the map is neither changed nor freed.
  */
 tds_status tds_value_map_column(const tds_value_map *map, bool numerical,
-							  tds_drift_column *column,
-							  const char	***text_keys_out,
-							  uint32_t **text_lens_out, tds_error *err);
-void	  tds_value_map_free_column(tds_drift_column *column,
-								   const char **text_keys, uint32_t *text_lens);
+								tds_drift_column *column,
+								const char	   ***text_keys_out,
+								uint32_t **text_lens_out, tds_error *err);
+void	   tds_value_map_free_column(tds_drift_column *column,
+									 const char **text_keys, uint32_t *text_lens);
 
 #endif /* TDS_STATS_H */

@@ -99,25 +99,68 @@ tds_stattest_is_pvalue(tds_stattest test)
 	return stattest_lookup(test)->pvalue;
 }
 
-bool
-tds_stattest_drifted(tds_stattest test, double score, double threshold)
+/* Evidently's comparison of a test's score with its threshold. */
+typedef enum drift_comparison
+{
+	DRIFT_NEVER = 0,
+	DRIFT_SCORE_LE, /* ks: p <= threshold */
+	DRIFT_SCORE_LT, /* chisquare, z: p < threshold */
+	DRIFT_SCORE_GE	/* distances: score >= threshold */
+} drift_comparison;
+
+static drift_comparison
+drift_comparison_of(tds_stattest test)
 {
 	switch (test)
 	{
 		case TDS_STATTEST_KS:
-			return score <= threshold;
+			return DRIFT_SCORE_LE;
 		case TDS_STATTEST_CHISQUARE:
 		case TDS_STATTEST_Z:
-			return score < threshold;
+			return DRIFT_SCORE_LT;
 		case TDS_STATTEST_WASSERSTEIN:
 		case TDS_STATTEST_JENSENSHANNON:
 		case TDS_STATTEST_PSI:
 		case TDS_STATTEST_KL_DIV:
-			return score >= threshold;
+			return DRIFT_SCORE_GE;
 		case TDS_STATTEST_NONE:
 			break;
 	}
+	return DRIFT_NEVER;
+}
+
+bool
+tds_stattest_drifted(tds_stattest test, double score, double threshold)
+{
+	switch (drift_comparison_of(test))
+	{
+		case DRIFT_SCORE_LE:
+			return score <= threshold;
+		case DRIFT_SCORE_LT:
+			return score < threshold;
+		case DRIFT_SCORE_GE:
+			return score >= threshold;
+		case DRIFT_NEVER:
+			break;
+	}
 	return false;
+}
+
+const char *
+tds_stattest_rule(tds_stattest test)
+{
+	switch (drift_comparison_of(test))
+	{
+		case DRIFT_SCORE_LE:
+			return "score <= threshold";
+		case DRIFT_SCORE_LT:
+			return "score < threshold";
+		case DRIFT_SCORE_GE:
+			return "score >= threshold";
+		case DRIFT_NEVER:
+			break;
+	}
+	return "";
 }
 
 tds_stattest
@@ -221,7 +264,7 @@ static tds_status
 drift_nomem(tds_error *err)
 {
 	tds_error_set(err, TDS_ERR_NOMEM,
-				 "An allocation made while computing a drift statistic failed.");
+				  "An allocation made while computing a drift statistic failed.");
 	return TDS_ERR_NOMEM;
 }
 
@@ -289,7 +332,7 @@ check_values(const tds_drift_column *c, tds_error *err)
 
 tds_status
 tds_drift_column_check(const tds_drift_column *c, bool need_values,
-					  tds_error *err)
+					   tds_error *err)
 {
 	tds_status st;
 
@@ -665,13 +708,13 @@ sturges_edges(const tds_drift_column *c, size_t *k_out, double **edges_out,
 
 tds_status
 tds_sturges_histogram(const tds_drift_column *c, size_t *k_out, double **edges,
-					 int64_t **ref_counts, int64_t **cur_counts, tds_error *err)
+					  int64_t **ref_counts, int64_t **cur_counts, tds_error *err)
 {
 	tds_status st;
-	size_t	  k;
-	double	 *e;
-	int64_t	 *rc;
-	int64_t	 *cc;
+	size_t	   k;
+	double	  *e;
+	int64_t	  *rc;
+	int64_t	  *cc;
 
 	*edges = NULL;
 	*ref_counts = NULL;
@@ -725,11 +768,11 @@ static tds_status
 binned_sturges(const tds_drift_column *c, size_t *k_out, double *rs_out[2],
 			   double **edges_out, tds_error *err)
 {
-	int64_t	 *rc;
-	int64_t	 *cc;
-	double	 *edges;
-	size_t	  k;
-	size_t	  i;
+	int64_t	  *rc;
+	int64_t	  *cc;
+	double	  *edges;
+	size_t	   k;
+	size_t	   i;
 	tds_status st;
 
 	st = tds_sturges_histogram(c, &k, &edges, &rc, &cc, err);
@@ -784,11 +827,11 @@ binned_counts(const tds_drift_column *c, size_t *k_out, double *rs_out[2],
 
 tds_status
 tds_binned_shares(const tds_drift_column *c, size_t *k_out, double **ref_share,
-				 double **cur_share, double **edges_out, tds_error *err)
+				  double **cur_share, double **edges_out, tds_error *err)
 {
-	double	 *rs[2] = { NULL, NULL };
-	double	 *edges = NULL;
-	size_t	  k = 0;
+	double	  *rs[2] = { NULL, NULL };
+	double	  *edges = NULL;
+	size_t	   k = 0;
 	tds_status st;
 
 	*k_out = 0;
@@ -894,9 +937,9 @@ static tds_status
 binned_score(tds_stattest test, const tds_drift_column *c, double *score,
 			 tds_error *err)
 {
-	double	 *p;
-	double	 *q;
-	size_t	  k;
+	double	  *p;
+	double	  *q;
+	size_t	   k;
 	tds_status st;
 
 	st = tds_binned_shares(c, &k, &p, &q, NULL, err);
@@ -920,10 +963,10 @@ binned_score(tds_stattest test, const tds_drift_column *c, double *score,
 
 tds_status
 tds_drift_score(tds_stattest test, const tds_drift_column *c, double *score,
-			   tds_error *err)
+				tds_error *err)
 {
-	bool	  need_values = (test == TDS_STATTEST_KS ||
-						 test == TDS_STATTEST_WASSERSTEIN);
+	bool	   need_values = (test == TDS_STATTEST_KS ||
+						  test == TDS_STATTEST_WASSERSTEIN);
 	tds_status st;
 
 	*score = NAN;
@@ -933,7 +976,7 @@ tds_drift_score(tds_stattest test, const tds_drift_column *c, double *score,
 	{
 		case TDS_STATTEST_KS:
 			return tds_ks_2samp_pvalue_checked(tds_ks_statistic(c), c->n_ref,
-											  c->n_cur, score, err);
+											   c->n_cur, score, err);
 		case TDS_STATTEST_CHISQUARE:
 			*score = chisquare_pvalue(c);
 			return TDS_OK;

@@ -5,7 +5,7 @@
  * keeps its keys as doubles, a text map keeps a 64-bit hash per slot and
  * the key bytes in an arena of chunks.  An empty slot is one whose count
  * pair is (0, 0) — every stored key has been counted at least once.  The
- * table doubles when 5/8 full.  All memory comes from the core's hooks
+ * table doubles when 5/8 full.  All memory comes from the common library's allocation hooks
  * (in PostgreSQL: palloc in the aggregate's context).
  *
  * A number map also has a second form, a sorted run: its arrays hold the
@@ -44,27 +44,27 @@
 typedef struct tds_vm_chunk
 {
 	struct tds_vm_chunk *next;
-	size_t				used;
-	size_t				size;
-	char				bytes[];
+	size_t				 used;
+	size_t				 size;
+	char				 bytes[];
 } tds_vm_chunk;
 
 struct tds_value_map
 {
-	bool		 text_keys;
-	bool		 sorted;   /* a sorted run (number maps only) */
-	size_t		 capacity; /* power of two; = used when sorted */
-	size_t		 used;	   /* distinct keys stored */
-	double		*numbers;  /* number keys */
-	uint64_t	*hashes;   /* text keys: hash */
-	const char **texts;	   /* text keys: bytes in the arena */
-	uint32_t	*text_lens;
-	int64_t		*ref;
-	int64_t		*cur;
-	int64_t		 missing_ref;
-	int64_t		 missing_cur;
-	int64_t		 count_ref;
-	int64_t		 count_cur;
+	bool		  text_keys;
+	bool		  sorted;	/* a sorted run (number maps only) */
+	size_t		  capacity; /* power of two; = used when sorted */
+	size_t		  used;		/* distinct keys stored */
+	double		 *numbers;	/* number keys */
+	uint64_t	 *hashes;	/* text keys: hash */
+	const char	**texts;	/* text keys: bytes in the arena */
+	uint32_t	 *text_lens;
+	int64_t		 *ref;
+	int64_t		 *cur;
+	int64_t		  missing_ref;
+	int64_t		  missing_cur;
+	int64_t		  count_ref;
+	int64_t		  count_cur;
 	tds_vm_chunk *arena;
 };
 
@@ -113,8 +113,8 @@ tds_vm_slot_used(const tds_value_map *map, size_t slot)
 /* Allocate the slot arrays for `capacity` slots; false when out of memory. */
 static bool
 tds_vm_alloc_slots(bool text_keys, size_t capacity, double **numbers,
-				  uint64_t **hashes, const char ***texts, uint32_t **lens,
-				  int64_t **ref, int64_t **cur)
+				   uint64_t **hashes, const char ***texts, uint32_t **lens,
+				   int64_t **ref, int64_t **cur)
 {
 	*numbers = NULL;
 	*hashes = NULL;
@@ -168,8 +168,8 @@ tds_vm_create_sized(bool text_keys, size_t keys)
 	map->text_keys = text_keys;
 	map->capacity = tds_vm_capacity_for(keys);
 	if (!tds_vm_alloc_slots(text_keys, map->capacity, &map->numbers,
-						   &map->hashes, &map->texts, &map->text_lens,
-						   &map->ref, &map->cur))
+							&map->hashes, &map->texts, &map->text_lens,
+							&map->ref, &map->cur))
 	{
 		tdc_free(map);
 		return NULL;
@@ -245,7 +245,7 @@ static const char *
 tds_vm_arena_copy(tds_value_map *map, const char *s, size_t len)
 {
 	tds_vm_chunk *chunk = map->arena;
-	char		*dst;
+	char		 *dst;
 
 	if (chunk == NULL || chunk->size - chunk->used < len)
 	{
@@ -280,7 +280,7 @@ tds_vm_find_number(const tds_value_map *map, double value, uint64_t hash)
 
 static size_t
 tds_vm_find_text(const tds_value_map *map, const char *s, size_t len,
-				uint64_t hash)
+				 uint64_t hash)
 {
 	size_t mask = map->capacity - 1;
 	size_t slot = (size_t) hash & mask;
@@ -311,8 +311,8 @@ tds_vm_rehash(tds_value_map *map, size_t capacity)
 	size_t		 i;
 
 	if (!tds_vm_alloc_slots(map->text_keys, capacity, &map->numbers,
-						   &map->hashes, &map->texts, &map->text_lens,
-						   &map->ref, &map->cur))
+							&map->hashes, &map->texts, &map->text_lens,
+							&map->ref, &map->cur))
 	{
 		map->numbers = old_numbers;
 		map->hashes = old_hashes;
@@ -342,7 +342,7 @@ tds_vm_rehash(tds_value_map *map, size_t capacity)
 		else
 		{
 			slot = tds_vm_find_number(map, old_numbers[i],
-									 tds_vm_hash_number(old_numbers[i]));
+									  tds_vm_hash_number(old_numbers[i]));
 			map->numbers[slot] = old_numbers[i];
 		}
 		map->ref[slot] = old_ref[i];
@@ -411,7 +411,7 @@ tds_vm_add_number_counts(tds_value_map *map, double value, int64_t ref, int64_t 
 
 static tds_status
 tds_vm_add_text_counts(tds_value_map *map, const char *s, size_t len,
-					  int64_t ref, int64_t cur)
+					   int64_t ref, int64_t cur)
 {
 	uint64_t hash;
 	size_t	 slot;
@@ -450,17 +450,17 @@ tds_value_map_add_number(tds_value_map *map, double value, bool reference)
 		return TDS_OK;
 	}
 	return tds_vm_add_number_counts(map, value, reference ? 1 : 0,
-								   reference ? 0 : 1);
+									reference ? 0 : 1);
 }
 
 tds_status
 tds_value_map_add_text(tds_value_map *map, const char *value, size_t len,
-					  bool reference)
+					   bool reference)
 {
 	if (!map->text_keys)
 		return TDS_ERR_INPUT;
 	return tds_vm_add_text_counts(map, value, len, reference ? 1 : 0,
-								 reference ? 0 : 1);
+								  reference ? 0 : 1);
 }
 
 /* Merge two sorted runs in one linear pass; TDS_ERR_NOMEM leaves `into` as it was. */
@@ -550,11 +550,11 @@ tds_value_map_merge(tds_value_map *into, const tds_value_map *from, tds_error *e
 			continue;
 		if (from->text_keys)
 			status = tds_vm_add_text_counts(into, from->texts[i],
-										   from->text_lens[i],
-										   from->ref[i], from->cur[i]);
+											from->text_lens[i],
+											from->ref[i], from->cur[i]);
 		else
 			status = tds_vm_add_number_counts(into, from->numbers[i],
-											 from->ref[i], from->cur[i]);
+											  from->ref[i], from->cur[i]);
 		if (status != TDS_OK)
 		{
 			if (status == TDS_ERR_NOMEM)
@@ -572,7 +572,7 @@ tds_value_map *
 tds_value_map_clone(const tds_value_map *map)
 {
 	tds_value_map *copy;
-	tds_error	  err;
+	tds_error	   err;
 
 	if (!map->sorted)
 	{
@@ -619,7 +619,7 @@ static size_t *tds_vm_key_order(const tds_value_map *map);
 
 tds_status
 tds_value_map_serialize(const tds_value_map *map, char **out, size_t *len,
-					   tds_error *err)
+						tds_error *err)
 {
 	size_t	 size = TDS_VM_HEADER_SIZE;
 	size_t	 i;
@@ -722,11 +722,11 @@ tds_vm_corrupt(tds_error *err, const char *what)
  */
 static tds_status
 tds_vm_read_sorted(tds_vm_reader *r, size_t entries, tds_value_map **out,
-				  tds_error *err)
+				   tds_error *err)
 {
 	tds_value_map *map = tdc_malloc(sizeof(tds_value_map));
-	size_t		  n = entries > 0 ? entries : 1;
-	size_t		  i;
+	size_t		   n = entries > 0 ? entries : 1;
+	size_t		   i;
 
 	if (map == NULL)
 		return tds_error_nomem(err);
@@ -785,17 +785,17 @@ tds_vm_read_sorted(tds_vm_reader *r, size_t entries, tds_value_map **out,
 
 tds_status
 tds_value_map_deserialize(const char *data, size_t len, tds_value_map **out,
-						 tds_error *err)
+						  tds_error *err)
 {
 	tds_vm_reader  r = { data, len };
-	char		  magic[4];
-	uint8_t		  version;
-	uint8_t		  kind;
-	uint16_t	  reserved;
-	int64_t		  missing_ref;
-	int64_t		  missing_cur;
-	uint64_t	  entries;
-	uint64_t	  i;
+	char		   magic[4];
+	uint8_t		   version;
+	uint8_t		   kind;
+	uint16_t	   reserved;
+	int64_t		   missing_ref;
+	int64_t		   missing_cur;
+	uint64_t	   entries;
+	uint64_t	   i;
 	tds_value_map *map = NULL;
 
 	*out = NULL;
@@ -834,8 +834,8 @@ tds_value_map_deserialize(const char *data, size_t len, tds_value_map **out,
 		return tds_error_nomem(err);
 	for (i = 0; i < entries; i++)
 	{
-		int64_t	  ref;
-		int64_t	  cur;
+		int64_t	   ref;
+		int64_t	   cur;
 		tds_status status;
 
 		if (map->text_keys)
@@ -902,7 +902,7 @@ tds_value_map_deserialize(const char *data, size_t len, tds_value_map **out,
 typedef struct tds_vm_sort_item
 {
 	const tds_value_map *map;
-	size_t				slot;
+	size_t				 slot;
 } tds_vm_sort_item;
 
 static int
@@ -910,9 +910,9 @@ tds_vm_cmp_text(const void *a, const void *b)
 {
 	const tds_vm_sort_item *x = a;
 	const tds_vm_sort_item *y = b;
-	uint32_t			   lu = x->map->text_lens[x->slot];
-	uint32_t			   lv = y->map->text_lens[y->slot];
-	int					   c = 0;
+	uint32_t				lu = x->map->text_lens[x->slot];
+	uint32_t				lv = y->map->text_lens[y->slot];
+	int						c = 0;
 
 	if (lu > 0 && lv > 0)
 		c = memcmp(x->map->texts[x->slot], y->map->texts[y->slot], lu < lv ? lu : lv);
@@ -945,13 +945,13 @@ typedef struct tds_vm_radix_item
 static size_t *
 tds_vm_sorted_slots(const tds_value_map *map)
 {
-	size_t			  n = map->used > 0 ? map->used : 1;
+	size_t			   n = map->used > 0 ? map->used : 1;
 	tds_vm_radix_item *a = tdc_calloc_array(n, sizeof(tds_vm_radix_item));
 	tds_vm_radix_item *b = tdc_calloc_array(n, sizeof(tds_vm_radix_item));
-	size_t			 *slots = tdc_calloc_array(n, sizeof(size_t));
-	size_t			  i;
-	size_t			  k = 0;
-	int				  pass;
+	size_t			  *slots = tdc_calloc_array(n, sizeof(size_t));
+	size_t			   i;
+	size_t			   k = 0;
+	int				   pass;
 
 	if (a == NULL || b == NULL || slots == NULL)
 	{
@@ -970,9 +970,9 @@ tds_vm_sorted_slots(const tds_value_map *map)
 	}
 	for (pass = 0; pass < 8; pass++)
 	{
-		size_t			  count[256] = { 0 };
-		size_t			  pos = 0;
-		int				  shift = pass * 8;
+		size_t			   count[256] = { 0 };
+		size_t			   pos = 0;
+		int				   shift = pass * 8;
 		tds_vm_radix_item *swap;
 
 		for (i = 0; i < k; i++)
@@ -1006,11 +1006,11 @@ tds_vm_sorted_slots(const tds_value_map *map)
 static size_t *
 tds_vm_key_order(const tds_value_map *map)
 {
-	size_t			 n = map->used > 0 ? map->used : 1;
-	size_t			*slots;
+	size_t			  n = map->used > 0 ? map->used : 1;
+	size_t			 *slots;
 	tds_vm_sort_item *items;
-	size_t			 i;
-	size_t			 k = 0;
+	size_t			  i;
+	size_t			  k = 0;
 
 	if (!map->text_keys && !map->sorted)
 		return tds_vm_sorted_slots(map);
@@ -1044,8 +1044,8 @@ tds_vm_key_order(const tds_value_map *map)
 
 tds_status
 tds_value_map_column(const tds_value_map *map, bool numerical,
-					tds_drift_column *column, const char ***text_keys_out,
-					uint32_t **text_lens_out, tds_error *err)
+					 tds_drift_column *column, const char ***text_keys_out,
+					 uint32_t **text_lens_out, tds_error *err)
 {
 	size_t		 m = map->used;
 	size_t		 n = m > 0 ? m : 1;
@@ -1108,7 +1108,7 @@ tds_value_map_column(const tds_value_map *map, bool numerical,
 
 void
 tds_value_map_free_column(tds_drift_column *column, const char **text_keys,
-						 uint32_t *text_lens)
+						  uint32_t *text_lens)
 {
 	tdc_free((void *) column->values);
 	tdc_free((void *) column->ref);

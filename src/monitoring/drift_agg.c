@@ -7,9 +7,10 @@
  * ±Infinity counted as missing).  They are PARALLEL SAFE: each worker
  * builds a map over its part of both windows, the maps travel as bytea and
  * are merged, and the final function sorts the merged map once.  The state
- * lives in the aggregate's memory context; the core allocates through
- * palloc in CurrentMemoryContext (core_pg.c), so every core call that may
- * allocate state runs with the aggregate context current.
+ * lives in the aggregate's memory context; the statistics library
+ * allocates through palloc in CurrentMemoryContext (glue/allocator.c), so
+ * every library call that may allocate state runs with the aggregate
+ * context current.
  */
 #include "postgres.h"
 
@@ -194,7 +195,7 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 	}
 	else if (strcmp(key, "stattest") == 0)
 	{
-		char	   *s;
+		char		*s;
 		tds_stattest test;
 
 		if (v->type == jbvNull)
@@ -297,8 +298,8 @@ td_add_number(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcontext);
 		tds_status	  status = tds_value_map_add_number(state->map,
-													   PG_GETARG_FLOAT8(1),
-													   reference);
+														PG_GETARG_FLOAT8(1),
+														reference);
 
 		MemoryContextSwitchTo(old);
 		if (status != TDS_OK)
@@ -323,7 +324,7 @@ td_add_text(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 	value = PG_GETARG_TEXT_PP(1);
 	old = MemoryContextSwitchTo(aggcontext);
 	status = tds_value_map_add_text(state->map, VARDATA_ANY(value),
-								   VARSIZE_ANY_EXHDR(value), reference);
+									VARSIZE_ANY_EXHDR(value), reference);
 	MemoryContextSwitchTo(old);
 	if (status == TDS_ERR_LIMIT)
 		ereport(ERROR,
@@ -492,8 +493,8 @@ drift_deserialize(PG_FUNCTION_ARGS)
 	state = palloc(sizeof(TdDriftState));
 	memcpy(&state->options, VARDATA_ANY(in), sizeof(TdDriftOptions));
 	if (tds_value_map_deserialize(VARDATA_ANY(in) + sizeof(TdDriftOptions),
-								 len - sizeof(TdDriftOptions), &state->map,
-								 &error) != TDS_OK)
+								  len - sizeof(TdDriftOptions), &state->map,
+								  &error) != TDS_OK)
 		TdReportStatsError(&error);
 	PG_RETURN_POINTER(state);
 }
@@ -509,7 +510,7 @@ TdDriftStateColumn(TdDriftState *state, bool numerical, tds_drift_column *column
 	tds_error error;
 
 	if (tds_value_map_column(state->map, numerical, column, text_keys,
-							text_lens, &error) != TDS_OK)
+							 text_lens, &error) != TDS_OK)
 		TdReportStatsError(&error);
 }
 
@@ -521,11 +522,11 @@ TdDriftStateColumn(TdDriftState *state, bool numerical, tds_drift_column *column
 static bool
 td_final_score(FunctionCallInfo fcinfo, tds_stattest test, double *score)
 {
-	TdDriftState   *state;
+	TdDriftState	*state;
 	tds_drift_column column;
 	tds_drift_column view;
-	tds_error		error;
-	tds_status		status;
+	tds_error		 error;
+	tds_status		 status;
 
 	if (PG_ARGISNULL(0))
 		return false;
@@ -566,9 +567,9 @@ TD_SCORE_FINAL(drift_ztest_final, TDS_STATTEST_Z)
 Datum
 drift_ks_statistic_final(PG_FUNCTION_ARGS)
 {
-	TdDriftState   *state;
+	TdDriftState	*state;
 	tds_drift_column column;
-	double			d;
+	double			 d;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();

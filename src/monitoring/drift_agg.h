@@ -51,7 +51,7 @@ typedef struct TdDriftOptions
 typedef struct TdDriftState
 {
 	TdDriftOptions options;
-	tds_value_map  *map;
+	tds_value_map *map;
 } TdDriftState;
 
 /* drift_agg.c */

@@ -93,18 +93,20 @@ td_json_category(StringInfo buf, const tds_drift_column *column,
 		escape_json(buf, s);
 		pfree(s);
 	}
-	else
+	else if (column->values != NULL) /* number keys always carry values */
 		TdAppendJsonNumber(buf, column->values[i]);
+	else
+		appendStringInfoString(buf, "null");
 }
 
 static int
 td_cmp_desc_total(const void *a, const void *b, void *arg)
 {
 	const tds_drift_column *column = arg;
-	size_t				   i = *(const size_t *) a;
-	size_t				   j = *(const size_t *) b;
-	int64				   ti = column->ref[i] + column->cur[i];
-	int64				   tj = column->ref[j] + column->cur[j];
+	size_t					i = *(const size_t *) a;
+	size_t					j = *(const size_t *) b;
+	int64					ti = column->ref[i] + column->cur[i];
+	int64					tj = column->ref[j] + column->cur[j];
 
 	if (ti != tj)
 		return ti > tj ? -1 : 1;
@@ -160,12 +162,12 @@ td_json_category_histogram(StringInfo buf, const tds_drift_column *column,
 static void
 td_json_bin_histogram(StringInfo buf, const tds_drift_column *column)
 {
-	size_t	 k;
-	double	*edges;
-	int64_t *ref;
-	int64_t *cur;
+	size_t	  k;
+	double	 *edges;
+	int64_t	 *ref;
+	int64_t	 *cur;
 	tds_error error;
-	size_t	 i;
+	size_t	  i;
 
 	if (tds_sturges_histogram(column, &k, &edges, &ref, &cur, &error) != TDS_OK)
 		TdReportStatsError(&error);
@@ -192,13 +194,13 @@ static Datum
 td_column_drift_jsonb(TdDriftState *state)
 {
 	const TdDriftOptions *options = &state->options;
-	tds_drift_column		  column;
-	tds_drift_column		  view;
+	tds_drift_column	  column;
+	tds_drift_column	  view;
 	const char			**texts = NULL;
 	uint32				 *lens = NULL;
 	bool				  numerical;
 	bool				  is_text;
-	tds_stattest			  test;
+	tds_stattest		  test;
 	double				  threshold;
 	double				  score = NAN;
 	bool				  have_score = false;
@@ -248,6 +250,10 @@ td_column_drift_jsonb(TdDriftState *state)
 		escape_json(&buf, tds_stattest_name(test));
 		td_json_key(&buf, "stattest_name", false);
 		escape_json(&buf, tds_stattest_display_name(test));
+		td_json_key(&buf, "drift_rule", false);
+		escape_json(&buf, tds_stattest_rule(test));
+		td_json_key(&buf, "score_is_p_value", false);
+		appendStringInfoString(&buf, tds_stattest_is_pvalue(test) ? "true" : "false");
 	}
 	td_json_key(&buf, "score", false);
 	if (have_score)

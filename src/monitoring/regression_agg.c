@@ -2,7 +2,8 @@
  * regression_agg.c — regression_quality(prediction, target [, zero_handling]),
  * Evidently's regression metrics as one parallel aggregate.
  *
- * The state is the core's tds_regression_acc (src/core/td_regression.c):
+ * The state is the statistics library's tds_regression_acc
+ * (lib/stats/tds_regression.c):
  * counts, Welford moments and compensated sums of the error, absolute
  * error, absolute percentage error and target, which merge exactly.  It is
  * plain data, so it is serialized byte for byte.  The result is jsonb with
@@ -50,7 +51,7 @@ td_regression_row(FunctionCallInfo fcinfo, tds_regression_acc *acc)
 Datum
 regression_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext	   aggcontext = TdAggContext(fcinfo, "regression_sfunc");
+	MemoryContext		aggcontext = TdAggContext(fcinfo, "regression_sfunc");
 	tds_regression_acc *acc = td_regression_state(fcinfo, aggcontext, TDS_ZERO_REPLACE);
 
 	td_regression_row(fcinfo, acc);
@@ -82,7 +83,7 @@ td_zero_handling_arg(FunctionCallInfo fcinfo, int argno)
 Datum
 regression_zero_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext	   aggcontext = TdAggContext(fcinfo, "regression_zero_sfunc");
+	MemoryContext		aggcontext = TdAggContext(fcinfo, "regression_zero_sfunc");
 	tds_regression_acc *acc;
 
 	if (PG_ARGISNULL(0))
@@ -96,7 +97,7 @@ regression_zero_sfunc(PG_FUNCTION_ARGS)
 Datum
 regression_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext	   aggcontext = TdAggContext(fcinfo, "regression_combine");
+	MemoryContext		aggcontext = TdAggContext(fcinfo, "regression_combine");
 	tds_regression_acc *into;
 
 	if (PG_ARGISNULL(1))
@@ -131,7 +132,7 @@ regression_serialize(PG_FUNCTION_ARGS)
 Datum
 regression_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea			  *in;
+	bytea			   *in;
 	tds_regression_acc *acc;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
@@ -161,7 +162,7 @@ Datum
 regression_final(PG_FUNCTION_ARGS)
 {
 	tds_regression_metrics m;
-	StringInfoData		  buf;
+	StringInfoData		   buf;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();

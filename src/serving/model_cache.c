@@ -190,7 +190,7 @@ td_model_for_statement(TdStatementPin *pin)
 	}
 	ref = td_ref_for(generation, true);
 	ref->pins++;
-	TdSetStatementModel(pin, ref);
+	TdSetStatementModel(pin, ref, generation);
 	td_use(ref);
 	return ref;
 }
@@ -258,10 +258,4 @@ const TdStandardInputs *
 TdModelStandardInputs(TdModelRef *ref)
 {
 	return &ref->inputs;
-}
-
-uint64
-TdModelGeneration(TdModelRef *ref)
-{
-	return ref->generation;
 }

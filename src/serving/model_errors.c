@@ -69,7 +69,7 @@ td_hint_for(td_status status)
 /*
  * td_limits.cancel_requested for loads: would CHECK_FOR_INTERRUPTS() raise
  * a query cancel (statement_timeout included) or a termination now?  Only
- * reads flags: the core must not longjmp.
+ * reads flags: the library must not longjmp.
  */
 bool
 TdLoadCancelRequested(void *arg)

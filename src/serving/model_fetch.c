@@ -2,8 +2,8 @@
  * model_fetch.c — reading a bundle's bytes from a model URI.
  *
  * Schemes: file:///absolute/path, read here; s3://bucket/key and
- * models:/name@alias or models:/name/version, fetched by the pure-C fetch
- * library (src/fetch/: libcurl with SigV4, MLflow's REST API) configured from
+ * models:/name@alias or models:/name/version, fetched by the AWS library
+ * (lib/aws/: libcurl with SigV4, MLflow's REST API) configured from
  * the taxi_duration.aws_* / mlflow_* settings, falling back to the server's
  * standard environment variables.  Every fetch enforces a size limit before
  * reading more than that and a timeout, and stops on query cancel or
@@ -263,7 +263,7 @@ TdFetchBundle(const char *uri, Size max_bytes, TdFetchedBundle *out)
 		TdForgetAwsCredentials(&credentials);
 		if (status != TDA_OK)
 			td_report_fetch_error(&error);
-		/* copy out of malloc'd memory before anything can raise an error */
+		/* keep a copy the caller owns, then free the library's result */
 		out->data = palloc_extended(result.len + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 		if (out->data != NULL)
 		{

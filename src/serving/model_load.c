@@ -3,7 +3,7 @@
  *
  * TdLoadModel() is the one path every load takes (load_model(), the loader
  * worker, the automatic first load): fetch the bundle's bytes, hash them,
- * compile them with the core into a flat image, and publish the image in
+ * compile them with the model library into a flat image, and publish the image in
  * shared memory.  Any failure raises an ERROR before the publish step, so
  * the model being served keeps serving.  All memory lives in a private
  * context that is gone when the load ends, successfully or not.
@@ -62,7 +62,7 @@ typedef struct TdCompiledBundle
 
 /*
  * Fetch, hash and compile the bundle.  Cancellable throughout: the fetch
- * checks between chunks, the core polls TdLoadCancelRequested in its loops
+ * checks between chunks, the model library polls TdLoadCancelRequested in its loops
  * and between its phases, and the pending interrupt is raised here between
  * ours.  Nothing shared changes.
  */

@@ -5,11 +5,11 @@
  *   predict_duration(pu integer, do integer, distance float8, pickup timestamp)
  *   predict_duration(ride jsonb)      -- the trip-event shape, or a bare ride
  *
- * Each fills one core value per model input and calls the core.  SQL NULL
+ * Each fills one model input value per model input and calls the model library.  SQL NULL
  * is a missing value (XGBoost's default direction; an unknown category),
  * never an error; what is an error (±Infinity, values outside the ranges the
  * bundle declares, an input the model requires but the form does not carry)
- * is decided by the core, so SQL, the trigger and the Lambda agree.
+ * is decided by the model library, so SQL, the trigger and the Lambda agree.
  */
 #include "postgres.h"
 
@@ -75,7 +75,7 @@ td_set_double_arg(td_value *values, int input, FunctionCallInfo fcinfo, int arg)
 	}
 }
 
-/* Convert a PostgreSQL timestamp to the core's Unix-epoch microseconds. */
+/* Convert a PostgreSQL timestamp to the model library's Unix-epoch microseconds. */
 int64
 TdTimestampToCore(Timestamp ts, const char *what)
 {

@@ -181,7 +181,6 @@ extern void					   TdModelRefUnpin(TdModelRef *ref);
 extern td_predictor			  *TdModelPredictor(TdModelRef *ref);
 extern const td_image		  *TdModelImage(TdModelRef *ref);
 extern const TdStandardInputs *TdModelStandardInputs(TdModelRef *ref);
-extern uint64				   TdModelGeneration(TdModelRef *ref);
 
 /* statement_model.c */
 typedef struct TdStatementPin TdStatementPin;
@@ -191,7 +190,8 @@ extern void			   TdStatementModelInit(void);
 extern TdStatementPin *TdActiveStatement(void);
 extern uint64		   TdStatementGeneration(TdStatementPin *pin);
 extern TdModelRef	  *TdStatementModel(TdStatementPin *pin);
-extern void			   TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref);
+extern void			   TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref,
+										   uint64 generation);
 
 /* model_errors.c */
 extern void	  TdReportModelError(const td_error *error) pg_attribute_noreturn();

@@ -138,10 +138,11 @@ TdStatementModel(TdStatementPin *pin)
 	return pin->ref;
 }
 
+/* The statement's model, mapped at its first prediction, and its version. */
 void
-TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref)
+TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref, uint64 generation)
 {
-	pin->generation = TdModelGeneration(ref);
+	pin->generation = generation;
 	pin->ref = ref;
 }
 

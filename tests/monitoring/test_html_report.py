@@ -64,11 +64,20 @@ def _bins(ref: np.ndarray, cur: np.ndarray) -> dict:
     }
 
 
+# What the extension writes with each test (lib/stats/tds_stattests.c), as a report carries it.
+REPORTED_RULE = {
+    "ks": {"drift_rule": "score <= threshold", "score_is_p_value": True},
+    "wasserstein": {"drift_rule": "score >= threshold", "score_is_p_value": False},
+    "jensenshannon": {"drift_rule": "score >= threshold", "score_is_p_value": False},
+}
+
+
 def _column(kind, test, name, score, threshold, drifted, n_ref, n_cur, hist, unique) -> dict:
     return {
         "column_type": kind,
         "stattest": test,
         "stattest_name": name,
+        **REPORTED_RULE[test],
         "score": score,
         "threshold": threshold,
         "drifted": drifted,
@@ -438,6 +447,10 @@ def test_structure(data, page_html):
     assert sorted(r["attrs"]["data-column"] for r in rows) == sorted(COLUMNS)
     drifted = [r for r in rows if "drifted" in r["classes"]]
     assert [r["attrs"]["data-column"] for r in drifted] == [HOSTILE]
+    # each row shows the decision rule its report carries
+    by_column = {r["attrs"]["data-column"]: r["text"] for r in rows}
+    assert "score ≤ threshold" in by_column[HOSTILE]
+    assert "score ≥ threshold" in by_column["trip_distance"]
     assert (
         len([e for e in page.find("span", "drift") if "summary" in _ancestors_classes(page, e)])
         == 1
@@ -636,7 +649,7 @@ def test_scores_without_value_and_changing_test(data):
         score=None, drifted=False, error="The current window has no value in this column."
     )
     reports[0]["report"]["columns"]["duration"].update(
-        stattest="ks", stattest_name="K-S p_value", threshold=0.05, score=0.4
+        stattest="ks", stattest_name="K-S p_value", threshold=0.05, score=0.4, **REPORTED_RULE["ks"]
     )
     out = MR.render_html(reports, alerts, monitor)
     page = Page(out)

@@ -40,7 +40,7 @@ fi
 RUFF_PIN=$(sed -n 's/^ruff==//p' tests/ops/requirements-lint.txt)
 
 # Generated files, left as their generator writes them.
-C_EXCLUDE='^tests/unit/fixtures/drift_goldens\.h$'
+C_EXCLUDE='^lib/stats/test/drift_goldens\.h$'
 
 # Every C source and header of the project (tracked, or new and not ignored).
 c_files() {
@@ -59,12 +59,11 @@ tidy_units() {
 	pgi=$("$PG_CONFIG" --includedir) || return 1
 	c_files | grep '\.c$' | while read -r f; do
 		case "$f" in
-			src/core/*.c) echo "$f -std=gnu99 -Isrc/core" ;;
-			src/fetch/*.c) echo "$f -std=gnu99 -Isrc/fetch -Isrc/core" ;;
-			src/*/*) ;;
-			src/*.c) echo "$f -std=gnu99 -Isrc -Isrc/core -Isrc/fetch -I$pgs" ;;
-			lambda/*.c) echo "$f -std=gnu99 -Ilambda -Isrc/core -Isrc/fetch" ;;
-			forwarder/*.c) echo "$f -std=gnu99 -Iforwarder -Isrc/fetch -I$pgi" ;;
+			lib/*/test/*.c | lib/*/fuzz/*.c) ;;
+			lib/*/*.c) echo "$f -std=gnu99 -I${f%/*} -Ilib/common" ;;
+			src/*.c) echo "$f -std=gnu99 -Isrc -Ilib/common -Ilib/model -Ilib/stats -Ilib/aws -I$pgs" ;;
+			lambda/*.c) echo "$f -std=gnu99 -Ilambda -Ilib/common -Ilib/model -Ilib/aws" ;;
+			forwarder/*.c) echo "$f -std=gnu99 -Iforwarder -Ilib/common -Ilib/aws -I$pgi" ;;
 		esac
 	done
 }
@@ -111,8 +110,9 @@ gate_cppcheck() {
 	"$CPPCHECK" --enable=warning,performance,portability --error-exitcode=1 \
 		--inline-suppr --suppressions-list=tests/ops/cppcheck-suppressions.txt \
 		--std=c99 --max-configs=1 -q -j "$JOBS" \
-		-I src -I src/core -I src/fetch -I lambda -I forwarder -I "$pgs" -I "$pgi" \
-		src lambda forwarder
+		-I src -I lib/common -I lib/model -I lib/stats -I lib/aws -I lib/common/test \
+		-I lib/model/fuzz -I lambda -I forwarder -I "$pgs" -I "$pgi" \
+		src lib lambda forwarder
 }
 
 gate_clang_tidy() {

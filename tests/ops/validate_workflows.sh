@@ -266,15 +266,18 @@ def job_running(jobs, *needles):
     return [j for j, job in jobs.items() if all(n in runs(job) for n in needles)]
 
 
-@check("ci: sanitizer job (core + fetch under ASan/UBSan)")
-def _():
-    return [] if job_running(ci_jobs, "make -C src/core test-sanitize", "make -C src/fetch test-sanitize") \
-        else ["no job runs `make -C src/core test-sanitize` and `make -C src/fetch test-sanitize`"]
+LIB_LOOP = "for lib in common model stats aws; do"
 
 
-@check("ci: fuzz job, FUZZ_SECONDS=30, core and fetch")
+@check("ci: sanitizer job (every library under ASan/UBSan)")
 def _():
-    js = job_running(ci_jobs, "make -C src/core fuzz-run", "make -C src/fetch fuzz-run")
+    return [] if job_running(ci_jobs, LIB_LOOP, 'make -C "lib/$lib" test-sanitize') \
+        else ["no job runs `make -C lib/<name> test-sanitize` for every library"]
+
+
+@check("ci: fuzz job, FUZZ_SECONDS=30, every library")
+def _():
+    js = job_running(ci_jobs, LIB_LOOP, 'make -C "lib/$lib" fuzz-run')
     if not js:
         return ["no job runs both fuzz-run targets"]
     return [] if any(str((ci_jobs[j].get("env") or {}).get("FUZZ_SECONDS")) == "30" for j in js) \

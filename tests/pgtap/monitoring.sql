@@ -85,8 +85,9 @@ SELECT is((SELECT taxi_duration.column_drift(eight::float8, r1001, '{"kind": "fl
 SELECT is((SELECT taxi_duration.column_drift(eleven::float8, r1001, '{"stattest": "psi", "threshold": 0.2}')
            - ARRAY['score', 'drifted', 'reference_rows', 'current_rows', 'unique_values',
                    'reference_missing', 'current_missing', 'column_type'] FROM choice),
-          '{"stattest": "psi", "stattest_name": "PSI", "threshold": 0.2}'::jsonb,
-          'stattest and threshold can be forced');
+          '{"stattest": "psi", "stattest_name": "PSI", "threshold": 0.2,
+            "drift_rule": "score >= threshold", "score_is_p_value": false}'::jsonb,
+          'stattest and threshold can be forced; the report says the rule');
 
 -- ------------------------------------------------------------------
 -- Errors in PostgreSQL style

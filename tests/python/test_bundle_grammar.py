@@ -1,7 +1,7 @@
 """One grammar, two readers: the shared corpus tests/fixtures/bundles/grammar/ through both.
 
 Every file under ``accept/`` must load with the Python reader (model.bundle.load_bundle) and compile
-with the C core (tests/unit/bundle_verdict.c, built by ``make -C src/core``); every file under
+with the C model library (lib/model/test/bundle_verdict.c, built by ``make -C lib/model``); every file under
 ``reject/`` must be refused by both. The corpus is written by tests/fixtures/make_grammar_corpus.py.
 Accepted files must also load and predict in real XGBoost (the reader's promise that XGBoost never
 sees a booster that would crash it).
@@ -24,7 +24,7 @@ CORPUS = ROOT / "tests" / "fixtures" / "bundles" / "grammar"
 FILES = sorted(CORPUS.glob("*/*.json"))
 VALID = [
     *sorted((ROOT / "tests" / "fixtures" / "bundles").glob("*.json")),
-    *sorted((ROOT / "tests" / "unit" / "fixtures").glob("*.bundle.json")),
+    *sorted((ROOT / "lib" / "model" / "test" / "fixtures").glob("*.bundle.json")),
     ROOT / "model" / "default_bundle.json",
 ]
 
@@ -40,10 +40,10 @@ def python_verdict(path: Path) -> tuple[bool, str]:
 @pytest.fixture(scope="module")
 def c_verdicts() -> dict[str, tuple[bool, str]]:
     if shutil.which("make") is None or shutil.which("cc") is None:
-        pytest.skip("no C toolchain to build tests/unit/bundle_verdict.c")
-    build = ROOT / "src" / "core" / "build"
+        pytest.skip("no C toolchain to build lib/model/test/bundle_verdict.c")
+    build = ROOT / "lib" / "model" / "build"
     subprocess.run(
-        ["make", "-s", "-C", str(ROOT / "src" / "core"), str(build / "bundle_verdict")],
+        ["make", "-s", "-C", str(ROOT / "lib" / "model"), str(build / "bundle_verdict")],
         check=True,
         capture_output=True,
     )

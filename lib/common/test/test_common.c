@@ -190,12 +190,12 @@ t_free(void *p)
 static void
 test_alloc(void)
 {
-	tdc_allocator hooks = {t_malloc, NULL, t_free};
-	unsigned long failures;
+	tdc_allocator  hooks = { t_malloc, NULL, t_free };
+	unsigned long  failures;
 	unsigned char *z;
-	tdc_buf		 buf = {0};
-	bool		 ok = true;
-	int			 i;
+	tdc_buf		   buf = { 0 };
+	bool		   ok = true;
+	int			   i;
 
 	tdc_set_allocator(&hooks);
 	z = tdc_calloc_array(16, 4);
@@ -228,7 +228,7 @@ test_alloc(void)
 static void
 test_buf(void)
 {
-	tdc_buf buf = {0};
+	tdc_buf buf = { 0 };
 
 	test_cond("buf: empty append gives an empty string", tdc_buf_append(&buf, "", 0) && strcmp(buf.data, "") == 0);
 	test_cond("buf: printf", tdc_buf_printf(&buf, "%s=%d;", "n", 42) && strcmp(buf.data, "n=42;") == 0);

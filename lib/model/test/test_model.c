@@ -1,5 +1,5 @@
 /*
- * test_core.c — unit tests of the pure-C core (src/core): bundle
+ * test_model.c — unit tests of the model library (lib/model): bundle
  * validation, evaluation semantics, XGBoost parity fixtures, image
  * relocation and checking, timestamps, trip events, allocation failure.
  *
@@ -1034,12 +1034,12 @@ static void
 test_alloc_failure(void)
 {
 	tdc_allocator a = { failing_malloc, NULL, counting_free };
-	long		 n;
-	int			 bad = 0;
-	int			 nomem = 0;
-	bool		 ok = false;
-	const char	*ride = "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":3.5,"
-						"\"pickup_datetime\":\"2021-01-01 08:30\"},\"ride_id\":\"r-1\"}";
+	long		  n;
+	int			  bad = 0;
+	int			  nomem = 0;
+	bool		  ok = false;
+	const char	 *ride = "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":3.5,"
+						 "\"pickup_datetime\":\"2021-01-01 08:30\"},\"ride_id\":\"r-1\"}";
 
 	tdc_set_allocator(&a);
 	for (n = 1; n < 100000 && !ok; n++)

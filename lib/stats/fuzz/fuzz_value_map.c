@@ -18,8 +18,8 @@ fuzz_scores(const tds_value_map *map)
 {
 	tds_drift_column column;
 	tds_drift_column view;
-	tds_error		err;
-	int				t;
+	tds_error		 err;
+	int				 t;
 
 	if (tds_value_map_column(map, true, &column, NULL, NULL, &err) != TDS_OK)
 		abort();
@@ -59,9 +59,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tds_value_map *map;
 	tds_value_map *copy;
-	tds_error	  err;
-	char		 *bytes;
-	size_t		  len;
+	tds_error	   err;
+	char		  *bytes;
+	size_t		   len;
 
 	if (tds_value_map_deserialize((const char *) data, size, &map, &err) != TDS_OK)
 		return 0;

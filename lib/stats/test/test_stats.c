@@ -1,12 +1,12 @@
 /*
- * test_drift.c — unit tests of the drift and regression-quality maths
- * (src/core/tds_drift.h) against golden values computed by scipy 1.17,
- * numpy and pandas through Evidently 0.7.23's own code paths
- * (fixtures/drift_goldens.h, written by gen_drift_goldens.py).
+ * test_stats.c — unit tests of the statistics library (tds_stats.h):
+ * drift and regression-quality maths against golden values computed by
+ * scipy 1.17, numpy and pandas through Evidently 0.7.23's own code paths
+ * (drift_goldens.h, written by gen_drift_goldens.py).
  *
  * Sample data is regenerated here with the generator's splitmix64 and the
  * same exact arithmetic, then reduced to the value map (sorted distinct
- * values with reference/current counts) the aggregates hand to the core.
+ * values with reference/current counts) the aggregates hand to the library.
  * The largest deviation from scipy seen for each statistic is printed.
  */
 #include <math.h>
@@ -283,9 +283,9 @@ gen_value(uint64_t *state, int kind, double a, double b)
 typedef struct test_column
 {
 	tds_drift_column col;
-	double		   *values;
-	int64_t		   *ref;
-	int64_t		   *cur;
+	double			*values;
+	int64_t			*ref;
+	int64_t			*cur;
 } test_column;
 
 typedef struct tagged
@@ -414,7 +414,7 @@ static double
 score_of(tds_stattest test, const tds_drift_column *c)
 {
 	tds_error  err;
-	double	  s = -1;
+	double	   s = -1;
 	tds_status st = tds_drift_score(test, c, &s, &err);
 
 	if (st != TDS_OK)
@@ -502,6 +502,13 @@ test_decisions(void)
 											  !tds_stattest_drifted(TDS_STATTEST_KS, NAN, 0.05));
 	test_cond("NaN distance never drifts", !tds_stattest_drifted(TDS_STATTEST_WASSERSTEIN, NAN, 0.1));
 	test_cond("none never drifts", !tds_stattest_drifted(TDS_STATTEST_NONE, 0, 1));
+	test_cond("the rule text says the decision",
+			  strcmp(tds_stattest_rule(TDS_STATTEST_KS), "score <= threshold") == 0 &&
+				  strcmp(tds_stattest_rule(TDS_STATTEST_CHISQUARE), "score < threshold") == 0 &&
+				  strcmp(tds_stattest_rule(TDS_STATTEST_Z), "score < threshold") == 0 &&
+				  strcmp(tds_stattest_rule(TDS_STATTEST_WASSERSTEIN), "score >= threshold") == 0 &&
+				  strcmp(tds_stattest_rule(TDS_STATTEST_KL_DIV), "score >= threshold") == 0 &&
+				  strcmp(tds_stattest_rule(TDS_STATTEST_NONE), "") == 0);
 }
 
 static void
@@ -540,13 +547,13 @@ test_choose(void)
 static void
 check_sturges(const golden_column *g, const tds_drift_column *c)
 {
-	size_t	 k = 0;
-	size_t	 i;
-	double	*edges;
-	int64_t *rc;
-	int64_t *cc;
+	size_t	  k = 0;
+	size_t	  i;
+	double	 *edges;
+	int64_t	 *rc;
+	int64_t	 *cc;
 	tds_error err;
-	bool	 same = true;
+	bool	  same = true;
 
 	if (tds_sturges_histogram(c, &k, &edges, &rc, &cc, &err) != TDS_OK)
 	{
@@ -572,10 +579,10 @@ check_sturges(const golden_column *g, const tds_drift_column *c)
 static void
 check_binned(const golden_column *g, const tds_drift_column *c)
 {
-	size_t	  k = 0;
-	double	 *p;
-	double	 *q;
-	double	 *edges;
+	size_t	   k = 0;
+	double	  *p;
+	double	  *q;
+	double	  *edges;
 	tds_error  err;
 	tds_status st = tds_binned_shares(c, &k, &p, &q, &edges, &err);
 
@@ -614,7 +621,7 @@ static void
 check_categorical_only(const golden_column *g, const tds_drift_column *c)
 {
 	tds_error err;
-	double	 s;
+	double	  s;
 
 	(void) g;
 	test_cond("ks refuses a categorical column",
@@ -626,9 +633,9 @@ check_categorical_only(const golden_column *g, const tds_drift_column *c)
 static void
 check_golden_column(const golden_column *g)
 {
-	test_column		 tc;
+	test_column		  tc;
 	tds_drift_column *c = &tc.col;
-	char			 msg[160];
+	char			  msg[160];
 
 	column_from_golden(&tc, g);
 	snprintf(msg, sizeof(msg), "%s: window sizes", g->name);
@@ -893,9 +900,9 @@ regression_accumulate(const golden_regression *g, tds_zero_handling zh,
 					  tds_regression_acc *whole, tds_regression_acc *merged)
 {
 	tds_regression_acc part[3];
-	uint64_t		  state = g->seed;
-	int64_t			  i;
-	int				  j;
+	uint64_t		   state = g->seed;
+	int64_t			   i;
+	int				   j;
 
 	tds_regression_init(whole, zh);
 	for (j = 0; j < 3; j++)
@@ -955,10 +962,10 @@ static void
 test_regression_goldens(void)
 {
 	static const tds_zero_handling zhs[3] = { TDS_ZERO_REPLACE, TDS_ZERO_DROP, TDS_ZERO_NONE };
-	static const char *const	  zh_names[3] = { "replace", "drop", "none" };
-	size_t						  i;
-	int							  z;
-	char						  msg[160];
+	static const char *const	   zh_names[3] = { "replace", "drop", "none" };
+	size_t						   i;
+	int							   z;
+	char						   msg[160];
 
 	for (i = 0; i < N_ELEMS(golden_regressions); i++)
 	{
@@ -966,11 +973,11 @@ test_regression_goldens(void)
 
 		for (z = 0; z < 3; z++)
 		{
-			tds_regression_acc	  whole;
-			tds_regression_acc	  merged;
+			tds_regression_acc	   whole;
+			tds_regression_acc	   merged;
 			tds_regression_metrics mw;
 			tds_regression_metrics mm;
-			golden_reg_expected	  ew;
+			golden_reg_expected	   ew;
 
 			regression_accumulate(g, zhs[z], &whole, &merged);
 			tds_regression_result(&whole, &mw);
@@ -989,8 +996,8 @@ test_regression_goldens(void)
 static void
 test_regression_edges(void)
 {
-	tds_regression_acc	  acc;
-	tds_regression_acc	  other;
+	tds_regression_acc	   acc;
+	tds_regression_acc	   other;
 	tds_regression_metrics m;
 
 	tds_regression_init(&acc, TDS_ZERO_REPLACE);
@@ -1064,15 +1071,15 @@ test_regression_edges(void)
 static void
 test_errors(void)
 {
-	double			values[3] = { 1, 2, 3 };
-	int64_t			ref[3] = { 2, 0, 1 };
-	int64_t			cur[3] = { 0, 0, 0 };
+	double			 values[3] = { 1, 2, 3 };
+	int64_t			 ref[3] = { 2, 0, 1 };
+	int64_t			 cur[3] = { 0, 0, 0 };
 	tds_drift_column c = { true, false, 3, values, ref, cur, 3, 0 };
-	tds_error		err;
-	double			s = 0;
-	size_t			k;
-	double		   *p;
-	double		   *q;
+	tds_error		 err;
+	double			 s = 0;
+	size_t			 k;
+	double			*p;
+	double			*q;
 
 	memset(&err, 0, sizeof(err));
 	test_cond("empty current window refused",
@@ -1124,14 +1131,14 @@ static void
 test_alloc_failure(void)
 {
 	static const tdc_allocator failing = { failing_malloc, NULL, free };
-	const golden_column		 *g = golden("normal_200_150");
-	test_column				  tc;
-	tds_error				  err;
-	double					  s;
-	long					  n;
-	int						  t;
-	bool					  ok = true;
-	bool					  completed;
+	const golden_column		  *g = golden("normal_200_150");
+	test_column				   tc;
+	tds_error				   err;
+	double					   s;
+	long					   n;
+	int						   t;
+	bool					   ok = true;
+	bool					   completed;
 
 	column_from_golden(&tc, g);
 	tdc_set_allocator(&failing);
