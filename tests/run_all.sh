@@ -182,7 +182,7 @@ for lib in common model stats aws; do
 	run_suite "lib/$lib: unit tests (ASan+UBSan)" make -s -C lib/$lib test-sanitize
 	run_suite "lib/$lib: fuzzing (${FUZZ_SECONDS:-15} s per target)" make -s -C lib/$lib fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 done
-run_suite "programs link only their libraries (no statistics in the Lambda)" bash tests/ops/check_links.sh
+run_suite "layers: README layout, includes point down, programs link only their libraries" bash tests/ops/check_layers.sh
 run_suite "python tests" python_tests
 run_suite "pg_regress" regress
 run_suite "pgTAP (preloaded)" pgtap
