@@ -19,33 +19,6 @@
 int td_tests_passed = 0;
 int td_tests_failed = 0;
 
-static char *
-read_fixture(const char *name, size_t *len)
-{
-	char  path[1024];
-	FILE *f;
-	char *buf;
-	long  n;
-
-	snprintf(path, sizeof(path), "%s/%s", TD_FIXTURE_DIR, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-	{
-		printf("cannot open %s\n", path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t) n + 1);
-	if (fread(buf, 1, (size_t) n, f) != (size_t) n)
-		exit(1);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t) n;
-	return buf;
-}
-
 /* text with `insert` put right after the first occurrence of `after`. */
 static char *
 insert_after(const char *text, const char *after, const char *insert)
@@ -197,11 +170,16 @@ int
 main(void)
 {
 	size_t	  len;
-	char	 *base = read_fixture("xgb_hist.bundle.json", &len);
+	char	 *base = tdc_test_read_file(TD_FIXTURE_DIR, "xgb_hist.bundle.json", &len);
 	td_image *want = NULL;
 	size_t	  want_size = 0;
 	td_error  err;
 
+	if (base == NULL)
+	{
+		printf("cannot read %s/xgb_hist.bundle.json\n", TD_FIXTURE_DIR);
+		return 1;
+	}
 	if (td_compile_bundle(base, len, NULL, &want, &want_size, &err) != TD_OK)
 	{
 		printf("fixture does not compile: %s\n", err.detail);

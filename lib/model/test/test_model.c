@@ -174,34 +174,6 @@ must_compile(const char *text, size_t *size)
 	return img;
 }
 
-static char *
-read_file(const char *name, size_t *len)
-{
-	char  path[1024];
-	FILE *f;
-	long  n;
-	char *buf;
-
-	snprintf(path, sizeof(path), "%s/%s", TD_FIXTURE_DIR, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t) n + 1);
-	if (fread(buf, 1, (size_t) n, f) != (size_t) n)
-	{
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t) n;
-	return buf;
-}
-
 static td_value
 v_int(int64_t i)
 {
@@ -619,7 +591,7 @@ static void
 test_linear(void)
 {
 	size_t		   len;
-	char		  *text = read_file("linear_tiny.bundle.json", &len);
+	char		  *text = tdc_test_read_file(TD_FIXTURE_DIR, "linear_tiny.bundle.json", &len);
 	td_image	  *img = NULL;
 	size_t		   size;
 	td_predictor  *p = NULL;
@@ -698,9 +670,9 @@ test_parity_one(const char *name)
 	char		  descr[1024];
 
 	snprintf(file, sizeof(file), "%s.bundle.json", name);
-	bundle = read_file(file, &blen);
+	bundle = tdc_test_read_file(TD_FIXTURE_DIR, file, &blen);
 	snprintf(file, sizeof(file), "%s.rows.json", name);
-	rows_text = read_file(file, &rlen);
+	rows_text = tdc_test_read_file(TD_FIXTURE_DIR, file, &rlen);
 	snprintf(descr, sizeof(descr), "parity %s: fixtures read", name);
 	test_cond(descr, bundle != NULL && rows_text != NULL);
 	if (bundle == NULL || rows_text == NULL)
