@@ -66,8 +66,6 @@ failed=0
 failed_names=()
 cleanup() {
 	td_cluster_stop "$WORK/pgtap"
-	td_cluster_stop "$WORK/nopreload"
-	td_cluster_stop "$WORK/nomodel"
 }
 trap cleanup EXIT
 
@@ -113,32 +111,10 @@ regress() {
 	return 1
 }
 
-# pgTAP on a cluster with the library preloaded, then on one without it.
+# pgTAP (tests/pgtap/run.sh); the preloaded cluster stays up for the SQL
+# fuzzing and the parity test.
 pgtap() {
-	local dir=$WORK/pgtap dsn
-	td_cluster_start "$dir" "$PORT" "shared_preload_libraries = 'taxi_duration'
-max_worker_processes = 16
-taxi_duration.load_retry_interval = 0" || return 1
-	dsn="host=$dir port=$PORT user=postgres dbname=postgres"
-	psql -X -q "$dsn" -v ON_ERROR_STOP=1 \
-		-c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION dblink" \
-		-c "CREATE EXTENSION taxi_duration" \
-		-c "CREATE TABLE td_test_paths (name text PRIMARY KEY, uri text)" \
-		-c "INSERT INTO td_test_paths VALUES
-			('default', 'file://$(pg_config --sharedir)/extension/taxi_duration/default_bundle.json'),
-			('small', 'file://$REPO/tests/fixtures/bundles/small_xgb.json'),
-			('linear', 'file://$REPO/tests/fixtures/bundles/linear.json'),
-			('bad_dir', 'file://$REPO/tests/fixtures/bundles/bad'),
-			('socket_dir', '$dir'), ('port', '$PORT')" || return 1
-	pg_prove -h "$dir" -p "$PORT" -U postgres -d postgres tests/pgtap/*.sql
-}
-
-pgtap_nopreload() {
-	local dir=$WORK/nopreload port=$((PORT + 1))
-	td_cluster_start "$dir" "$port" "" || return 1
-	psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-		-c "CREATE EXTENSION pgtap" || return 1
-	pg_prove -h "$dir" -p "$port" -U postgres -d postgres tests/pgtap/nopreload/*.sql
+	TD_PGTAP_DIR=$WORK/pgtap TD_PGTAP_PORT=$PORT bash tests/pgtap/run.sh preload
 }
 
 sql_fuzz() {
@@ -148,26 +124,6 @@ sql_fuzz() {
 		--workdir "$WORK/sqlfuzz" --seconds "${SQL_FUZZ_SECONDS:-20}" || return 1
 	# a crash would show in the server log even if the client missed it
 	! grep -E "terminated by signal|server process .* was terminated" "$WORK/pgtap/server.log"
-}
-
-# A server whose configured model cannot be loaded.
-pgtap_no_model() {
-	local dir=$WORK/nomodel port=$((PORT + 3))
-	td_cluster_start "$dir" "$port" "shared_preload_libraries = 'taxi_duration'
-taxi_duration.model_uri = 'file:///nonexistent/taxi/bundle.json'
-taxi_duration.load_retry_interval = 3600" || return 1
-	psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-		-c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION taxi_duration" \
-		-c "CREATE TABLE td_test_paths (name text PRIMARY KEY, uri text)" \
-		-c "INSERT INTO td_test_paths VALUES
-			('default', 'file://$(pg_config --sharedir)/extension/taxi_duration/default_bundle.json')" || return 1
-	# wait for the loader worker's first (failing) attempt
-	for _ in $(seq 100); do
-		[ "$(psql -X -At -h "$dir" -p "$port" -U postgres -d postgres \
-			-c "SELECT last_error IS NOT NULL FROM taxi_duration.model_info()")" = t ] && break
-		sleep 0.1
-	done
-	pg_prove -h "$dir" -p "$port" -U postgres -d postgres tests/pgtap/nomodel/*.sql
 }
 
 parity() {
@@ -186,8 +142,8 @@ run_suite "layers: README layout, includes point down, programs link only their 
 run_suite "python tests" python_tests
 run_suite "pg_regress" regress
 run_suite "pgTAP (preloaded)" pgtap
-run_suite "pgTAP (not preloaded)" pgtap_nopreload
-run_suite "pgTAP (no loadable model)" pgtap_no_model
+run_suite "pgTAP (not preloaded)" env TD_PGTAP_PORT=$((PORT + 1)) bash tests/pgtap/run.sh nopreload
+run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests/pgtap/run.sh nomodel
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "security: every privilege boundary attacked (monitors, search_path, roles, loading)" bash tests/security/run.sh
 run_suite "serving: loads racing cancels and statement timeouts" bash tests/serving/run.sh
