@@ -139,9 +139,12 @@ tda_mlflow_parse_version(const char *json, size_t len, const char *what,
 	cJSON	  *root;
 	tda_status status;
 	char	   echo[TDA_ECHO_MAX + 4];
+	bool	   out_of_memory;
 
 	memset(out, 0, sizeof(*out));
-	root = cJSON_ParseWithLength(json, len);
+	root = tdc_json_parse(json, len, NULL, &out_of_memory);
+	if (out_of_memory)
+		return tda_error_nomem(err);
 	if (root == NULL)
 		return tda_error_set(err, TDA_ERR_PROTOCOL,
 							 "The registry's answer for %s is not valid JSON.",

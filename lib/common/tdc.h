@@ -139,6 +139,15 @@ void		 *tdc_calloc_array(size_t count, size_t size); /* zeroed; NULL on overflow
 void		  tdc_install_cjson_hooks(void);			   /* idempotent, cheap */
 unsigned long tdc_alloc_failures(void);					   /* wraps; compare for change only */
 
+/*
+ * cJSON_ParseWithLengthOpts through the hooks above, telling a failed
+ * allocation apart from bad JSON (cJSON reports both as NULL): on NULL,
+ * *out_of_memory says which.  *end (when end is given) is cJSON's
+ * return_parse_end.
+ */
+struct cJSON *tdc_json_parse(const char *text, size_t len, const char **end,
+							 bool *out_of_memory);
+
 /* ------------------------------------------------------------------ */
 /* Buffer                                                              */
 /* ------------------------------------------------------------------ */

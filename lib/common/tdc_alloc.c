@@ -9,7 +9,7 @@
  * cJSON is always given the wrappers below rather than the hooks
  * themselves, so that a failed allocation inside cJSON_Parse (which cJSON
  * reports only as "parse failed") can be told apart from bad JSON: the
- * wrappers count failures.  The counter is a plain static; the libraries
+ * wrappers count failures (tdc_json_parse).  The counter is a plain static; the libraries
  * are used from single-threaded processes (PostgreSQL backends, the
  * Lambda's loop, the forwarder).
  */
@@ -117,6 +117,19 @@ unsigned long
 tdc_alloc_failures(void)
 {
 	return failures;
+}
+
+cJSON *
+tdc_json_parse(const char *text, size_t len, const char **end, bool *out_of_memory)
+{
+	unsigned long before;
+	cJSON		 *root;
+
+	tdc_install_cjson_hooks();
+	before = failures;
+	root = cJSON_ParseWithLengthOpts(text, len, end, 0);
+	*out_of_memory = root == NULL && failures != before;
+	return root;
 }
 
 void *

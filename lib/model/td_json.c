@@ -17,20 +17,18 @@ cJSON *
 td_json_parse(const char *json, size_t len, td_status bad_status,
 			  const char *what, td_error *err)
 {
-	cJSON		 *root;
-	const char	 *end = NULL;
-	size_t		  pos;
-	unsigned long failures;
+	cJSON	   *root;
+	const char *end = NULL;
+	size_t		pos;
+	bool		out_of_memory;
 
 	if (json == NULL || len == 0)
 	{
 		td_error_set(err, bad_status, "The %s is empty.", what);
 		return NULL;
 	}
-	tdc_install_cjson_hooks();
-	failures = tdc_alloc_failures();
-	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-	if (root == NULL && tdc_alloc_failures() != failures)
+	root = tdc_json_parse(json, len, &end, &out_of_memory);
+	if (out_of_memory)
 	{
 		td_error_nomem(err);
 		return NULL;
