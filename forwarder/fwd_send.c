@@ -70,7 +70,6 @@ on_progress(void *arg, const tda_send_call *call, const tda_send_result *results
 		}
 	}
 	s->delta.sent += (int64_t) call->accepted;
-	s->delta.retried += (int64_t) call->retrying;
 	if (call->status != TDA_OK)
 	{
 		char detail[TDC_ERROR_DETAIL_LEN + 64];
@@ -80,8 +79,12 @@ on_progress(void *arg, const tda_send_call *call, const tda_send_result *results
 					   tda_status_name(call->status), call->nrecords, call->attempt);
 	}
 	else if (call->retrying > 0)
+	{
+		/* records_retried: entries Kinesis failed one by one */
+		s->delta.retried += (int64_t) call->retrying;
 		fwd_note_error(s, "kinesis: %zu of %zu records throttled or failed internally, resending them",
 					   call->retrying, call->nrecords);
+	}
 	if (!confirm(s, c->b))
 	{
 		c->pg_failed = true;

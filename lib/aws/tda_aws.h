@@ -199,7 +199,8 @@ tda_status tda_kinesis_check_config(const tda_config *config, const char *stream
  *                    through a double, so 9007199254740993 stays exact
  *
  * Anything else (empty, null, true, a fraction, out of range, not JSON)
- * is TDA_ERR_CONFIG with a detail saying why.  The one rule: the Lambda,
+ * is TDA_ERR_CONFIG with a detail saying why (TDA_ERR_NOMEM when memory
+ * ran out).  The one rule: the Lambda,
  * the decoder's "partition_key" and the tests agree on it.
  */
 tda_status tda_partition_key_from_ride_id(const char *ride_id_json,

@@ -148,9 +148,10 @@ tda_status
 tda_partition_key_from_ride_id(const char *ride_id_json,
 							   char key[TDA_KINESIS_MAX_KEY_LEN + 1], tda_error *err)
 {
-	cJSON	  *id;
-	tda_status status;
-	size_t	   len;
+	cJSON		 *id;
+	tda_status	  status;
+	size_t		  len;
+	unsigned long failures;
 
 	tdc_error_clear(err);
 	key[0] = '\0';
@@ -161,8 +162,11 @@ tda_partition_key_from_ride_id(const char *ride_id_json,
 							 "The ride id is longer than %d bytes as JSON.", RIDE_ID_JSON_MAX);
 	if (ride_id_json[0] != '"')
 		return integer_key(ride_id_json, key, err);
+	failures = tdc_alloc_failures();
 	id = cJSON_Parse(ride_id_json);
-	if (!cJSON_IsString(id) || id->valuestring == NULL)
+	if (id == NULL && tdc_alloc_failures() != failures)
+		status = tda_error_nomem(err);
+	else if (!cJSON_IsString(id) || id->valuestring == NULL)
 		status = bad_ride_id(err, ride_id_json, "is not a JSON string");
 	else if ((len = strlen(id->valuestring)) == 0 || len > TDA_KINESIS_MAX_KEY_LEN)
 		status = tda_error_set(err, TDA_ERR_CONFIG,

@@ -136,12 +136,15 @@ tda_status
 tda_mlflow_parse_version(const char *json, size_t len, const char *what,
 						 tda_model_version *out, tda_error *err)
 {
-	cJSON	  *root;
-	tda_status status;
-	char	   echo[TDA_ECHO_MAX + 4];
+	cJSON		 *root;
+	tda_status	  status;
+	char		  echo[TDA_ECHO_MAX + 4];
+	unsigned long failures = tdc_alloc_failures();
 
 	memset(out, 0, sizeof(*out));
 	root = cJSON_ParseWithLength(json, len);
+	if (root == NULL && tdc_alloc_failures() != failures)
+		return tda_error_nomem(err); /* cJSON says only "parse failed" */
 	if (root == NULL)
 		return tda_error_set(err, TDA_ERR_PROTOCOL,
 							 "The registry's answer for %s is not valid JSON.",
