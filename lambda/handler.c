@@ -18,8 +18,9 @@
  *
  * Records that cannot be processed (bad base64, not JSON, a missing or
  * invalid value, no usable ride id) and records whose prediction could not
- * be written (refused by Kinesis, or not accepted in time) are reported as {"batchItemFailures": [{"itemIdentifier":
- * <sequenceNumber>}]}; the others succeed.  In a test run (TEST_RUN=True)
+ * be written (refused by Kinesis, or not accepted in time) are reported as
+ * {"batchItemFailures": [{"itemIdentifier": <sequenceNumber>}]}; the others
+ * succeed.  In a test run (TEST_RUN=True)
  * nothing is written and the response also carries "predictions".
  *
  * Every string from the event or from a server that reaches a log line
