@@ -33,6 +33,9 @@ tda_status	tda_error_nomem(tda_error *err);
 #define tda_error_set(err, status, ...) \
 	((tda_status) tdc_error_set((err), (status), tda_status_message(status), __VA_ARGS__))
 const char *tda_echo(const char *s, char *buf, size_t bufsize);
+/* detail "The <what> \"<text>\" <why>.", text echoed by tda_echo */
+tda_status	tda_error_echo(tda_error *err, tda_status status, const char *what,
+						   const char *text, const char *why);
 const char *tda_redact_url(const char *url, char *buf, size_t bufsize);
 
 /* tda_uri.c */

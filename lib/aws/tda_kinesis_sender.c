@@ -55,10 +55,7 @@
 static tda_status
 bad_ride_id(tda_error *err, const char *json, const char *why)
 {
-	char echo[TDA_ECHO_MAX + 4];
-
-	return tda_error_set(err, TDA_ERR_CONFIG, "The ride id %s %s.",
-						 tda_echo(json, echo, sizeof(echo)), why);
+	return tda_error_echo(err, TDA_ERR_CONFIG, "ride id", json, why);
 }
 
 /* A JSON number as exact integer text within 64 bits, never via a double. */

@@ -584,24 +584,51 @@ fault_config(hooks *h, progress *p)
 	return sc;
 }
 
-static void
-test_exact_retry(void)
+/* One scenario: the sender's settings, its hooks and progress, the records. */
+typedef struct scenario
 {
 	hooks			  h;
 	progress		  p;
-	tda_sender_config sc = fault_config(&h, &p);
-	recs			  x = make_recs(10, "k", 40);
+	tda_sender_config sc;
+	recs			  x;
 	tda_error		  err;
-	tda_status		  st;
+} scenario;
 
+static void
+fault_start(scenario *t, size_t n, const char *prefix, size_t size)
+{
+	t->sc = fault_config(&t->h, &t->p);
+	t->x = make_recs(n, prefix, size);
+}
+
+/* A new script: the injector, hooks and progress reset; t->sc kept. */
+static void
+fault_reset(scenario *t)
+{
+	(void) fault_config(&t->h, &t->p);
+}
+
+static tda_status
+send_all(scenario *t)
+{
+	return tda_kinesis_send(&t->sc, t->x.r, t->x.n, t->x.res, &t->err);
+}
+
+static void
+test_exact_retry(void)
+{
+	scenario   t;
+	tda_status st;
+
+	fault_start(&t, 10, "k", 40);
 	fi.fail_once[0] = "k2";
 	fi.fail_once[1] = "k7";
-	h.random[0] = 0;
-	h.nrandom = 1;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	t.h.random[0] = 0;
+	t.h.nrandom = 1;
+	st = send_all(&t);
 	test_cond("partial failure: all accepted in the end",
-			  st == TDA_OK && count_outcome(&x, TDA_SEND_ACCEPTED) == 10);
-	test_cond("partial failure: 2 calls", fi.ncalls == 2 && p.calls == 2);
+			  st == TDA_OK && count_outcome(&t.x, TDA_SEND_ACCEPTED) == 10);
+	test_cond("partial failure: 2 calls", fi.ncalls == 2 && t.p.calls == 2);
 	test_cond("partial failure: the first call carried all 10",
 			  fi.ncalls >= 1 && strcmp(fi.calls[0], "k0,k1,k2,k3,k4,k5,k6,k7,k8,k9") == 0);
 	test_cond("partial failure: the retry carried exactly the failed entries",
@@ -609,144 +636,135 @@ test_exact_retry(void)
 	test_cond("partial failure: each record accepted once",
 			  fi_accepted("k0") == 1 && fi_accepted("k2") == 1 && fi_accepted("k7") == 1);
 	test_cond("partial failure: attempts counted per record",
-			  x.res[2].attempts == 2 && x.res[7].attempts == 2 && x.res[0].attempts == 1);
+			  t.x.res[2].attempts == 2 && t.x.res[7].attempts == 2 && t.x.res[0].attempts == 1);
 	test_cond("partial failure: sequence number and shard id reported",
-			  x.res[2].sequence_number[0] != '\0' &&
-				  strcmp(x.res[2].shard_id, "shardId-000000000007") == 0);
+			  t.x.res[2].sequence_number[0] != '\0' &&
+				  strcmp(t.x.res[2].shard_id, "shardId-000000000007") == 0);
 	test_cond("partial failure: one backoff of base/2 (random 0)",
-			  h.nslept == 1 && h.slept[0] == 50);
-	test_cond("partial failure: progress counted 2 retries", p.retrying == 2);
-	free_recs(&x);
+			  t.h.nslept == 1 && t.h.slept[0] == 50);
+	test_cond("partial failure: progress counted 2 retries", t.p.retrying == 2);
+	free_recs(&t.x);
 }
 
 static void
 test_throttled_calls(void)
 {
-	hooks			  h;
-	progress		  p;
-	tda_sender_config sc = fault_config(&h, &p);
-	recs			  x = make_recs(7, "t", 40);
-	tda_error		  err;
-	tda_status		  st;
-	int				  i;
-	bool			  same = true;
+	scenario   t;
+	tda_status st;
+	int		   i;
+	bool	   same = true;
 
+	fault_start(&t, 7, "t", 40);
 	fi.throttle_calls = 5;
-	h.random[0] = UINT64_MAX; /* anywhere in the range */
-	h.random[1] = 0;
-	h.nrandom = 2;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	t.h.random[0] = UINT64_MAX; /* anywhere in the range */
+	t.h.random[1] = 0;
+	t.h.nrandom = 2;
+	st = send_all(&t);
 	test_cond("throttled calls: retried until accepted",
-			  st == TDA_OK && count_outcome(&x, TDA_SEND_ACCEPTED) == 7);
+			  st == TDA_OK && count_outcome(&t.x, TDA_SEND_ACCEPTED) == 7);
 	test_cond("throttled calls: 6 calls", fi.ncalls == 6);
 	for (i = 1; i < fi.ncalls; i++)
 		same = same && strcmp(fi.calls[i], fi.calls[0]) == 0;
 	test_cond("throttled calls: every retry carried the same records", same);
-	test_cond("throttled calls: 5 backoffs", h.nslept == 5);
+	test_cond("throttled calls: 5 backoffs", t.h.nslept == 5);
 	/* d = 100, 200, 400, 800, 1000 (max); random alternates top / bottom */
 	test_cond("throttled calls: backoff with jitter within [d/2, d], doubling to the cap",
-			  h.slept[0] >= 50 && h.slept[0] <= 100 && h.slept[1] == 100 &&
-				  h.slept[2] >= 200 && h.slept[2] <= 400 && h.slept[3] == 400 &&
-				  h.slept[4] >= 500 && h.slept[4] <= 1000);
+			  t.h.slept[0] >= 50 && t.h.slept[0] <= 100 && t.h.slept[1] == 100 &&
+				  t.h.slept[2] >= 200 && t.h.slept[2] <= 400 && t.h.slept[3] == 400 &&
+				  t.h.slept[4] >= 500 && t.h.slept[4] <= 1000);
 	test_cond("throttled calls: progress says which attempt",
-			  p.attempts[0] == 1 && p.attempts[4] == 5 && p.attempts[5] == 6);
+			  t.p.attempts[0] == 1 && t.p.attempts[4] == 5 && t.p.attempts[5] == 6);
 
 	/* the top of the range exactly: random = d - d/2 */
-	fault_config(&h, &p);
+	fault_reset(&t);
 	fi.throttle_calls = 1;
-	h.random[0] = 50;
-	h.nrandom = 1;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
-	test_cond("throttled calls: jitter reaches d", st == TDA_OK && h.nslept == 1 &&
-													   h.slept[0] == 100);
+	t.h.random[0] = 50;
+	t.h.nrandom = 1;
+	st = send_all(&t);
+	test_cond("throttled calls: jitter reaches d", st == TDA_OK && t.h.nslept == 1 &&
+													   t.h.slept[0] == 100);
 
-	fault_config(&h, &p);
+	fault_reset(&t);
 	fi.error500_calls = 2;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
-	test_cond("HTTP 500: retried", st == TDA_OK && fi.ncalls == 3 && h.nslept == 2);
-	free_recs(&x);
+	st = send_all(&t);
+	test_cond("HTTP 500: retried", st == TDA_OK && fi.ncalls == 3 && t.h.nslept == 2);
+	free_recs(&t.x);
 }
 
 static void
 test_content_isolation(void)
 {
-	hooks			  h;
-	progress		  p;
-	tda_sender_config sc = fault_config(&h, &p);
-	recs			  x = make_recs(16, "c", 40);
-	tda_error		  err;
-	tda_status		  st;
-	size_t			  i;
-	bool			  once = true;
+	scenario   t;
+	tda_status st;
+	size_t	   i;
+	bool	   once = true;
 
+	fault_start(&t, 16, "c", 40);
 	fi.poison = "c11";
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	st = send_all(&t);
 	test_cond("content 400: the call returns OK (every record settled)", st == TDA_OK);
 	test_cond("content 400: the record at fault is rejected",
-			  x.res[11].outcome == TDA_SEND_REJECTED &&
-				  strcmp(x.res[11].error_code, "ValidationException") == 0 &&
-				  contains(x.res[11].reason, "rejected by Kinesis") &&
-				  contains(x.res[11].reason, "ValidationException"));
+			  t.x.res[11].outcome == TDA_SEND_REJECTED &&
+				  strcmp(t.x.res[11].error_code, "ValidationException") == 0 &&
+				  contains(t.x.res[11].reason, "rejected by Kinesis") &&
+				  contains(t.x.res[11].reason, "ValidationException"));
 	test_cond("content 400: the other 15 are accepted",
-			  count_outcome(&x, TDA_SEND_ACCEPTED) == 15);
-	for (i = 0; i < x.n; i++)
-		if (i != 11 && fi_accepted(x.keys[i]) != 1)
+			  count_outcome(&t.x, TDA_SEND_ACCEPTED) == 15);
+	for (i = 0; i < t.x.n; i++)
+		if (i != 11 && fi_accepted(t.x.keys[i]) != 1)
 			once = false;
 	test_cond("content 400: each other record accepted exactly once", once);
 	test_cond("content 400: isolated by halving (at most 1 + 2 log2 16 + 2 calls)",
 			  fi.ncalls <= 11 && fi.ncalls >= 5);
-	test_cond("content 400: no backoff while halving", h.nslept == 0);
+	test_cond("content 400: no backoff while halving", t.h.nslept == 0);
 	if (getenv("TDT_VERBOSE") != NULL)
 		for (i = 0; i < (size_t) fi.ncalls; i++)
 			printf("  call %zu: %s\n", i + 1, fi.calls[i]);
 
-	fault_config(&h, &p);
+	fault_reset(&t);
 	fi.bad_prefix = "c3";
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	st = send_all(&t);
 	test_cond("permanent per-record code: rejected, not retried",
-			  st == TDA_OK && x.res[3].outcome == TDA_SEND_REJECTED &&
-				  strcmp(x.res[3].error_code, "KMSAccessDeniedException") == 0 &&
-				  contains(x.res[3].reason, "KMSAccessDeniedException") && fi.ncalls == 1 &&
-				  h.nslept == 0 && count_outcome(&x, TDA_SEND_ACCEPTED) == 15);
-	free_recs(&x);
+			  st == TDA_OK && t.x.res[3].outcome == TDA_SEND_REJECTED &&
+				  strcmp(t.x.res[3].error_code, "KMSAccessDeniedException") == 0 &&
+				  contains(t.x.res[3].reason, "KMSAccessDeniedException") && fi.ncalls == 1 &&
+				  t.h.nslept == 0 && count_outcome(&t.x, TDA_SEND_ACCEPTED) == 15);
+	free_recs(&t.x);
 }
 
 static void
 test_give_up(void)
 {
-	hooks			  h;
-	progress		  p;
-	tda_sender_config sc = fault_config(&h, &p);
-	recs			  x = make_recs(4, "g", 40);
-	tda_error		  err;
-	tda_status		  st;
+	scenario   t;
+	tda_status st;
 
+	fault_start(&t, 4, "g", 40);
 	fi.always_throttle = true;
-	sc.max_attempts = 3;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
-	test_cond("max attempts: stops after 3 calls", fi.ncalls == 3 && h.nslept == 2);
+	t.sc.max_attempts = 3;
+	st = send_all(&t);
+	test_cond("max attempts: stops after 3 calls", fi.ncalls == 3 && t.h.nslept == 2);
 	test_cond("max attempts: records not sent, with the reason",
-			  st == TDA_ERR_HTTP && count_outcome(&x, TDA_SEND_NOT_SENT) == 4 &&
-				  x.res[0].attempts == 3 && contains(x.res[0].reason, "after 3 attempts") &&
-				  strcmp(x.res[0].error_code, "ProvisionedThroughputExceededException") == 0);
-	test_cond("max attempts: the error says how many", contains(err.detail, "4 records"));
+			  st == TDA_ERR_HTTP && count_outcome(&t.x, TDA_SEND_NOT_SENT) == 4 &&
+				  t.x.res[0].attempts == 3 && contains(t.x.res[0].reason, "after 3 attempts") &&
+				  strcmp(t.x.res[0].error_code, "ProvisionedThroughputExceededException") == 0);
+	test_cond("max attempts: the error says how many", contains(t.err.detail, "4 records"));
 
-	fault_config(&h, &p);
+	fault_reset(&t);
 	fi.throttle_calls = 1000;
-	sc.max_attempts = 2;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	t.sc.max_attempts = 2;
+	st = send_all(&t);
 	test_cond("max attempts: whole-call failures too",
-			  st == TDA_ERR_HTTP && fi.ncalls == 2 && count_outcome(&x, TDA_SEND_NOT_SENT) == 4 &&
-				  contains(x.res[1].reason, "HTTP 400"));
+			  st == TDA_ERR_HTTP && fi.ncalls == 2 && count_outcome(&t.x, TDA_SEND_NOT_SENT) == 4 &&
+				  contains(t.x.res[1].reason, "HTTP 400"));
 
-	fault_config(&h, &p);
+	fault_reset(&t);
 	fi.fail_once[0] = "g1";
-	sc.max_attempts = 1;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	t.sc.max_attempts = 1;
+	st = send_all(&t);
 	test_cond("max attempts 1: a throttled record is given up, the others accepted",
-			  st == TDA_ERR_HTTP && fi.ncalls == 1 && x.res[1].outcome == TDA_SEND_NOT_SENT &&
-				  count_outcome(&x, TDA_SEND_ACCEPTED) == 3);
-	free_recs(&x);
+			  st == TDA_ERR_HTTP && fi.ncalls == 1 && t.x.res[1].outcome == TDA_SEND_NOT_SENT &&
+				  count_outcome(&t.x, TDA_SEND_ACCEPTED) == 3);
+	free_recs(&t.x);
 }
 
 static int
@@ -758,52 +776,49 @@ cancel_at_time(void *arg)
 static void
 test_cancel_and_stop(void)
 {
-	hooks			  h;
-	progress		  p;
-	tda_sender_config sc = fault_config(&h, &p);
-	recs			  x = make_recs(1200, "s", 20);
-	tda_error		  err;
-	tda_status		  st;
-	double			  at;
-	double			  t0;
+	scenario   t;
+	tda_status st;
+	double	   at;
+	double	   t0;
 
-	p.stop_after = 1;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	fault_start(&t, 1200, "s", 20);
+	t.p.stop_after = 1;
+	st = send_all(&t);
 	test_cond("progress returning false stops after that call",
 			  st == TDA_ERR_CANCELLED && fi.ncalls == 1 &&
-				  count_outcome(&x, TDA_SEND_ACCEPTED) == 500 &&
-				  count_outcome(&x, TDA_SEND_NOT_SENT) == 700);
+				  count_outcome(&t.x, TDA_SEND_ACCEPTED) == 500 &&
+				  count_outcome(&t.x, TDA_SEND_NOT_SENT) == 700);
 
 	/* the default sleep polls the cancel callback: a 30 s backoff ends at once */
-	fault_config(&h, &p);
+	fault_reset(&t);
 	fi.always_throttle = true;
-	sc.sleep_fn = NULL;
-	sc.backoff_base_ms = 60000;
-	sc.backoff_max_ms = 60000;
+	t.sc.sleep_fn = NULL;
+	t.sc.backoff_base_ms = 60000;
+	t.sc.backoff_max_ms = 60000;
 	at = now_s() + 0.5;
 	fault_aws.cancel = cancel_at_time;
 	fault_aws.cancel_arg = &at;
 	t0 = now_s();
-	st = tda_kinesis_send(&sc, x.r, 3, x.res, &err);
+	st = tda_kinesis_send(&t.sc, t.x.r, 3, t.x.res, &t.err);
 	t0 = now_s() - t0;
 	test_cond("cancel during backoff: cancelled", st == TDA_ERR_CANCELLED && fi.ncalls == 1 &&
-													  count_outcome(&x, TDA_SEND_NOT_SENT) >= 3);
+													  count_outcome(&t.x, TDA_SEND_NOT_SENT) >= 3);
 	/* a functional bound far below the 30 s minimum backoff */
 	test_cond("cancel during backoff: prompt", t0 < 3.0);
 	test_cond("cancel: the error names the stream",
-			  contains(err.detail, "td_fault_stream") && contains(err.message, "cancelled"));
+			  contains(t.err.detail, "td_fault_stream") && contains(t.err.message, "cancelled"));
 
-	fault_config(&h, &p);
-	sc.stream = "no such stream!";
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	fault_reset(&t);
+	t.sc.stream = "no such stream!";
+	st = send_all(&t);
 	test_cond("bad stream name: config error, nothing sent", st == TDA_ERR_CONFIG && fi.ncalls == 0);
-	sc.stream = "td_fault_stream";
+	t.sc.stream = "td_fault_stream";
 	fault_aws.aws_secret_access_key = NULL;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	st = send_all(&t);
 	test_cond("no credentials: config error, nothing sent", st == TDA_ERR_CONFIG && fi.ncalls == 0);
-	st = tda_kinesis_send(&sc, x.r, 0, x.res, &err);
+	st = tda_kinesis_send(&t.sc, t.x.r, 0, t.x.res, &t.err);
 	test_cond("no records: OK", st == TDA_OK);
-	free_recs(&x);
+	free_recs(&t.x);
 }
 
 /* ---- against moto ----------------------------------------------------- */
@@ -995,67 +1010,70 @@ moto_config(const char *stream, progress *p)
 }
 
 static void
+moto_start(scenario *t, const char *stream, size_t n, const char *prefix, size_t size)
+{
+	t->sc = moto_config(stream, &t->p);
+	t->x = make_recs(n, prefix, size);
+}
+
+static void
 test_moto_batching(void)
 {
-	progress		  p;
-	tda_sender_config sc = moto_config("td_sender_batch", &p);
-	recs			  x = make_recs(1203, "b", 100);
-	stream_copy		  s;
-	tda_error		  err;
-	tda_status		  st;
-	size_t			  i;
-	bool			  once = true;
-	bool			  seq = true;
+	scenario	t;
+	stream_copy s;
+	tda_status	st;
+	size_t		i;
+	bool		once = true;
+	bool		seq = true;
 
+	moto_start(&t, "td_sender_batch", 1203, "b", 100);
 	test_cond("moto: create stream td_sender_batch", create_stream(&moto, "td_sender_batch"));
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	st = send_all(&t);
 	if (st != TDA_OK)
-		printf("  %s: %s\n", err.message, err.detail);
+		printf("  %s: %s\n", t.err.message, t.err.detail);
 	test_cond("moto: 1203 records accepted", st == TDA_OK &&
-												 count_outcome(&x, TDA_SEND_ACCEPTED) == 1203);
+												 count_outcome(&t.x, TDA_SEND_ACCEPTED) == 1203);
 	test_cond("moto: in calls of 500, 500 and 203",
-			  p.calls == 3 && p.sizes[0] == 500 && p.sizes[1] == 500 && p.sizes[2] == 203);
-	for (i = 0; i < x.n; i++)
-		if (x.res[i].sequence_number[0] == '\0' ||
-			strncmp(x.res[i].shard_id, "shardId-", 8) != 0)
+			  t.p.calls == 3 && t.p.sizes[0] == 500 && t.p.sizes[1] == 500 && t.p.sizes[2] == 203);
+	for (i = 0; i < t.x.n; i++)
+		if (t.x.res[i].sequence_number[0] == '\0' ||
+			strncmp(t.x.res[i].shard_id, "shardId-", 8) != 0)
 			seq = false;
 	test_cond("moto: every record has a sequence number and a shard", seq);
 	s = read_stream(&moto, "td_sender_batch");
-	for (i = 0; i < x.n; i++)
-		if (stream_count(&s, x.keys[i]) != 1)
+	for (i = 0; i < t.x.n; i++)
+		if (stream_count(&s, t.x.keys[i]) != 1)
 			once = false;
 	test_cond("moto: GetRecords returns each of the 1203 once", s.n == 1203 && once);
 	stream_free(&s);
-	free_recs(&x);
+	free_recs(&t.x);
 }
 
 static void
 test_moto_big(void)
 {
-	progress		  p;
-	tda_sender_config sc = moto_config("td_sender_big", &p);
-	recs			  x = make_recs(12, "big", 1000000);
-	recs			  y = make_recs(5, "e", 64);
-	stream_copy		  s;
-	tda_error		  err;
-	tda_status		  st;
-	char			 *huge = malloc(TDA_KINESIS_MAX_RECORD_BYTES + 1);
-	char			  key256[257];
-	char			  key257[258];
-	bool			  sizes = true;
-	size_t			  i;
+	scenario	t;
+	recs		y = make_recs(5, "e", 64);
+	stream_copy s;
+	tda_status	st;
+	char	   *huge = malloc(TDA_KINESIS_MAX_RECORD_BYTES + 1);
+	char		key256[257];
+	char		key257[258];
+	bool		sizes = true;
+	size_t		i;
 
+	moto_start(&t, "td_sender_big", 12, "big", 1000000);
 	test_cond("moto: create stream td_sender_big", create_stream(&moto, "td_sender_big"));
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	st = send_all(&t);
 	if (st != TDA_OK)
-		printf("  %s: %s\n", err.message, err.detail);
+		printf("  %s: %s\n", t.err.message, t.err.detail);
 	test_cond("moto: 12 records of 1 MB accepted",
-			  st == TDA_OK && count_outcome(&x, TDA_SEND_ACCEPTED) == 12);
+			  st == TDA_OK && count_outcome(&t.x, TDA_SEND_ACCEPTED) == 12);
 	test_cond("moto: within 5 MiB per call: calls of 5, 5 and 2",
-			  p.calls == 3 && p.sizes[0] == 5 && p.sizes[1] == 5 && p.sizes[2] == 2);
+			  t.p.calls == 3 && t.p.sizes[0] == 5 && t.p.sizes[1] == 5 && t.p.sizes[2] == 2);
 
 	/* refused unsent: over 1 MiB with the key, keys of 0 and 257 characters */
-	memset(&p, 0, sizeof(p));
+	memset(&t.p, 0, sizeof(t.p));
 	memset(huge, 'x', TDA_KINESIS_MAX_RECORD_BYTES + 1);
 	y.r[1].data = huge;
 	y.r[1].len = TDA_KINESIS_MAX_RECORD_BYTES - strlen(y.keys[1]) + 1;
@@ -1066,7 +1084,7 @@ test_moto_big(void)
 	y.r[2].partition_key = key256;
 	y.r[3].partition_key = key257;
 	y.r[4].partition_key = "";
-	st = tda_kinesis_send(&sc, y.r, y.n, y.res, &err);
+	st = tda_kinesis_send(&t.sc, y.r, y.n, y.res, &t.err);
 	test_cond("moto: the sendable records are accepted",
 			  st == TDA_OK && y.res[0].outcome == TDA_SEND_ACCEPTED &&
 				  y.res[2].outcome == TDA_SEND_ACCEPTED);
@@ -1081,11 +1099,11 @@ test_moto_big(void)
 				  contains(y.res[3].reason, "partition key") &&
 				  y.res[4].outcome == TDA_SEND_REJECTED && y.res[4].attempts == 0);
 	test_cond("moto: the refused records are reported before the one call",
-			  p.refused_unsent == 3 && p.calls == 1 && p.sizes[0] == 2);
+			  t.p.refused_unsent == 3 && t.p.calls == 1 && t.p.sizes[0] == 2);
 
 	s = read_stream(&moto, "td_sender_big");
-	for (i = 0; i < x.n; i++)
-		if (stream_count(&s, x.keys[i]) != 1)
+	for (i = 0; i < t.x.n; i++)
+		if (stream_count(&s, t.x.keys[i]) != 1)
 			sizes = false;
 	for (i = 0; i < s.n; i++)
 		if (strncmp(s.keys[i], "big", 3) == 0 && s.sizes[i] != 1000000)
@@ -1096,7 +1114,7 @@ test_moto_big(void)
 				  stream_count(&s, "e0") == 1 && stream_count(&s, key256) == 1 && s.n == 14);
 	stream_free(&s);
 	free(huge);
-	free_recs(&x);
+	free_recs(&t.x);
 	free_recs(&y);
 }
 
@@ -1109,20 +1127,18 @@ cancel_after_first(void *arg)
 static void
 test_moto_cancel(void)
 {
-	progress		  p;
-	tda_sender_config sc = moto_config("td_sender_batch", &p);
-	recs			  x = make_recs(1100, "x", 30);
-	tda_error		  err;
-	tda_status		  st;
+	scenario   t;
+	tda_status st;
 
+	moto_start(&t, "td_sender_batch", 1100, "x", 30);
 	moto.cancel = cancel_after_first;
-	moto.cancel_arg = &p;
-	st = tda_kinesis_send(&sc, x.r, x.n, x.res, &err);
+	moto.cancel_arg = &t.p;
+	st = send_all(&t);
 	test_cond("moto: cancelled after the first call",
-			  st == TDA_ERR_CANCELLED && p.calls == 1 &&
-				  count_outcome(&x, TDA_SEND_ACCEPTED) == 500 &&
-				  count_outcome(&x, TDA_SEND_NOT_SENT) == 600 && x.res[600].attempts == 0);
-	free_recs(&x);
+			  st == TDA_ERR_CANCELLED && t.p.calls == 1 &&
+				  count_outcome(&t.x, TDA_SEND_ACCEPTED) == 500 &&
+				  count_outcome(&t.x, TDA_SEND_NOT_SENT) == 600 && t.x.res[600].attempts == 0);
+	free_recs(&t.x);
 }
 
 int
