@@ -163,7 +163,7 @@ tda_partition_key_from_ride_id(const char *ride_id_json,
 	id = cJSON_Parse(ride_id_json);
 	if (id == NULL && tdc_alloc_failures() != failures)
 		status = tda_error_nomem(err);
-	else if (!cJSON_IsString(id) || id->valuestring == NULL)
+	else if (id == NULL || !cJSON_IsString(id) || id->valuestring == NULL)
 		status = bad_ride_id(err, ride_id_json, "is not a JSON string");
 	else if ((len = strlen(id->valuestring)) == 0 || len > TDA_KINESIS_MAX_KEY_LEN)
 		status = tda_error_set(err, TDA_ERR_CONFIG,

@@ -250,7 +250,14 @@ fi_serve(int c)
 		ssize_t got;
 
 		if (len + 4096 > cap)
-			buf = realloc(buf, cap *= 2);
+		{
+			char *bigger = realloc(buf, cap * 2);
+
+			if (bigger == NULL)
+				goto out;
+			buf = bigger;
+			cap *= 2;
+		}
 		got = recv(c, buf + len, cap - len - 1, 0);
 		if (got <= 0)
 			goto out;
@@ -823,23 +830,12 @@ test_cancel_and_stop(void)
 
 /* ---- against moto ----------------------------------------------------- */
 
-typedef struct body
-{
-	char  *data;
-	size_t len;
-} body;
-
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	body  *b = arg;
 	size_t n = size * nmemb;
 
-	b->data = realloc(b->data, b->len + n + 1);
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
+	return tdc_buf_append(arg, ptr, n) ? n : 0;
 }
 
 /* One signed Kinesis API call (a test helper); the parsed answer or NULL. */
@@ -851,7 +847,7 @@ kinesis_api(const tda_config *c, const char *target, cJSON *request)
 	char			   sigv4[128];
 	char			   header[128];
 	char			  *text = cJSON_PrintUnformatted(request);
-	body			   b = { NULL, 0 };
+	tdc_buf			   b = { NULL, 0, 0 };
 	long			   code = 0;
 	cJSON			  *answer = NULL;
 
@@ -877,7 +873,7 @@ kinesis_api(const tda_config *c, const char *target, cJSON *request)
 	curl_easy_cleanup(curl);
 	cJSON_free(text);
 	cJSON_Delete(request);
-	free(b.data);
+	tdc_buf_free(&b);
 	return answer;
 }
 
@@ -925,6 +921,23 @@ stream_free(stream_copy *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Room for `need` records in s; false when memory ran out. */
+static bool
+grow_copy(stream_copy *s, size_t need)
+{
+	char  **keys = realloc(s->keys, need * sizeof(char *));
+	size_t *sizes;
+
+	if (keys == NULL)
+		return false;
+	s->keys = keys;
+	sizes = realloc(s->sizes, need * sizeof(size_t));
+	if (sizes == NULL)
+		return false;
+	s->sizes = sizes;
+	return true;
+}
+
 static stream_copy
 read_stream(const tda_config *c, const char *stream)
 {
@@ -964,8 +977,11 @@ read_stream(const tda_config *c, const char *stream)
 			if (got == NULL)
 				break;
 			nrec = cJSON_GetArraySize(cJSON_GetObjectItem(got, "Records"));
-			out.keys = realloc(out.keys, (out.n + (size_t) nrec + 1) * sizeof(char *));
-			out.sizes = realloc(out.sizes, (out.n + (size_t) nrec + 1) * sizeof(size_t));
+			if (!grow_copy(&out, out.n + (size_t) nrec + 1))
+			{
+				cJSON_Delete(got);
+				break;
+			}
 			cJSON_ArrayForEach(rec, cJSON_GetObjectItem(got, "Records"))
 			{
 				const char *data = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "Data"));
