@@ -12,10 +12,12 @@
  *    "ride_id": 256, "partition_key": "256",
  *    "commit_lsn": "0/16B3748", "xid": 745}
  *
- * "partition_key" is the ride id's exact text as a JSON string (what
- * tda_partition_key_from_ride_id makes of it: the integer's digits, or the
- * string itself), null when the ride id is null; the forwarder sends it as
- * the Kinesis partition key without reading numbers through a double.
+ * "partition_key" is the ride id's exact text as a JSON string (an
+ * integer's digits, or the string itself: what the AWS library's
+ * tda_partition_key_from_ride_id makes of a ride id), null when the ride
+ * id is null; the forwarder sends it as the Kinesis partition key without
+ * reading numbers through a double, and its sender refuses an empty or
+ * overlong one (dead letter).
  *
  * then one marker line {"commit_lsn": "0/16B3748", "xid": 745, "events": 2}
  * written by the commit callback, so a consumer can confirm the slot past
