@@ -6,9 +6,10 @@
  *   fwd_pg.c     libpq: the decoding connection (slot, peek, advance) and
  *                the state connection (forwarder_status, dead letters)
  *   fwd_batch.c  parsing peeked rows into transactions and trip events
- *   fwd_send.c   PutRecords calls within Kinesis' limits, retries,
- *                dead-lettering, and the "which commit may be confirmed"
- *                bookkeeping
+ *   fwd_send.c   the events through the AWS library's Kinesis sender
+ *                (tda_kinesis_send: limits, retries, rejections), then
+ *                dead-lettering and the "which commit may be confirmed"
+ *                bookkeeping after every call
  *
  * Glossary: an *event* is one decoded INSERT (one Kinesis record); a
  * *transaction* is the events up to and including a commit marker; a
@@ -27,7 +28,6 @@
 #include <libpq-fe.h>
 
 #include "tda_aws.h"
-#include "tda_aws.h"
 
 typedef enum FwdEventState
 {
@@ -40,8 +40,8 @@ typedef struct FwdEvent
 {
 	char		 *data; /* the decoded JSON line, sent as is */
 	size_t		  len;
-	char		  key[TDA_KINESIS_MAX_KEY_LEN + 1]; /* partition key = ride id */
-	int			  txn;								/* index into FwdBatch.txns */
+	char		 *key; /* its "partition_key" (the ride id), NULL if none */
+	int			  txn; /* index into FwdBatch.txns */
 	FwdEventState state;
 	char		  reason[1024]; /* why it is dead (empty until then) */
 	bool		  dead_written; /* the dead letter is committed */
@@ -62,7 +62,8 @@ typedef struct FwdBatch
 	FwdTxn	 *txns;
 	int		  ntxns;
 	int		  txns_cap;
-	int		  done_txns; /* transactions [0, done_txns) confirmed */
+	int		  done_txns;   /* transactions [0, done_txns) confirmed */
+	bool	  old_decoder; /* an event lacks "partition_key": do not send */
 } FwdBatch;
 
 typedef struct FwdConfig
@@ -103,7 +104,7 @@ extern volatile sig_atomic_t fwd_stop;
 /* fwd_main.c */
 void fwd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fwd_sleep_ms(long ms);
-long fwd_backoff_ms(const FwdConfig *cfg, int attempt);
+long fwd_backoff_ms(const FwdConfig *cfg, unsigned attempt);
 void fwd_note_error(FwdState *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* fwd_pg.c */
@@ -126,7 +127,7 @@ int	 fwd_batch_done_prefix(const FwdBatch *b);
 typedef enum FwdSendResult
 {
 	FWD_SEND_DONE,	   /* every event sent or dead-lettered */
-	FWD_SEND_PG_ERROR, /* PostgreSQL failed: reconnect, re-peek */
+	FWD_SEND_PG_ERROR, /* PostgreSQL (or memory) failed: reconnect, re-peek */
 	FWD_SEND_STOPPED   /* a signal asked to stop */
 } FwdSendResult;
 

@@ -2,14 +2,17 @@
  * fwd_batch.c — peeked rows → transactions of trip events.
  *
  * The taxi_duration plugin writes one JSON line per INSERT, carrying
- * "ride_id", then a commit marker {"commit_lsn", "xid", "events"}.  Events
- * are kept with the transaction they belong to; events after the last
- * marker (none, since peek returns whole transactions, but cheap to guard)
- * are dropped by fwd_batch_close and will be peeked again.
+ * "ride_id" and "partition_key" (the ride id's exact text, a JSON string;
+ * null when the ride id is), then a commit marker {"commit_lsn", "xid",
+ * "events"}.  Events are kept with the transaction they belong to; events
+ * after the last marker (none, since peek returns whole transactions, but
+ * cheap to guard) are dropped by fwd_batch_close and will be peeked again.
  *
- * An event whose partition key cannot be formed (no ride_id, or one longer
- * than Kinesis allows) or whose data exceeds Kinesis' record limit is
- * marked dead here with its reason, so it never reaches PutRecords.
+ * An event whose partition key is null (no ride id) is marked dead here
+ * with its reason; every other rule (key length, record size) is the
+ * Kinesis sender's, which refuses such records unsent.  An event without
+ * the field at all comes from an older decoder: the batch is flagged
+ * (FwdBatch.old_decoder) and not sent, rather than dead-lettered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,14 @@ grow(void *p, int *cap, int need, size_t size)
 	return np;
 }
 
+static void
+free_event(FwdEvent *e)
+{
+	free(e->data);
+	free(e->key);
+	e->data = e->key = NULL;
+}
+
 /* Forget all rows (keeps the arrays). */
 void
 fwd_batch_reset(FwdBatch *b)
@@ -46,10 +57,11 @@ fwd_batch_reset(FwdBatch *b)
 	int i;
 
 	for (i = 0; i < b->nevents; i++)
-		free(b->events[i].data);
+		free_event(&b->events[i]);
 	b->nevents = 0;
 	b->ntxns = 0;
 	b->done_txns = 0;
+	b->old_decoder = false;
 }
 
 void
@@ -76,74 +88,27 @@ open_txn(FwdBatch *b)
 	return t;
 }
 
-/*
- * A numeric ride_id exactly as written (cJSON keeps numbers as doubles,
- * which would round bigints above 2^53).  The plugin writes the top-level
- * "ride_id" after the ride object, and the pattern cannot occur inside a
- * JSON string (its quotes would be escaped), so the last match is it.
- */
-static char *
-raw_number(const char *data, size_t len)
-{
-	const char *pat = "\"ride_id\":";
-	const char *p = NULL;
-	const char *q = data;
-	size_t		n;
-	char	   *out;
-
-	while ((q = strstr(q, pat)) != NULL && (size_t) (q - data) < len)
-		p = q++;
-	if (p == NULL)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	n = strspn(p, "-0123456789");
-	if (n == 0 || n > TDA_KINESIS_MAX_KEY_LEN || strchr(",} ", p[n]) == NULL)
-		return NULL;
-	out = malloc(n + 1);
-	if (out)
-	{
-		memcpy(out, p, n);
-		out[n] = '\0';
-	}
-	return out;
-}
-
-/* Set the event's partition key from ride_id, or mark it dead. */
+/* Take the event's partition key from the decoder's field, or mark it dead. */
 static void
-set_key(FwdEvent *e, const cJSON *id)
+set_key(FwdBatch *b, FwdEvent *e, const cJSON *key)
 {
-	char	   *text = NULL;
-	const char *key = NULL;
-
-	if (cJSON_IsString(id))
-		key = id->valuestring;
-	else if (cJSON_IsNumber(id))
+	if (cJSON_IsString(key) && key->valuestring != NULL)
 	{
-		text = raw_number(e->data, e->len);
-		if (text == NULL)
-			text = cJSON_PrintUnformatted(id);
-		key = text;
+		e->key = strdup(key->valuestring);
+		if (e->key == NULL)
+		{
+			fwd_log("out of memory");
+			exit(1);
+		}
 	}
-
-	if (key == NULL || key[0] == '\0')
+	else if (key == NULL)
+		b->old_decoder = true;
+	else
+	{
 		snprintf(e->reason, sizeof(e->reason),
 				 "invalid partition key: the event has no ride_id");
-	else if (strlen(key) > TDA_KINESIS_MAX_KEY_LEN)
-		snprintf(e->reason, sizeof(e->reason),
-				 "invalid partition key: ride_id is %zu characters, Kinesis allows %d",
-				 strlen(key), TDA_KINESIS_MAX_KEY_LEN);
-	else
-		snprintf(e->key, sizeof(e->key), "%s", key);
-	if (e->reason[0] == '\0' &&
-		e->len + strlen(e->key) > TDA_KINESIS_MAX_RECORD_BYTES)
-		snprintf(e->reason, sizeof(e->reason),
-				 "record too large: %zu bytes with its partition key, Kinesis allows %d",
-				 e->len + strlen(e->key), TDA_KINESIS_MAX_RECORD_BYTES);
-	if (e->reason[0] != '\0')
 		e->state = FWD_DEAD;
-	free(text);
+	}
 }
 
 /* Add one peeked row; false if it is neither an event nor a marker. */
@@ -175,7 +140,7 @@ fwd_batch_add_row(FwdBatch *b, const char *data, size_t len)
 		e->len = len;
 		e->txn = (int) (t - b->txns);
 		e->state = FWD_PENDING;
-		set_key(e, cJSON_GetObjectItemCaseSensitive(root, "ride_id"));
+		set_key(b, e, cJSON_GetObjectItemCaseSensitive(root, "partition_key"));
 		b->nevents++;
 		t->nevents++;
 	}
@@ -197,7 +162,7 @@ fwd_batch_close(FwdBatch *b)
 		FwdTxn *t = &b->txns[b->ntxns - 1];
 
 		while (b->nevents > t->first)
-			free(b->events[--b->nevents].data);
+			free_event(&b->events[--b->nevents]);
 		b->ntxns--;
 	}
 }

@@ -21,9 +21,15 @@
  *
  * SIGTERM/SIGINT: the current call is cancelled, nothing more is advanced,
  * exit 0.  PostgreSQL errors: drop the batch, reconnect with backoff.
- * Kinesis errors: retry with backoff forever, never exit.
+ * Kinesis errors: retry with backoff forever, never exit (the AWS
+ * library's sender, fwd_send.c).  A configuration Kinesis can never accept
+ * (stream name, region, credentials) exits 2 at start.  Events from a
+ * decoder too old to write "partition_key" are not sent: the batch is
+ * dropped and peeked again after a backoff, until the extension is
+ * upgraded.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,66 +103,48 @@ fwd_sleep_ms(long ms)
 	}
 }
 
-/* Exponential backoff, capped, with jitter in [d/2, d]. */
+/* The sender's backoff rule (tda_backoff_ms), for reconnecting too. */
 long
-fwd_backoff_ms(const FwdConfig *cfg, int attempt)
+fwd_backoff_ms(const FwdConfig *cfg, unsigned attempt)
 {
-	long d = cfg->backoff_base_ms;
-
-	while (attempt-- > 0 && d < cfg->backoff_max_ms)
-		d *= 2;
-	if (d > cfg->backoff_max_ms)
-		d = cfg->backoff_max_ms;
-	return d / 2 + random() % (d / 2 + 1);
+	return tda_backoff_ms(cfg->backoff_base_ms, cfg->backoff_max_ms, attempt,
+						  (uint64_t) random());
 }
 
-static const char *
-env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return (v && *v) ? v : dflt;
-}
-
+/* An integer setting; an invalid value is logged (escaped) and the default used. */
 static int
 env_int(const char *name, int dflt, int min)
 {
-	const char *v = getenv(name);
-	int			n;
+	bool invalid;
+	long n = tdc_env_long(name, dflt, min, INT_MAX, &invalid);
 
-	if (v == NULL || *v == '\0')
-		return dflt;
-	/* NOLINTNEXTLINE(cert-err34-c): garbage reads as 0, below every minimum: the default is used */
-	n = atoi(v);
-	if (n < min)
+	if (invalid)
 	{
 		char esc[TDC_ESCAPE_SHORT];
 
-		fwd_log("%s=\"%s\" is invalid, using %d", name, tdc_escape(v, esc, sizeof(esc)), dflt);
-		return dflt;
+		fwd_log("%s=\"%s\" is invalid, using %d", name,
+				tdc_escape(getenv(name), esc, sizeof(esc)), dflt);
 	}
-	return n;
+	return (int) n;
 }
 
 static bool
 read_config(FwdConfig *c)
 {
-	const char *kinesis_endpoint;
+	tda_error err;
 
 	memset(c, 0, sizeof(*c));
-	c->dsn = env_or("TD_FORWARDER_DSN", "");
-	c->slot = env_or("TD_SLOT", "taxi_trips_kinesis");
-	c->tables = env_or("TD_TABLES", "public.trips");
-	c->columns = env_or("TD_COLUMNS", NULL);
-	c->stream = env_or("TD_TRIPS_STREAM", NULL);
+	c->dsn = tdc_env_or("TD_FORWARDER_DSN", "");
+	c->slot = tdc_env_or("TD_SLOT", "taxi_trips_kinesis");
+	c->tables = tdc_env_or("TD_TABLES", "public.trips");
+	c->columns = tdc_env_or("TD_COLUMNS", NULL);
+	c->stream = tdc_env_or("TD_TRIPS_STREAM", NULL);
 	c->batch_changes = env_int("TD_BATCH_CHANGES", 5000, 1);
 	c->poll_ms = env_int("TD_POLL_MS", 200, 1);
 	c->backoff_base_ms = env_int("TD_BACKOFF_BASE_MS", 100, 1);
 	c->backoff_max_ms = env_int("TD_BACKOFF_MAX_MS", 5000, c->backoff_base_ms);
 	tda_config_from_env(&c->aws);
-	kinesis_endpoint = getenv("AWS_ENDPOINT_URL_KINESIS");
-	if (kinesis_endpoint != NULL && *kinesis_endpoint != '\0')
-		c->aws.aws_endpoint_url = kinesis_endpoint;
+	c->aws.aws_endpoint_url = tdc_env_or("AWS_ENDPOINT_URL_KINESIS", c->aws.aws_endpoint_url);
 	c->aws.timeout_ms = env_int("TD_KINESIS_TIMEOUT_MS", 10000, 100);
 	c->aws.connect_timeout_ms = c->aws.timeout_ms < 5000 ? c->aws.timeout_ms : 5000;
 	c->aws.max_bytes = 4 * 1024 * 1024;
@@ -164,6 +152,14 @@ read_config(FwdConfig *c)
 	if (c->stream == NULL)
 	{
 		fwd_log("TD_TRIPS_STREAM is not set");
+		return false;
+	}
+	if (tda_kinesis_check_config(&c->aws, c->stream, &err) != TDA_OK)
+	{
+		char detail[TDC_ERROR_DETAIL_LEN + 64];
+
+		fwd_log("cannot write to Kinesis: \"%s\"",
+				tdc_escape(err.detail, detail, sizeof(detail)));
 		return false;
 	}
 	return true;
@@ -174,7 +170,7 @@ main(void)
 {
 	FwdState s;
 	FwdBatch b;
-	int		 pg_attempt = 0;
+	unsigned pg_attempt = 0;
 	char	 esc[4][TDC_ESCAPE_SHORT];
 
 	memset(&s, 0, sizeof(s));
@@ -210,6 +206,15 @@ main(void)
 		if (!fwd_pg_peek(&s, &b))
 		{
 			/* slot busy, server restarting...: back off, then reconnect */
+			fwd_pg_disconnect(&s);
+			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
+			continue;
+		}
+		if (b.old_decoder)
+		{
+			fwd_note_error(&s, "decoder: trip events carry no \"partition_key\"; the taxi_duration "
+							   "extension is older than this forwarder, nothing is sent until it is upgraded");
+			fwd_pg_status(&s, fwd_batch_pending(&b));
 			fwd_pg_disconnect(&s);
 			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 			continue;

@@ -177,7 +177,7 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 			continue;
 		p[0] = s->cfg.slot;
 		p[1] = b->txns[e->txn].commit_lsn;
-		p[2] = e->key[0] ? e->key : NULL;
+		p[2] = e->key; /* NULL: the event had no ride id */
 		p[3] = e->reason;
 		p[4] = e->data;
 		res = exec(s->st,

@@ -17,7 +17,10 @@
  * Environment: TD_MODEL_URI, PREDICTIONS_STREAM (else TD_PREDICTIONS_STREAM,
  * else stg_taxi_predictions), TEST_RUN (True = predict but do not write),
  * AWS_REGION, AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL, the AWS
- * credential variables, TD_PUT_ATTEMPTS (4), TD_PUT_BACKOFF_MS (100).
+ * credential variables, TD_PUT_ATTEMPTS (4: PutRecords calls per record,
+ * 1 to 100), TD_PUT_BACKOFF_MS (100: the first retry delay, 0 to 60000,
+ * doubled per retry with jitter).  An invalid number is logged and the
+ * default used.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,41 +35,19 @@
 #define API_PREFIX "/2018-06-01/runtime"
 #define DEFAULT_STREAM "stg_taxi_predictions"
 
-typedef struct buf
-{
-	char  *data;
-	size_t len;
-} buf;
-
 typedef struct reply
 {
-	buf	 body;
-	char request_id[256];
-	char trace_id[512];
+	tdc_buf body;
+	char	request_id[256];
+	char	trace_id[512];
 } reply;
-
-static const char *
-env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-
-	return (v != NULL && *v != '\0') ? v : fallback;
-}
 
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	buf	  *b = arg;
 	size_t n = size * nmemb;
-	char  *nd = realloc(b->data, b->len + n + 1);
 
-	if (nd == NULL)
-		return 0;
-	memcpy(nd + b->len, ptr, n);
-	b->data = nd;
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
+	return tdc_buf_append(arg, ptr, n) ? n : 0;
 }
 
 /* Copy the value of header line `line` into dst if it is `name`. */
@@ -167,7 +148,7 @@ post_error(CURL *curl, const char *url, const char *type, const char *msg)
 
 	fprintf(stderr, "ERROR %s: \"%s\"\n", type, tdc_escape(msg, esc, sizeof(esc)));
 	status = api_call(curl, url, body ? body : "{}", type, &r);
-	free(r.body.data);
+	tdc_buf_free(&r.body);
 	cJSON_free(body);
 	return status >= 200 && status < 300;
 }
@@ -191,29 +172,39 @@ log_loaded(const lambda_model *model, const lambda_settings *s, double ms)
 			s->test_run ? " (TEST_RUN: not written)" : "");
 }
 
+/* An integer setting; an invalid value is logged (escaped) and the default used. */
+static int
+env_int(const char *name, int fallback, int min, int max)
+{
+	bool invalid;
+	long v = tdc_env_long(name, fallback, min, max, &invalid);
+
+	if (invalid)
+	{
+		char esc[TDC_ESCAPE_SHORT];
+
+		fprintf(stderr, "WARNING %s=\"%s\" is not a whole number from %d to %d, using %d\n",
+				name, tdc_escape(getenv(name), esc, sizeof(esc)), min, max, fallback);
+	}
+	return (int) v;
+}
+
 static void
 settings_from_env(lambda_settings *s)
 {
-	const char *test_run = env_or("TEST_RUN", "False");
-	const char *endpoint;
+	const char *test_run = tdc_env_or("TEST_RUN", "False");
 
 	memset(s, 0, sizeof(*s));
-	s->predictions_stream = env_or("PREDICTIONS_STREAM",
-								   env_or("TD_PREDICTIONS_STREAM", DEFAULT_STREAM));
+	s->predictions_stream = tdc_env_or("PREDICTIONS_STREAM",
+									   tdc_env_or("TD_PREDICTIONS_STREAM", DEFAULT_STREAM));
 	s->test_run = strcasecmp(test_run, "true") == 0 || strcmp(test_run, "1") == 0;
 	tda_config_from_env(&s->kinesis);
-	endpoint = env_or("AWS_ENDPOINT_URL_KINESIS", getenv("AWS_ENDPOINT_URL"));
-	s->kinesis.aws_endpoint_url = (endpoint != NULL && *endpoint != '\0') ? endpoint : NULL;
+	s->kinesis.aws_endpoint_url = tdc_env_or("AWS_ENDPOINT_URL_KINESIS",
+											 tdc_env_or("AWS_ENDPOINT_URL", NULL));
 	s->kinesis.connect_timeout_ms = 2000;
 	s->kinesis.timeout_ms = 10000;
-	/* NOLINTNEXTLINE(cert-err34-c): garbage reads as 0 and is clamped to 1 attempt */
-	s->put_attempts = atoi(env_or("TD_PUT_ATTEMPTS", "4"));
-	if (s->put_attempts < 1)
-		s->put_attempts = 1;
-	/* NOLINTNEXTLINE(cert-err34-c): garbage reads as 0, i.e. no backoff */
-	s->backoff_ms = atoi(env_or("TD_PUT_BACKOFF_MS", "100"));
-	if (s->backoff_ms < 0)
-		s->backoff_ms = 0;
+	s->put_attempts = env_int("TD_PUT_ATTEMPTS", 4, 1, 100);
+	s->backoff_ms = env_int("TD_PUT_BACKOFF_MS", 100, 0, 60000);
 }
 
 int
@@ -265,7 +256,7 @@ main(void)
 		if (status != 200 || next.request_id[0] == '\0')
 		{
 			fprintf(stderr, "ERROR invocation/next failed (HTTP %ld)\n", status);
-			free(next.body.data);
+			tdc_buf_free(&next.body);
 			break;
 		}
 		if (next.trace_id[0] != '\0')
@@ -285,12 +276,12 @@ main(void)
 					stats.put_calls, stats.predict_ms, stats.put_ms, lambda_now_ms() - t1);
 			snprintf(url, sizeof(url), "%s/invocation/%s/response", base, next.request_id);
 			status = api_call(curl, url, response, NULL, &r);
-			free(r.body.data);
+			tdc_buf_free(&r.body);
 			cJSON_free(response);
 			if (status < 200 || status >= 300)
 			{
 				fprintf(stderr, "ERROR posting the response failed (HTTP %ld)\n", status);
-				free(next.body.data);
+				tdc_buf_free(&next.body);
 				break;
 			}
 		}
@@ -299,11 +290,11 @@ main(void)
 			snprintf(url, sizeof(url), "%s/invocation/%s/error", base, next.request_id);
 			if (!post_error(curl, url, "Handler.InvalidEvent", errbuf))
 			{
-				free(next.body.data);
+				tdc_buf_free(&next.body);
 				break;
 			}
 		}
-		free(next.body.data);
+		tdc_buf_free(&next.body);
 	}
 	lambda_model_free(&model);
 	curl_easy_cleanup(curl);

@@ -10,15 +10,17 @@
  *
  * (the double printed with the fewest of 15, 16 or 17 significant digits
  * that read back to exactly the same value; cJSON's own printing compares
- * with a tolerance and would not round-trip).  The events
- * go to the predictions stream with the ride id as partition key, in
- * PutRecords batches of at most 500 records / 5 MiB; entries Kinesis
- * reports as failed are resent, and only those, with a doubling backoff.
+ * with a tolerance and would not round-trip).  The events go to the
+ * predictions stream through the AWS library's sender (tda_kinesis_send:
+ * batches within Kinesis' limits, exact retries of failed entries with
+ * backoff and jitter, at most TD_PUT_ATTEMPTS calls per record), with the
+ * partition key tda_partition_key_from_ride_id makes of the ride id.
  *
  * Records that cannot be processed (bad base64, not JSON, a missing or
- * invalid value, no ride id) and records whose prediction could not be
- * written are reported as {"batchItemFailures": [{"itemIdentifier":
- * <sequenceNumber>}]}; the others succeed.  In a test run (TEST_RUN=True)
+ * invalid value, no usable ride id) and records whose prediction could not
+ * be written (refused by Kinesis, or not accepted in time) are reported as
+ * {"batchItemFailures": [{"itemIdentifier": <sequenceNumber>}]}; the others
+ * succeed.  In a test run (TEST_RUN=True)
  * nothing is written and the response also carries "predictions".
  *
  * Every string from the event or from a server that reaches a log line
@@ -29,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -44,7 +45,7 @@ typedef enum rec_state
 	REC_BAD,	 /* could not be processed */
 	REC_PENDING, /* predicted, not yet written */
 	REC_WRITTEN,
-	REC_UNWRITTEN /* every write attempt failed */
+	REC_UNWRITTEN /* refused by Kinesis, or not accepted in time */
 } rec_state;
 
 typedef struct rec
@@ -56,45 +57,6 @@ typedef struct rec
 	char		key[TDA_KINESIS_MAX_KEY_LEN + 1];
 	rec_state	state;
 } rec;
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long) (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
-
-/* The partition key for a ride id given as compact JSON, or false. */
-static bool
-ride_key(const char *ride_id_json, char *key)
-{
-	cJSON *id;
-	bool   ok = false;
-
-	if (ride_id_json[0] == '\0')
-		return false;
-	if (ride_id_json[0] != '"')
-	{
-		size_t len = strlen(ride_id_json);
-
-		if (len > TDA_KINESIS_MAX_KEY_LEN)
-			return false;
-		memcpy(key, ride_id_json, len + 1);
-		return true;
-	}
-	id = cJSON_Parse(ride_id_json);
-	if (cJSON_IsString(id) && id->valuestring[0] != '\0' &&
-		strlen(id->valuestring) <= TDA_KINESIS_MAX_KEY_LEN)
-	{
-		strcpy(key, id->valuestring);
-		ok = true;
-	}
-	cJSON_Delete(id);
-	return ok;
-}
 
 /* Shortest of %.15g/%.16g/%.17g that strtod reads back bit for bit. */
 static void
@@ -144,6 +106,7 @@ process_record(const lambda_model *model, const cJSON *record, td_value *values,
 	char		 ride_id[TD_RIDE_ID_MAX];
 	double		 minutes;
 	td_error	 err;
+	tda_error	 key_err;
 	bool		 ok = false;
 
 	if (!cJSON_IsString(data))
@@ -161,8 +124,8 @@ process_record(const lambda_model *model, const cJSON *record, td_value *values,
 		snprintf(why, whysize, "%s: %s", err.message, err.detail);
 	else if (!isfinite(minutes))
 		snprintf(why, whysize, "the model returned a non-finite duration");
-	else if (!ride_key(ride_id, r->key))
-		snprintf(why, whysize, "the trip event has no usable ride_id");
+	else if (tda_partition_key_from_ride_id(ride_id, r->key, &key_err) != TDA_OK)
+		snprintf(why, whysize, "the trip event has no usable ride_id: %s", key_err.detail);
 	else if ((r->out = prediction_event(model->image, minutes, ride_id)) == NULL)
 		snprintf(why, whysize, "out of memory building the prediction event");
 	else
@@ -199,82 +162,75 @@ log_skipped(const rec *r, const char *why)
 			tdc_escape(why, reason, sizeof(reason)));
 }
 
-/* One pass over the pending records, in PutRecords-sized batches. */
-static size_t
-put_pending(const lambda_settings *s, rec *recs, size_t n, tda_record *batch,
-			size_t *idx, tda_put_result *res, lambda_stats *stats)
+/* The sender's progress callback: count the call, log failures and retries. */
+static bool
+on_put(void *arg, const tda_send_call *call, const tda_send_result *results)
 {
-	size_t i = 0;
-	size_t still = 0;
+	lambda_stats *stats = arg;
 
-	while (i < n)
-	{
-		size_t	  nb = 0;
-		size_t	  bytes = 0;
-		size_t	  k;
-		tda_error err;
+	(void) results;
+	if (call->call == 0)
+		return true; /* refused unsent: reported with the other unwritten */
+	stats->put_calls++;
+	if (call->status != TDA_OK)
+		log_put_error(call->nrecords, call->error);
+	if (call->retrying > 0)
+		fprintf(stderr, "WARNING %zu records not written, retrying in %ld ms\n",
+				call->retrying, call->backoff_ms);
+	return true;
+}
 
-		for (; i < n && nb < TDA_KINESIS_MAX_RECORDS; i++)
-		{
-			size_t sz;
+/* A prediction Kinesis refused or did not take in time. */
+static void
+log_unwritten(const rec *r, const tda_send_result *res)
+{
+	char seq[TDC_ESCAPE_SHORT];
+	char key[TDC_ESCAPE_SHORT];
+	char reason[TDA_SEND_REASON_LEN + 64];
 
-			if (recs[i].state != REC_PENDING)
-				continue;
-			sz = recs[i].out_len + strlen(recs[i].key);
-			if (nb > 0 && bytes + sz > TDA_KINESIS_MAX_REQUEST_BYTES)
-				break;
-			batch[nb].data = recs[i].out;
-			batch[nb].len = recs[i].out_len;
-			batch[nb].partition_key = recs[i].key;
-			idx[nb++] = i;
-			bytes += sz;
-		}
-		if (nb == 0)
-			break;
-		stats->put_calls++;
-		if (tda_kinesis_put_records(&s->kinesis, s->predictions_stream, batch, nb,
-									res, &err) != TDA_OK)
-		{
-			log_put_error(nb, &err);
-			still += nb;
-			continue;
-		}
-		for (k = 0; k < nb; k++)
-		{
-			if (res[k].ok)
-				recs[idx[k]].state = REC_WRITTEN;
-			else
-				still++;
-		}
-	}
-	return still;
+	fprintf(stderr, "WARNING prediction of record \"%s\" (partition key \"%s\") not written: \"%s\"\n",
+			tdc_escape(r->seq, seq, sizeof(seq)), tdc_escape(r->key, key, sizeof(key)),
+			tdc_escape(res->reason, reason, sizeof(reason)));
 }
 
 static void
 write_predictions(const lambda_settings *s, rec *recs, size_t n, lambda_stats *stats)
 {
-	tda_record	   *batch = malloc(sizeof(tda_record) * TDA_KINESIS_MAX_RECORDS);
-	size_t		   *idx = malloc(sizeof(size_t) * TDA_KINESIS_MAX_RECORDS);
-	tda_put_result *res = malloc(sizeof(tda_put_result) * TDA_KINESIS_MAX_RECORDS);
-	int				attempt;
-	int				delay = s->backoff_ms;
-	size_t			i;
+	tda_record		 *batch = calloc(n, sizeof(tda_record));
+	size_t			 *idx = calloc(n, sizeof(size_t));
+	tda_send_result	 *res = calloc(n, sizeof(tda_send_result));
+	tda_sender_config sc;
+	tda_error		  err;
+	size_t			  nb = 0;
+	size_t			  logged = 0;
+	size_t			  i;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.aws = &s->kinesis;
+	sc.stream = s->predictions_stream;
+	sc.backoff_base_ms = s->backoff_ms;
+	sc.backoff_max_ms = LAMBDA_BACKOFF_MAX_MS;
+	sc.max_attempts = (unsigned) s->put_attempts;
+	sc.progress = on_put;
+	sc.progress_arg = stats;
 	if (batch != NULL && idx != NULL && res != NULL)
 	{
-		for (attempt = 1; attempt <= s->put_attempts; attempt++)
-		{
-			size_t left = put_pending(s, recs, n, batch, idx, res, stats);
-
-			if (left == 0)
-				break;
-			if (attempt < s->put_attempts)
+		for (i = 0; i < n; i++)
+			if (recs[i].state == REC_PENDING)
 			{
-				fprintf(stderr, "WARNING %zu records not written, retrying in %d ms\n",
-						left, delay);
-				sleep_ms(delay);
-				delay *= 2;
+				batch[nb].data = recs[i].out;
+				batch[nb].len = recs[i].out_len;
+				batch[nb].partition_key = recs[i].key;
+				idx[nb++] = i;
 			}
+		if (tda_kinesis_send(&sc, batch, nb, res, &err) != TDA_OK)
+			log_put_error(nb, &err);
+		for (i = 0; i < nb; i++)
+		{
+			if (res[i].outcome == TDA_SEND_ACCEPTED)
+				recs[idx[i]].state = REC_WRITTEN;
+			else if (res[i].reason[0] != '\0' && logged++ < MAX_LOGGED)
+				log_unwritten(&recs[idx[i]], &res[i]);
 		}
 	}
 	for (i = 0; i < n; i++)

@@ -34,9 +34,12 @@ typedef struct lambda_settings
 	const char *predictions_stream;
 	bool		test_run;	  /* TEST_RUN=True: predict, don't write */
 	tda_config	kinesis;	  /* endpoint, region, credentials */
-	int			put_attempts; /* PutRecords attempts per batch (>= 1) */
-	int			backoff_ms;	  /* first retry delay, doubled each time */
+	int			put_attempts; /* PutRecords calls per record (>= 1) */
+	int			backoff_ms;	  /* first retry delay, doubled each time (with jitter) */
 } lambda_settings;
+
+/* The cap of the doubling retry delay. */
+#define LAMBDA_BACKOFF_MAX_MS 10000
 
 /* Counters of the last invocation, for the log line. */
 typedef struct lambda_stats

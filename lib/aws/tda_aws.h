@@ -152,6 +152,7 @@ typedef struct tda_put_result
 {
 	bool ok;
 	char sequence_number[136]; /* when ok */
+	char shard_id[64];		   /* when ok */
 	char error_code[64];	   /* when !ok, e.g.
 								* "ProvisionedThroughputExceededException" */
 } tda_put_result;
@@ -174,6 +175,155 @@ tda_status tda_kinesis_put_records(const tda_config *config, const char *stream,
 								   const tda_record *records, size_t n,
 								   tda_put_result *per_record_status,
 								   tda_error	  *err);
+
+/*
+ * Check what every PutRecords call needs besides its records: the signing
+ * configuration (region, credentials) and the stream name
+ * ([a-zA-Z0-9_.-]{1,128}).  TDA_ERR_CONFIG when either is wrong.
+ */
+tda_status tda_kinesis_check_config(const tda_config *config, const char *stream,
+									tda_error *err);
+
+
+/* ------------------------------------------------------------------ */
+/* The Kinesis sender (tda_kinesis_sender.c)                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The partition key of a ride id given as compact JSON (as td_decode_ride
+ * and the decoder write it), into key (NUL-terminated):
+ *
+ *   a JSON string    its text, which must be 1 to 256 characters
+ *   a JSON number    its value as exact integer text, which must fit 64
+ *                    bits signed: 256, 256.0, 2.56e2 -> "256"; never
+ *                    through a double, so 9007199254740993 stays exact
+ *
+ * Anything else (empty, null, true, a fraction, out of range, not JSON)
+ * is TDA_ERR_CONFIG with a detail saying why (TDA_ERR_NOMEM when memory
+ * ran out).  The one rule: the Lambda,
+ * the decoder's "partition_key" and the tests agree on it.
+ */
+tda_status tda_partition_key_from_ride_id(const char *ride_id_json,
+										  char		  key[TDA_KINESIS_MAX_KEY_LEN + 1],
+										  tda_error	 *err);
+
+/*
+ * Exponential backoff with jitter: d = min(base_ms * 2^attempt, max_ms),
+ * then a delay in [d/2, d] chosen by `random`.  attempt 0 is the first
+ * retry.  base_ms <= 0 means no delay.
+ */
+long tda_backoff_ms(long base_ms, long max_ms, unsigned attempt, uint64_t random);
+
+/* What became of one record given to tda_kinesis_send. */
+typedef enum tda_send_outcome
+{
+	TDA_SEND_NOT_SENT = 0, /* not accepted (yet): not tried, cancelled, gave up */
+	TDA_SEND_ACCEPTED,	   /* stored by Kinesis */
+	TDA_SEND_REJECTED	   /* can never be accepted: never retried */
+} tda_send_outcome;
+
+#define TDA_SEND_REASON_LEN 512
+
+typedef struct tda_send_result
+{
+	tda_send_outcome outcome;
+	char			 sequence_number[136]; /* ACCEPTED */
+	char			 shard_id[64];		   /* ACCEPTED */
+	/*
+	 * REJECTED: Kinesis' per-record code, or the status name of a call
+	 * refused for its content, or of the check that refused it unsent;
+	 * NOT_SENT: the last transient failure's code or status name, "" when
+	 * the record was never tried.
+	 */
+	char error_code[64];
+	/* REJECTED or given up: why, one sentence (untrusted text: escape it) */
+	char	 reason[TDA_SEND_REASON_LEN];
+	unsigned attempts; /* calls that carried the record */
+} tda_send_result;
+
+/* What one step of tda_kinesis_send did, for the progress callback. */
+typedef struct tda_send_call
+{
+	/*
+	 * PutRecords calls made so far, this one included; 0 for the step
+	 * before the first call that reports records refused unsent (too
+	 * large, bad partition key).
+	 */
+	unsigned		 call;
+	size_t			 nrecords;	 /* records of this call (or refused unsent) */
+	const size_t	*records;	 /* their indexes in the caller's array */
+	tda_status		 status;	 /* TDA_OK: Kinesis answered per record */
+	const tda_error *error;		 /* the call's failure when status != TDA_OK */
+	size_t			 accepted;	 /* ... of this call's records */
+	size_t			 rejected;	 /* permanently */
+	size_t			 retrying;	 /* failed transiently, will be resent */
+	size_t			 gave_up;	 /* failed transiently, out of attempts */
+	const char		*retry_code; /* a transient per-record code, else "" */
+	unsigned		 attempt;	 /* 1 + calls in a row before this one that failed */
+	long			 backoff_ms; /* the pause before the next call, 0 if none */
+} tda_send_call;
+
+/*
+ * Called after every step with the records it settled; results[] is
+ * current for them.  Return false to stop: tda_kinesis_send returns
+ * TDA_ERR_CANCELLED with the unsettled records NOT_SENT.
+ */
+typedef bool (*tda_send_progress_fn)(void *arg, const tda_send_call *call,
+									 const tda_send_result *results);
+
+typedef struct tda_sender_config
+{
+	const tda_config *aws; /* endpoint, credentials, timeouts, cancel */
+	const char		 *stream;
+	long			  backoff_base_ms; /* first retry delay (<= 0: none) */
+	long			  backoff_max_ms;  /* cap of the doubling (< base: base) */
+	/* calls a record may take; 0 = retry for as long as it takes */
+	unsigned			 max_attempts;
+	tda_send_progress_fn progress; /* optional */
+	void				*progress_arg;
+	/*
+	 * Optional hooks (tests): sleep_fn replaces the default sleep, which
+	 * polls aws->cancel every 50 ms; random_fn replaces the default
+	 * generator of the jitter.
+	 */
+	void (*sleep_fn)(void *arg, long ms);
+	uint64_t (*random_fn)(void *arg);
+	void *hook_arg;
+} tda_sender_config;
+
+/*
+ * Write records[0..n-1] to sc->stream, and say what became of each in
+ * results[0..n-1]:
+ *
+ *   - records that can never be sent (data + partition key over 1 MiB, a
+ *     partition key not of 1 to 256 characters) are REJECTED unsent;
+ *   - the others go in order in PutRecords calls of at most 500 records
+ *     and 5 MiB (data + partition keys);
+ *   - a call that Kinesis answers: accepted entries are done; entries
+ *     failing with a throttling or internal code (transient) are resent,
+ *     exactly those, in the next call, after a backoff; entries failing
+ *     with any other code are REJECTED;
+ *   - a call that fails as a whole: a 400 that blames the content
+ *     (ValidationException, InvalidArgumentException,
+ *     SerializationException) or TDA_ERR_TOO_LARGE is halved, without
+ *     pause, until the one record at fault is isolated and REJECTED; any
+ *     other failure (transport, timeout, 5xx, throttling, unknown stream,
+ *     denied) is retried after a backoff;
+ *   - backoff: tda_backoff_ms over the failed calls in a row, reset by a
+ *     call without transient failures;
+ *   - a record that took max_attempts calls and still failed transiently
+ *     is given up (NOT_SENT, reason set).
+ *
+ * aws->cancel is polled before each call, during it and during backoff.
+ * Returns TDA_OK when every record was ACCEPTED or REJECTED; else
+ * TDA_ERR_CANCELLED (cancel callback, or progress returned false),
+ * TDA_ERR_CONFIG (tda_kinesis_check_config; nothing sent), TDA_ERR_NOMEM,
+ * or the status of the last failure of a record given up; err says it.
+ * A cancelled call's records may or may not have been stored: they are
+ * NOT_SENT (at least once, for a caller that resends them).
+ */
+tda_status tda_kinesis_send(const tda_sender_config *sc, const tda_record *records,
+							size_t n, tda_send_result *results, tda_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /*
  * tda_error.c — the AWS library's status names and standard messages, and
  * the two ways it echoes untrusted text in a detail: tda_echo (user info
- * dropped, escaped, short) and tda_redact_url (no credentials, no query).
+ * dropped, escaped, short) and tda_redact_url (no credentials, no query),
+ * and tda_error_echo, an error whose detail names an echoed value.
  * Setting errors is the common library's (tdc_error_set).
  */
 #include <stdint.h>
@@ -101,6 +102,16 @@ tda_echo(const char *s, char *buf, size_t bufsize)
 
 	tdc_redact_userinfo(s, redacted, sizeof(redacted));
 	return tdc_escape(redacted, buf, bufsize < TDA_ECHO_MAX + 4 ? bufsize : TDA_ECHO_MAX + 4);
+}
+
+tda_status
+tda_error_echo(tda_error *err, tda_status status, const char *what, const char *text,
+			   const char *why)
+{
+	char echo[TDA_ECHO_MAX + 4];
+
+	return tda_error_set(err, status, "The %s \"%s\" %s.", what,
+						 tda_echo(text, echo, sizeof(echo)), why);
 }
 
 /*

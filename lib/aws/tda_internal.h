@@ -1,7 +1,7 @@
 /*
  * tda_internal.h — declarations shared by the AWS library's .c files and
- * nowhere else: error helpers, URI parsing, one bounded HTTP GET, and the
- * S3 and MLflow steps.
+ * nowhere else: error helpers, URI parsing, one bounded HTTP GET, the
+ * S3 and MLflow steps, and Kinesis' limits.
  *
  * Not included by the extension or the programs (they include tda_aws.h
  * only; the library's fuzz targets and tests include this too).
@@ -33,6 +33,9 @@ tda_status	tda_error_nomem(tda_error *err);
 #define tda_error_set(err, status, ...) \
 	((tda_status) tdc_error_set((err), (status), tda_status_message(status), __VA_ARGS__))
 const char *tda_echo(const char *s, char *buf, size_t bufsize);
+/* detail "The <what> \"<text>\" <why>.", text echoed by tda_echo */
+tda_status	tda_error_echo(tda_error *err, tda_status status, const char *what,
+						   const char *text, const char *why);
 const char *tda_redact_url(const char *url, char *buf, size_t bufsize);
 
 /* tda_uri.c */
@@ -103,6 +106,11 @@ tda_status tda_mlflow_resolve(const tda_config *config, const tda_uri *uri,
 tda_status tda_mlflow_parse_version(const char *json, size_t len,
 									const char *what, tda_model_version *out,
 									tda_error *err);
+
+/* tda_kinesis.c: Kinesis' record and call limits, checked only there */
+size_t	   tda_kinesis_record_bytes(const tda_record *record); /* data + key */
+bool	   tda_kinesis_call_fits(size_t nrecords, size_t bytes);
+tda_status tda_kinesis_check_record(const tda_record *record, tda_error *err);
 
 /* A configuration string that is given: neither NULL nor empty. */
 static inline bool

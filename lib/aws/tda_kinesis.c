@@ -59,12 +59,9 @@ is_stream_name(const char *s)
 	return true;
 }
 
-static tda_status
-check_request(const tda_config *config, const char *stream,
-			  const tda_record *records, size_t n, tda_error *err)
+tda_status
+tda_kinesis_check_config(const tda_config *config, const char *stream, tda_error *err)
 {
-	size_t	   total = 0;
-	size_t	   i;
 	tda_status status = tda_check_signing_config(config, "Kinesis", err);
 
 	if (status != TDA_OK)
@@ -72,31 +69,67 @@ check_request(const tda_config *config, const char *stream,
 	if (stream == NULL || !is_stream_name(stream))
 		return tda_error_set(err, TDA_ERR_CONFIG,
 							 "The Kinesis stream name must be 1 to 128 letters, digits, '_', '.' or '-'.");
-	if (n == 0 || n > TDA_KINESIS_MAX_RECORDS)
+	return TDA_OK;
+}
+
+/*
+ * Kinesis' limits, checked here and nowhere else: a record counts its data
+ * and its partition key; a call takes 1 to 500 records of at most 5 MiB.
+ */
+size_t
+tda_kinesis_record_bytes(const tda_record *record)
+{
+	return record->len + (record->partition_key ? strlen(record->partition_key) : 0);
+}
+
+bool
+tda_kinesis_call_fits(size_t nrecords, size_t bytes)
+{
+	return nrecords >= 1 && nrecords <= TDA_KINESIS_MAX_RECORDS &&
+		   bytes <= TDA_KINESIS_MAX_REQUEST_BYTES;
+}
+
+tda_status
+tda_kinesis_check_record(const tda_record *record, tda_error *err)
+{
+	size_t klen = record->partition_key ? strlen(record->partition_key) : 0;
+
+	if (klen == 0 || klen > TDA_KINESIS_MAX_KEY_LEN)
+		return tda_error_set(err, TDA_ERR_CONFIG,
+							 "The record's partition key is %zu characters; Kinesis takes 1 to %d.",
+							 klen, TDA_KINESIS_MAX_KEY_LEN);
+	if (record->data == NULL && record->len > 0)
+		return tda_error_set(err, TDA_ERR_CONFIG, "The record has no data.");
+	if (tda_kinesis_record_bytes(record) > TDA_KINESIS_MAX_RECORD_BYTES)
 		return tda_error_set(err, TDA_ERR_TOO_LARGE,
-							 "A PutRecords call takes 1 to %d records, not %zu.",
-							 TDA_KINESIS_MAX_RECORDS, n);
+							 "The record is too large: %zu bytes with its partition key; Kinesis takes at most %d.",
+							 tda_kinesis_record_bytes(record), TDA_KINESIS_MAX_RECORD_BYTES);
+	return TDA_OK;
+}
+
+static tda_status
+check_request(const tda_config *config, const char *stream,
+			  const tda_record *records, size_t n, tda_error *err)
+{
+	size_t	   total = 0;
+	size_t	   i;
+	tda_status status = tda_kinesis_check_config(config, stream, err);
+
+	if (status != TDA_OK)
+		return status;
 	for (i = 0; i < n; i++)
 	{
-		size_t klen = records[i].partition_key ? strlen(records[i].partition_key) : 0;
+		tda_error rec_err;
 
-		if (klen == 0 || klen > TDA_KINESIS_MAX_KEY_LEN)
-			return tda_error_set(err, TDA_ERR_CONFIG,
-								 "Record %zu has a partition key of %zu characters; 1 to %d are allowed.",
-								 i, klen, TDA_KINESIS_MAX_KEY_LEN);
-		if (records[i].data == NULL && records[i].len > 0)
-			return tda_error_set(err, TDA_ERR_CONFIG,
-								 "Record %zu has no data.", i);
-		if (records[i].len + klen > TDA_KINESIS_MAX_RECORD_BYTES)
-			return tda_error_set(err, TDA_ERR_TOO_LARGE,
-								 "Record %zu is %zu bytes with its partition key; Kinesis takes at most %d.",
-								 i, records[i].len + klen, TDA_KINESIS_MAX_RECORD_BYTES);
-		total += records[i].len + klen;
+		status = tda_kinesis_check_record(&records[i], &rec_err);
+		if (status != TDA_OK)
+			return tda_error_set(err, status, "Record %zu: %s", i, rec_err.detail);
+		total += tda_kinesis_record_bytes(&records[i]);
 	}
-	if (total > TDA_KINESIS_MAX_REQUEST_BYTES)
+	if (!tda_kinesis_call_fits(n, total))
 		return tda_error_set(err, TDA_ERR_TOO_LARGE,
-							 "The records total %zu bytes; one PutRecords call takes at most %d.",
-							 total, TDA_KINESIS_MAX_REQUEST_BYTES);
+							 "A PutRecords call takes 1 to %d records of at most %d bytes in all, not %zu of %zu.",
+							 TDA_KINESIS_MAX_RECORDS, TDA_KINESIS_MAX_REQUEST_BYTES, n, total);
 	return TDA_OK;
 }
 
@@ -232,6 +265,7 @@ parse_response(const char *body, size_t len, size_t n,
 		copy_member(rec, "ErrorCode", out[i].error_code, sizeof(out[i].error_code));
 		copy_member(rec, "SequenceNumber", out[i].sequence_number,
 					sizeof(out[i].sequence_number));
+		copy_member(rec, "ShardId", out[i].shard_id, sizeof(out[i].shard_id));
 		out[i].ok = out[i].error_code[0] == '\0' && out[i].sequence_number[0] != '\0';
 		if (!out[i].ok && out[i].error_code[0] == '\0')
 			snprintf(out[i].error_code, sizeof(out[i].error_code), "MissingSequenceNumber");

@@ -33,10 +33,7 @@ is_key_char(char c)
 static tda_status
 bad_uri(tda_error *err, const char *uri, const char *why)
 {
-	char echo[TDA_ECHO_MAX + 4];
-
-	return tda_error_set(err, TDA_ERR_URI, "The URI \"%s\" %s.",
-						 tda_echo(uri, echo, sizeof(echo)), why);
+	return tda_error_echo(err, TDA_ERR_URI, "URI", uri, why);
 }
 
 static tda_status

@@ -9,7 +9,15 @@
  * table, as a trip event:
  *
  *   {"ride": {"PULocationID": 130, ..., "lpep_pickup_datetime": "..."},
- *    "ride_id": 256, "commit_lsn": "0/16B3748", "xid": 745}
+ *    "ride_id": 256, "partition_key": "256",
+ *    "commit_lsn": "0/16B3748", "xid": 745}
+ *
+ * "partition_key" is the ride id's exact text as a JSON string (an
+ * integer's digits, or the string itself: what the AWS library's
+ * tda_partition_key_from_ride_id makes of a ride id), null when the ride
+ * id is null; the forwarder sends it as the Kinesis partition key without
+ * reading numbers through a double, and its sender refuses an empty or
+ * overlong one (dead letter).
  *
  * then one marker line {"commit_lsn": "0/16B3748", "xid": 745, "events": 2}
  * written by the commit callback, so a consumer can confirm the slot past
@@ -732,6 +740,30 @@ td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
 	}
 }
 
+/*
+ * Append the ride id and, as "partition_key", its exact text as a JSON
+ * string: an integer's digits quoted, a string (text, or another type's
+ * output) as the very same JSON string.
+ */
+static void
+td_dec_append_ride_id(StringInfo out, const TdDecAttr *attr, Datum value)
+{
+	int	  start = out->len;
+	char *text;
+	bool  quoted;
+
+	td_dec_append_value(out, attr, value);
+	text = pnstrdup(out->data + start, out->len - start);
+	quoted = text[0] == '"';
+	appendStringInfoString(out, ", \"partition_key\": ");
+	if (!quoted)
+		appendStringInfoChar(out, '"');
+	appendStringInfoString(out, text);
+	if (!quoted)
+		appendStringInfoChar(out, '"');
+	pfree(text);
+}
+
 /* A change we do not write; report progress now and then. */
 static void
 td_dec_skip(LogicalDecodingContext *ctx, TdDecData *data)
@@ -801,9 +833,9 @@ td_dec_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	appendStringInfoString(out, "}, \"ride_id\": ");
 	if (entry->ride_id.attidx < 0 || entry->isnull[entry->ride_id.attidx])
-		appendStringInfoString(out, "null");
+		appendStringInfoString(out, "null, \"partition_key\": null");
 	else
-		td_dec_append_value(out, &entry->ride_id, entry->values[entry->ride_id.attidx]);
+		td_dec_append_ride_id(out, &entry->ride_id, entry->values[entry->ride_id.attidx]);
 	appendStringInfoString(out, data->suffix);
 	OutputPluginWrite(ctx, true);
 

@@ -1,9 +1,10 @@
 #!/bin/bash
-# tests/fetch/run.sh — run the fetch library's test program against real
-# servers: moto with signature checking and MLflow (tests/lib/servers.py),
-# with fixtures published by setup_fixtures.py.  Always stops the servers.
+# lib/aws/test/run.sh — run one of the AWS library's test programs against
+# real servers: moto with signature checking and MLflow
+# (tests/lib/servers.py), with fixtures published by setup_fixtures.py.
+# Always stops the servers.
 #
-#   tests/fetch/run.sh PATH/TO/test_fetch [more args for it]
+#   lib/aws/test/run.sh PATH/TO/test_aws [more args for it]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

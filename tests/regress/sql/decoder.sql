@@ -83,9 +83,10 @@ INSERT INTO stage.trips VALUES ('r-1', 7, 0.3, 12.50, '2021-03-01 12:00:00+02'),
 SELECT * FROM td_changes('tables', 'Stage.TRIPS, "public".trips',
                          'columns', 'PULocationID:pu,fare,note:Note,lpep_pickup_datetime:t',
                          'ride-id-column', 'RIDE_ID', 'include-commit', 'on');
--- an unqualified name matches every schema; no commit markers
-INSERT INTO trips VALUES (301, 1, 2, 3, NULL, NULL);
-INSERT INTO stage.trips VALUES ('r-4', 1, 2, 3, NULL);
+-- an unqualified name matches every schema; no commit markers; the partition
+-- key is the ride id's exact text (a bigint above 2^53, a string with escapes)
+INSERT INTO trips VALUES (301, 1, 2, 3, NULL, NULL), (9007199254740993, 1, 2, 3, NULL, NULL);
+INSERT INTO stage.trips VALUES ('r-4', 1, 2, 3, NULL), (E'r"5\\', 1, 2, 3, NULL);
 SELECT * FROM td_changes('tables', 'trips', 'columns', 'pulocationid', 'include-commit', 'false');
 -- a ride id column that is not there is null; empty transactions on request
 INSERT INTO trips VALUES (302, 1, 2, 3, NULL, NULL);
