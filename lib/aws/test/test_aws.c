@@ -1,13 +1,14 @@
 /*
- * test_fetch.c — tests of the fetch library against real servers.
+ * test_aws.c — tests of the AWS library's fetching (S3, MLflow) and single
+ * PutRecords call against real servers (the sender: test_sender.c).
  *
- * Run by tests/fetch/run.sh, which starts moto (with signature checking)
+ * Run by lib/aws/test/run.sh, which starts moto (with signature checking)
  * and MLflow through tests/lib/servers.py, publishes the fixtures with
  * setup_fixtures.py and passes everything through the environment
  * (servers.py's env file, plus TDT_FIXTURES, TDT_RUN_ID_1/2).  The fault
  * tests stop moto (SIGSTOP, then SIGCONT) and finally MLflow (SIGTERM).
  * Without servers (no AWS_ENDPOINT_URL) only the offline tests run: URI
- * parsing, tdc_escape, and cancelling a PutRecords that a fault injector
+ * parsing, tda_echo, and cancelling a PutRecords that a fault injector
  * (a socket that accepts connections and never answers) leaves hanging.
  */
 #include <errno.h>
