@@ -1,5 +1,6 @@
-"""Throwaway PostgreSQL clusters and fresh roles, for the suites that start their own
-(tests/security, tests/serving: their conftest.py imports the fixtures below):
+"""Throwaway PostgreSQL clusters and fresh roles, for the suites that start their own.
+The fixtures ``make_cluster`` (stopped after the test) and ``make_module_cluster`` (stopped after
+the module) are in tests/conftest.py:
 
     def test_x(make_cluster):
         c = make_cluster(["taxi_duration.load_retry_interval = 0"])   # stopped after the test
@@ -9,10 +10,11 @@
 
 Each cluster is initdb'd in its own directory under /tmp, listens on a Unix socket there only,
 preloads taxi_duration (``preload=False`` for a server without it), has the extension created
-in ``postgres`` (``extension=False`` to skip), and is stopped (fast, else immediate) at the end of
-the test (``make_cluster``) or of the module (``make_module_cluster``).  Servers run as the
-``postgres`` OS user when the tests run as root.  Ports come from 54600-54699 (base: TD_SECURITY_PORT); the socket directory is private, so a port in use
-elsewhere does no harm.  The binaries are those of ``pg_config`` on PATH (or PG_CONFIG).
+in ``postgres`` (``extension=False`` to skip).  Servers run as the ``postgres`` OS user when the
+tests run as root.  Ports come from 100 ports starting at TD_CLUSTER_PORT (else
+TD_SECURITY_PORT, else 54600); the socket directory is private, so a port in use elsewhere does
+no harm.  The binaries are those in TD_PG_BINDIR, else those of ``pg_config`` (PG_CONFIG, else
+the one on PATH).  TD_SECURITY_KEEP=1 keeps the directories.
 """
 
 from __future__ import annotations
@@ -26,15 +28,20 @@ import uuid
 from pathlib import Path
 
 import psycopg
-import pytest
 
-PORT_BASE = int(os.environ.get("TD_SECURITY_PORT", "54600"))
+PORT_BASE = int(os.environ.get("TD_CLUSTER_PORT") or os.environ.get("TD_SECURITY_PORT") or 54600)
 _ports = itertools.count()
 
 
 def _pg_config(what: str) -> str:
     exe = os.environ.get("PG_CONFIG", "pg_config")
     return subprocess.run([exe, what], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def pg_bindir() -> Path:
+    """The PostgreSQL binaries the clusters run: TD_PG_BINDIR (as tests/lib/cluster.sh), else
+    ``pg_config --bindir``."""
+    return Path(os.environ.get("TD_PG_BINDIR") or _pg_config("--bindir"))
 
 
 def as_pg(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -51,14 +58,15 @@ def give_to_postgres(path: Path) -> None:
 
 
 class Cluster:
-    def __init__(self, conf: list[str], env: dict | None, preload: bool):
-        self.port = PORT_BASE + next(_ports) % 100
-        self.dir = Path(tempfile.mkdtemp(prefix="td_sec_"))
+    def __init__(self, conf: list[str], env: dict | None, preload: bool, port: int | None = None):
+        self.port = port if port is not None else PORT_BASE + next(_ports) % 100
+        # under TD_TEST_WORKDIR when set, so that a run.sh can stop what a killed run left
+        self.dir = Path(tempfile.mkdtemp(prefix="td_sec_", dir=os.environ.get("TD_TEST_WORKDIR")))
         os.chmod(self.dir, 0o755)
         give_to_postgres(self.dir)
         self.data = self.dir / "data"
         self.log = self.dir / "server.log"
-        self.bindir = Path(_pg_config("--bindir"))
+        self.bindir = pg_bindir()
         self.env = {**os.environ, **(env or {})}
         lines = [
             f"port = {self.port}",
@@ -157,14 +165,14 @@ class Cluster:
         self.sql("SELECT pg_reload_conf()")
 
 
-class _Pool:
+class Pool:
     """Clusters made by one fixture instance, stopped when it ends."""
 
     def __init__(self):
         self.clusters: list[Cluster] = []
 
-    def make(self, conf=(), env=None, preload=True, extension=True) -> Cluster:
-        c = Cluster(list(conf), env, preload)
+    def make(self, conf=(), env=None, preload=True, extension=True, port=None) -> Cluster:
+        c = Cluster(list(conf), env, preload, port)
         self.clusters.append(c)
         c.start()
         if extension:
@@ -176,21 +184,3 @@ class _Pool:
             c.stop()
             if not os.environ.get("TD_SECURITY_KEEP"):
                 shutil.rmtree(c.dir, ignore_errors=True)
-
-
-# The fixtures, imported by the conftest.py of each suite that starts clusters.
-@pytest.fixture
-def make_cluster():
-    """make_cluster(conf=(), env=None, preload=True, extension=True) -> a started Cluster,
-    stopped at the end of the test."""
-    pool = _Pool()
-    yield pool.make
-    pool.close()
-
-
-@pytest.fixture(scope="module")
-def make_module_cluster():
-    """The same, for clusters shared by a module's tests (stopped at the end of the module)."""
-    pool = _Pool()
-    yield pool.make
-    pool.close()

@@ -7,7 +7,7 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCHEMA, assert_csr_identical, frame_for_reader, records_for_reader
+from model_testing import SCHEMA, assert_csr_identical, frame_for_reader, records_for_reader
 
 from model import bundle, features as F
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_raw
+from model_testing import synthetic_raw
 
 from model import __main__ as cli, bundle
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from conftest import synthetic_raw
+from model_testing import synthetic_raw
 
 from model import data
 

@@ -5,7 +5,7 @@ import json
 import jsonschema
 import numpy as np
 import pytest
-from conftest import DEFAULT_BUNDLE, SCHEMA, assert_csr_identical, frame_for_reader
+from model_testing import DEFAULT_BUNDLE, SCHEMA, assert_csr_identical, frame_for_reader
 from sklearn.feature_extraction import DictVectorizer
 
 from model import bundle, features as F

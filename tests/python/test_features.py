@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from conftest import synthetic_raw
+from model_testing import synthetic_raw
 
 from model import data, features as F
 

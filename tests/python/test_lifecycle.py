@@ -17,9 +17,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, frame_for_reader
+from model_testing import REPO, frame_for_reader
 
-sys.path.insert(0, str(REPO / "tests" / "lib"))
 # Prefect's INFO lines (and its "stopping temporary server" line at exit, after pytest has closed
 # the captured stream) are noise here.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -53,22 +52,19 @@ NAME = "taxi-duration"
 
 
 @pytest.fixture(scope="module")
-def servers(data_dir, tmp_path_factory):
+def servers(data_dir, make_servers, tmp_path_factory):
     """moto + MLflow servers, and this process's environment pointing at them."""
-    from servers import Servers
-
-    state = tmp_path_factory.mktemp("servers")
+    s = make_servers(auth=True, mlflow=True)
     mp = pytest.MonkeyPatch()
-    with Servers(str(state), auth=True, mlflow=True) as s:
-        for k in CLEARED:
-            mp.delenv(k, raising=False)
-        for k in SERVER_KEYS:
-            mp.setenv(k, s.env[k])
-        mp.setenv("TAXI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        try:
-            yield s.env
-        finally:
-            mp.undo()
+    for k in CLEARED:
+        mp.delenv(k, raising=False)
+    for k in SERVER_KEYS:
+        mp.setenv(k, s.env[k])
+    mp.setenv("TAXI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    try:
+        yield s.env
+    finally:
+        mp.undo()
 
 
 def _flow(**kw):

@@ -1,7 +1,7 @@
 """The environment files and their loader (model/config.py); registry helpers without servers."""
 
 import pytest
-from conftest import REPO
+from model_testing import REPO
 
 from model import config, registry
 

@@ -1,7 +1,7 @@
 """The linear estimator: export and reference reader."""
 
 import numpy as np
-from conftest import frame_for_reader
+from model_testing import frame_for_reader
 
 from model import bundle, features as F, train
 

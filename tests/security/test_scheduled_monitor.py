@@ -12,14 +12,10 @@ Run by tests/security/run.sh (TD_SECURITY_DSN: a cluster with taxi_duration and 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "lib"))
-from pg_cron import wait_for_job_run  # noqa: E402
+from pg_cron import wait_for_job_run
 
 DSN = os.environ.get("TD_SECURITY_DSN")
 pytestmark = pytest.mark.skipif(not DSN, reason="run by tests/security/run.sh (needs a cluster)")

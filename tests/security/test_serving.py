@@ -1,4 +1,4 @@
-"""Security review of serving (issue 10, items 3-5), on throwaway clusters (conftest.py).
+"""Security review of serving (issue 10, items 3-5), on throwaway clusters (tests/conftest.py).
 
 3. No lock is held across the network: while one session fetches the configured model from a
    server that never answers, the sessions waiting for it honour statement_timeout,

@@ -1,23 +1,19 @@
-"""Shared fixtures for the model/ tests: synthetic trips, small trained bundles, real-data access.
+"""Helpers for the model/ tests (tests/python): synthetic trips, reader inputs, CSR comparison.
 
-Real-data tests need ``TAXI_DATA_DIR`` (e.g. /work/shared/data) holding the TLC green parquet files;
-without it they are skipped with a reason. Nothing is ever downloaded by the tests.
+    from model_testing import REPO, SCHEMA, synthetic_raw, frame_for_reader
+
+The fixtures built on them (synthetic_months, synthetic_xgb, real_months, ...) are in
+tests/conftest.py, which puts this directory on sys.path.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
 DEFAULT_BUNDLE = REPO / "model" / "default_bundle.json"
 SCHEMA = REPO / "docs" / "bundle.schema.json"
 
@@ -53,87 +49,6 @@ def synthetic_raw(n: int, seed: int, month: str = "2099-01") -> pd.DataFrame:
             "trip_distance": dist,
         }
     )
-
-
-@pytest.fixture(scope="session")
-def synthetic_months():
-    from model import data
-
-    return (
-        data.add_duration(synthetic_raw(3000, 1, "2099-01")),
-        data.add_duration(synthetic_raw(1500, 2, "2099-02")),
-    )
-
-
-@pytest.fixture(scope="session")
-def synthetic_xgb(synthetic_months):
-    from model import train
-
-    tr, va = synthetic_months
-    return train.fit(
-        tr,
-        va,
-        params={"max_depth": 4},
-        max_rounds=40,
-        early_stopping_rounds=5,
-        train_month="2099-01",
-        valid_month="2099-02",
-    )
-
-
-@pytest.fixture(scope="session")
-def synthetic_xgb_bundle(synthetic_xgb, tmp_path_factory):
-    from model import bundle
-
-    path = tmp_path_factory.mktemp("bundles") / "synthetic.json"
-    bundle.export(synthetic_xgb, path, version="test")
-    return path
-
-
-@pytest.fixture(scope="session")
-def data_dir():
-    d = os.environ.get("TAXI_DATA_DIR")
-    if not d:
-        pytest.skip("TAXI_DATA_DIR is not set: real TLC data tests skipped")
-    for m in ("2021-01", "2021-02"):
-        if not (Path(d) / f"green_tripdata_{m}.parquet").is_file():
-            pytest.skip(f"green_tripdata_{m}.parquet not in TAXI_DATA_DIR={d}")
-    return d
-
-
-@pytest.fixture(scope="session")
-def real_months(data_dir):
-    from model import data
-
-    return data.load_month("2021-01", data_dir, download=False), data.load_month(
-        "2021-02", data_dir, download=False
-    )
-
-
-@pytest.fixture(scope="session")
-def real_small_xgb(real_months):
-    """A small XGBoost model trained on a few thousand real rows."""
-    from model import train
-
-    tr, va = real_months
-    return train.fit(
-        tr.iloc[:4000],
-        va.iloc[:3000],
-        params={"max_depth": 6},
-        max_rounds=40,
-        early_stopping_rounds=5,
-        train_month="2021-01",
-        valid_month="2021-02",
-    )
-
-
-@pytest.fixture(scope="session")
-def real_small_bundle(real_small_xgb, tmp_path_factory):
-    from model import bundle
-
-    path = tmp_path_factory.mktemp("bundles") / "real_small.json"
-    bundle.export(real_small_xgb, path)
-    return path
 
 
 def frame_for_reader(df: pd.DataFrame, with_time: bool = True) -> pd.DataFrame:
