@@ -23,13 +23,13 @@ import threading
 import time
 from pathlib import Path
 
-import boto3
 import psycopg
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "lib"))
 
+from aws_clients import aws_client  # noqa: E402
 from big_bundles import scaled_bundle  # noqa: E402
 
 TRIP = "SELECT taxi_duration.predict_duration(130, 205, 3.66, '2021-02-03 08:30')"
@@ -70,13 +70,7 @@ def main() -> int:
     ap.add_argument("--moves", type=int, default=5)
     args = ap.parse_args()
     env = dict(w.split("=", 1) for w in Path(args.env).read_text().split() if "=" in w)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = aws_client("s3", env)
     bucket = env["TD_MODEL_BUCKET"]
     mlflow = env["MLFLOW_TRACKING_URI"].rstrip("/") + "/api/2.0/mlflow"
 

@@ -25,12 +25,12 @@ import subprocess
 import sys
 import time
 
-import boto3
 import psycopg
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, ROOT)
+from aws_clients import aws_client  # noqa: E402
 from lambda_rie import Rie, kinesis_event as _kinesis_event  # noqa: E402
 from servers import Servers  # noqa: E402
 
@@ -94,13 +94,7 @@ def main():
                 "AWS_SECRET_ACCESS_KEY",
             )
         }
-        kin = boto3.client(
-            "kinesis",
-            endpoint_url=aws["AWS_ENDPOINT_URL"],
-            region_name=aws["AWS_REGION"],
-            aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
-        )
+        kin = aws_client("kinesis", aws)
         for s, n in ((TRIPS, 2), ("bench_c_predictions", 2), ("bench_py_predictions", 2)):
             kin.create_stream(StreamName=s, ShardCount=n)
             kin.get_waiter("stream_exists").wait(StreamName=s, WaiterConfig={"Delay": 0.2})

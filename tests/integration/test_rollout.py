@@ -22,16 +22,13 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
+from aws_clients import aws_client
+
+from model.bundle import loads_bundle
+from model.config import env_file, parse_env_file
+from model.data import load_month
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "lib"))
-
-from servers import Servers  # noqa: E402
-
-from model.bundle import loads_bundle  # noqa: E402
-from model.config import env_file, parse_env_file  # noqa: E402
-from model.data import load_month  # noqa: E402
 
 if not os.environ.get("TAXI_DATA_DIR"):
     pytest.skip(
@@ -53,11 +50,10 @@ def sh(cmd: str, env=None) -> None:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    state = tmp_path_factory.mktemp("servers")
-    with Servers(str(state), auth=True, mlflow=True, bucket=DEV["TD_MODEL_BUCKET"]) as s:
-        assert s.env["AWS_REGION"] == DEV["AWS_REGION"]
-        yield s
+def servers(make_servers):
+    s = make_servers(auth=True, mlflow=True, bucket=DEV["TD_MODEL_BUCKET"])
+    assert s.env["AWS_REGION"] == DEV["AWS_REGION"]
+    return s
 
 
 @pytest.fixture(scope="module")
@@ -147,16 +143,7 @@ def train(env, rounds: int, depth: int) -> None:
 
 
 def s3_client(servers):
-    import boto3
-
-    e = servers.env
-    return boto3.client(
-        "s3",
-        endpoint_url=e["AWS_ENDPOINT_URL"],
-        region_name=e["AWS_REGION"],
-        aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
-    )
+    return aws_client("s3", servers.env)
 
 
 def bundle_key(version: str) -> str:
