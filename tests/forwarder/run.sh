@@ -2,25 +2,33 @@
 # tests/forwarder/run.sh — end-to-end tests of forwarder/td-forwarder.
 #
 # Run from anywhere as root (or the postgres user): builds the forwarder,
-# then tests/forwarder/test_forwarder.py starts moto (auth on), a throwaway
-# cluster and the forwarder, runs the fault cases and stops everything.
-# Prints "N passed, M failed"; exits non-zero on failure.
+# then runs tests/forwarder/test_forwarder.py under pytest (moto with auth
+# on, a throwaway cluster and the forwarder, through every fault case; the
+# fixtures stop everything).  Exits non-zero on failure and then shows the
+# last lines of the forwarder's log.
+# Environment: TAXI_DATA_DIR (default: shared/data beside the repository),
+# PG_CONFIG / TD_PG_BINDIR (the PostgreSQL to run), TD_FWD_TEST_PGPORT (the
+# cluster's port, 54481).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
 WORK=$(mktemp -d /tmp/td_fwd_test.XXXXXX)
 chmod 755 "$WORK"
 cleanup() {
-	# the driver stops everything itself; this catches a killed driver
+	# the fixtures stop everything; this catches a killed run (servers have a watchdog)
 	. "$ROOT/tests/lib/cluster.sh"
-	td_cluster_stop "$WORK/pg"
-	python3 "$ROOT/tests/lib/servers.py" stop --state-dir "$WORK/servers" >/dev/null 2>&1
+	for d in "$WORK"/td_sec_*; do [ -d "$d" ] && td_cluster_stop "$d"; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-make -s -C "$ROOT/forwarder" >/dev/null || { echo "0 passed, 1 failed (build)"; exit 1; }
-timeout -k 10 420 python3 -u "$ROOT/tests/forwarder/test_forwarder.py" "$WORK"
+make -s -C "$ROOT/forwarder" >/dev/null || { echo "forwarder build failed"; exit 1; }
+if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
+	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
+fi
+TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_TEST_WORKDIR="$WORK" \
+	timeout -k 10 420 python3 -m pytest -q -p no:cacheprovider tests/forwarder/test_forwarder.py
 rc=$?
-if [ $rc -ne 0 ] && [ -f "$WORK/forwarder.log" ]; then
-	echo "--- last forwarder log lines"; tail -n 30 "$WORK/forwarder.log"
+if [ $rc -ne 0 ] && [ -f "$WORK/test_forwarder/forwarder.log" ]; then
+	echo "--- last forwarder log lines"; tail -n 30 "$WORK/test_forwarder/forwarder.log"
 fi
 exit $rc
