@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # tests/lambda/run.sh — end-to-end test of the C Lambda (lambda/bootstrap)
 # under the AWS Lambda Runtime Interface Emulator, writing to Kinesis in a
-# moto server.  Run from anywhere; prints "N passed, M failed".
+# moto server: builds the bootstrap, installs the emulator, lints the SAM
+# template, then runs tests/lambda/test_lambda.py under pytest.
 #
 #   bash tests/lambda/run.sh
 #
 # Needs: gcc, make, libcurl/cJSON/OpenSSL headers, Go (to install the
 # emulator from the Go module proxy), the model/ Python requirements (for
-# the reference predictions), moto (tests/requirements-servers.txt), and
-# the 2021-02 green-taxi parquet in $TAXI_DATA_DIR (default: shared/data
-# beside the repository, else model/data.py's cache or download).
+# the reference predictions), moto (tests/requirements-servers.txt), the
+# pins of tests/lambda/requirements.txt (installed with pip when missing),
+# and the 2021-02 green-taxi parquet in $TAXI_DATA_DIR (default: shared/data
+# beside the repository).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -19,7 +21,21 @@ cd "$ROOT"
 RIE_VERSION="v0.0.0-20261030222936-bef5c4ba774d"
 RIE_DIR="${TD_RIE_DIR:-$ROOT/tests/lambda/.bin}"
 
-pip install -q -r tests/lambda/requirements.txt
+# pip only when a pin is not what is installed
+if ! python3 - tests/lambda/requirements.txt <<'PY'
+import importlib.metadata as m, sys
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if line:
+        name, want = line.split("==")
+        try:
+            assert m.version(name) == want
+        except (m.PackageNotFoundError, AssertionError):
+            sys.exit(1)
+PY
+then
+	pip install -q -r tests/lambda/requirements.txt
+fi
 
 echo "== cfn-lint template.yaml"
 cfn-lint template.yaml
@@ -36,8 +52,9 @@ if [ ! -x "$RIE_DIR/aws-lambda-rie" ] || [ ! -f "$RIE_DIR/.version-$RIE_VERSION"
 fi
 
 if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
-	export TAXI_DATA_DIR="$ROOT/../shared/data"
+	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
 fi
 
-exec python3 tests/lambda/test_lambda.py --rie "$RIE_DIR/aws-lambda-rie" \
-	--bootstrap "$ROOT/lambda/build/bootstrap"
+echo "== pytest tests/lambda/test_lambda.py"
+TD_RIE="$RIE_DIR/aws-lambda-rie" TD_LAMBDA_BOOTSTRAP="$ROOT/lambda/build/bootstrap" \
+	exec python3 -m pytest -q -p no:cacheprovider tests/lambda/test_lambda.py

@@ -1,69 +1,61 @@
-#!/usr/bin/env python3
 """End-to-end test of the C Lambda under the Runtime Interface Emulator.
 
-Started by tests/lambda/run.sh (which builds lambda/build/bootstrap and
-installs aws-lambda-rie).  Starts moto (tests/lib/servers.py, Kinesis on
-the same port as S3), creates the trip-events and predictions streams,
-runs `aws-lambda-rie bootstrap` with the model and stream settings, and
-invokes it with Kinesis-shaped events:
+    bash tests/lambda/run.sh                  (builds lambda/build/bootstrap, installs the emulator)
+    python3 -m pytest -q tests/lambda         (after that; TD_RIE / TD_LAMBDA_BOOTSTRAP override)
 
-  * the course's trip (ride 256) -> one prediction event in the
-    predictions stream, bit-identical to model.bundle's reader, with the
-    bundle's model name and version, partition key "256";
+Starts moto (tests/conftest.py: signature checking on, Kinesis on the same port as S3), creates
+the trip-events and predictions streams, runs `aws-lambda-rie bootstrap` with the model and
+stream settings, and invokes it with Kinesis-shaped events:
+
+  * the course's trip (ride 256) -> one prediction event in the predictions stream,
+    bit-identical to model.bundle's reader, with the bundle's model name and version, partition
+    key "256";
   * 1,000 real trips of 2021-02 -> all written, all bit-identical;
-  * a batch mixing bad base64, bad JSON, missing fields, invalid values,
-    no ride id and good records -> exactly the bad ones reported in
-    batchItemFailures, the good ones written;
-  * a bad record whose sequenceNumber and partitionKey carry "\n" and a
-    forged log line -> the log has no line starting with the forged text
-    and shows it escaped, while batchItemFailures names the record verbatim;
+  * a batch mixing bad base64, bad JSON, missing fields, invalid values, no ride id and good
+    records -> exactly the bad ones reported in batchItemFailures, the good ones written;
+  * a bad record whose sequenceNumber and partitionKey carry "\\n" and a forged log line -> the
+    log has no line starting with the forged text and shows it escaped, while
+    batchItemFailures names the record verbatim;
   * an event without Records -> an invocation error (Handler.InvalidEvent);
   * TEST_RUN=True -> predictions returned, nothing written;
-  * a model URI that does not exist -> Runtime.InitError.
+  * a model URI that does not exist -> Runtime.InitError;
+  * an s3:// model (SigV4, sha256 checked) -> loaded at cold start; a wrong sha256 -> refused.
 
-Prints cold-start and handler timings and "N passed, M failed"; exits 1 on
-any failure.  Every process it starts is stopped on the way out.
+Cold-start and handler timings are printed in the "measurements" summary.
+
+Phases.  The first six groups (course record ... invalid event, then TEST_RUN) run against one
+emulator and read the predictions stream incrementally, so each is a module-scoped fixture that
+requests the previous one: selecting a subset with -k still runs the earlier invocations (not
+their assertions) first.  A failed invocation errors that group's tests and the later ones.  The
+missing-model and s3:// groups start their own emulators and depend on nothing before them.
 """
 
-import argparse
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 import re
 import struct
-import subprocess
-import sys
-import tempfile
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import pytest
+from lambda_rie import Rie, kinesis_event
 
-import boto3  # noqa: E402
-from lambda_rie import Rie, kinesis_event  # noqa: E402
+pytestmark = [pytest.mark.e2e, pytest.mark.servers]
 
-BUNDLE = os.path.join(ROOT, "model", "default_bundle.json")
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = REPO / "model" / "default_bundle.json"
+SAMPLE_EVENT = REPO / "lambda" / "events" / "kinesis_trip_256.json"
 TRIPS_STREAM = "stg_taxi_trip_events"
 PREDICTIONS_STREAM = "stg_taxi_predictions"
 COURSE_EVENT = {
     "ride": {"PULocationID": 130, "DOLocationID": 205, "trip_distance": 3.66},
     "ride_id": 256,
 }
-
-passed = 0
-failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {detail}" if detail else ""))
-    return cond
+NO_FAILURES = {"batchItemFailures": []}
 
 
 def bits(x):
@@ -94,357 +86,374 @@ class StreamReader:
         return out
 
 
-def load_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                env[k] = v
-    return env
+# -- fixtures -----------------------------------------------------------------------------------
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rie", required=True)
-    ap.add_argument("--bootstrap", required=True)
-    args = ap.parse_args()
-
+@pytest.fixture(scope="module")
+def model():
+    """The default bundle's reader, its model metadata, and the course ride's reference."""
     from model.bundle import load_bundle
-    from model.data import load_month
 
     bundle = load_bundle(BUNDLE)
-    with open(BUNDLE) as f:
-        meta = json.load(f)["model"]
+    meta = json.loads(BUNDLE.read_text())["model"]
+    ref = float(bundle.predict([COURSE_EVENT["ride"]])[0])
+    return SimpleNamespace(bundle=bundle, meta=meta, ref=ref)
 
-    state = tempfile.mkdtemp(prefix="td-lambda-")
-    ries = []
-    servers = [sys.executable, os.path.join(ROOT, "tests", "lib", "servers.py")]
-    subprocess.run(
-        servers
-        + [
-            "start",
-            "--state-dir",
-            state,
-            "--no-mlflow",
-            "--watch-pid",
-            str(os.getpid()),
-            "--ttl",
-            "1800",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
+
+@pytest.fixture(scope="module")
+def lam(moto, aws_client, rie_bin, lambda_bootstrap, workdir):
+    """The streams, a predictions-stream reader, the function's environment, and start(env,
+    log name) -> an emulator running the bootstrap (all stopped at the end of the module)."""
+    kin = aws_client("kinesis")
+    kin.create_stream(StreamName=TRIPS_STREAM, ShardCount=1)
+    kin.create_stream(StreamName=PREDICTIONS_STREAM, ShardCount=2)
+    aws = {
+        k: moto.env[k]
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+    }
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))}
+    base_env.update(aws)
+    base_env.update(
+        {
+            "TD_MODEL_URI": f"file://{BUNDLE}",
+            "PREDICTIONS_STREAM": PREDICTIONS_STREAM,
+            "TD_PUT_BACKOFF_MS": "20",
+        }
     )
-    try:
-        senv = load_env(os.path.join(state, "env"))
-        aws = {
-            k: senv[k]
-            for k in (
-                "AWS_ENDPOINT_URL",
-                "AWS_ACCESS_KEY_ID",
-                "AWS_SECRET_ACCESS_KEY",
-                "AWS_REGION",
-            )
-            if k in senv
+    ries = []
+
+    def start(env, log_name):
+        rie = Rie(str(rie_bin), str(lambda_bootstrap), env, str(workdir / log_name))
+        ries.append(rie)
+        return rie
+
+    yield SimpleNamespace(
+        reader=StreamReader(kin, PREDICTIONS_STREAM),
+        base_env=base_env,
+        start=start,
+        bucket=moto.env.get("TD_MODEL_BUCKET", "rll-models-dev"),
+        s3=aws_client("s3"),
+    )
+    for r in ries:
+        r.stop()
+
+
+# -- cold start and the course's record ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def course(lam, model, note):
+    rie = lam.start(lam.base_env, "rie.log")
+    resp, first_ms = rie.invoke(kinesis_event([COURSE_EVENT]))
+    cold_ms = (time.monotonic() - rie.t_start) * 1000
+    got = lam.reader.read()
+    m = re.search(r"loaded from .* in ([0-9.]+) ms", rie.log_text())
+    init_ms = float(m.group(1)) if m else float("nan")
+    note(
+        f"lambda: cold start {cold_ms:.1f} ms from starting aws-lambda-rie to the first response "
+        f"(first invoke {first_ms:.1f} ms; model load+compile inside bootstrap {init_ms:.1f} ms)"
+    )
+    event = json.loads(got[0]["Data"]) if len(got) == 1 else None
+    return SimpleNamespace(rie=rie, resp=resp, got=got, event=event)
+
+
+def one_event(course):
+    assert len(course.got) == 1, f"expected one prediction event, got {len(course.got)} records"
+    return course.got[0], course.event
+
+
+def test_course_record_no_batch_item_failures(course):
+    assert course.resp == NO_FAILURES
+
+
+def test_course_record_one_prediction_event_written(course):
+    one_event(course)
+
+
+def test_course_record_partition_key_is_ride_id(course):
+    rec, _ = one_event(course)
+    assert rec["PartitionKey"] == "256"
+
+
+def test_course_record_model_name_and_version_from_the_bundle(course, model):
+    _, ev = one_event(course)
+    assert ev["model"] == model.meta["name"] and ev["version"] == model.meta["version"], ev
+
+
+def test_course_record_ride_id_256(course):
+    _, ev = one_event(course)
+    assert ev["prediction"]["ride_id"] == 256, ev
+
+
+def test_course_record_ride_duration_bit_identical_to_the_reader(course, model):
+    _, ev = one_event(course)
+    got = ev["prediction"]["ride_duration"]
+    assert bits(got) == bits(model.ref), f"ride_duration {got!r}, the reader's {model.ref!r}"
+
+
+# -- 1,000 real trips ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def thousand(course, lam, model, trips_2021_02, note):
+    df = trips_2021_02.head(1000)
+    rides = [
+        {
+            "PULocationID": int(r.PULocationID),
+            "DOLocationID": int(r.DOLocationID),
+            "trip_distance": float(r.trip_distance),
         }
-        aws.setdefault("AWS_REGION", "eu-north-1")
-        kin = boto3.client(
-            "kinesis",
-            endpoint_url=aws["AWS_ENDPOINT_URL"],
-            region_name=aws["AWS_REGION"],
-            aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
-        )
-        kin.create_stream(StreamName=TRIPS_STREAM, ShardCount=1)
-        kin.create_stream(StreamName=PREDICTIONS_STREAM, ShardCount=2)
-        reader = StreamReader(kin, PREDICTIONS_STREAM)
-
-        base_env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))
-        }
-        base_env.update(aws)
-        base_env.update(
-            {
-                "TD_MODEL_URI": "file://" + BUNDLE,
-                "PREDICTIONS_STREAM": PREDICTIONS_STREAM,
-                "TD_PUT_BACKOFF_MS": "20",
-            }
-        )
-
-        # -- cold start and the course's record --------------------------
-        rie = Rie(args.rie, args.bootstrap, base_env, os.path.join(state, "rie.log"))
-        ries.append(rie)
-        resp, first_ms = rie.invoke(kinesis_event([COURSE_EVENT]))
-        cold_ms = (time.monotonic() - rie.t_start) * 1000
-        check(resp == {"batchItemFailures": []}, "course record: no batch item failures", resp)
-        got = reader.read()
-        ref = float(bundle.predict([COURSE_EVENT["ride"]])[0])
-        ok = len(got) == 1
-        if check(ok, "course record: one prediction event written", f"{len(got)} records"):
-            ev = json.loads(got[0]["Data"])
-            check(
-                got[0]["PartitionKey"] == "256",
-                "course record: partition key = ride id",
-                got[0]["PartitionKey"],
-            )
-            check(
-                ev["model"] == meta["name"] and ev["version"] == meta["version"],
-                "course record: model name and version from the bundle",
-                ev,
-            )
-            check(ev["prediction"]["ride_id"] == 256, "course record: ride_id 256", ev)
-            check(
-                bits(ev["prediction"]["ride_duration"]) == bits(ref),
-                f"course record: ride_duration {ev['prediction']['ride_duration']!r} "
-                f"bit-identical to the reader's {ref!r}",
-            )
-        m = re.search(r"loaded from .* in ([0-9.]+) ms", rie.log_text())
-        init_ms = float(m.group(1)) if m else float("nan")
-        print(
-            f"# cold start: {cold_ms:.1f} ms from starting aws-lambda-rie to the first response "
-            f"(first invoke {first_ms:.1f} ms; model load+compile inside bootstrap "
-            f"{init_ms:.1f} ms)"
-        )
-
-        # -- 1,000 real trips --------------------------------------------
-        df = load_month("2021-02", download=False).head(1000)
-        rides = [
-            {
-                "PULocationID": int(r.PULocationID),
-                "DOLocationID": int(r.DOLocationID),
-                "trip_distance": float(r.trip_distance),
-            }
-            for r in df.itertuples()
-        ]
-        refs = [float(x) for x in bundle.predict(rides)]
-        events = [{"ride": ride, "ride_id": 10000 + i} for i, ride in enumerate(rides)]
-        resp, batch_ms = rie.invoke(kinesis_event(events, first_seq=100))
-        check(
-            resp == {"batchItemFailures": []},
-            "1,000 trips: no batch item failures",
-            str(resp)[:300],
-        )
-        got = {int(r["PartitionKey"]): json.loads(r["Data"]) for r in reader.read()}
-        check(
-            sorted(got) == list(range(10000, 10000 + len(rides))),
-            f"1,000 trips: all {len(rides)} prediction events written",
-            f"{len(got)} found",
-        )
-        mism = [
-            i
-            for i, ref in enumerate(refs)
-            if 10000 + i not in got
-            or bits(got[10000 + i]["prediction"]["ride_duration"]) != bits(ref)
-        ]
-        check(
-            not mism,
-            "1,000 trips: every ride_duration bit-identical to the reader's batch",
-            f"{len(mism)} differ, first {mism[:5]}",
-        )
-        logs = re.findall(r"INFO 1000 records: .*", rie.log_text())
-        check(
-            bool(logs) and "2 PutRecords calls" in logs[-1],
-            "1,000 trips: written in 2 PutRecords calls (500-record limit)",
-            logs,
-        )
-        print(
-            f"# 1,000-record invocation: {batch_ms:.1f} ms round trip through the emulator; "
-            f"handler: {logs[-1] if logs else '?'}"
-        )
-
-        # -- a mixed batch -------------------------------------------------
-        good = {
-            "ride": {"PULocationID": 43, "DOLocationID": 151, "trip_distance": 1.01},
-            "ride_id": 20001,
-        }
-        good2 = {
-            "ride": {"PULocationID": 166, "DOLocationID": 239, "trip_distance": 2.53},
-            "ride_id": "ride-20002",
-        }
-        payloads = [
-            good,
-            "!!!not base64!!!",  # bad base64
-            "YWJj=",  # bad base64 (length)
-            b'{"ride": {"PULocationID": 130,',  # bad JSON
-            {"ride": {"PULocationID": 130, "trip_distance": 3.0}, "ride_id": 20003},  # missing
-            {
-                "ride": {"PULocationID": 130, "DOLocationID": 205, "trip_distance": "far"},
-                "ride_id": 20004,
-            },  # invalid value
-            {"ride": {"PULocationID": 130, "DOLocationID": 205, "trip_distance": 3.0}},  # no id
-            good2,
-        ]
-        ev = kinesis_event(payloads, first_seq=5000)
-        seqs = [r["kinesis"]["sequenceNumber"] for r in ev["Records"]]
-        resp, _ = rie.invoke(ev)
-        want = [{"itemIdentifier": s} for s in seqs[1:7]]
-        check(
-            resp == {"batchItemFailures": want},
-            "mixed batch: exactly the 6 bad records in batchItemFailures",
-            resp,
-        )
-        got = reader.read()
-        keys = sorted(r["PartitionKey"] for r in got)
-        check(keys == ["20001", "ride-20002"], "mixed batch: the 2 good records written", keys)
-        for r in got:
-            e = json.loads(r["Data"])
-            ride = good if r["PartitionKey"] == "20001" else good2
-            check(
-                bits(e["prediction"]["ride_duration"]) == bits(bundle.predict([ride["ride"]])[0])
-                and e["prediction"]["ride_id"] == ride["ride_id"],
-                f"mixed batch: prediction for {r['PartitionKey']} exact",
-                e,
-            )
-
-        # -- log injection: a crafted record must not forge log lines --------------
-        forged_seq = "49650000000000000000000000000000000000000000000000000000\nERROR forged seq"
-        forged_key = "256\nERROR forged key\r\u2028x"
-        ev = kinesis_event(["%%% not base64"], first_seq=6000)
-        ev["Records"][0]["kinesis"]["sequenceNumber"] = forged_seq
-        ev["Records"][0]["kinesis"]["partitionKey"] = forged_key
-        ev["Records"][0]["eventID"] = "shardId-000000000000:" + forged_seq
-        resp, _ = rie.invoke(ev)
-        check(
-            resp == {"batchItemFailures": [{"itemIdentifier": forged_seq}]},
-            "log injection: the bad record is reported by its sequence number verbatim",
-            resp,
-        )
-        text = rie.log_text()
-        forged = [ln for ln in text.splitlines() if ln.lstrip().startswith("ERROR forged")]
-        check(not forged, "log injection: no log line starts with the forged text", forged)
-        check(
-            "\\nERROR forged seq" in text and "256\\nERROR forged key\\r\\u2028x" in text,
-            "log injection: sequence number and partition key logged escaped",
-            [ln for ln in text.splitlines() if "skipped" in ln][-2:],
-        )
-
-        # -- an event the handler cannot take --------------------------------
-        resp, _ = rie.invoke({"not": "kinesis"})
-        check(
-            isinstance(resp, dict) and resp.get("errorType") == "Handler.InvalidEvent",
-            "event without Records: invocation error Handler.InvalidEvent",
-            resp,
-        )
-        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=7000))
-        check(resp == {"batchItemFailures": []}, "the runtime keeps serving after an error", resp)
-        reader.read()
-        rie.stop()
-
-        # -- TEST_RUN dry run -------------------------------------------------
-        env = dict(base_env, TEST_RUN="True")
-        rie = Rie(args.rie, args.bootstrap, env, os.path.join(state, "rie-dry.log"))
-        ries.append(rie)
-        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT, "%%%"], first_seq=8000))
-        preds = (resp or {}).get("predictions", [])
-        check(
-            len(preds) == 1
-            and preds[0]["prediction"]["ride_id"] == 256
-            and bits(preds[0]["prediction"]["ride_duration"]) == bits(ref)
-            and preds[0]["version"] == meta["version"],
-            "TEST_RUN: the prediction event is returned",
-            resp,
-        )
-        check(
-            len((resp or {}).get("batchItemFailures", [])) == 1,
-            "TEST_RUN: the bad record is still reported",
-            resp,
-        )
-        time.sleep(0.2)
-        check(reader.read() == [], "TEST_RUN: nothing written to the predictions stream")
-        # the sample event of the operations guide (docs/operations.md) gives the same number
-        with open(os.path.join(ROOT, "lambda", "events", "kinesis_trip_256.json")) as f:
-            sample = json.load(f)
-        resp, _ = rie.invoke(sample)
-        preds = (resp or {}).get("predictions", [])
-        check(
-            len(preds) == 1 and bits(preds[0]["prediction"]["ride_duration"]) == bits(ref),
-            "lambda/events/kinesis_trip_256.json: ride 256 predicted as the reader does",
-            resp,
-        )
-        rie.stop()
-
-        # -- init failure -------------------------------------------------------
-        env = dict(base_env, TD_MODEL_URI="file:///nonexistent/bundle.json")
-        rie = Rie(args.rie, args.bootstrap, env, os.path.join(state, "rie-init.log"))
-        ries.append(rie)
-        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9000))
-        log = rie.log_text()
-        check(
-            "Runtime.InitError" in json.dumps(resp) or "Runtime.InitError" in log,
-            "missing model: Runtime.InitError posted",
-            f"{resp} / {log[-300:]}",
-        )
-        check("could not open model bundle" in log, "missing model: reason logged")
-        rie.stop()
-
-        # -- cold start from S3, as the database loads it (SigV4, sha256 checked) --------
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=aws["AWS_ENDPOINT_URL"],
-            region_name=aws["AWS_REGION"],
-            aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
-        )
-        body = open(BUNDLE, "rb").read()
-        bucket = senv.get("TD_MODEL_BUCKET", "rll-models-dev")
-        s3.put_object(
-            Bucket=bucket,
-            Key="taxi-duration/lambda-test/bundle.json",
-            Body=body,
-            Metadata={"sha256": hashlib.sha256(body).hexdigest()},
-        )
-        s3.put_object(
-            Bucket=bucket,
-            Key="taxi-duration/lambda-test/tampered.json",
-            Body=body,
-            Metadata={"sha256": "0" * 64},
-        )
-        env = dict(
-            base_env,
-            TEST_RUN="True",
-            TD_MODEL_URI=f"s3://{bucket}/taxi-duration/lambda-test/bundle.json",
-        )
-        rie = Rie(args.rie, args.bootstrap, env, os.path.join(state, "rie-s3.log"))
-        ries.append(rie)
-        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9100))
-        preds = (resp or {}).get("predictions", [])
-        check(
-            len(preds) == 1 and bits(preds[0]["prediction"]["ride_duration"]) == bits(ref),
-            "s3:// model: loaded at cold start, same prediction bit for bit",
-            resp,
-        )
-        rie.stop()
-        env = dict(
-            base_env,
-            TEST_RUN="True",
-            TD_MODEL_URI=f"s3://{bucket}/taxi-duration/lambda-test/tampered.json",
-        )
-        rie = Rie(args.rie, args.bootstrap, env, os.path.join(state, "rie-s3-bad.log"))
-        ries.append(rie)
-        resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9200))
-        log = rie.log_text()
-        check(
-            "Runtime.InitError" in json.dumps(resp) or "Runtime.InitError" in log,
-            "s3:// model with a wrong sha256: refused at init",
-            f"{resp} / {log[-300:]}",
-        )
-        rie.stop()
-    finally:
-        for r in ries:
-            r.stop()
-        subprocess.run(servers + ["stop", "--state-dir", state], stdout=subprocess.DEVNULL)
-
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+        for r in df.itertuples()
+    ]
+    refs = [float(x) for x in model.bundle.predict(rides)]
+    events = [{"ride": ride, "ride_id": 10000 + i} for i, ride in enumerate(rides)]
+    resp, batch_ms = course.rie.invoke(kinesis_event(events, first_seq=100))
+    got = {int(r["PartitionKey"]): json.loads(r["Data"]) for r in lam.reader.read()}
+    logs = re.findall(r"INFO 1000 records: .*", course.rie.log_text())
+    note(
+        f"lambda: 1,000-record invocation: {batch_ms:.1f} ms round trip through the emulator; "
+        f"handler: {logs[-1] if logs else '?'}"
+    )
+    return SimpleNamespace(rides=rides, refs=refs, resp=resp, got=got, logs=logs)
 
 
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception:  # a crash of the driver is a failure too
-        import traceback
+def test_1000_trips_no_batch_item_failures(thousand):
+    assert thousand.resp == NO_FAILURES, str(thousand.resp)[:300]
 
-        traceback.print_exc()
-        print(f"{passed} passed, {failed + 1} failed")
-        sys.exit(1)
+
+def test_1000_trips_all_prediction_events_written(thousand):
+    n = len(thousand.rides)
+    assert sorted(thousand.got) == list(range(10000, 10000 + n)), (
+        f"{len(thousand.got)} of {n} prediction events found"
+    )
+
+
+def test_1000_trips_every_ride_duration_bit_identical_to_the_readers_batch(thousand):
+    got = thousand.got
+    mism = [
+        i
+        for i, ref in enumerate(thousand.refs)
+        if 10000 + i not in got or bits(got[10000 + i]["prediction"]["ride_duration"]) != bits(ref)
+    ]
+    assert not mism, f"{len(mism)} differ or are missing, first {mism[:5]}"
+
+
+def test_1000_trips_written_in_2_putrecords_calls(thousand):
+    # PutRecords takes at most 500 records
+    assert thousand.logs and "2 PutRecords calls" in thousand.logs[-1], thousand.logs
+
+
+# -- a mixed batch -------------------------------------------------------------------------------
+
+GOOD = {
+    "20001": {
+        "ride": {"PULocationID": 43, "DOLocationID": 151, "trip_distance": 1.01},
+        "ride_id": 20001,
+    },
+    "ride-20002": {
+        "ride": {"PULocationID": 166, "DOLocationID": 239, "trip_distance": 2.53},
+        "ride_id": "ride-20002",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def mixed(thousand, course, lam):
+    payloads = [
+        GOOD["20001"],
+        "!!!not base64!!!",  # bad base64
+        "YWJj=",  # bad base64 (length)
+        b'{"ride": {"PULocationID": 130,',  # bad JSON
+        {"ride": {"PULocationID": 130, "trip_distance": 3.0}, "ride_id": 20003},  # missing
+        {
+            "ride": {"PULocationID": 130, "DOLocationID": 205, "trip_distance": "far"},
+            "ride_id": 20004,
+        },  # invalid value
+        {"ride": {"PULocationID": 130, "DOLocationID": 205, "trip_distance": 3.0}},  # no id
+        GOOD["ride-20002"],
+    ]
+    ev = kinesis_event(payloads, first_seq=5000)
+    seqs = [r["kinesis"]["sequenceNumber"] for r in ev["Records"]]
+    resp, _ = course.rie.invoke(ev)
+    got = lam.reader.read()
+    return SimpleNamespace(
+        resp=resp,
+        want=[{"itemIdentifier": s} for s in seqs[1:7]],
+        got=got,
+        by_key={r["PartitionKey"]: json.loads(r["Data"]) for r in got},
+    )
+
+
+def test_mixed_batch_exactly_the_6_bad_records_in_batch_item_failures(mixed):
+    assert mixed.resp == {"batchItemFailures": mixed.want}
+
+
+def test_mixed_batch_the_2_good_records_written(mixed):
+    keys = sorted(r["PartitionKey"] for r in mixed.got)
+    assert keys == ["20001", "ride-20002"], keys
+
+
+@pytest.mark.parametrize("key", sorted(GOOD))
+def test_mixed_batch_prediction_exact(mixed, model, key):
+    assert key in mixed.by_key, f"no prediction event for {key}: {sorted(mixed.by_key)}"
+    e = mixed.by_key[key]
+    ride = GOOD[key]
+    assert (
+        bits(e["prediction"]["ride_duration"]) == bits(model.bundle.predict([ride["ride"]])[0])
+        and e["prediction"]["ride_id"] == ride["ride_id"]
+    ), e
+
+
+# -- log injection: a crafted record must not forge log lines -----------------------------------
+
+FORGED_SEQ = "49650000000000000000000000000000000000000000000000000000\nERROR forged seq"
+FORGED_KEY = "256\nERROR forged key\r\u2028x"
+
+
+@pytest.fixture(scope="module")
+def log_injection(mixed, course):
+    ev = kinesis_event(["%%% not base64"], first_seq=6000)
+    ev["Records"][0]["kinesis"]["sequenceNumber"] = FORGED_SEQ
+    ev["Records"][0]["kinesis"]["partitionKey"] = FORGED_KEY
+    ev["Records"][0]["eventID"] = "shardId-000000000000:" + FORGED_SEQ
+    resp, _ = course.rie.invoke(ev)
+    return SimpleNamespace(resp=resp, text=course.rie.log_text())
+
+
+def test_log_injection_bad_record_reported_by_its_sequence_number_verbatim(log_injection):
+    assert log_injection.resp == {"batchItemFailures": [{"itemIdentifier": FORGED_SEQ}]}
+
+
+def test_log_injection_no_log_line_starts_with_the_forged_text(log_injection):
+    forged = [
+        ln for ln in log_injection.text.splitlines() if ln.lstrip().startswith("ERROR forged")
+    ]
+    assert not forged, forged
+
+
+def test_log_injection_sequence_number_and_partition_key_logged_escaped(log_injection):
+    text = log_injection.text
+    assert "\\nERROR forged seq" in text and "256\\nERROR forged key\\r\\u2028x" in text, [
+        ln for ln in text.splitlines() if "skipped" in ln
+    ][-2:]
+
+
+# -- an event the handler cannot take ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def invalid_event(log_injection, course, lam):
+    bad, _ = course.rie.invoke({"not": "kinesis"})
+    after, _ = course.rie.invoke(kinesis_event([COURSE_EVENT], first_seq=7000))
+    lam.reader.read()
+    course.rie.stop()
+    return SimpleNamespace(bad=bad, after=after)
+
+
+def test_event_without_records_is_an_invocation_error(invalid_event):
+    resp = invalid_event.bad
+    assert isinstance(resp, dict) and resp.get("errorType") == "Handler.InvalidEvent", resp
+
+
+def test_the_runtime_keeps_serving_after_an_error(invalid_event):
+    assert invalid_event.after == NO_FAILURES, invalid_event.after
+
+
+# -- TEST_RUN dry run -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dry_run(invalid_event, lam):
+    rie = lam.start(dict(lam.base_env, TEST_RUN="True"), "rie-dry.log")
+    resp, _ = rie.invoke(kinesis_event([COURSE_EVENT, "%%%"], first_seq=8000))
+    time.sleep(0.2)
+    written = lam.reader.read()
+    # the sample event of the operations guide (docs/operations.md) gives the same number
+    sample, _ = rie.invoke(json.loads(SAMPLE_EVENT.read_text()))
+    rie.stop()
+    return SimpleNamespace(resp=resp, written=written, sample=sample)
+
+
+def test_test_run_returns_the_prediction_event(dry_run, model):
+    preds = (dry_run.resp or {}).get("predictions", [])
+    assert (
+        len(preds) == 1
+        and preds[0]["prediction"]["ride_id"] == 256
+        and bits(preds[0]["prediction"]["ride_duration"]) == bits(model.ref)
+        and preds[0]["version"] == model.meta["version"]
+    ), dry_run.resp
+
+
+def test_test_run_still_reports_the_bad_record(dry_run):
+    assert len((dry_run.resp or {}).get("batchItemFailures", [])) == 1, dry_run.resp
+
+
+def test_test_run_writes_nothing_to_the_predictions_stream(dry_run):
+    assert dry_run.written == [], f"{len(dry_run.written)} records written"
+
+
+def test_sample_event_kinesis_trip_256_predicted_as_the_reader_does(dry_run, model):
+    preds = (dry_run.sample or {}).get("predictions", [])
+    assert len(preds) == 1 and bits(preds[0]["prediction"]["ride_duration"]) == bits(model.ref), (
+        dry_run.sample
+    )
+
+
+# -- init failure ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def missing_model(lam):
+    env = dict(lam.base_env, TD_MODEL_URI="file:///nonexistent/bundle.json")
+    rie = lam.start(env, "rie-init.log")
+    resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9000))
+    log = rie.log_text()
+    rie.stop()
+    return SimpleNamespace(resp=resp, log=log)
+
+
+def test_missing_model_posts_runtime_init_error(missing_model):
+    m = missing_model
+    assert "Runtime.InitError" in json.dumps(m.resp) or "Runtime.InitError" in m.log, (
+        f"{m.resp} / {m.log[-300:]}"
+    )
+
+
+def test_missing_model_reason_logged(missing_model):
+    assert "could not open model bundle" in missing_model.log, missing_model.log[-300:]
+
+
+# -- cold start from S3, as the database loads it (SigV4, sha256 checked) -------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_bundles(lam):
+    body = BUNDLE.read_bytes()
+    for key, sha in (
+        ("taxi-duration/lambda-test/bundle.json", hashlib.sha256(body).hexdigest()),
+        ("taxi-duration/lambda-test/tampered.json", "0" * 64),
+    ):
+        lam.s3.put_object(Bucket=lam.bucket, Key=key, Body=body, Metadata={"sha256": sha})
+    return f"s3://{lam.bucket}/taxi-duration/lambda-test"
+
+
+def test_s3_model_loaded_at_cold_start_same_prediction_bit_for_bit(lam, s3_bundles, model):
+    env = dict(lam.base_env, TEST_RUN="True", TD_MODEL_URI=f"{s3_bundles}/bundle.json")
+    rie = lam.start(env, "rie-s3.log")
+    resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9100))
+    rie.stop()
+    preds = (resp or {}).get("predictions", [])
+    assert len(preds) == 1 and bits(preds[0]["prediction"]["ride_duration"]) == bits(model.ref), (
+        resp
+    )
+
+
+def test_s3_model_with_a_wrong_sha256_refused_at_init(lam, s3_bundles):
+    env = dict(lam.base_env, TEST_RUN="True", TD_MODEL_URI=f"{s3_bundles}/tampered.json")
+    rie = lam.start(env, "rie-s3-bad.log")
+    resp, _ = rie.invoke(kinesis_event([COURSE_EVENT], first_seq=9200))
+    log = rie.log_text()
+    rie.stop()
+    assert "Runtime.InitError" in json.dumps(resp) or "Runtime.InitError" in log, (
+        f"{resp} / {log[-300:]}"
+    )
