@@ -3,38 +3,45 @@
 #   PostgreSQL (taxi_duration plugin) -> td-forwarder -> Kinesis (moto, auth on)
 #   -> poller (stands in for the event-source mapping) -> C Lambda under the
 #   AWS Lambda RIE -> Kinesis stg_taxi_predictions.
-# Run from the repo root as root.  Prints "N passed, M failed"; exits
-# non-zero on failure.  Every process it starts is stopped on the way out.
+# Run from anywhere as root: builds the forwarder and the Lambda, installs the
+# emulator, runs tests/streaming/test_e2e.py under pytest (the fixtures stop
+# every process they start).  Exits non-zero on failure and then shows the
+# last lines of the forwarder's and the emulator's logs.
+# Environment: TAXI_DATA_DIR (default: shared/data beside the repository),
+# PG_CONFIG / TD_PG_BINDIR (the PostgreSQL to run), TD_CLUSTER_PORT, TD_RIE_DIR.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
 RIE_VERSION="v0.0.0-20261030222936-bef5c4ba774d"     # same pin as tests/lambda/run.sh
 RIE_DIR="${TD_RIE_DIR:-$ROOT/tests/lambda/.bin}"
 WORK=$(mktemp -d /tmp/td_stream_test.XXXXXX)
 chmod 755 "$WORK"
 cleanup() {
-	# the driver stops everything itself; this catches a killed driver
+	# the fixtures stop everything; this catches a killed run (servers have a watchdog)
 	. "$ROOT/tests/lib/cluster.sh"
-	td_cluster_stop "$WORK/pg"
-	python3 "$ROOT/tests/lib/servers.py" stop --state-dir "$WORK/servers" >/dev/null 2>&1
+	for d in "$WORK"/td_sec_*; do [ -d "$d" ] && td_cluster_stop "$d"; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-make -s -C "$ROOT/forwarder" >/dev/null || { echo "0 passed, 1 failed (forwarder build)"; exit 1; }
-make -s -C "$ROOT/lambda" >/dev/null || { echo "0 passed, 1 failed (lambda build)"; exit 1; }
+make -s -C "$ROOT/forwarder" >/dev/null || { echo "forwarder build failed"; exit 1; }
+make -s -C "$ROOT/lambda" >/dev/null || { echo "lambda build failed"; exit 1; }
 if [ ! -x "$RIE_DIR/aws-lambda-rie" ] || [ ! -f "$RIE_DIR/.version-$RIE_VERSION" ]; then
 	mkdir -p "$RIE_DIR"
 	GOBIN="$RIE_DIR" GOFLAGS=-mod=mod go install \
 		"github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION" \
-		|| { echo "0 passed, 1 failed (aws-lambda-rie install)"; exit 1; }
+		|| { echo "aws-lambda-rie install failed"; exit 1; }
 	touch "$RIE_DIR/.version-$RIE_VERSION"
 fi
-export TAXI_DATA_DIR="${TAXI_DATA_DIR:-/work/shared/data}"
-timeout -k 10 240 python3 -u "$ROOT/tests/streaming/test_e2e.py" "$WORK" \
-	--rie "$RIE_DIR/aws-lambda-rie" --bootstrap "$ROOT/lambda/build/bootstrap"
+if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
+	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
+fi
+TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_RIE="$RIE_DIR/aws-lambda-rie" \
+	TD_LAMBDA_BOOTSTRAP="$ROOT/lambda/build/bootstrap" TD_TEST_WORKDIR="$WORK" \
+	timeout -k 10 240 python3 -m pytest -q -p no:cacheprovider tests/streaming/test_e2e.py
 rc=$?
 if [ $rc -ne 0 ]; then
 	for f in forwarder.log rie.log; do
-		[ -f "$WORK/$f" ] && { echo "--- last $f lines"; tail -n 20 "$WORK/$f"; }
+		[ -f "$WORK/test_e2e/$f" ] && { echo "--- last $f lines"; tail -n 20 "$WORK/test_e2e/$f"; }
 	done
 fi
 exit $rc
