@@ -8,13 +8,14 @@ the module) are in tests/conftest.py:
         role = c.fresh_role("taxi_duration_admin")      # a new LOGIN role in these roles
         c.log_text()                                    # the server log so far
 
-Each cluster is initdb'd in its own directory under /tmp, listens on a Unix socket there only,
-preloads taxi_duration (``preload=False`` for a server without it), has the extension created
-in ``postgres`` (``extension=False`` to skip).  Servers run as the ``postgres`` OS user when the
-tests run as root.  Ports come from 100 ports starting at TD_CLUSTER_PORT (else
-TD_SECURITY_PORT, else 54600); the socket directory is private, so a port in use elsewhere does
-no harm.  The binaries are those in TD_PG_BINDIR, else those of ``pg_config`` (PG_CONFIG, else
-the one on PATH).  TD_SECURITY_KEEP=1 keeps the directories.
+Each cluster is initdb'd in its own directory under /tmp (under TD_TEST_WORKDIR when set),
+listens on a Unix socket there only, preloads taxi_duration (``preload=False`` for a server
+without it) and has the extension created in ``postgres`` (``extension=False`` to skip).  Servers
+run as the ``postgres`` OS user when the tests run as root.  Ports come from 100 ports starting
+at TD_CLUSTER_PORT (else TD_SECURITY_PORT, else 54600), unless ``port=`` is given; the socket
+directory is private, so a port in use elsewhere does no harm.  The binaries are those in
+TD_PG_BINDIR, else those of ``pg_config`` (PG_CONFIG, else the one on PATH).  TD_SECURITY_KEEP=1
+keeps the directories.
 """
 
 from __future__ import annotations

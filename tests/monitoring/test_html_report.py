@@ -18,7 +18,6 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -29,11 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from model import monitor_report as MR  # noqa: E402
+from model import monitor_report as MR
 
 ARTIFACTS = Path(
     os.environ.get("TD_TEST_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts"

@@ -28,8 +28,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(REPO / "tests" / "lib"))
+sys.path.insert(0, str(HERE))  # the sibling test_html_report; tests/lib: tests/conftest.py
 from pg_cron import wait_for_job_run  # noqa: E402
 from test_html_report import _chromium, _run_chromium  # noqa: E402
 
