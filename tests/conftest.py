@@ -9,6 +9,9 @@ Model tests (tests/python):
     data_dir, real_months, real_small_xgb, real_small_bundle  real TLC months (TAXI_DATA_DIR, else skipped)
     trips_2021_02                                             the filtered 2021-02 month (TAXI_DATA_DIR)
 
+Missing prerequisites (data, built programs) skip the tests that need them, or fail them under
+TD_TESTS_STRICT=1 (set by tests/{forwarder,lambda,streaming}/run.sh).
+
 Throwaway PostgreSQL clusters (tests/lib/td_cluster.py):
     make_cluster(conf=(), env=None, preload=True, extension=True, port=None)
                               -> a started Cluster, stopped after the test
@@ -19,8 +22,8 @@ Real servers (tests/lib/servers.py: moto with Kinesis/S3/IAM, MLflow):
     moto                      moto alone, signature checking on (a module's own instance)
     aws_client(service)       a boto3 client for `moto` with its test keys (tests/lib/aws_clients.py)
 
-Built programs (skipped when absent unless their variable names them explicitly; the suites'
-run.sh build them and set the variables):
+Built programs (skipped when absent, unless their variable names them explicitly: then an
+error; the suites' run.sh build them and set the variables):
     forwarder_bin   TD_FORWARDER_BIN, else forwarder/td-forwarder
     lambda_bootstrap, rie_bin   TD_LAMBDA_BOOTSTRAP (else lambda/build/bootstrap),
                     TD_RIE (else tests/lambda/.bin/aws-lambda-rie)
@@ -148,16 +151,24 @@ def real_small_bundle(real_small_xgb, tmp_path_factory):
     return path
 
 
+def missing(reason: str):
+    """Skip for a missing prerequisite (data, a built program); fail instead under
+    TD_TESTS_STRICT=1, which the suites' run.sh set, so that a run.sh never passes by skipping."""
+    if os.environ.get("TD_TESTS_STRICT") == "1":
+        pytest.fail(f"{reason} (TD_TESTS_STRICT=1)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def trips_2021_02():
-    """The filtered 2021-02 green trips (what the streaming suites insert).  Skipped without
-    TAXI_DATA_DIR; an error (not a skip) when it is set but the month cannot be read."""
-    d = os.environ.get("TAXI_DATA_DIR")
-    if not d:
-        pytest.skip("TAXI_DATA_DIR is not set: the streaming suites insert real 2021-02 trips")
+    """The filtered 2021-02 green trips (what the streaming suites insert), from TAXI_DATA_DIR
+    or model/data.py's cache; never downloaded."""
     from model.data import load_month
 
-    return load_month("2021-02", d, download=False)
+    try:
+        return load_month("2021-02", download=False)
+    except FileNotFoundError as e:
+        missing(f"real 2021-02 trips needed: {e}")
 
 
 # -- clusters -------------------------------------------------------------------------------------
@@ -230,7 +241,7 @@ def _built(var: str, default: Path, how: str) -> Path:
             pytest.fail(f"{var}={path} is not an executable")
         return Path(path)
     if not os.access(default, os.X_OK):
-        pytest.skip(f"{default} is not built ({how}, or set {var})")
+        missing(f"{default} is not built ({how}, or set {var})")
     return default
 
 

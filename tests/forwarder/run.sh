@@ -25,7 +25,7 @@ make -s -C "$ROOT/forwarder" >/dev/null || { echo "forwarder build failed"; exit
 if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
 	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
 fi
-TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_TEST_WORKDIR="$WORK" \
+TD_TESTS_STRICT=1 TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_TEST_WORKDIR="$WORK" \
 	timeout -k 10 420 python3 -m pytest -q -p no:cacheprovider tests/forwarder/test_forwarder.py
 rc=$?
 if [ $rc -ne 0 ] && [ -f "$WORK/test_forwarder/forwarder.log" ]; then

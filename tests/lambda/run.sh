@@ -56,5 +56,5 @@ if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
 fi
 
 echo "== pytest tests/lambda/test_lambda.py"
-TD_RIE="$RIE_DIR/aws-lambda-rie" TD_LAMBDA_BOOTSTRAP="$ROOT/lambda/build/bootstrap" \
+TD_TESTS_STRICT=1 TD_RIE="$RIE_DIR/aws-lambda-rie" TD_LAMBDA_BOOTSTRAP="$ROOT/lambda/build/bootstrap" \
 	exec python3 -m pytest -q -p no:cacheprovider tests/lambda/test_lambda.py

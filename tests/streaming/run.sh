@@ -35,7 +35,7 @@ fi
 if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
 	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
 fi
-TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_RIE="$RIE_DIR/aws-lambda-rie" \
+TD_TESTS_STRICT=1 TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_RIE="$RIE_DIR/aws-lambda-rie" \
 	TD_LAMBDA_BOOTSTRAP="$ROOT/lambda/build/bootstrap" TD_TEST_WORKDIR="$WORK" \
 	timeout -k 10 240 python3 -m pytest -q -p no:cacheprovider tests/streaming/test_e2e.py
 rc=$?
