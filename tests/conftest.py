@@ -67,6 +67,16 @@ def pytest_configure(config):
         signal.signal(signal.SIGTERM, _sigterm)
 
 
+def pytest_collection_modifyitems(config, items):
+    # the markers follow from the fixtures a test uses (directly or through other fixtures)
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & {"make_cluster", "make_module_cluster"}:
+            item.add_marker(pytest.mark.cluster)
+        if names & {"make_servers", "moto"}:
+            item.add_marker(pytest.mark.servers)
+
+
 # -- model tests ----------------------------------------------------------------------------------
 
 
