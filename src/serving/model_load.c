@@ -275,8 +275,12 @@ TdLoadModelHeld(const char *uri, const char *trigger, bool automatic)
  * recorded as loaded.  Anything pending before the hold was raised at the
  * CHECK_FOR_INTERRUPTS() just before it, so what is pending now arrived
  * during the hold.  Termination is never dropped, nor other interrupts
- * (InterruptPending stays set for them).  Without the flag a late cancel
- * stays pending and cancels the rest of the statement as usual.
+ * (InterruptPending stays set for them).  The statement's timeout is also
+ * disarmed for what is left of the statement (PostgreSQL arms it again for
+ * the next one): it must not fire after the function returned, while the
+ * result is sent, and fail a call whose model is served.  Without the flag
+ * a late cancel stays pending and cancels the rest of the statement as
+ * usual.
  */
 void
 TdEndPublishHold(bool drop_late_cancel)
@@ -291,6 +295,8 @@ TdEndPublishHold(bool drop_late_cancel)
 				errmsg("cancel request ignored: the model was already being published"),
 				errdetail("A load cannot be cancelled once publishing has started; the new model is served."));
 	}
+	if (drop_late_cancel && get_timeout_active(STATEMENT_TIMEOUT))
+		disable_timeout(STATEMENT_TIMEOUT, false);
 	RESUME_INTERRUPTS();
 }
 
