@@ -3,24 +3,24 @@
 #
 #   bash tests/run_all.sh          (root or not; needs scripts/install-deps.sh done)
 #
-# Suites, in order: build + install; the pure-C core's unit tests, the same
-# under ASan/UBSan, a short libFuzzer pass; the fetch library against real
-# moto (signature checking on) and MLflow servers, and its fuzzers; the
-# Python tests (pipeline, registry, publishing); pg_regress on a
-# throwaway cluster; pgTAP (pg_prove) on a throwaway cluster with the library
-# preloaded and on one without it; random and hostile arguments to every SQL
-# entry point (the server must stay up); the security suite (every
-# privilege boundary attacked, docs/security.md); the serving suite (loads
-# racing cancels); the parity test on every 2021-02
-# validation trip; the model lifecycle end to end (train, register, promote,
-# roll out to every backend, roll back, faults, secrets); the C Lambda under
-# the Runtime Interface Emulator against moto's Kinesis; the forwarder (slot
-# to Kinesis) under kills, restarts, outages and injected partial failures;
-# the whole streaming path end to end (inserts to predictions, bit for bit);
-# monitoring: drift_report() against Evidently 0.7.23 on real months and
-# edge cases, and scheduled monitoring end to end (pg_cron, the Prefect flow,
-# alerts, the HTML page in headless Chromium); the lint gates and the static
-# validation of containers, Terraform/SAM and GitHub Actions (tests/ops/).  Servers run as the `postgres` OS user when invoked as root.
+# A thin sequence of the standard runners, one suite each:
+#   make, make install                 the extension (and the libraries it links)
+#   make -C lib/<name> test, test-sanitize, fuzz-run
+#                                      every library's C unit tests (valgrind when
+#                                      present), under ASan+UBSan, libFuzzer
+#   tests/ops/check_layers.sh          README layout, includes point down, what
+#                                      each program links (nm)
+#   pytest tests/python ...            the Python pipeline and the HTML page
+#   make installcheck                  pg_regress (tests/regress/), as `postgres`
+#   tests/pgtap/run.sh MODE            pg_prove: preloaded, not preloaded, no model
+#   tests/sqlfuzz, tests/parity        hostile arguments to every SQL entry point;
+#                                      every 2021-02 trip bit-identical to XGBoost
+#   tests/<suite>/run.sh               pytest suites with their programs: security,
+#                                      serving, Lambda (emulator), forwarder,
+#                                      streaming, monitoring (Evidently, e2e)
+#   pytest tests/integration           the model lifecycle end to end
+#   tests/ops/*.sh                     lint gates, containers, IaC, workflows
+# Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
 # Environment: TAXI_DATA_DIR (parquet months; else downloaded),

@@ -484,8 +484,16 @@ def phase4(phase3, stack):
             " records_pending, retained_wal_bytes FROM taxi_duration.forwarder_lag",
         )
         time.sleep(18)
+        # moto serves the requests queued while it was frozen all at once, and its records can
+        # overwrite each other when two of them race a live one (settle()): the forwarder
+        # waits, stopped, until moto has drained them, then goes on with its own retries.
+        s.fwd.proc.send_signal(signal.SIGSTOP)
     finally:
         s.servers.resume_moto()
+    try:
+        settle(s.reader, s.servers.moto_port)
+    finally:
+        s.fwd.proc.send_signal(signal.SIGCONT)
     missing = s.reader.wait_for(ids, 60)
     s.note(f"forwarder 4: duplicates after the outage: {s.reader.dups(ids)}")
     return SimpleNamespace(lag=lag, missing=missing)

@@ -46,34 +46,6 @@ now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static char *
-read_file(const char *name, size_t *len)
-{
-	char  path[1024];
-	FILE *f;
-	char *buf;
-	long  n;
-
-	snprintf(path, sizeof(path), "%s/%s", fixtures, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t) n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n)
-	{
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t) n;
-	return buf;
-}
-
 static bool
 contains(const char *hay, const char *needle)
 {
@@ -155,42 +127,6 @@ closed_port(void)
 	port = ntohs(a.sin_port);
 	close(fd);
 	return port;
-}
-
-/* ---- counting / failing allocator -------------------------------------- */
-
-static long live_allocs = 0;
-static long alloc_calls = 0;
-static long fail_at = -1;
-
-static void *
-t_malloc(size_t n)
-{
-	if (alloc_calls++ == fail_at)
-		return NULL;
-	live_allocs++;
-	return malloc(n);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	void *q;
-
-	if (alloc_calls++ == fail_at)
-		return NULL;
-	q = realloc(p, n);
-	if (p == NULL && q != NULL)
-		live_allocs++;
-	return q;
-}
-
-static void
-t_free(void *p)
-{
-	if (p != NULL)
-		live_allocs--;
-	free(p);
 }
 
 static int
@@ -435,8 +371,8 @@ test_s3(void)
 	tda_error  e;
 	size_t	   alen = 0;
 	size_t	   clen = 0;
-	char	  *a = read_file("a.json", &alen);
-	char	  *cbody = read_file("c.json", &clen);
+	char	  *a = tdc_test_read_file(fixtures, "a.json", &alen);
+	char	  *cbody = tdc_test_read_file(fixtures, "c.json", &clen);
 	char	   hex[65];
 	int		   calls;
 	double	   t0;
@@ -578,8 +514,8 @@ test_mlflow(void)
 	tda_error	e;
 	size_t		alen = 0;
 	size_t		blen = 0;
-	char	   *a = read_file("a.json", &alen);
-	char	   *b = read_file("b.json", &blen);
+	char	   *a = tdc_test_read_file(fixtures, "a.json", &alen);
+	char	   *b = tdc_test_read_file(fixtures, "b.json", &blen);
 	const char *run1 = getenv("TDT_RUN_ID_1");
 	const char *run2 = getenv("TDT_RUN_ID_2");
 	char		expect[512];
@@ -652,23 +588,24 @@ test_mlflow(void)
 static void
 nomem_sweep(const char *uri)
 {
-	tdc_allocator hooks = { t_malloc, t_realloc, t_free };
-	tda_config	  c = base_config();
-	tda_result	  r;
-	tda_error	  e;
-	tda_status	  st;
-	long		  k;
-	bool		  all_nomem = true;
-	bool		  no_leak = true;
-	bool		  finished = false;
-	char		  d[256];
+	tdc_allocator		  hooks = tdc_test_hooks(1);
+	tdc_test_alloc_state *alloc = tdc_test_alloc();
+	tda_config			  c = base_config();
+	tda_result			  r;
+	tda_error			  e;
+	tda_status			  st;
+	long				  k;
+	bool				  all_nomem = true;
+	bool				  no_leak = true;
+	bool				  finished = false;
+	char				  d[256];
 
 	tdc_set_allocator(&hooks);
 	for (k = 0; k < 200 && !finished; k++)
 	{
-		alloc_calls = 0;
-		fail_at = k;
-		live_allocs = 0;
+		alloc->calls = 0;
+		alloc->fail_at = k;
+		alloc->live = 0;
 		st = tda_fetch(&c, uri, &r, &e);
 		if (st == TDA_OK)
 		{
@@ -680,10 +617,10 @@ nomem_sweep(const char *uri)
 			all_nomem = false;
 			printf("  fail_at %ld: %s %s\n", k, tda_status_name(st), e.detail);
 		}
-		if (live_allocs != 0)
+		if (alloc->live != 0)
 			no_leak = false;
 	}
-	fail_at = -1;
+	alloc->fail_at = -1;
 	tdc_set_allocator(NULL);
 	snprintf(d, sizeof(d), "%s: every failed allocation -> TDA_ERR_NOMEM", uri);
 	test_cond(d, all_nomem);

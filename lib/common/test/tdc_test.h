@@ -2,13 +2,16 @@
  * tdc_test.h — the minimal harness of every library's C unit tests, in the
  * spirit of sds's testhelp.h: test_cond() records one named check, and
  * test_report() prints the "N passed, 0 failed" summary CI looks for;
- * tdc_test_read_file() reads a fixture.
+ * tdc_test_read_file() reads a fixture; tdc_test_hooks() is an allocator
+ * for allocation-failure sweeps.
  */
 #ifndef TDC_TEST_H
 #define TDC_TEST_H
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "tdc.h"
 
 extern int td_tests_passed;
 extern int td_tests_failed;
@@ -62,4 +65,66 @@ tdc_test_read_file(const char *dir, const char *name, size_t *len)
 	return buf;
 }
 
-#endif
+/*
+ * An allocator for allocation-failure sweeps: counts the blocks alive and
+ * fails exactly the call numbered fail_at (0-based over malloc and
+ * realloc calls; -1: none).  One state per test program.
+ */
+typedef struct tdc_test_alloc_state
+{
+	long live;
+	long calls;
+	long fail_at;
+} tdc_test_alloc_state;
+
+static inline tdc_test_alloc_state *
+tdc_test_alloc(void)
+{
+	static tdc_test_alloc_state state = { 0, 0, -1 };
+
+	return &state;
+}
+
+static inline void *
+tdc_test_malloc(size_t n)
+{
+	tdc_test_alloc_state *st = tdc_test_alloc();
+
+	if (st->calls++ == st->fail_at)
+		return NULL;
+	st->live++;
+	return malloc(n);
+}
+
+static inline void *
+tdc_test_realloc(void *p, size_t n)
+{
+	tdc_test_alloc_state *st = tdc_test_alloc();
+	void				 *q;
+
+	if (st->calls++ == st->fail_at)
+		return NULL;
+	q = realloc(p, n);
+	if (p == NULL && q != NULL)
+		st->live++;
+	return q;
+}
+
+static inline void
+tdc_test_free(void *p)
+{
+	if (p != NULL)
+		tdc_test_alloc()->live--;
+	free(p);
+}
+
+/* The hooks, with or without realloc (buffers then grow by malloc + copy). */
+static inline tdc_allocator
+tdc_test_hooks(int with_realloc)
+{
+	tdc_allocator hooks = { tdc_test_malloc, with_realloc ? tdc_test_realloc : NULL, tdc_test_free };
+
+	return hooks;
+}
+
+#endif /* TDC_TEST_H */

@@ -166,59 +166,39 @@ test_redact(void)
 
 /* ---- allocation hooks ------------------------------------------------------- */
 
-static long live = 0;
-static long calls = 0;
-static long fail_at = -1;
-
-static void *
-t_malloc(size_t n)
-{
-	if (calls++ == fail_at)
-		return NULL;
-	live++;
-	return malloc(n);
-}
-
-static void
-t_free(void *p)
-{
-	if (p != NULL)
-		live--;
-	free(p);
-}
-
 static void
 test_alloc(void)
 {
-	tdc_allocator  hooks = { t_malloc, NULL, t_free };
-	unsigned long  failures;
-	unsigned char *z;
-	tdc_buf		   buf = { 0 };
-	bool		   ok = true;
-	int			   i;
+	tdc_allocator		  hooks = tdc_test_hooks(0);
+	tdc_test_alloc_state *alloc = tdc_test_alloc();
+	unsigned long		  failures;
+	unsigned char		 *z;
+	tdc_buf				  buf = { 0 };
+	bool				  ok = true;
+	int					  i;
 
 	tdc_set_allocator(&hooks);
 	z = tdc_calloc_array(16, 4);
-	test_cond("calloc_array: zeroed, through the hook", z != NULL && z[0] == 0 && z[63] == 0 && live == 1);
+	test_cond("calloc_array: zeroed, through the hook", z != NULL && z[0] == 0 && z[63] == 0 && alloc->live == 1);
 	tdc_free(z);
-	test_cond("free: through the hook", live == 0);
+	test_cond("free: through the hook", alloc->live == 0);
 	test_cond("calloc_array: overflow is NULL", tdc_calloc_array((size_t) -1, 16) == NULL);
 	/* no realloc hook: the buffer grows by malloc + copy + free */
 	for (i = 0; i < 1000 && ok; i++)
 		ok = tdc_buf_append_str(&buf, "0123456789");
 	test_cond("buf: grows without a realloc hook, content kept",
-			  ok && buf.len == 10000 && memcmp(buf.data + 9990, "0123456789", 10) == 0 && live == 1);
+			  ok && buf.len == 10000 && memcmp(buf.data + 9990, "0123456789", 10) == 0 && alloc->live == 1);
 	failures = tdc_alloc_failures();
-	fail_at = calls;
+	alloc->fail_at = alloc->calls;
 	test_cond("buf: a failed growth leaves the buffer unchanged",
-			  !tdc_buf_append(&buf, buf.data, buf.len) && buf.len == 10000 && live == 1);
+			  !tdc_buf_append(&buf, buf.data, buf.len) && buf.len == 10000 && alloc->live == 1);
 	test_cond("failures are counted", tdc_alloc_failures() == failures + 1);
-	fail_at = -1;
+	alloc->fail_at = -1;
 	tdc_buf_free(&buf);
-	test_cond("buf_free: everything returned", live == 0 && buf.data == NULL && buf.len == 0);
+	test_cond("buf_free: everything returned", alloc->live == 0 && buf.data == NULL && buf.len == 0);
 	tdc_set_allocator(NULL);
 	z = tdc_malloc(0);
-	test_cond("NULL allocator: the C library again (malloc(0) is not NULL)", z != NULL && live == 0);
+	test_cond("NULL allocator: the C library again (malloc(0) is not NULL)", z != NULL && alloc->live == 0);
 	tdc_free(z);
 	tdc_free(NULL);
 }
