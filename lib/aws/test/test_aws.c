@@ -37,21 +37,6 @@ static char		   fixtures[512];
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool
-contains(const char *hay, const char *needle)
-{
-	return hay != NULL && needle != NULL && *needle != '\0' && strstr(hay, needle) != NULL;
-}
-
 /* Every error must be free of the secret, token and authorization header. */
 static void
 check_clean(const char *what, const tda_error *err)
@@ -59,11 +44,11 @@ check_clean(const char *what, const tda_error *err)
 	char d[256];
 
 	snprintf(d, sizeof(d), "%s: no secret in message/detail", what);
-	test_cond(d, !contains(err->message, secret) && !contains(err->detail, secret) &&
-					 !contains(err->detail, "s3cr3t-token") &&
-					 !contains(err->detail, "bearer-t0ken") &&
-					 !contains(err->detail, "Authorization") &&
-					 !contains(err->detail, "Credential="));
+	test_cond(d, !tdc_test_contains(err->message, secret) && !tdc_test_contains(err->detail, secret) &&
+					 !tdc_test_contains(err->detail, "s3cr3t-token") &&
+					 !tdc_test_contains(err->detail, "bearer-t0ken") &&
+					 !tdc_test_contains(err->detail, "Authorization") &&
+					 !tdc_test_contains(err->detail, "Credential="));
 	snprintf(d, sizeof(d), "%s: message set", what);
 	test_cond(d, err->status == TDA_OK || err->message[0] != '\0');
 }
@@ -197,7 +182,7 @@ cancel_after_time(void *arg)
 	int *calls = arg;
 
 	(*calls)++;
-	return now_s() >= cancel_at;
+	return tdc_test_now_s() >= cancel_at;
 }
 
 static void
@@ -225,17 +210,17 @@ test_kinesis_cancel(void)
 	c.aws_secret_access_key = "test-secret-0123456789";
 	c.timeout_ms = 30000;
 	c.cancel = cancel_now;
-	t0 = now_s();
+	t0 = tdc_test_now_s();
 	st = tda_kinesis_put_records(&c, "stg_taxi_trip_events", &rec, 1, &res, &e);
 	test_cond("kinesis: cancel before the call -> cancelled", st == TDA_ERR_CANCELLED);
-	test_cond("kinesis: cancelled call names the stream", contains(e.detail, "stg_taxi_trip_events"));
+	test_cond("kinesis: cancelled call names the stream", tdc_test_contains(e.detail, "stg_taxi_trip_events"));
 
 	c.cancel = cancel_after_time;
 	c.cancel_arg = &calls;
-	cancel_at = now_s() + 1.0;
-	t0 = now_s();
+	cancel_at = tdc_test_now_s() + 1.0;
+	t0 = tdc_test_now_s();
 	st = tda_kinesis_put_records(&c, "stg_taxi_trip_events", &rec, 1, &res, &e);
-	t0 = now_s() - t0;
+	t0 = tdc_test_now_s() - t0;
 	if (getenv("TDT_VERBOSE") != NULL)
 		printf("  hung PutRecords -> %s after %.2f s, %d polls: %s\n", tda_status_name(st), t0,
 			   calls, e.detail);
@@ -307,7 +292,7 @@ test_offline(void)
 	test_cond("no region -> config", tda_fetch(&c, "s3://bucket/k", &r, &e) == TDA_ERR_CONFIG);
 	c.aws_region = "eu-north-1";
 	test_cond("no credentials -> config", tda_fetch(&c, "s3://bucket/k", &r, &e) == TDA_ERR_CONFIG &&
-											  contains(e.detail, "AWS_ACCESS_KEY_ID"));
+											  tdc_test_contains(e.detail, "AWS_ACCESS_KEY_ID"));
 	c.aws_access_key_id = "AKIAEXAMPLE";
 	test_cond("no secret -> config", tda_fetch(&c, "s3://bucket/k", &r, &e) == TDA_ERR_CONFIG);
 	c.aws_secret_access_key = "very-secret";
@@ -317,20 +302,20 @@ test_offline(void)
 	c.connect_timeout_ms = 2000;
 	test_cond("endpoint credentials not echoed",
 			  tda_fetch(&c, "s3://bucket/k", &r, &e) == TDA_ERR_UNREACHABLE &&
-				  !contains(e.detail, "pw@") && !contains(e.detail, "very-secret"));
+				  !tdc_test_contains(e.detail, "pw@") && !tdc_test_contains(e.detail, "very-secret"));
 	test_cond("no tracking URI -> config", tda_fetch(&c, "models:/m@a", &r, &e) == TDA_ERR_CONFIG &&
-											   contains(e.detail, "MLFLOW_TRACKING_URI"));
+											   tdc_test_contains(e.detail, "MLFLOW_TRACKING_URI"));
 	c.mlflow_tracking_uri = "databricks";
 	test_cond("non-http tracking URI -> config", tda_fetch(&c, "models:/m/1", &r, &e) == TDA_ERR_CONFIG);
 	test_cond("resolve of s3:// -> URI", tda_resolve_model(&c, "s3://bucket/k", &r, &e) == TDA_ERR_URI);
 	c.mlflow_tracking_uri = "http://alice:pa55word@127.0.0.1:1/mlflow";
 	test_cond("tracking URI credentials not echoed",
 			  tda_fetch(&c, "models:/m/1", &r, &e) == TDA_ERR_UNREACHABLE &&
-				  contains(e.detail, "127.0.0.1:1/mlflow") && !contains(e.detail, "pa55word") &&
-				  !contains(e.detail, "alice"));
+				  tdc_test_contains(e.detail, "127.0.0.1:1/mlflow") && !tdc_test_contains(e.detail, "pa55word") &&
+				  !tdc_test_contains(e.detail, "alice"));
 	test_cond("URI credentials not echoed",
 			  tda_fetch(&c, "s3://alice:pa55word@bucket/k", &r, &e) == TDA_ERR_URI &&
-				  !contains(e.detail, "pa55word") && !contains(e.detail, "alice"));
+				  !tdc_test_contains(e.detail, "pa55word") && !tdc_test_contains(e.detail, "alice"));
 	{
 		char buf[128];
 
@@ -353,7 +338,7 @@ test_offline(void)
 								  strcmp(mv.version, "7") == 0 &&
 								  strcmp(mv.bundle_sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
 		test_cond("parse no tags", tda_mlflow_parse_version(notag, strlen(notag), "m", &mv, &e) == TDA_ERR_PROTOCOL &&
-									   contains(e.detail, "not published"));
+									   tdc_test_contains(e.detail, "not published"));
 		test_cond("parse bad tag", tda_mlflow_parse_version(badtag, strlen(badtag), "m", &mv, &e) == TDA_ERR_PROTOCOL);
 		test_cond("parse not JSON", tda_mlflow_parse_version("{", 1, "m", &mv, &e) == TDA_ERR_PROTOCOL);
 		test_cond("parse truncated", tda_mlflow_parse_version(ok, 20, "m", &mv, &e) == TDA_ERR_PROTOCOL);
@@ -395,25 +380,25 @@ test_s3(void)
 	tda_result_free(&r);
 
 	test_cond("metadata mismatch -> checksum", fetch(&c, s3uri("corrupt/bundle.json"), &r, &e) == TDA_ERR_CHECKSUM &&
-												   contains(e.detail, "x-amz-meta-sha256"));
+												   tdc_test_contains(e.detail, "x-amz-meta-sha256"));
 	test_cond("missing key -> not found", fetch(&c, s3uri("nope/bundle.json"), &r, &e) == TDA_ERR_NOT_FOUND &&
-											  e.http_status == 404 && contains(e.detail, "NoSuchKey") &&
-											  contains(e.detail, "nope/bundle.json") && contains(e.detail, "404"));
+											  e.http_status == 404 && tdc_test_contains(e.detail, "NoSuchKey") &&
+											  tdc_test_contains(e.detail, "nope/bundle.json") && tdc_test_contains(e.detail, "404"));
 	test_cond("missing bucket -> not found", fetch(&c, "s3://no-such-bucket-td/k.json", &r, &e) == TDA_ERR_NOT_FOUND &&
-												 contains(e.detail, "NoSuchBucket") && contains(e.message, "no-such-bucket-td"));
+												 tdc_test_contains(e.detail, "NoSuchBucket") && tdc_test_contains(e.message, "no-such-bucket-td"));
 
 	c2 = c;
 	c2.aws_secret_access_key = "wrong-secret-0123456789";
 	secret = c2.aws_secret_access_key;
 	test_cond("wrong secret -> denied", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDA_ERR_DENIED &&
-											e.http_status == 403 && contains(e.detail, "SignatureDoesNotMatch"));
+											e.http_status == 403 && tdc_test_contains(e.detail, "SignatureDoesNotMatch"));
 	c2.aws_session_token = "s3cr3t-token";
 	test_cond("wrong secret + token -> denied", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDA_ERR_DENIED);
 	secret = c.aws_secret_access_key;
 	c2 = c;
 	c2.aws_access_key_id = "AKIAUNKNOWNKEY000000";
 	test_cond("unknown access key -> denied", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDA_ERR_DENIED &&
-												  contains(e.detail, "InvalidAccessKeyId"));
+												  tdc_test_contains(e.detail, "InvalidAccessKeyId"));
 	c2 = c;
 	c2.aws_access_key_id = NULL;
 	c2.aws_secret_access_key = NULL;
@@ -422,16 +407,16 @@ test_s3(void)
 	c2 = c;
 	c2.max_bytes = 1000;
 	test_cond("small object over max_bytes -> too large", fetch(&c2, s3uri("small/bundle.json"), &r, &e) == TDA_ERR_TOO_LARGE &&
-															  contains(e.detail, "4096"));
+															  tdc_test_contains(e.detail, "4096"));
 	c2.max_bytes = 4096;
 	test_cond("object of exactly max_bytes ok", fetch(&c2, s3uri("small/bundle.json"), &r, &e) == TDA_OK &&
 													r.len == 4096);
 	tda_result_free(&r);
 	c2.max_bytes = 1024 * 1024;
-	t0 = now_s();
+	t0 = tdc_test_now_s();
 	test_cond("100 MiB object -> too large", fetch(&c2, s3uri("big/bundle.json"), &r, &e) == TDA_ERR_TOO_LARGE &&
-												 contains(e.detail, "104857600"));
-	test_cond("100 MiB object refused quickly (Content-Length)", now_s() - t0 < 1.5);
+												 tdc_test_contains(e.detail, "104857600"));
+	test_cond("100 MiB object refused quickly (Content-Length)", tdc_test_now_s() - t0 < 1.5);
 
 	c2 = c;
 	c2.cancel = cancel_now;
@@ -440,10 +425,10 @@ test_s3(void)
 	calls = 0;
 	c2.cancel = cancel_after;
 	c2.cancel_arg = &calls;
-	t0 = now_s();
+	t0 = tdc_test_now_s();
 	test_cond("cancel during a 100 MiB download", fetch(&c2, s3uri("big/bundle.json"), &r, &e) == TDA_ERR_CANCELLED &&
 													  calls == 4);
-	test_cond("cancel is prompt", now_s() - t0 < 5);
+	test_cond("cancel is prompt", tdc_test_now_s() - t0 < 5);
 
 	c2 = c;
 	{
@@ -451,10 +436,10 @@ test_s3(void)
 
 		snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", closed_port());
 		c2.aws_endpoint_url = ep;
-		t0 = now_s();
+		t0 = tdc_test_now_s();
 		test_cond("nothing listening -> unreachable", fetch(&c2, s3uri("taxi-duration/1/bundle.json"), &r, &e) == TDA_ERR_UNREACHABLE &&
-														  e.http_status == 0 && contains(e.detail, "127.0.0.1"));
-		test_cond("unreachable is fast", now_s() - t0 < 1.0);
+														  e.http_status == 0 && tdc_test_contains(e.detail, "127.0.0.1"));
+		test_cond("unreachable is fast", tdc_test_now_s() - t0 < 1.0);
 	}
 	c2 = c;
 	c2.aws_endpoint_url = NULL;
@@ -464,7 +449,7 @@ test_s3(void)
 	test_cond("AWS host unresolvable offline -> unreachable/timeout",
 			  (fetch(&c2, "s3://rll-models-dev/m/bundle.json", &r, &e) == TDA_ERR_UNREACHABLE ||
 			   e.status == TDA_ERR_TIMEOUT) &&
-				  contains(e.detail, "rll-models-dev.s3.eu-north-1.amazonaws.com"));
+				  tdc_test_contains(e.detail, "rll-models-dev.s3.eu-north-1.amazonaws.com"));
 
 	free(a);
 	free(cbody);
@@ -555,17 +540,17 @@ test_mlflow(void)
 	tda_result_free(&r);
 
 	test_cond("missing alias -> not found", fetch(&c, "models:/taxi-duration@nope", &r, &e) == TDA_ERR_NOT_FOUND &&
-												contains(e.detail, "nope"));
+												tdc_test_contains(e.detail, "nope"));
 	test_cond("missing model -> not found", fetch(&c, "models:/no-such-model@champion", &r, &e) == TDA_ERR_NOT_FOUND &&
 												e.http_status == 404);
 	test_cond("missing version -> not found", fetch(&c, "models:/taxi-duration/99", &r, &e) == TDA_ERR_NOT_FOUND);
 	test_cond("version without tags -> protocol", fetch(&c, "models:/taxi-duration/3", &r, &e) == TDA_ERR_PROTOCOL &&
-													  contains(e.detail, "not published by the model pipeline"));
+													  tdc_test_contains(e.detail, "not published by the model pipeline"));
 	test_cond("alias to untagged version -> protocol",
 			  fetch(&c, "models:/taxi-duration@unpublished", &r, &e) == TDA_ERR_PROTOCOL);
 	test_cond("registry sha256 mismatch -> checksum",
 			  fetch(&c, "models:/taxi-duration@tampered", &r, &e) == TDA_ERR_CHECKSUM &&
-				  contains(e.detail, "registry"));
+				  tdc_test_contains(e.detail, "registry"));
 	c2 = c;
 	c2.mlflow_tracking_token = "bearer-t0ken";
 	test_cond("bearer token accepted", fetch(&c2, "models:/taxi-duration/1", &r, &e) == TDA_OK);
@@ -644,11 +629,11 @@ test_moto_paused(void)
 
 	test_cond("SIGSTOP moto", kill(-pid, SIGSTOP) == 0);
 	c.timeout_ms = 1500;
-	t0 = now_s();
+	t0 = tdc_test_now_s();
 	st = fetch(&c, s3uri("taxi-duration/1/bundle.json"), &r, &e);
-	t0 = now_s() - t0;
+	t0 = tdc_test_now_s() - t0;
 	kill(-pid, SIGCONT);
-	test_cond("paused moto -> timeout", st == TDA_ERR_TIMEOUT && contains(e.detail, "1500 ms"));
+	test_cond("paused moto -> timeout", st == TDA_ERR_TIMEOUT && tdc_test_contains(e.detail, "1500 ms"));
 	test_cond("timeout within the configured bound", t0 >= 1.4 && t0 < 3.0);
 	test_cond("works again after SIGCONT", fetch(&c, s3uri("plain/bundle.json"), &r, &e) == TDA_OK);
 	tda_result_free(&r);
@@ -671,9 +656,9 @@ test_mlflow_stopped(void)
 			break;
 		usleep(50000);
 	}
-	t0 = now_s();
+	t0 = tdc_test_now_s();
 	test_cond("MLflow stopped -> unreachable", fetch(&c, "models:/taxi-duration@champion", &r, &e) == TDA_ERR_UNREACHABLE);
-	test_cond("unreachable MLflow is fast", now_s() - t0 < 1.0);
+	test_cond("unreachable MLflow is fast", tdc_test_now_s() - t0 < 1.0);
 	test_cond("s3:// still works without MLflow", fetch(&c, s3uri("plain/bundle.json"), &r, &e) == TDA_OK);
 	tda_result_free(&r);
 }

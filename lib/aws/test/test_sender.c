@@ -45,21 +45,6 @@ int td_tests_failed = 0;
 #define MAX_CALLS 256
 #define MAX_ACCEPTED 8192
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool
-contains(const char *hay, const char *needle)
-{
-	return hay != NULL && strstr(hay, needle) != NULL;
-}
-
 /* ---- FAULT INJECTOR: a scripted PutRecords responder ------------------- */
 
 typedef struct fault_injector
@@ -523,7 +508,7 @@ test_partition_keys(void)
 	strcpy(json + 258, "\"");
 	test_cond("a 257-character string ride id is refused",
 			  tda_partition_key_from_ride_id(json, key, &err) == TDA_ERR_CONFIG &&
-				  contains(err.detail, "257"));
+				  tdc_test_contains(err.detail, "257"));
 }
 
 static void
@@ -713,8 +698,8 @@ test_content_isolation(void)
 	test_cond("content 400: the record at fault is rejected",
 			  t.x.res[11].outcome == TDA_SEND_REJECTED &&
 				  strcmp(t.x.res[11].error_code, "ValidationException") == 0 &&
-				  contains(t.x.res[11].reason, "rejected by Kinesis") &&
-				  contains(t.x.res[11].reason, "ValidationException"));
+				  tdc_test_contains(t.x.res[11].reason, "rejected by Kinesis") &&
+				  tdc_test_contains(t.x.res[11].reason, "ValidationException"));
 	test_cond("content 400: the other 15 are accepted",
 			  count_outcome(&t.x, TDA_SEND_ACCEPTED) == 15);
 	for (i = 0; i < t.x.n; i++)
@@ -734,7 +719,7 @@ test_content_isolation(void)
 	test_cond("permanent per-record code: rejected, not retried",
 			  st == TDA_OK && t.x.res[3].outcome == TDA_SEND_REJECTED &&
 				  strcmp(t.x.res[3].error_code, "KMSAccessDeniedException") == 0 &&
-				  contains(t.x.res[3].reason, "KMSAccessDeniedException") && fi.ncalls == 1 &&
+				  tdc_test_contains(t.x.res[3].reason, "KMSAccessDeniedException") && fi.ncalls == 1 &&
 				  t.h.nslept == 0 && count_outcome(&t.x, TDA_SEND_ACCEPTED) == 15);
 	free_recs(&t.x);
 }
@@ -752,9 +737,9 @@ test_give_up(void)
 	test_cond("max attempts: stops after 3 calls", fi.ncalls == 3 && t.h.nslept == 2);
 	test_cond("max attempts: records not sent, with the reason",
 			  st == TDA_ERR_HTTP && count_outcome(&t.x, TDA_SEND_NOT_SENT) == 4 &&
-				  t.x.res[0].attempts == 3 && contains(t.x.res[0].reason, "after 3 attempts") &&
+				  t.x.res[0].attempts == 3 && tdc_test_contains(t.x.res[0].reason, "after 3 attempts") &&
 				  strcmp(t.x.res[0].error_code, "ProvisionedThroughputExceededException") == 0);
-	test_cond("max attempts: the error says how many", contains(t.err.detail, "4 records"));
+	test_cond("max attempts: the error says how many", tdc_test_contains(t.err.detail, "4 records"));
 
 	fault_reset(&t);
 	fi.throttle_calls = 1000;
@@ -762,7 +747,7 @@ test_give_up(void)
 	st = send_all(&t);
 	test_cond("max attempts: whole-call failures too",
 			  st == TDA_ERR_HTTP && fi.ncalls == 2 && count_outcome(&t.x, TDA_SEND_NOT_SENT) == 4 &&
-				  contains(t.x.res[1].reason, "HTTP 400"));
+				  tdc_test_contains(t.x.res[1].reason, "HTTP 400"));
 
 	fault_reset(&t);
 	fi.fail_once[0] = "g1";
@@ -777,7 +762,7 @@ test_give_up(void)
 static int
 cancel_at_time(void *arg)
 {
-	return now_s() >= *(double *) arg;
+	return tdc_test_now_s() >= *(double *) arg;
 }
 
 static void
@@ -802,18 +787,18 @@ test_cancel_and_stop(void)
 	t.sc.sleep_fn = NULL;
 	t.sc.backoff_base_ms = 60000;
 	t.sc.backoff_max_ms = 60000;
-	at = now_s() + 0.5;
+	at = tdc_test_now_s() + 0.5;
 	fault_aws.cancel = cancel_at_time;
 	fault_aws.cancel_arg = &at;
-	t0 = now_s();
+	t0 = tdc_test_now_s();
 	st = tda_kinesis_send(&t.sc, t.x.r, 3, t.x.res, &t.err);
-	t0 = now_s() - t0;
+	t0 = tdc_test_now_s() - t0;
 	test_cond("cancel during backoff: cancelled", st == TDA_ERR_CANCELLED && fi.ncalls == 1 &&
 													  count_outcome(&t.x, TDA_SEND_NOT_SENT) >= 3);
 	/* a functional bound far below the 30 s minimum backoff */
 	test_cond("cancel during backoff: prompt", t0 < 3.0);
 	test_cond("cancel: the error names the stream",
-			  contains(t.err.detail, "td_fault_stream") && contains(t.err.message, "cancelled"));
+			  tdc_test_contains(t.err.detail, "td_fault_stream") && tdc_test_contains(t.err.message, "cancelled"));
 
 	fault_reset(&t);
 	t.sc.stream = "no such stream!";
@@ -1106,13 +1091,13 @@ test_moto_big(void)
 				  y.res[2].outcome == TDA_SEND_ACCEPTED);
 	test_cond("moto: a record of 1 MiB + 1 with its key is rejected unsent",
 			  y.res[1].outcome == TDA_SEND_REJECTED && y.res[1].attempts == 0 &&
-				  contains(y.res[1].reason, "too large") &&
+				  tdc_test_contains(y.res[1].reason, "too large") &&
 				  strcmp(y.res[1].error_code, "TDA_ERR_TOO_LARGE") == 0);
 	test_cond("moto: a 256-character partition key is accepted",
 			  y.res[2].outcome == TDA_SEND_ACCEPTED);
 	test_cond("moto: partition keys of 257 and 0 characters are rejected unsent",
 			  y.res[3].outcome == TDA_SEND_REJECTED && y.res[3].attempts == 0 &&
-				  contains(y.res[3].reason, "partition key") &&
+				  tdc_test_contains(y.res[3].reason, "partition key") &&
 				  y.res[4].outcome == TDA_SEND_REJECTED && y.res[4].attempts == 0);
 	test_cond("moto: the refused records are reported before the one call",
 			  t.p.refused_unsent == 3 && t.p.calls == 1 && t.p.sizes[0] == 2);

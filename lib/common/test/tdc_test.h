@@ -8,8 +8,11 @@
 #ifndef TDC_TEST_H
 #define TDC_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "tdc.h"
 
@@ -63,6 +66,23 @@ tdc_test_read_file(const char *dir, const char *name, size_t *len)
 	fclose(f);
 	*len = (size_t) n;
 	return buf;
+}
+
+/* Seconds on the monotonic clock. */
+static inline double
+tdc_test_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* hay contains a non-empty needle (NULL contains nothing). */
+static inline bool
+tdc_test_contains(const char *hay, const char *needle)
+{
+	return hay != NULL && needle != NULL && *needle != '\0' && strstr(hay, needle) != NULL;
 }
 
 /*
