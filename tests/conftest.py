@@ -16,6 +16,8 @@ Throwaway PostgreSQL clusters (tests/lib/td_cluster.py):
     make_cluster(conf=(), env=None, preload=True, extension=True, port=None)
                               -> a started Cluster, stopped after the test
     make_module_cluster(...)  -> the same, stopped after the module
+    make_module_standby(primary, conf=(), port=None)
+                              -> a hot standby of `primary` (streaming), stopped after the module
 
 Real servers (tests/lib/servers.py: moto with Kinesis/S3/IAM, MLflow):
     make_servers(auth=True, mlflow=False, bucket=...) -> a started Servers, stopped after the module
@@ -71,7 +73,7 @@ def pytest_collection_modifyitems(config, items):
     # the markers follow from the fixtures a test uses (directly or through other fixtures)
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"make_cluster", "make_module_cluster"}:
+        if names & {"make_cluster", "make_module_cluster", "make_module_standby"}:
             item.add_marker(pytest.mark.cluster)
         if names & {"make_servers", "moto"}:
             item.add_marker(pytest.mark.servers)
@@ -198,6 +200,15 @@ def make_module_cluster():
     """The same, for clusters shared by a module's tests (stopped at the end of the module)."""
     pool = Pool()
     yield pool.make
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def make_module_standby():
+    """make_module_standby(primary, conf=(), env=None, port=None) -> a started hot standby of
+    `primary` (pg_basebackup -R, streaming), stopped at the end of the module."""
+    pool = Pool()
+    yield pool.make_standby
     pool.close()
 
 

@@ -16,7 +16,7 @@
 #   tests/sqlfuzz, tests/parity        hostile arguments to every SQL entry point;
 #                                      every 2021-02 trip bit-identical to XGBoost
 #   tests/<suite>/run.sh               pytest suites with their programs: security,
-#                                      serving, Lambda (emulator), forwarder,
+#                                      serving, replicas, Lambda (emulator), forwarder,
 #                                      streaming, monitoring (Evidently, e2e)
 #   pytest tests/integration           the model lifecycle end to end
 #   tests/ops/*.sh                     lint gates, containers, IaC, workflows
@@ -147,6 +147,7 @@ run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "security: every privilege boundary attacked (monitors, search_path, roles, loading)" bash tests/security/run.sh
 run_suite "serving: loads racing cancels and statement timeouts" bash tests/serving/run.sh
+run_suite "replicas: a hot standby serves, loads and monitors on its own" bash tests/ha/run.sh
 run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh

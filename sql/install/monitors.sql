@@ -338,6 +338,12 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m record;
 BEGIN
+	IF pg_catalog.pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'run_monitors() must run on the primary'
+			USING ERRCODE = '25006',
+				  DETAIL = 'This server is a standby: a monitor''s reports and alerts are written to tables.',
+				  HINT = 'Call it on the primary; the standby receives the results through replication. taxi_duration.drift_report() works on a standby.';
+	END IF;
 	-- row-level security shows the caller only the monitors it may run
 	FOR m IN SELECT t.name FROM @extschema@.monitors AS t WHERE t.enabled ORDER BY t.name LOOP
 		monitor := m.name;

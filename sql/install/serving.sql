@@ -240,3 +240,15 @@ GRANT SELECT ON forwarder_lag TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('forwarder_dead_letters', '');
 SELECT pg_catalog.pg_extension_config_dump('forwarder_dead_letters_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('forwarder_status', '');
+
+-- The loads this server made, from shared memory (the last 64): on a hot
+-- standby, which cannot write model_loads, this is the load history.
+CREATE FUNCTION recent_model_loads()
+RETURNS TABLE (seq bigint, loaded_at timestamptz, outcome text, trigger text, source text,
+			   resolved_uri text, model_version text, sha256 text, generation bigint,
+			   message text, pid integer, role name, detail text)
+AS 'MODULE_PATHNAME', 'recent_model_loads'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION recent_model_loads() IS
+'The last 64 model loads of this server, from shared memory (a standby''s load history; detail for privileged roles only)';

@@ -6,6 +6,7 @@
  *   allocator.c  the libraries allocate with palloc in the current memory
  *                context, asking for NULL rather than an ERROR on failure
  *   errors.c     a library error (tdc_error) raised as a PostgreSQL ERROR
+ *   srf.c        a set-returning function's materialized result
  *   run_as.c/.h  running SQL as another role in a security-restricted
  *                operation (monitors read their sets as their owner)
  *
@@ -17,11 +18,17 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+#include "utils/tuplestore.h"
+
 #include "glue/compat.h"
 #include "tdc.h"
 
 /* allocator.c */
 extern void TdLibrariesInit(void);
+
+/* srf.c: a set-returning function's tuplestore (rows go there, then return 0) */
+extern Tuplestorestate *TdBeginMaterializedSet(FunctionCallInfo fcinfo, const char *function);
 
 /* errors.c */
 extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,

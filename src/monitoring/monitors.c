@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -33,8 +34,9 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "monitoring/drift_report.h"
+#include "glue/glue.h"
 #include "glue/run_as.h"
+#include "monitoring/drift_report.h"
 
 PG_FUNCTION_INFO_V1(create_monitor);
 PG_FUNCTION_INFO_V1(alter_monitor);
@@ -44,6 +46,22 @@ PG_FUNCTION_INFO_V1(monitor_window_report);
 PG_FUNCTION_INFO_V1(monitor_first_row);
 
 #define TD_MAX_CALL_ARGS 16
+
+/*
+ * ERROR on a standby: a monitor writes its definition, reports and alerts,
+ * so it is defined, changed and run on the primary (drift_report() reads
+ * only, and works anywhere).
+ */
+static void
+td_require_primary(const char *function)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				errmsg("%s() must run on the primary", function),
+				errdetail("This server is a standby: a monitor's definition, reports and alerts are written to tables."),
+				errhint("Call it on the primary; the standby receives the results through replication. taxi_duration.drift_report() works on a standby."));
+}
 
 /* ERROR unless the caller may read relation `relid`. */
 static void
@@ -140,6 +158,7 @@ create_monitor(PG_FUNCTION_ARGS)
 	Datum	   result;
 	int		   i;
 
+	td_require_primary("create_monitor");
 	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -217,6 +236,7 @@ td_pass_to_internal(FunctionCallInfo fcinfo, const char *internal)
 Datum
 alter_monitor(PG_FUNCTION_ARGS)
 {
+	td_require_primary("alter_monitor");
 	return td_pass_to_internal(fcinfo, "monitor_alter");
 }
 
@@ -224,6 +244,7 @@ alter_monitor(PG_FUNCTION_ARGS)
 Datum
 drop_monitor(PG_FUNCTION_ARGS)
 {
+	td_require_primary("drop_monitor");
 	return td_pass_to_internal(fcinfo, "monitor_drop");
 }
 
@@ -235,7 +256,6 @@ Datum
 run_monitor(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo	*rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc		 desc;
 	Tuplestorestate *store;
 	MemoryContext	 old;
 	TdRunAs			 saved;
@@ -245,11 +265,7 @@ run_monitor(PG_FUNCTION_ARGS)
 	char			*sql;
 	uint64			 i;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("run_monitor() must be called where a set can be returned"));
+	td_require_primary("run_monitor");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -259,13 +275,7 @@ run_monitor(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("until must not be null"),
 				errhint("Windows ending at or before \"until\" are computed; the default is now()."));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	desc = CreateTupleDescCopy(desc);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
+	store = TdBeginMaterializedSet(fcinfo, "run_monitor");
 
 	values[0] = ObjectIdGetDatum(GetUserId());
 	values[1] = PG_GETARG_DATUM(0);
@@ -282,10 +292,6 @@ run_monitor(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 	TdRunAsEnd(&saved);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = desc;
 	return (Datum) 0;
 }
 

@@ -16,6 +16,9 @@
  *   - writes every load attempt recorded in shared memory (by any backend)
  *     to taxi_duration.model_loads, when the extension exists in its
  *     database.
+ * It also runs on a hot standby, which loads and serves its own model:
+ * there it writes nothing (recent_model_loads() shows the history kept in
+ * shared memory) and, after a promotion, writes what the ring still holds.
  * No transaction, snapshot or lock is held during network I/O; downloads
  * stop on SIGTERM.  The worker runs as the bootstrap superuser, so its
  * search_path is pinned to pg_catalog, pg_temp and all its SQL is
@@ -24,6 +27,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -47,6 +51,9 @@
 
 #define TD_HISTORY_BATCH 16
 
+/* On a standby, how often the worker checks whether it was promoted. */
+#define TD_PROMOTION_CHECK_MS 1000L
+
 /* Register the worker; called from _PG_init while preloading. */
 void
 TdLoaderWorkerRegister(void)
@@ -55,7 +62,7 @@ TdLoaderWorkerRegister(void)
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState; /* hot standbys too */
 	worker.bgw_restart_time = 10;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "taxi_duration");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "TdLoaderWorkerMain");
@@ -159,6 +166,8 @@ td_worker_write_history(uint64 *written_seq, MemoryContext work_context)
 	uint64		lost;
 	int			n;
 
+	if (RecoveryInProgress())
+		return; /* a standby cannot write: kept in the ring until promoted */
 	while ((n = TdCopyLoadEvents(*written_seq, events, TD_HISTORY_BATCH, &lost)) > 0)
 	{
 		if (lost > 0)
@@ -361,6 +370,12 @@ TdLoaderWorkerMain(Datum main_arg)
 
 			flags |= WL_TIMEOUT;
 			timeout = timeout < 0 ? retry : Min(timeout, retry);
+		}
+		if (RecoveryInProgress())
+		{
+			/* a standby: look again soon, to write the history once promoted */
+			flags |= WL_TIMEOUT;
+			timeout = timeout < 0 ? TD_PROMOTION_CHECK_MS : Min(timeout, TD_PROMOTION_CHECK_MS);
 		}
 
 		(void) WaitLatch(MyLatch, flags, timeout, PG_WAIT_EXTENSION);

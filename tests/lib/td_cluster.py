@@ -15,7 +15,8 @@ run as the ``postgres`` OS user when the tests run as root.  Ports come from 100
 at TD_CLUSTER_PORT (else TD_SECURITY_PORT, else 54600), unless ``port=`` is given; the socket
 directory is private, so a port in use elsewhere does no harm.  The binaries are those in
 TD_PG_BINDIR, else those of ``pg_config`` (PG_CONFIG, else the one on PATH).  TD_SECURITY_KEEP=1
-keeps the directories.
+keeps the directories.  ``make_module_standby(primary)`` makes a hot standby of a cluster
+(pg_basebackup -R, streaming replication): ``wait_replayed()``, ``promote()``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -59,7 +61,14 @@ def give_to_postgres(path: Path) -> None:
 
 
 class Cluster:
-    def __init__(self, conf: list[str], env: dict | None, preload: bool, port: int | None = None):
+    def __init__(
+        self,
+        conf: list[str],
+        env: dict | None,
+        preload: bool,
+        port: int | None = None,
+        standby_of: Cluster | None = None,
+    ):
         self.port = port if port is not None else PORT_BASE + next(_ports) % 100
         # under TD_TEST_WORKDIR when set, so that a run.sh can stop what a killed run left
         self.dir = Path(tempfile.mkdtemp(prefix="td_sec_", dir=os.environ.get("TD_TEST_WORKDIR")))
@@ -78,9 +87,14 @@ class Cluster:
         if preload:
             lines.append("shared_preload_libraries = 'taxi_duration'")
         self.conf = lines + list(conf)
+        # a hot standby: a base backup of that cluster, streaming from it (pg_basebackup -R)
+        self.primary = standby_of
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
+        if self.primary is not None:
+            self._base_backup()
+            return
         init = as_pg(
             [
                 str(self.bindir / "initdb"),
@@ -100,6 +114,46 @@ class Cluster:
         with open(self.data / "postgresql.conf", "a") as f:
             f.write("\n".join(self.conf) + "\n")
         self._pg_ctl_start()
+
+    def _base_backup(self) -> None:
+        p = self.primary
+        r = as_pg(
+            [
+                str(self.bindir / "pg_basebackup"),
+                *("-D", str(self.data), "-h", str(p.dir), "-p", str(p.port), "-U", "postgres"),
+                *("-R", "-X", "stream", "--no-sync", "-c", "fast"),
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_basebackup failed: {r.stdout}{r.stderr}")
+        # later lines win: this cluster's own port, socket directory and settings
+        with open(self.data / "postgresql.conf", "a") as f:
+            f.write("\n".join(self.conf) + "\n")
+        self._pg_ctl_start()
+
+    def promote(self) -> None:
+        """End a standby's recovery (pg_ctl promote, waiting until it accepts writes)."""
+        r = as_pg(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "promote"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_ctl promote failed: {r.stderr}\n{self.log_text()}")
+
+    def wait_replayed(self, timeout: float = 30) -> None:
+        """Wait until this standby has replayed everything its primary has written so far."""
+        target = self.primary.sql("SELECT pg_current_wal_lsn()")[0][0]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,))[0][0]:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"standby did not replay up to {target} in {timeout} s")
 
     def _pg_ctl_start(self) -> None:
         r = as_pg(
@@ -178,6 +232,13 @@ class Pool:
         c.start()
         if extension:
             c.sql("CREATE EXTENSION taxi_duration")
+        return c
+
+    def make_standby(self, primary: Cluster, conf=(), env=None, port=None) -> Cluster:
+        """A hot standby of `primary` (which has the extension if the standby is to have it)."""
+        c = Cluster(list(conf), env, preload=False, port=port, standby_of=primary)
+        self.clusters.append(c)
+        c.start()
         return c
 
     def close(self) -> None:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# tests/ha/run.sh — replicas: a hot standby of a primary serves, loads and
+# monitors on its own (tests/ha/test_replica.py under pytest), on the
+# PostgreSQL the extension is installed in (PG_CONFIG / TD_PG_BINDIR).
+# Needs the extension installed and the 2021-02 green-taxi parquet in
+# TAXI_DATA_DIR (default: shared/data beside the repository).
+# TD_CLUSTER_PORT: the first of the clusters' ports (default 54700).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+WORK=$(mktemp -d /tmp/td_ha_test.XXXXXX)
+chmod 755 "$WORK"
+cleanup() {
+	. "$ROOT/tests/lib/cluster.sh"
+	for d in "$WORK"/td_sec_*; do [ -d "$d" ] && td_cluster_stop "$d"; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
+	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
+fi
+TD_TESTS_STRICT=1 TD_TEST_WORKDIR="$WORK" TD_CLUSTER_PORT=${TD_CLUSTER_PORT:-54700} \
+	timeout -k 10 300 python3 -m pytest -q -p no:cacheprovider tests/ha
