@@ -77,6 +77,7 @@ typedef struct FwdConfig
 	int			poll_ms;
 	int			backoff_base_ms;
 	int			backoff_max_ms;
+	bool		slot_resync; /* TD_SLOT_RESYNC=1: create a missing slot despite a gap */
 	tda_config	aws;
 } FwdConfig;
 

@@ -16,7 +16,8 @@
  * (taxi_trips_kinesis), TD_TABLES (public.trips), TD_COLUMNS (the plugin's
  * default), TD_TRIPS_STREAM (required), TD_BATCH_CHANGES (5000), TD_POLL_MS
  * (200), TD_BACKOFF_BASE_MS (100), TD_BACKOFF_MAX_MS (5000),
- * TD_KINESIS_TIMEOUT_MS (10000), AWS_* via tda_config_from_env
+ * TD_KINESIS_TIMEOUT_MS (10000), TD_SLOT_RESYNC (0; 1: create a slot that
+ * was lost, despite the gap), AWS_* via tda_config_from_env
  * (AWS_ENDPOINT_URL_KINESIS overrides the endpoint).
  *
  * SIGTERM/SIGINT: the current call is cancelled, nothing more is advanced,
@@ -136,6 +137,7 @@ read_config(FwdConfig *c)
 	memset(c, 0, sizeof(*c));
 	c->dsn = tdc_env_or("TD_FORWARDER_DSN", "");
 	c->slot = tdc_env_or("TD_SLOT", "taxi_trips_kinesis");
+	c->slot_resync = strcmp(tdc_env_or("TD_SLOT_RESYNC", "0"), "1") == 0;
 	c->tables = tdc_env_or("TD_TABLES", "public.trips");
 	c->columns = tdc_env_or("TD_COLUMNS", NULL);
 	c->stream = tdc_env_or("TD_TRIPS_STREAM", NULL);

@@ -62,6 +62,52 @@ pin_search_path(FwdState *s, PGconn *conn)
 	return true;
 }
 
+/*
+ * May the missing slot be created?  Not when this database's status table
+ * says the forwarder already sent events through a slot of that name: the
+ * slot was lost (a failover to a standby that did not have it, or a drop),
+ * and a new one would start at the current LSN, skipping every event
+ * committed since the last one sent.  The gap is recorded in
+ * forwarder_status (forwarder_lag.last_error) and the forwarder waits for
+ * an operator (docs/operations.md, "Failover"), who sets TD_SLOT_RESYNC=1
+ * once the missing events are dealt with.
+ */
+static bool
+slot_may_be_created(FwdState *s, const char *slot)
+{
+	const char *p[1] = { s->cfg.slot };
+	PGresult   *res;
+	char		lsn[64];
+
+	res = exec(s->st,
+			   "SELECT last_sent_lsn::pg_catalog.text FROM taxi_duration.forwarder_status"
+			   " WHERE slot = $1 AND last_sent_lsn IS NOT NULL",
+			   1, p);
+	if (!ok(res))
+		return failed(s, s->st, res, "status lookup");
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		return true; /* never used here: a first start */
+	}
+	snprintf(lsn, sizeof(lsn), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (s->cfg.slot_resync)
+	{
+		fwd_log("WARNING: TD_SLOT_RESYNC=1: creating slot \"%s\" again; events committed after %s "
+				"and before now are not sent by this forwarder",
+				slot, lsn);
+		return true;
+	}
+	fwd_note_error(s, "slot \"%s\" is missing, but events were sent through it up to LSN %s: "
+					  "a new slot would skip every event committed since (a failover to a standby "
+					  "without the slot?); nothing is sent until an operator resynchronises "
+					  "(docs/operations.md) and sets TD_SLOT_RESYNC=1",
+				   slot, lsn);
+	fwd_pg_status(s, 0);
+	return false;
+}
+
 /* Open both connections and make sure the slot exists. */
 bool
 fwd_pg_connect(FwdState *s)
@@ -91,6 +137,8 @@ fwd_pg_connect(FwdState *s)
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
+		if (!slot_may_be_created(s, slot))
+			return false;
 		res = exec(s->dec,
 				   "SELECT pg_catalog.pg_create_logical_replication_slot($1, 'taxi_duration')",
 				   1, p);

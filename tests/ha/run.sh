@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# tests/ha/run.sh — replicas: a hot standby of a primary serves, loads and
-# monitors on its own (tests/ha/test_replica.py under pytest), on the
-# PostgreSQL the extension is installed in (PG_CONFIG / TD_PG_BINDIR).
+# tests/ha/run.sh — replicas and failover, under pytest, on the PostgreSQL
+# the extension is installed in (PG_CONFIG / TD_PG_BINDIR):
+#   test_replica.py    a hot standby serves, loads and monitors on its own
+#   test_slot_gap.py   after a failover to a standby without the slot, the
+#                      forwarder refuses to skip events, until resynchronised
 # Needs the extension installed and the 2021-02 green-taxi parquet in
 # TAXI_DATA_DIR (default: shared/data beside the repository).
 # TD_CLUSTER_PORT: the first of the clusters' ports (default 54700).
@@ -16,8 +18,9 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+make -s -C "$ROOT/forwarder" >/dev/null || { echo "forwarder build failed"; exit 1; }
 if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
 	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
 fi
-TD_TESTS_STRICT=1 TD_TEST_WORKDIR="$WORK" TD_CLUSTER_PORT=${TD_CLUSTER_PORT:-54700} \
+TD_TESTS_STRICT=1 TD_TEST_WORKDIR="$WORK" TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_CLUSTER_PORT=${TD_CLUSTER_PORT:-54700} \
 	timeout -k 10 300 python3 -m pytest -q -p no:cacheprovider tests/ha

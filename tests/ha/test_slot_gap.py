@@ -1,0 +1,148 @@
+"""After a failover to a standby without the forwarder's slot, the forwarder refuses to skip.
+
+    python3 -m pytest tests/ha/test_slot_gap.py      (tests/ha/run.sh)
+
+Before PostgreSQL 17 a logical slot does not survive a failover: the promoted standby has the
+forwarder's status table (replicated) but not its slot.  A new slot would start at the current
+LSN and silently skip every trip committed after the last one sent.  The forwarder must notice
+(the status table says it sent through that slot), create nothing, say so in
+taxi_duration.forwarder_lag.last_error, keep running, and go on only once an operator sets
+TD_SLOT_RESYNC=1 (docs/operations.md, "Failover").  Real parts: a primary and a hot standby,
+moto's Kinesis with signature checking, the built forwarder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+STREAM = "stg_taxi_trip_events"
+SLOT = "taxi_trips_kinesis"
+COLUMNS = "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime"
+CONF = [
+    "wal_level = logical",
+    "max_replication_slots = 4",
+    "max_wal_senders = 4",
+    "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
+]
+
+
+def wait_for(what, predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def insert(cluster, first, n):
+    cluster.sql(
+        "INSERT INTO trips SELECT i, 130, 205, 3.66, '2021-02-03 08:30' FROM generate_series(%s::int, %s::int) i",
+        (first, first + n - 1),
+    )
+
+
+class Forwarder:
+    def __init__(self, binary, env, log):
+        self.binary, self.env, self.log, self.proc = str(binary), env, log, None
+
+    def start(self, dsn, **extra):
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.binary],
+                env=dict(self.env, TD_FORWARDER_DSN=dsn, **extra),
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def setup(moto, aws_client, make_module_cluster, make_module_standby, forwarder_bin, workdir):
+    aws_client("kinesis").create_stream(StreamName=STREAM, ShardCount=1)
+    primary = make_module_cluster(CONF)
+    primary.sql(
+        "CREATE TABLE trips (ride_id bigint PRIMARY KEY, pulocationid int, dolocationid int,"
+        " trip_distance float8, lpep_pickup_datetime timestamp)"
+    )
+    standby = make_module_standby(primary, CONF)
+    env = dict(
+        os.environ,
+        TD_SLOT=SLOT,
+        TD_TABLES="public.trips",
+        TD_TRIPS_STREAM=STREAM,
+        TD_COLUMNS=COLUMNS,
+        TD_POLL_MS="100",
+        TD_BACKOFF_MAX_MS="500",
+        AWS_ENDPOINT_URL=moto.env["AWS_ENDPOINT_URL"],
+        AWS_REGION=moto.env["AWS_REGION"],
+        AWS_ACCESS_KEY_ID=moto.env["AWS_ACCESS_KEY_ID"],
+        AWS_SECRET_ACCESS_KEY=moto.env["AWS_SECRET_ACCESS_KEY"],
+    )
+    env.pop("AWS_ENDPOINT_URL_S3", None)
+    fwd = Forwarder(forwarder_bin, env, workdir / "forwarder.log")
+    yield primary, standby, fwd
+    fwd.stop()
+
+
+def sent(cluster):
+    rows = cluster.sql(
+        "SELECT records_sent FROM taxi_duration.forwarder_status WHERE slot = %s", (SLOT,)
+    )
+    return rows[0][0] if rows else 0
+
+
+def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup):
+    primary, standby, fwd = setup
+    # forwarding from the primary
+    fwd.start(primary.dsn())
+    wait_for(
+        "the forwarder to create its slot",
+        lambda: primary.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 1,
+    )
+    insert(primary, 1, 200)
+    wait_for("200 trips sent from the primary", lambda: sent(primary) >= 200)
+    fwd.stop()
+    standby.wait_replayed()
+
+    # the primary dies; its standby is promoted, without the slot (PostgreSQL < 17)
+    primary.stop()
+    standby.promote()
+    assert standby.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 0
+    insert(standby, 201, 50)  # committed on the new primary: a new slot would skip them
+
+    fwd.start(standby.dsn())
+    error = wait_for(
+        "the forwarder to report the missing slot",
+        lambda: standby.sql(
+            "SELECT last_error FROM taxi_duration.forwarder_lag WHERE last_error LIKE %s",
+            ("%is missing%",),
+        ),
+    )[0][0]
+    assert "TD_SLOT_RESYNC" in error and "LSN" in error, error
+    time.sleep(1)
+    assert fwd.proc.poll() is None, "the forwarder exited instead of waiting for an operator"
+    assert standby.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 0, (
+        "a slot was created: the events since the last one sent would be skipped"
+    )
+    assert sent(standby) == 200
+    fwd.stop()
+
+    # the operator resynchronises (docs/operations.md) and lets it create the slot again
+    fwd.start(standby.dsn(), TD_SLOT_RESYNC="1")
+    wait_for(
+        "the slot to be created again",
+        lambda: standby.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 1,
+    )
+    insert(standby, 251, 30)
+    wait_for("trips committed after the resync to be sent", lambda: sent(standby) >= 230)
