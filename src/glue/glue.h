@@ -24,7 +24,7 @@
 extern void TdLibrariesInit(void);
 
 /* errors.c */
-extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,
-								 const char *hint) pg_attribute_noreturn();
+pg_noreturn extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,
+											 const char *hint);
 
 #endif /* TD_GLUE_H */
