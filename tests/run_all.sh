@@ -30,7 +30,7 @@
 set -u
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-# PG_MAJOR picks one of several installed majors (CI's 14..17 matrix).
+# PG_MAJOR picks one of several installed majors (CI's 15..18 matrix).
 if [ -n "${PG_MAJOR:-}" ] && [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" ]; then
 	export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
 	export PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
