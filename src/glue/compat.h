@@ -27,6 +27,19 @@
 	parse_analyze((stmt), (source), (types), (ntypes), (env))
 #endif
 
+/* PG17: AmBackgroundWorkerProcess() replaces IsBackgroundWorker (miscadmin.h). */
+#if PG_VERSION_NUM < 170000
+#define AmBackgroundWorkerProcess() IsBackgroundWorker
+#endif
+
+/* PG17: a decoded change's new tuple is a HeapTuple, no longer a
+ * ReorderBufferTupleBuf around one. */
+#if PG_VERSION_NUM >= 170000
+#define TD_CHANGE_HEAP_TUPLE(newtuple) (newtuple)
+#else
+#define TD_CHANGE_HEAP_TUPLE(newtuple) (&(newtuple)->tuple)
+#endif
+
 /* PG17 moved the local transaction id. */
 #if PG_VERSION_NUM >= 170000
 #define TD_MY_LXID() (MyProc->vxid.lxid)

@@ -230,7 +230,7 @@ TdLoadModelHeld(const char *uri, const char *trigger, bool automatic)
 
 	memset(&event, 0, sizeof(event));
 	event.pid = MyProcPid;
-	event.roleid = IsBackgroundWorker ? InvalidOid : GetUserId();
+	event.roleid = AmBackgroundWorkerProcess() ? InvalidOid : GetUserId();
 	strlcpy(event.trigger, trigger, sizeof(event.trigger));
 	strlcpy(event.source, context.shown_uri, sizeof(event.source));
 
