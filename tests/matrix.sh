@@ -166,14 +166,14 @@ run_suite() {
 	rc=$?
 	if [ $rc = 0 ]; then
 		passed=$((passed + 1))
-		printf 'ok      %-62s %4d s\n' "$name" $((SECONDS - start))
+		printf 'ok      %-66s %4d s\n' "$name" $((SECONDS - start))
 	elif [ $rc = 77 ]; then
 		skipped=$((skipped + 1))
-		printf 'skip    %-62s %s\n' "$name" "$(tail -1 "$log")"
+		printf 'skip    %-66s %s\n' "$name" "$(tail -1 "$log")"
 	else
 		failed=$((failed + 1))
 		failed_names+=("$name")
-		printf 'FAILED  %-62s %4d s  %s\n' "$name" $((SECONDS - start)) "$log"
+		printf 'FAILED  %-66s %4d s  %s\n' "$name" $((SECONDS - start)) "$log"
 		tail -40 "$log" | sed 's/^/        | /'
 	fi
 }
@@ -255,21 +255,44 @@ mounts_under() {
 	awk -v r="$1/" 'index($2 "/", r) == 1 { print $2 }' /proc/mounts | sort -r
 }
 
-# Stop whatever still runs in the root (servers left by an interrupted run;
-# all started by this script), then unmount.
-release() {
-	local root=$1 sig p pid m
-	[ -d "$root" ] || return 0
-	for sig in TERM KILL; do
-		for p in /proc/[0-9]*; do
-			pid=${p#/proc/}
-			[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -s $sig "$pid" 2>/dev/null
-		done
-		[ $sig = TERM ] && sleep 0.5
+# The processes whose root directory is $1.
+procs_in() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
 	done
+}
+
+# Stop whatever still runs in the root (all started by this script: servers
+# and suites of an interrupted run), then unmount.
+release() {
+	local root=$1 pids m _
+	[ -d "$root" ] || return 0
+	pids=$(procs_in "$root")
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086 # a list of pids
+		kill $pids 2>/dev/null
+		for _ in $(seq 20); do
+			pids=$(procs_in "$root")
+			[ -z "$pids" ] && break
+			sleep 0.5
+		done
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null && sleep 0.5
+	fi
 	for m in $(mounts_under "$root"); do
 		umount "$m" 2>/dev/null || umount -l "$m"
 	done
+}
+
+# in_root ROOT CMD...: CMD in the chroot, with a clean environment; in the
+# background, so that an interrupt reaches this script's traps at once.
+in_root() {
+	local root=$1
+	shift
+	# shellcheck disable=SC2046 # one word per variable
+	chroot "$root" /usr/bin/env -i $(chroot_env) PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" &
+	wait $!
 }
 
 # Remove a root directory, never through a mount.
@@ -317,6 +340,7 @@ build_rootfs() {
 	echo "building the $NAME root filesystem (debootstrap $SUITE, then packages; a few minutes)"
 	remove_root "$new"
 	trap 'release "$new"' EXIT
+	trap 'exit 130' INT TERM
 	debootstrap --variant=minbase "$SUITE" "$new" http://deb.debian.org/debian \
 		>"$ROOTS/$NAME.debootstrap.log" 2>&1 ||
 		{ tail -20 "$ROOTS/$NAME.debootstrap.log"; die "debootstrap failed ($ROOTS/$NAME.debootstrap.log)"; }
@@ -325,9 +349,7 @@ build_rootfs() {
 	cp "$0" "$new/td/provision/matrix.sh"
 	cp "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" "$new/td/provision/"
 	enter "$new"
-	# shellcheck disable=SC2046 # one word per variable
-	chroot "$new" /usr/bin/env -i $(chroot_env) PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		bash /td/provision/matrix.sh --provision "$MAJOR" >"$ROOTS/$NAME.provision.log" 2>&1 ||
+	in_root "$new" bash /td/provision/matrix.sh --provision "$MAJOR" >"$ROOTS/$NAME.provision.log" 2>&1 ||
 		{ tail -30 "$ROOTS/$NAME.provision.log"; die "provisioning failed ($ROOTS/$NAME.provision.log)"; }
 	grep '^matrix:' "$ROOTS/$NAME.provision.log"
 	release "$new"
@@ -369,9 +391,7 @@ else
 fi
 copy_network_config "$ROOT"
 enter "$ROOT"
-# shellcheck disable=SC2046 # one word per variable
-chroot "$ROOT" /usr/bin/env -i $(chroot_env) PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	bash /td/src/tests/matrix.sh --inside "$MAJOR"
+in_root "$ROOT" bash /td/src/tests/matrix.sh --inside "$MAJOR"
 rc=$?
 [ $rc = 0 ] || echo "logs: $ROOT/td/logs"
 exit $rc
