@@ -36,7 +36,7 @@
 # every suite passed.  Each suite's output: $ROOT/td/logs/<n>-<suite>.log
 # (the path is printed).  Runs of different majors may run side by side;
 # two runs of one major wait for each other.
-# shellcheck disable=SC2317 # the t_* suites are called through run_suite
+# shellcheck disable=SC2317 # the suites are called through run_suite
 set -uo pipefail
 
 # Bump when the provisioning below changes: the cached root filesystems are rebuilt.
@@ -110,48 +110,19 @@ provision() {
 
 # ---------------------------------------------------------------------------
 # In the chroot, for the tests: `matrix.sh --inside MAJOR` (the tree is /td/src).
-# The suites, one function each (globals: major, work, logs, port).
+# regress, pgtap, sql_fuzz and parity are tests/lib/sql_suites.sh's (with
+# WORK and PORT); the others:
 t_build() {
 	echo "$(pg_config --version); $(gcc --version | head -1)"
 	make -s -j2 PG_CONFIG="$PG_CONFIG" && make -s install PG_CONFIG="$PG_CONFIG"
-}
-t_regress() {
-	local out=$work/regress
-	mkdir -p "$out" && chown postgres: "$out"
-	if td_as_pg make -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS_OUT="$out" \
-		EXTRA_REGRESS_OPTS="--port=$((port + 2))"; then
-		return 0
-	fi
-	cat "$out/regression.diffs"
-	return 1
-}
-# the preloaded cluster stays up for the SQL fuzzing and the parity test
-t_pgtap_preload() {
-	TD_PGTAP_DIR=$work/pgtap TD_PGTAP_PORT=$port bash tests/pgtap/run.sh preload
-}
-t_pgtap() {
-	TD_PGTAP_PORT=$((port + $2)) bash tests/pgtap/run.sh "$1"
-}
-t_sql_fuzz() {
-	mkdir -p "$work/sqlfuzz" && chmod 755 "$work/sqlfuzz"
-	python3 tests/sqlfuzz/fuzz_sql.py \
-		--dsn "host=$work/pgtap port=$port user=postgres dbname=postgres" \
-		--workdir "$work/sqlfuzz" --seconds "${SQL_FUZZ_SECONDS:-10}" || return 1
-	# a crash would show in the server log even if the client missed it
-	! grep -E "terminated by signal|server process .* was terminated" "$work/pgtap/server.log"
-}
-t_parity() {
-	python3 tests/parity/parity.py \
-		--dsn "host=$work/pgtap port=$port user=postgres dbname=postgres" \
-		--bundle model/default_bundle.json --month 2021-02
 }
 t_evidently() {
 	if [ ! -x "$TD_EVIDENTLY_VENV/bin/python" ]; then
 		echo "no Evidently virtualenv in this root filesystem"
 		return 77
 	fi
-	TD_MONITORING_DIR=$work/monitoring TD_MONITORING_PORT=$((port + 4)) \
-		TD_MONITORING_DATA=$work/td_monitoring/datasets TD_MONITORING_OUT=$work/td_monitoring/evidently \
+	TD_MONITORING_DIR=$WORK/monitoring TD_MONITORING_PORT=$((PORT + 4)) \
+		TD_MONITORING_DATA=$WORK/td_monitoring/datasets TD_MONITORING_OUT=$WORK/td_monitoring/evidently \
 		bash tests/monitoring/run.sh parity
 }
 
@@ -179,23 +150,26 @@ run_suite() {
 }
 
 inside() {
-	major=$1
+	local major=$1
 	export LANG=C.UTF-8
 	export PATH="/usr/lib/postgresql/$major/bin:/opt/td-venv/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	export PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config"
 	export TAXI_DATA_DIR=/td/data
 	export TD_EVIDENTLY_VENV=/opt/td-evidently-venv
+	export SQL_FUZZ_SECONDS=${SQL_FUZZ_SECONDS:-10}
 	cd /td/src || exit 2
 	# shellcheck source=tests/lib/cluster.sh
 	. tests/lib/cluster.sh
-	work=/td/work logs=/td/logs port=$((55000 + major * 10))
+	# shellcheck source=tests/lib/sql_suites.sh
+	. tests/lib/sql_suites.sh
+	WORK=/td/work PORT=$((55000 + major * 10)) logs=/td/logs
 	passed=0 failed=0 skipped=0 n=0 failed_names=()
-	rm -rf "$work" "$logs"
-	mkdir -p "$work" "$logs"
-	chmod 755 "$work"
-	chown postgres: "$work"
+	rm -rf "$WORK" "$logs"
+	mkdir -p "$WORK" "$logs"
+	chmod 755 "$WORK"
+	chown postgres: "$WORK"
 	chmod -R a+rX /td/src /td/data
-	trap 'td_cluster_stop "$work/pgtap"' EXIT
+	trap 'td_cluster_stop "$WORK/pgtap"' EXIT
 
 	echo "PostgreSQL $major on $(grep -m1 PRETTY_NAME /etc/os-release | cut -d'"' -f2); logs: $logs"
 	run_suite "build and install (-Werror)" t_build
@@ -203,13 +177,13 @@ inside() {
 		echo "0 passed, 1 failed"
 		return 1
 	fi
-	run_suite "pg_regress (predict, jsonb, models, trigger, decoder, monitoring)" t_regress
-	run_suite "pgTAP (preloaded; monitoring known answers)" t_pgtap_preload
-	run_suite "pgTAP (not preloaded)" t_pgtap nopreload 1
-	run_suite "pgTAP (no loadable model)" t_pgtap nomodel 3
-	run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-10} s)" t_sql_fuzz
-	run_suite "parity with XGBoost (2021-02)" t_parity
-	td_cluster_stop "$work/pgtap"
+	run_suite "pg_regress (predict, jsonb, models, trigger, decoder, monitoring)" regress
+	run_suite "pgTAP (preloaded; monitoring known answers)" pgtap
+	run_suite "pgTAP (not preloaded)" env TD_PGTAP_PORT=$((PORT + 1)) bash tests/pgtap/run.sh nopreload
+	run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests/pgtap/run.sh nomodel
+	run_suite "SQL fuzzing ($SQL_FUZZ_SECONDS s)" sql_fuzz
+	run_suite "parity with XGBoost (2021-02)" parity
+	td_cluster_stop "$WORK/pgtap"
 	run_suite "monitoring: drift_report() against Evidently" t_evidently
 
 	[ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
