@@ -12,11 +12,11 @@ cd "$(dirname "$0")/.."
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-# PostgreSQL major: 15 (Debian 12's own); 14, 16 and 17 need the PGDG apt
+# PostgreSQL major: 15 (Debian 12's own); 16, 17 and 18 need the PGDG apt
 # repository (apt.postgresql.org) configured first, as CI does.
 PG_MAJOR=${PG_MAJOR:-15}
-case $PG_MAJOR in 14 | 15 | 16 | 17) ;; *)
-	echo "install-deps: PG_MAJOR must be 14..17 (got '$PG_MAJOR')" >&2
+case $PG_MAJOR in 15 | 16 | 17 | 18) ;; *)
+	echo "install-deps: PG_MAJOR must be 15..18 (got '$PG_MAJOR')" >&2
 	exit 1
 	;;
 esac

@@ -30,12 +30,14 @@
 set -u
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-# PG_MAJOR picks one of several installed majors (CI's 14..17 matrix).
+# PG_MAJOR picks one of several installed majors (CI's 15..18 matrix).
 if [ -n "${PG_MAJOR:-}" ] && [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" ]; then
 	export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
 	export PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
 fi
 . tests/lib/cluster.sh
+# regress, pgtap, sql_fuzz, parity (with WORK and PORT, set below)
+. tests/lib/sql_suites.sh
 
 # The servers (as `postgres`) read fixtures from the tree; if this checkout
 # is not readable by that user (e.g. under /root), test a readable copy.
@@ -96,40 +98,6 @@ build_and_install() {
 
 python_tests() {
 	python3 -m pytest -q tests/python tests/monitoring/test_html_report.py
-}
-
-# make installcheck, as the server's OS user, with its output outside the tree.
-regress() {
-	local out=$WORK/regress
-	mkdir -p "$out"
-	[ "$(id -u)" = 0 ] && chown postgres: "$out"
-	if td_as_pg make -s installcheck PG_CONFIG="${PG_CONFIG:-pg_config}" REGRESS_OUT="$out" \
-		EXTRA_REGRESS_OPTS="--port=$((PORT + 2))"; then
-		return 0
-	fi
-	head -200 "$out/regression.diffs" 2>/dev/null
-	return 1
-}
-
-# pgTAP (tests/pgtap/run.sh); the preloaded cluster stays up for the SQL
-# fuzzing and the parity test.
-pgtap() {
-	TD_PGTAP_DIR=$WORK/pgtap TD_PGTAP_PORT=$PORT bash tests/pgtap/run.sh preload
-}
-
-sql_fuzz() {
-	mkdir -p "$WORK/sqlfuzz" && chmod 755 "$WORK/sqlfuzz"
-	python3 tests/sqlfuzz/fuzz_sql.py \
-		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
-		--workdir "$WORK/sqlfuzz" --seconds "${SQL_FUZZ_SECONDS:-20}" || return 1
-	# a crash would show in the server log even if the client missed it
-	! grep -E "terminated by signal|server process .* was terminated" "$WORK/pgtap/server.log"
-}
-
-parity() {
-	python3 tests/parity/parity.py \
-		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
-		--bundle model/default_bundle.json --month 2021-02
 }
 
 run_suite "build and install" build_and_install

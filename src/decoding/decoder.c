@@ -65,6 +65,7 @@
 #include "utils/varlena.h"
 
 #include "decoding/decoder.h"
+#include "glue/glue.h"
 
 /* How a column's value is written. */
 typedef enum TdDecKind
@@ -813,7 +814,7 @@ td_dec_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 
 	old = MemoryContextSwitchTo(data->context);
-	tuple = &change->data.tp.newtuple->tuple;
+	tuple = TD_CHANGE_HEAP_TUPLE(change->data.tp.newtuple);
 	heap_deform_tuple(tuple, RelationGetDescr(relation), entry->values, entry->isnull);
 
 	OutputPluginPrepareWrite(ctx, true);

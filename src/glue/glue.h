@@ -31,7 +31,7 @@ extern void TdLibrariesInit(void);
 extern Tuplestorestate *TdBeginMaterializedSet(FunctionCallInfo fcinfo, const char *function);
 
 /* errors.c */
-extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,
-								 const char *hint) pg_attribute_noreturn();
+pg_noreturn extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,
+											 const char *hint);
 
 #endif /* TD_GLUE_H */

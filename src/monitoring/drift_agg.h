@@ -55,10 +55,10 @@ typedef struct TdDriftState
 } TdDriftState;
 
 /* drift_agg.c */
-extern MemoryContext TdAggContext(FunctionCallInfo fcinfo, const char *function);
-extern void			 TdAppendJsonNumber(StringInfo buf, double d);
-extern void			 TdReportStatsError(const tds_error *error) pg_attribute_noreturn();
-extern void			 TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys);
+extern MemoryContext	TdAggContext(FunctionCallInfo fcinfo, const char *function);
+extern void				TdAppendJsonNumber(StringInfo buf, double d);
+pg_noreturn extern void TdReportStatsError(const tds_error *error);
+extern void				TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys);
 
 /* The state's column (a copy without values when categorical is wanted). */
 extern void TdDriftStateColumn(TdDriftState *state, bool numerical,

@@ -32,8 +32,9 @@
 #include "utils/rel.h"
 #include "utils/varlena.h"
 
-#include "monitoring/drift_report.h"
+#include "glue/glue.h"
 #include "glue/run_as.h"
+#include "monitoring/drift_report.h"
 
 PG_FUNCTION_INFO_V1(drift_report);
 
@@ -173,11 +174,7 @@ td_set_from_query(const char *source, const char *what, TdDriftSet *set)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("the %s set must be a SELECT query", what),
 				errhint("Give a single SELECT query, or a table or view name."));
-#if PG_VERSION_NUM >= 150000
 	query = parse_analyze_fixedparams(stmt, source, NULL, 0, NULL);
-#else
-	query = parse_analyze(stmt, source, NULL, 0, NULL);
-#endif
 	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL ||
 		query->hasModifyingCTE || query->rowMarks != NIL)
 		ereport(ERROR,

@@ -54,7 +54,7 @@ bool
 TdCallerSeesDetails(void)
 {
 	if (!IsTransactionState())
-		return IsBackgroundWorker && !IsParallelWorker();
+		return AmBackgroundWorkerProcess() && !IsParallelWorker();
 	return superuser() || td_has_privs_of(TD_ADMIN_ROLE) ||
 		   has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_SETTINGS);
 }

@@ -70,8 +70,7 @@ td_use(TdModelRef *ref)
 }
 
 /* ERROR: the version a statement started with was unloaded meanwhile. */
-static void
-td_report_version_gone(uint64 wanted) pg_attribute_noreturn();
+pg_noreturn static void td_report_version_gone(uint64 wanted);
 
 static void
 td_report_version_gone(uint64 wanted)

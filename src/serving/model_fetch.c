@@ -41,8 +41,7 @@ td_file_kind(mode_t mode)
 }
 
 /* Close `fd` and raise the error of a failed file operation (errno kept). */
-static void
-td_file_error(int fd, const char *what, const char *path) pg_attribute_noreturn();
+pg_noreturn static void td_file_error(int fd, const char *what, const char *path);
 
 static void
 td_file_error(int fd, const char *what, const char *path)

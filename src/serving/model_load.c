@@ -194,8 +194,7 @@ td_load_model(const char *uri, TdLoadErrorContext *context, TdLoadEvent *event)
  * Re-raise a copied error for a caller who may not see details: the detail
  * goes to the server log only.
  */
-static void
-td_rethrow_without_detail(ErrorData *edata) pg_attribute_noreturn();
+pg_noreturn static void td_rethrow_without_detail(ErrorData *edata);
 
 static void
 td_rethrow_without_detail(ErrorData *edata)
@@ -231,7 +230,7 @@ TdLoadModelHeld(const char *uri, const char *trigger, bool automatic)
 
 	memset(&event, 0, sizeof(event));
 	event.pid = MyProcPid;
-	event.roleid = IsBackgroundWorker ? InvalidOid : GetUserId();
+	event.roleid = AmBackgroundWorkerProcess() ? InvalidOid : GetUserId();
 	strlcpy(event.trigger, trigger, sizeof(event.trigger));
 	strlcpy(event.source, context.shown_uri, sizeof(event.source));
 
@@ -333,8 +332,7 @@ TdDescribeLoadFailure(const TdLoadFailure *failure, bool full)
 }
 
 /* ERROR: nothing is served and the last automatic load failed recently. */
-static void
-td_report_no_model(const TdLoadFailure *failure) pg_attribute_noreturn();
+pg_noreturn static void td_report_no_model(const TdLoadFailure *failure);
 
 static void
 td_report_no_model(const TdLoadFailure *failure)

@@ -194,9 +194,9 @@ extern void			   TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref,
 										   uint64 generation);
 
 /* model_errors.c */
-extern void	  TdReportModelError(const td_error *error) pg_attribute_noreturn();
-extern bool	  TdLoadCancelRequested(void *arg);
-extern double TdPredictOrError(td_predictor *predictor, const td_value *values);
+pg_noreturn extern void TdReportModelError(const td_error *error);
+extern bool				TdLoadCancelRequested(void *arg);
+extern double			TdPredictOrError(td_predictor *predictor, const td_value *values);
 
 /* predict.c */
 extern int64 TdTimestampToCore(Timestamp ts, const char *what);

@@ -87,7 +87,7 @@ bool td_shmem_ready = false;
 
 static TdSharedState *td_state = NULL;
 
-#if PG_VERSION_NUM >= 150000
+#ifdef TD_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -103,7 +103,7 @@ td_shmem_size(void)
 static void
 td_shmem_request(void)
 {
-#if PG_VERSION_NUM >= 150000
+#ifdef TD_HAVE_SHMEM_REQUEST_HOOK
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 #endif
@@ -140,7 +140,7 @@ td_shmem_startup(void)
 void
 TdShmemInit(void)
 {
-#if PG_VERSION_NUM >= 150000
+#ifdef TD_HAVE_SHMEM_REQUEST_HOOK
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = td_shmem_request;
 #else

@@ -197,18 +197,8 @@ td_deactivate(TdStatementPin *pin)
 		td_active = list_delete_last(td_active);
 }
 
-/* PostgreSQL 18 dropped ExecutorRun's execute_once. */
-#if PG_VERSION_NUM >= 180000
-#define TD_RUN_PARAMS QueryDesc *query, ScanDirection direction, uint64 count
-#define TD_RUN_ARGS query, direction, count
-#else
-#define TD_RUN_PARAMS \
-	QueryDesc *query, ScanDirection direction, uint64 count, bool execute_once
-#define TD_RUN_ARGS query, direction, count, execute_once
-#endif
-
 static void
-td_executor_run(TD_RUN_PARAMS)
+td_executor_run(TD_EXECUTOR_RUN_PARAMS)
 {
 	TdStatementPin *volatile pin = td_find_pin(query);
 
@@ -216,9 +206,9 @@ td_executor_run(TD_RUN_PARAMS)
 	PG_TRY();
 	{
 		if (prev_executor_run)
-			prev_executor_run(TD_RUN_ARGS);
+			prev_executor_run(TD_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(TD_RUN_ARGS);
+			standard_ExecutorRun(TD_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

@@ -32,7 +32,7 @@ SHELLCHECK=$OPS_VENV/bin/shellcheck
 DFCHECK=$OPS_BIN/dfcheck
 COMPOSE_FILE=docker-compose.local.yaml
 ENV_FILE=.env.dev
-PG_MAJORS="14 15 16 17"
+PG_MAJORS="15 16 17 18"
 DOCKERFILES=(docker/postgres/Dockerfile docker/forwarder/Dockerfile docker/mlflow/Dockerfile lambda/Dockerfile)
 
 TMP=$(mktemp -d /tmp/td-validate-containers.XXXXXX)
@@ -140,7 +140,7 @@ pg_stages() {
 	done
 	return $bad
 }
-check "docker/postgres/Dockerfile: every stage FROM postgres:\${PG_MAJOR}-bookworm for PG_MAJOR 14-17 (default 15)" pg_stages
+check "docker/postgres/Dockerfile: every stage FROM postgres:\${PG_MAJOR}-bookworm for PG_MAJOR 15-18 (default 15)" pg_stages
 pg_args() {
 	local f=docker/postgres/Dockerfile bad=0 stages args
 	grep -n -m1 -E '^(FROM|ARG PG_MAJOR=15$)' "$f" | grep -q 'ARG PG_MAJOR=15' ||

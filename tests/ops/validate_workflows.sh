@@ -11,7 +11,7 @@
 # Checks: actionlint on .github/workflows/*.yml, with shellcheck on every
 # `run:` script and .github/actionlint.yaml's list of configuration
 # variables (any finding fails); then structural checks of what ci.yml and
-# cd.yml must do: the PostgreSQL matrix is exactly 14..17 from PGDG, the
+# cd.yml must do: the PostgreSQL matrix is exactly 15..18 from PGDG, the
 # sanitizer, fuzz, lint and infrastructure jobs, artifacts, caches,
 # least-privilege permissions, OIDC-only AWS access, the stg -> prod
 # environments with prod needing stg, Terraform plan/apply of a saved plan,
@@ -238,7 +238,7 @@ def _():
     return bad + ([] if ci else ["ci.yml missing"])
 
 
-@check("ci: build-test matrix is exactly PostgreSQL 14, 15, 16, 17 from PGDG, PG_MAJOR passed")
+@check("ci: build-test matrix is exactly PostgreSQL 15, 16, 17, 18 from PGDG, PG_MAJOR passed")
 def _():
     mats = [(j, job) for j, job in ci_jobs.items()
             if "pg" in ((job.get("strategy") or {}).get("matrix") or {})]
@@ -247,7 +247,7 @@ def _():
     jid, job = mats[0]
     bad = []
     pg = job["strategy"]["matrix"]["pg"]
-    if [str(v) for v in pg] != ["14", "15", "16", "17"]:
+    if [str(v) for v in pg] != ["15", "16", "17", "18"]:
         bad.append(f"{jid}: matrix pg is {pg}")
     if str((job.get("env") or {}).get("PG_MAJOR", "")).replace(" ", "") != "${{matrix.pg}}":
         bad.append(f"{jid}: env PG_MAJOR is not ${{{{ matrix.pg }}}}")

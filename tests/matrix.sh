@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# tests/matrix.sh — the SQL-level suites on another PostgreSQL major, here,
+# in a Debian chroot (no containers, no change to this machine's PostgreSQL).
+#
+#   bash tests/matrix.sh MAJOR            (as root; MAJOR: 15, 17 or 18)
+#
+#   15  Debian 12 (bookworm)    17  Debian 13 (trixie)    18  Debian sid
+#
+# 1. The root filesystem: debootstrap (minbase) with the build and test
+#    dependencies installed — PostgreSQL MAJOR and its server headers, pgTAP
+#    and pg_prove, pg_cron, cJSON, libcurl, OpenSSL, build-essential, python3
+#    — and two virtualenvs from the repository's pins: /opt/td-venv (psycopg,
+#    pandas, pyarrow, xgboost... of model/requirements.txt) and, best effort,
+#    /opt/td-evidently-venv (tests/requirements-evidently.txt).  Cached as
+#    $TD_CACHE_DIR/rootfs/debian-SUITE-pgMAJOR.tar.zst (TD_CACHE_DIR default
+#    /var/cache/taxi_duration), with a .key file: a hash of what went into it
+#    (the package list, the pins, this script's PROVISION_REV); rebuilt when
+#    missing or when the key changes.  Unpacked once into
+#    $TD_MATRIX_ROOTS/debian-SUITE-pgMAJOR (default /var/tmp/taxi_duration-matrix)
+#    and reused while its key matches.
+# 2. The working tree as it is (git ls-files: tracked and new files, edits
+#    included, ignored build products left out) is copied to /td/src in the
+#    chroot, the TLC months of TAXI_DATA_DIR (default ../shared/data) to
+#    /td/data.
+# 3. In the chroot (proc and a tmpfs /dev/shm mounted; unmounted on exit,
+#    failure or interrupt): build with -Werror and install with MAJOR's
+#    pg_config, then pg_regress (make installcheck, as postgres: predict,
+#    jsonb, model management, trigger, decoder, monitoring), pgTAP preloaded
+#    / not preloaded / no loadable model (tests/pgtap/run.sh; the preloaded
+#    run includes the monitoring known-answer tests), SQL fuzzing
+#    (SQL_FUZZ_SECONDS, default 10), parity with XGBoost on every 2021-02
+#    trip, and drift_report() against Evidently (tests/monitoring/run.sh
+#    parity; skipped when the Evidently virtualenv could not be installed).
+#
+# One line per suite, then "N passed, N failed"; exit status 0 only when
+# every suite passed.  Each suite's output: $ROOT/td/logs/<n>-<suite>.log
+# (the path is printed).  Runs of different majors may run side by side;
+# two runs of one major wait for each other.
+# shellcheck disable=SC2317 # the suites are called through run_suite
+set -uo pipefail
+
+# Bump when the provisioning below changes: the cached root filesystems are rebuilt.
+PROVISION_REV=1
+# The Python packages the suites import, pinned in model/requirements.txt.
+PY_PACKAGES='xgboost-cpu|pandas|pyarrow|numpy|scipy|jsonschema|pytest|psycopg\[binary\]'
+
+die() {
+	echo "matrix: $*" >&2
+	exit 2
+}
+
+suite_of() {
+	case $1 in
+		15) echo bookworm ;;
+		17) echo trixie ;;
+		18) echo sid ;;
+		*) return 1 ;;
+	esac
+}
+
+apt_packages() {
+	local m=$1
+	echo ca-certificates build-essential \
+		"postgresql-$m" "postgresql-server-dev-$m" "postgresql-$m-pgtap" "postgresql-$m-cron" \
+		libtap-parser-sourcehandler-pgtap-perl libcjson-dev libcurl4-openssl-dev libssl-dev \
+		python3 python3-venv
+}
+
+# ---------------------------------------------------------------------------
+# In the chroot, while building the root filesystem: `matrix.sh --provision MAJOR`
+# (this script and the requirements files are in /td/provision).
+provision() {
+	local major=$1 suite
+	suite=$(suite_of "$major") || die "unknown major $major"
+	set -e
+	export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+	case $suite in
+		sid) echo "deb http://deb.debian.org/debian sid main" ;;
+		*) printf 'deb http://deb.debian.org/debian %s main\n' "$suite" "$suite-updates"
+			echo "deb http://deb.debian.org/debian-security $suite-security main" ;;
+	esac >/etc/apt/sources.list
+	# no service starts in the chroot; dpkg without a terminal (no /dev/pts)
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	echo 'Dpkg::Use-Pty "0";' >/etc/apt/apt.conf.d/90td-no-pty
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends ca-certificates postgresql-common >/dev/null
+	update-ca-certificates >/dev/null
+	# the clusters are the tests' own: no "main" cluster
+	sed -i 's/^#* *create_main_cluster.*/create_main_cluster = false/' \
+		/etc/postgresql-common/createcluster.conf
+	# shellcheck disable=SC2046 # a list of package names
+	apt-get install -y -qq --no-install-recommends $(apt_packages "$major") >/dev/null
+	apt-get clean
+	rm -rf /var/lib/apt/lists/*
+
+	python3 -m venv /opt/td-venv
+	grep -E "^($PY_PACKAGES)==" /td/provision/requirements.txt >/td/provision/matrix-requirements.txt
+	/opt/td-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
+		-r /td/provision/matrix-requirements.txt
+	# Evidently (0.7.x pins an older pandas): best effort, its suite is skipped without it
+	python3 -m venv /opt/td-evidently-venv
+	if ! /opt/td-evidently-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
+		-r /td/provision/requirements-evidently.txt; then
+		echo "matrix: Evidently did not install on $suite; its suite will be skipped" >&2
+		rm -rf /opt/td-evidently-venv
+	fi
+	rm -rf /td/provision
+}
+
+# ---------------------------------------------------------------------------
+# In the chroot, for the tests: `matrix.sh --inside MAJOR` (the tree is /td/src).
+# regress, pgtap, sql_fuzz and parity are tests/lib/sql_suites.sh's (with
+# WORK and PORT); the others:
+t_build() {
+	echo "$(pg_config --version); $(gcc --version | head -1)"
+	make -s -j2 PG_CONFIG="$PG_CONFIG" && make -s install PG_CONFIG="$PG_CONFIG"
+}
+t_evidently() {
+	if [ ! -x "$TD_EVIDENTLY_VENV/bin/python" ]; then
+		echo "no Evidently virtualenv in this root filesystem"
+		return 77
+	fi
+	TD_MONITORING_DIR=$WORK/monitoring TD_MONITORING_PORT=$((PORT + 4)) \
+		TD_MONITORING_DATA=$WORK/td_monitoring/datasets TD_MONITORING_OUT=$WORK/td_monitoring/evidently \
+		bash tests/monitoring/run.sh parity
+}
+
+# run_suite NAME CMD...: one line; the output in $logs; 77 means skipped.
+run_suite() {
+	local name=$1 log start rc
+	shift
+	n=$((n + 1))
+	log=$logs/$(printf '%02d' $n)-$(echo "$name" | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//').log
+	start=$SECONDS
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok      %-66s %4d s\n' "$name" $((SECONDS - start))
+	elif [ $rc = 77 ]; then
+		skipped=$((skipped + 1))
+		printf 'skip    %-66s %s\n' "$name" "$(tail -1 "$log")"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		printf 'FAILED  %-66s %4d s  %s\n' "$name" $((SECONDS - start)) "$log"
+		tail -40 "$log" | sed 's/^/        | /'
+	fi
+}
+
+inside() {
+	local major=$1
+	export LANG=C.UTF-8
+	export PATH="/usr/lib/postgresql/$major/bin:/opt/td-venv/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	export PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config"
+	export TAXI_DATA_DIR=/td/data
+	export TD_EVIDENTLY_VENV=/opt/td-evidently-venv
+	export SQL_FUZZ_SECONDS=${SQL_FUZZ_SECONDS:-10}
+	cd /td/src || exit 2
+	# shellcheck source=tests/lib/cluster.sh
+	. tests/lib/cluster.sh
+	# shellcheck source=tests/lib/sql_suites.sh
+	. tests/lib/sql_suites.sh
+	WORK=/td/work PORT=$((55000 + major * 10)) logs=/td/logs
+	passed=0 failed=0 skipped=0 n=0 failed_names=()
+	rm -rf "$WORK" "$logs"
+	mkdir -p "$WORK" "$logs"
+	chmod 755 "$WORK"
+	chown postgres: "$WORK"
+	chmod -R a+rX /td/src /td/data
+	trap 'td_cluster_stop "$WORK/pgtap"' EXIT
+
+	echo "PostgreSQL $major on $(grep -m1 PRETTY_NAME /etc/os-release | cut -d'"' -f2); logs: $logs"
+	run_suite "build and install (-Werror)" t_build
+	if [ $failed -gt 0 ]; then
+		echo "0 passed, 1 failed"
+		return 1
+	fi
+	run_suite "pg_regress (predict, jsonb, models, trigger, decoder, monitoring)" regress
+	run_suite "pgTAP (preloaded; monitoring known answers)" pgtap
+	run_suite "pgTAP (not preloaded)" env TD_PGTAP_PORT=$((PORT + 1)) bash tests/pgtap/run.sh nopreload
+	run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests/pgtap/run.sh nomodel
+	run_suite "SQL fuzzing ($SQL_FUZZ_SECONDS s)" sql_fuzz
+	run_suite "parity with XGBoost (2021-02)" parity
+	td_cluster_stop "$WORK/pgtap"
+	run_suite "monitoring: drift_report() against Evidently" t_evidently
+
+	[ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
+	[ $skipped -gt 0 ] && echo "$skipped skipped"
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+}
+
+# ---------------------------------------------------------------------------
+# On the host.
+case ${1:-} in
+	--provision) provision "$2"; exit ;;
+	--inside) inside "$2"; exit ;;
+esac
+
+MAJOR=${1:-}
+SUITE=$(suite_of "$MAJOR") || die "usage: bash tests/matrix.sh MAJOR   (15, 17 or 18)"
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mount)"
+for tool in debootstrap chroot zstd git flock; do
+	command -v $tool >/dev/null || die "$tool not found (apt-get install -y debootstrap zstd)"
+done
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+NAME=debian-$SUITE-pg$MAJOR
+CACHE=${TD_CACHE_DIR:-/var/cache/taxi_duration}/rootfs
+TARBALL=$CACHE/$NAME.tar.zst
+ROOTS=$(realpath -m "${TD_MATRIX_ROOTS:-/var/tmp/taxi_duration-matrix}")
+ROOT=$ROOTS/$NAME
+DATA=${TAXI_DATA_DIR:-$REPO/../shared/data}
+mkdir -p "$CACHE" "$ROOTS"
+
+exec 9>"$ROOTS/.$NAME.lock"
+flock 9
+
+KEY=$({
+	echo "rev $PROVISION_REV $PY_PACKAGES"
+	apt_packages "$MAJOR"
+	cat "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt"
+	cat /usr/local/share/ca-certificates/* 2>/dev/null
+} | sha256sum | cut -c1-16)
+
+# Mounts under a root, deepest first.
+mounts_under() {
+	awk -v r="$1/" 'index($2 "/", r) == 1 { print $2 }' /proc/mounts | sort -r
+}
+
+# The processes whose root directory is $1.
+procs_in() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+	done
+}
+
+# Stop whatever still runs in the root (all started by this script: servers
+# and suites of an interrupted run), then unmount.
+release() {
+	local root=$1 pids m _
+	[ -d "$root" ] || return 0
+	pids=$(procs_in "$root")
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086 # a list of pids
+		kill $pids 2>/dev/null
+		for _ in $(seq 20); do
+			pids=$(procs_in "$root")
+			[ -z "$pids" ] && break
+			sleep 0.5
+		done
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null && sleep 0.5
+	fi
+	for m in $(mounts_under "$root"); do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+}
+
+# in_root ROOT CMD...: CMD in the chroot, with a clean environment; in the
+# background, so that an interrupt reaches this script's traps at once.
+in_root() {
+	local root=$1
+	shift
+	# shellcheck disable=SC2046 # one word per variable
+	chroot "$root" /usr/bin/env -i $(chroot_env) PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" &
+	wait $!
+}
+
+# Remove a root directory, never through a mount.
+remove_root() {
+	release "$1"
+	[ -z "$(mounts_under "$1")" ] || die "$1 still has mounts; not removing it"
+	rm -rf --one-file-system "$1"
+}
+
+enter() {
+	local root=$1
+	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+	mountpoint -q "$root/dev/shm" || mount -t tmpfs -o size=1g,mode=1777 tmpfs "$root/dev/shm"
+}
+
+# Copy what reaching the registries through this machine's proxy needs.
+copy_network_config() {
+	local root=$1 f
+	mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/apt/apt.conf.d"
+	cp /usr/local/share/ca-certificates/* "$root/usr/local/share/ca-certificates/" 2>/dev/null
+	cp /etc/pip.conf "$root/etc/pip.conf" 2>/dev/null
+	# apt: the proxy, and whether Release files may be past their Valid-Until
+	# (this machine's clock and mirror may disagree), as on this machine
+	for f in /etc/apt/apt.conf.d/*; do
+		case $f in *proxy*) ;; *) grep -qiE 'Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' "$f" || continue ;; esac
+		cp "$f" "$root/etc/apt/apt.conf.d/"
+	done
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
+	[ -d "$HOME/.config/pip" ] && mkdir -p "$root/root/.config" && cp -r "$HOME/.config/pip" "$root/root/.config/"
+	[ -d "$HOME/.pip" ] && cp -r "$HOME/.pip" "$root/root/"
+	return 0
+}
+
+# The proxy settings of this environment, passed into the chroot.
+chroot_env() {
+	local v
+	echo HOME=/root TERM=dumb
+	for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY SQL_FUZZ_SECONDS; do
+		[ -n "${!v:-}" ] && echo "$v=${!v}"
+	done
+}
+
+build_rootfs() {
+	local new=$ROOT.new start=$SECONDS
+	echo "building the $NAME root filesystem (debootstrap $SUITE, then packages; a few minutes)"
+	remove_root "$new"
+	trap 'release "$new"' EXIT
+	trap 'exit 130' INT TERM
+	debootstrap --variant=minbase "$SUITE" "$new" http://deb.debian.org/debian \
+		>"$ROOTS/$NAME.debootstrap.log" 2>&1 ||
+		{ tail -20 "$ROOTS/$NAME.debootstrap.log"; die "debootstrap failed ($ROOTS/$NAME.debootstrap.log)"; }
+	copy_network_config "$new"
+	mkdir -p "$new/td/provision"
+	cp "$0" "$new/td/provision/matrix.sh"
+	cp "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" "$new/td/provision/"
+	enter "$new"
+	in_root "$new" bash /td/provision/matrix.sh --provision "$MAJOR" >"$ROOTS/$NAME.provision.log" 2>&1 ||
+		{ tail -30 "$ROOTS/$NAME.provision.log"; die "provisioning failed ($ROOTS/$NAME.provision.log)"; }
+	grep '^matrix:' "$ROOTS/$NAME.provision.log"
+	release "$new"
+	trap - EXIT
+	echo "$KEY" >"$new/.td-key"
+	tar -C "$new" --zstd -cf "$TARBALL.tmp" . || die "could not write $TARBALL"
+	mv "$TARBALL.tmp" "$TARBALL"
+	echo "$KEY" >"$TARBALL.key"
+	remove_root "$ROOT"
+	mv "$new" "$ROOT"
+	echo "cached: $TARBALL ($(du -h "$TARBALL" | cut -f1), $((SECONDS - start)) s)"
+}
+
+if [ ! -f "$TARBALL" ] || [ "$(cat "$TARBALL.key" 2>/dev/null)" != "$KEY" ]; then
+	build_rootfs
+elif [ "$(cat "$ROOT/.td-key" 2>/dev/null)" != "$KEY" ]; then
+	echo "unpacking $TARBALL"
+	remove_root "$ROOT"
+	mkdir -p "$ROOT.new"
+	tar -C "$ROOT.new" --zstd -xf "$TARBALL" || die "could not unpack $TARBALL"
+	mv "$ROOT.new" "$ROOT"
+fi
+
+trap 'release "$ROOT"' EXIT
+trap 'exit 130' INT TERM
+release "$ROOT"
+
+# The working tree as it is: tracked files (edited or not) and new ones not
+# ignored; deleted ones left out.
+rm -rf "$ROOT/td/src" "$ROOT/td/data"
+mkdir -p "$ROOT/td/src" "$ROOT/td/data"
+(cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+	while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
+	tar --null -T - -cf -) | tar -C "$ROOT/td/src" -xf - || die "could not copy the working tree"
+if [ -d "$DATA" ]; then
+	cp -r "$DATA/." "$ROOT/td/data/"
+else
+	echo "matrix: no TLC data in $DATA (TAXI_DATA_DIR): the parity suites will try to download it" >&2
+fi
+copy_network_config "$ROOT"
+enter "$ROOT"
+in_root "$ROOT" bash /td/src/tests/matrix.sh --inside "$MAJOR"
+rc=$?
+[ $rc = 0 ] || echo "logs: $ROOT/td/logs"
+exit $rc
