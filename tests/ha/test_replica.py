@@ -19,26 +19,16 @@ The tests share one pair of clusters and run in file order; the last one promote
 from __future__ import annotations
 
 import struct
-import time
 from pathlib import Path
 
 import psycopg
 import pytest
+from td_cluster import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "tests" / "fixtures" / "bundles" / "small_xgb.json"
 N_TRIPS = 5000
 CONF = ["taxi_duration.load_retry_interval = 1", "max_worker_processes = 16"]
-
-
-def wait_for(what, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def bits(x: float | None) -> str | None:
@@ -117,11 +107,12 @@ def test_standby_worker_follows_model_uri(pair):
     with standby.connect() as conn:
         conn.execute(f"ALTER SYSTEM SET taxi_duration.model_uri = 'file://{SMALL}'")
         conn.execute("SELECT pg_reload_conf()")
-    wait_for(
-        "the standby's worker to load small_xgb.json",
+    wait_until(
         lambda: standby.sql("SELECT source FROM taxi_duration.model_info()")[0][0].endswith(
             "small_xgb.json"
         ),
+        30,
+        "the standby's worker to load small_xgb.json",
     )
     # the primary is not affected
     assert primary.sql("SELECT sha256 FROM taxi_duration.model_info()")[0][0] == before
@@ -185,13 +176,14 @@ def test_monitors_say_they_run_on_the_primary(pair, call):
 def test_promoted_standby_writes_its_load_history(pair):
     _, standby = pair
     standby.promote()
-    wait_for(
-        "the promoted standby's worker to write its loads to model_loads",
+    wait_until(
         lambda: (
             standby.sql(
                 "SELECT count(*) FROM taxi_duration.model_loads WHERE source LIKE '%small_xgb.json'"
             )[0][0]
             >= 2
         ),
+        30,
+        "the promoted standby's worker to write its loads to model_loads",
     )
     assert standby.sql("SELECT count(*) FROM taxi_duration.run_monitor('halves')")[0][0] >= 1

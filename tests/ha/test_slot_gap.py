@@ -19,6 +19,7 @@ import subprocess
 import time
 
 import pytest
+from td_cluster import wait_until
 
 STREAM = "stg_taxi_trip_events"
 SLOT = "taxi_trips_kinesis"
@@ -29,16 +30,6 @@ CONF = [
     "max_wal_senders = 4",
     "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
 ]
-
-
-def wait_for(what, predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def insert(cluster, first, n):
@@ -106,12 +97,13 @@ def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup)
     primary, standby, fwd = setup
     # forwarding from the primary
     fwd.start(primary.dsn())
-    wait_for(
-        "the forwarder to create its slot",
+    wait_until(
         lambda: primary.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 1,
+        60,
+        "the forwarder to create its slot",
     )
     insert(primary, 1, 200)
-    wait_for("200 trips sent from the primary", lambda: sent(primary) >= 200)
+    wait_until(lambda: sent(primary) >= 200, 60, "200 trips sent from the primary")
     fwd.stop()
     standby.wait_replayed()
 
@@ -122,12 +114,13 @@ def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup)
     insert(standby, 201, 50)  # committed on the new primary: a new slot would skip them
 
     fwd.start(standby.dsn())
-    error = wait_for(
-        "the forwarder to report the missing slot",
+    error = wait_until(
         lambda: standby.sql(
             "SELECT last_error FROM taxi_duration.forwarder_lag WHERE last_error LIKE %s",
             ("%is missing%",),
         ),
+        60,
+        "the forwarder to report the missing slot",
     )[0][0]
     assert "TD_SLOT_RESYNC" in error and "LSN" in error, error
     time.sleep(1)
@@ -140,9 +133,10 @@ def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup)
 
     # the operator resynchronises (docs/operations.md) and lets it create the slot again
     fwd.start(standby.dsn(), TD_SLOT_RESYNC="1")
-    wait_for(
-        "the slot to be created again",
+    wait_until(
         lambda: standby.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 1,
+        60,
+        "the slot to be created again",
     )
     insert(standby, 251, 30)
-    wait_for("trips committed after the resync to be sent", lambda: sent(standby) >= 230)
+    wait_until(lambda: sent(standby) >= 230, 60, "trips committed after the resync to be sent")

@@ -60,6 +60,17 @@ def give_to_postgres(path: Path) -> None:
         shutil.chown(path, "postgres", "postgres")
 
 
+def wait_until(predicate, seconds: float, what: str):
+    """predicate()'s first true value, polled every 50 ms; AssertionError after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {seconds} s")
+
+
 class Cluster:
     def __init__(
         self,

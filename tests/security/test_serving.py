@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from td_cluster import give_to_postgres
+from td_cluster import give_to_postgres, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 PREDICT = "SELECT taxi_duration.predict_duration(130, 205, 3.66)"
@@ -85,16 +85,6 @@ class Call:
     def wait(self, seconds: float, what: str) -> BaseException | None:
         assert self.done.wait(seconds), f"{what}: still running after {seconds} s"
         return self.error
-
-
-def wait_until(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {seconds} s")
 
 
 def activity(cluster, pid: int):
