@@ -142,6 +142,24 @@ def test_standby_load_model(pair):
     assert rows == [("load_model", "loaded")]
 
 
+def test_standby_load_history_hides_failure_details_from_ordinary_roles(pair):
+    primary, standby = pair
+    with pytest.raises(psycopg.Error):
+        standby.sql("SELECT * FROM taxi_duration.load_model('file:///nonexistent/bundle.json')")
+    q = (
+        "SELECT message, detail FROM taxi_duration.recent_model_loads()"
+        " WHERE outcome = 'failed' ORDER BY seq DESC LIMIT 1"
+    )
+    message, detail = standby.sql(q)[0]
+    assert message and detail, "a superuser sees the failure's detail"
+    ordinary = primary.fresh_role()  # roles are created on the primary and replicated
+    standby.wait_replayed()
+    with standby.connect(user=ordinary) as conn:
+        seen = conn.execute(q).fetchone()
+    assert seen == (message, None), f"an ordinary role saw {seen}"
+    assert "/nonexistent" not in (seen[0] or "")
+
+
 def test_drift_report_on_the_standby(pair):
     primary, standby = pair
     q = (
