@@ -18,8 +18,6 @@
 
 #include "serving/serving.h"
 
-#define TD_HISTORY_MAX 64
-
 PG_FUNCTION_INFO_V1(recent_model_loads);
 
 /* Text of a ring string, or NULL when empty. */
@@ -43,8 +41,8 @@ recent_model_loads(PG_FUNCTION_ARGS)
 
 	TdRequireSharedState();
 	store = TdBeginMaterializedSet(fcinfo, "recent_model_loads");
-	events = palloc(sizeof(TdLoadEvent) * TD_HISTORY_MAX);
-	n = TdCopyLoadEvents(0, events, TD_HISTORY_MAX, &lost);
+	events = palloc(sizeof(TdLoadEvent) * TD_HISTORY_SLOTS);
+	n = TdCopyLoadEvents(0, events, TD_HISTORY_SLOTS, &lost);
 	for (i = 0; i < n; i++)
 	{
 		const TdLoadEvent *e = &events[i];

@@ -112,6 +112,9 @@ typedef struct TdLoadEvent
 	char		detail[TD_EVENT_MESSAGE_MAX];  /* may: privileged roles only */
 } TdLoadEvent;
 
+/* Load events kept in shared memory (a ring; recent_model_loads() shows it). */
+#define TD_HISTORY_SLOTS 64
+
 extern void TdRecordLoadEvent(TdLoadEvent *event);
 extern int	TdCopyLoadEvents(uint64 after_seq, TdLoadEvent *events, int max_events,
 							 uint64 *lost);

@@ -53,7 +53,6 @@
 #include "serving/serving.h"
 
 #define TD_RECENT_MODELS 16
-#define TD_HISTORY_SLOTS 64
 #define TD_FAILURE_MESSAGE_MAX 512
 
 typedef struct TdRecentModel
