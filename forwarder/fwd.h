@@ -68,7 +68,8 @@ typedef struct FwdBatch
 
 typedef struct FwdConfig
 {
-	const char *dsn;
+	const char *dsn;		/* decoding: the primary, unless it sets target_session_attrs */
+	const char *status_dsn; /* forwarder_status and dead letters: always the primary */
 	const char *slot;
 	const char *tables;
 	const char *columns; /* NULL: the plugin's default */
@@ -77,7 +78,8 @@ typedef struct FwdConfig
 	int			poll_ms;
 	int			backoff_base_ms;
 	int			backoff_max_ms;
-	bool		slot_resync; /* TD_SLOT_RESYNC=1: create a missing slot despite a gap */
+	bool		slot_resync;   /* TD_SLOT_RESYNC=1: create a missing slot despite a gap */
+	bool		slot_failover; /* TD_SLOT_FAILOVER (1): create failover slots on 17+ */
 	tda_config	aws;
 } FwdConfig;
 

@@ -12,12 +12,15 @@
  * the slot to its commit LSN.  A crash before the advance resends: consumers
  * see duplicates (same ride_id, commit_lsn and xid), never a gap.
  *
- * Environment: TD_FORWARDER_DSN (else libpq's PG* variables), TD_SLOT
- * (taxi_trips_kinesis), TD_TABLES (public.trips), TD_COLUMNS (the plugin's
- * default), TD_TRIPS_STREAM (required), TD_BATCH_CHANGES (5000), TD_POLL_MS
- * (200), TD_BACKOFF_BASE_MS (100), TD_BACKOFF_MAX_MS (5000),
- * TD_KINESIS_TIMEOUT_MS (10000), TD_SLOT_RESYNC (0; 1: create a slot that
- * was lost, despite the gap), AWS_* via tda_config_from_env
+ * Environment: TD_FORWARDER_DSN (else libpq's PG* variables; may list
+ * several hosts: the primary among them is used, unless it sets
+ * target_session_attrs), TD_STATUS_DSN (TD_FORWARDER_DSN; always its
+ * primary), TD_SLOT (taxi_trips_kinesis), TD_TABLES (public.trips),
+ * TD_COLUMNS (the plugin's default), TD_TRIPS_STREAM (required),
+ * TD_BATCH_CHANGES (5000), TD_POLL_MS (200), TD_BACKOFF_BASE_MS (100),
+ * TD_BACKOFF_MAX_MS (5000), TD_KINESIS_TIMEOUT_MS (10000), TD_SLOT_RESYNC
+ * (0; 1: create a slot that was lost, despite the gap), TD_SLOT_FAILOVER
+ * (1; 0: plain slots on 17+), AWS_* via tda_config_from_env
  * (AWS_ENDPOINT_URL_KINESIS overrides the endpoint).
  *
  * SIGTERM/SIGINT: the current call is cancelled, nothing more is advanced,
@@ -136,6 +139,8 @@ read_config(FwdConfig *c)
 
 	memset(c, 0, sizeof(*c));
 	c->dsn = tdc_env_or("TD_FORWARDER_DSN", "");
+	c->status_dsn = tdc_env_or("TD_STATUS_DSN", c->dsn);
+	c->slot_failover = strcmp(tdc_env_or("TD_SLOT_FAILOVER", "1"), "0") != 0;
 	c->slot = tdc_env_or("TD_SLOT", "taxi_trips_kinesis");
 	c->slot_resync = strcmp(tdc_env_or("TD_SLOT_RESYNC", "0"), "1") == 0;
 	c->tables = tdc_env_or("TD_TABLES", "public.trips");

@@ -9,6 +9,16 @@
  * decoding session.  Any failure returns false; the caller drops both
  * connections and the batch, then reconnects with backoff.
  *
+ * Servers and failover (docs/operations.md, "Read replicas and failover"):
+ * both DSNs may list several hosts.  "st" always connects to the primary
+ * (target_session_attrs=primary, whatever TD_STATUS_DSN says); "dec" does
+ * too unless TD_FORWARDER_DSN sets target_session_attrs itself, e.g. to
+ * "standby" to decode on a hot standby (PostgreSQL 16+), with
+ * TD_STATUS_DSN naming the primary.  So after a promotion the reconnect
+ * finds the new primary.  On PostgreSQL 17+ a slot created on a primary is
+ * a failover slot (TD_SLOT_FAILOVER=0 turns that off), which standbys with
+ * sync_replication_slots keep in step: the promoted standby has it.
+ *
  * The forwarder may run as a privileged role, so each session's
  * search_path is emptied right after connecting (as pg_dump does) and every
  * statement names its functions and tables with their schema: nothing a
@@ -108,6 +118,134 @@ slot_may_be_created(FwdState *s, const char *slot)
 	return false;
 }
 
+/*
+ * Connect to dsn (a connection string, URI or several hosts).  The primary
+ * is the default target (a list of hosts then finds the one promoted after
+ * a failover); unless `always_primary`, the dsn's own target_session_attrs
+ * wins (libpq: a later keyword overrides the expanded dbname's).
+ */
+static PGconn *
+connect_to(FwdState *s, const char *dsn, bool always_primary, const char *what)
+{
+	const char *keys[3];
+	const char *values[3];
+	int			n = 0;
+	PGconn	   *conn;
+
+	if (!always_primary)
+	{
+		keys[n] = "target_session_attrs";
+		values[n++] = "primary";
+	}
+	keys[n] = "dbname";
+	values[n++] = dsn;
+	if (always_primary)
+	{
+		keys[n] = "target_session_attrs";
+		values[n++] = "primary";
+	}
+	keys[n] = NULL;
+	values[n] = NULL;
+	conn = PQconnectdbParams(keys, values, 1);
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		failed(s, conn, NULL, what);
+		PQfinish(conn);
+		return NULL;
+	}
+	if (!pin_search_path(s, conn))
+	{
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Is the decoding server a hot standby? (-1: the query failed) */
+static int
+in_recovery(FwdState *s)
+{
+	PGresult *res = exec(s->dec, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);
+	int		  standby;
+
+	if (!ok(res))
+	{
+		failed(s, s->dec, res, "recovery check");
+		return -1;
+	}
+	standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return standby;
+}
+
+/*
+ * Create the slot on a hot standby (PostgreSQL 16+).  The creation waits
+ * for the primary to log the running transactions (every 15 s when busy):
+ * ask the primary for one now (pg_log_standby_snapshot, best effort: it
+ * needs a superuser by default) while the standby waits.
+ */
+static bool
+create_slot_on_standby(FwdState *s)
+{
+	const char *p[1] = { s->cfg.slot };
+	PGresult   *res;
+	bool		created = true;
+	int			waited_ms;
+
+	if (!PQsendQueryParams(s->dec,
+						   "SELECT pg_catalog.pg_create_logical_replication_slot($1, 'taxi_duration')",
+						   1, NULL, p, NULL, NULL, 0))
+		return failed(s, s->dec, NULL, "slot creation on the standby");
+	for (waited_ms = 0; !fwd_stop; waited_ms += 200)
+	{
+		if (!PQconsumeInput(s->dec))
+			return failed(s, s->dec, NULL, "slot creation on the standby");
+		if (!PQisBusy(s->dec))
+			break;
+		if (waited_ms % 2000 == 0)
+			PQclear(exec(s->st, "SELECT pg_catalog.pg_log_standby_snapshot()", 0, NULL));
+		fwd_sleep_ms(200);
+	}
+	while ((res = PQgetResult(s->dec)) != NULL)
+	{
+		if (!ok(res))
+			created = failed(s, s->dec, res, "slot creation on the standby");
+		else
+			PQclear(res);
+	}
+	return created && !fwd_stop;
+}
+
+/* Create the missing slot: a failover slot on a primary of PostgreSQL 17+. */
+static bool
+create_slot(FwdState *s, bool standby, const char *slot_esc)
+{
+	const char *p[1] = { s->cfg.slot };
+	bool		failover = !standby && s->cfg.slot_failover && PQserverVersion(s->dec) >= 170000;
+	PGresult   *res;
+
+	if (standby)
+	{
+		if (!create_slot_on_standby(s))
+			return false;
+	}
+	else
+	{
+		res = exec(s->dec,
+				   failover ? "SELECT pg_catalog.pg_create_logical_replication_slot("
+							  "$1, 'taxi_duration', false, false, true)" :
+							  "SELECT pg_catalog.pg_create_logical_replication_slot($1, 'taxi_duration')",
+				   1, p);
+		if (!ok(res))
+			return failed(s, s->dec, res, "slot creation");
+		PQclear(res);
+	}
+	fwd_log("created logical replication slot \"%s\" (plugin taxi_duration%s)", slot_esc,
+			failover ? ", failover" : standby ? ", on a standby" :
+												"");
+	return true;
+}
+
 /* Open both connections and make sure the slot exists. */
 bool
 fwd_pg_connect(FwdState *s)
@@ -116,38 +254,45 @@ fwd_pg_connect(FwdState *s)
 	PGresult   *res;
 	char		slot[TDC_ESCAPE_SHORT];
 	char		tables[TDC_ESCAPE_SHORT];
+	char		host[TDC_ESCAPE_SHORT];
+	int			standby;
+	bool		failover_slot;
 
-	s->dec = PQconnectdb(s->cfg.dsn);
-	if (PQstatus(s->dec) != CONNECTION_OK)
-		return failed(s, s->dec, NULL, "connect");
-	if (!pin_search_path(s, s->dec))
+	s->dec = connect_to(s, s->cfg.dsn, false, "connect");
+	if (s->dec == NULL)
 		return false;
-	s->st = PQconnectdb(s->cfg.dsn);
-	if (PQstatus(s->st) != CONNECTION_OK)
-		return failed(s, s->st, NULL, "connect");
-	if (!pin_search_path(s, s->st))
+	s->st = connect_to(s, s->cfg.status_dsn, true, "connect (status)");
+	if (s->st == NULL)
+		return false;
+	standby = in_recovery(s);
+	if (standby < 0)
 		return false;
 	tdc_escape(s->cfg.slot, slot, sizeof(slot));
 	tdc_escape(s->cfg.tables, tables, sizeof(tables));
 	res = exec(s->dec,
-			   "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+			   PQserverVersion(s->dec) >= 170000 ? "SELECT failover FROM pg_catalog.pg_replication_slots WHERE slot_name = $1" : "SELECT false FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 			   1, p);
 	if (!ok(res))
 		return failed(s, s->dec, res, "slot lookup");
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
-		if (!slot_may_be_created(s, slot))
+		if (!slot_may_be_created(s, slot) || !create_slot(s, standby, slot))
 			return false;
-		res = exec(s->dec,
-				   "SELECT pg_catalog.pg_create_logical_replication_slot($1, 'taxi_duration')",
-				   1, p);
-		if (!ok(res))
-			return failed(s, s->dec, res, "slot creation");
-		fwd_log("created logical replication slot \"%s\" (plugin taxi_duration)", slot);
 	}
-	PQclear(res);
-	fwd_log("connected to PostgreSQL (slot \"%s\", tables \"%s\")", slot, tables);
+	else
+	{
+		failover_slot = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (!failover_slot && !standby && s->cfg.slot_failover && PQserverVersion(s->dec) >= 170000)
+			fwd_log("WARNING: slot \"%s\" is not a failover slot: a promoted standby will not "
+					"have it (docs/operations.md, \"Read replicas and failover\")",
+					slot);
+	}
+	fwd_log("connected to PostgreSQL %d at \"%s\" port %s (%s; slot \"%s\", tables \"%s\")",
+			PQserverVersion(s->dec) / 10000,
+			tdc_escape(PQhost(s->dec), host, sizeof(host)), PQport(s->dec),
+			standby ? "decoding on a standby" : "primary", slot, tables);
 	return true;
 }
 

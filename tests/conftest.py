@@ -183,6 +183,20 @@ def trips_2021_02():
         missing(f"real 2021-02 trips needed: {e}")
 
 
+@pytest.fixture(scope="session")
+def trips_2021_01_02(trips_2021_02):
+    """The filtered green trips of January then February 2021 (about 130,000), one frame."""
+    import pandas as pd
+
+    from model.data import load_month
+
+    try:
+        january = load_month("2021-01", download=False)
+    except FileNotFoundError as e:
+        missing(f"real 2021-01 trips needed: {e}")
+    return pd.concat([january, trips_2021_02], ignore_index=True)
+
+
 # -- clusters -------------------------------------------------------------------------------------
 
 
@@ -205,8 +219,9 @@ def make_module_cluster():
 
 @pytest.fixture(scope="module")
 def make_module_standby():
-    """make_module_standby(primary, conf=(), env=None, port=None) -> a started hot standby of
-    `primary` (pg_basebackup -R, streaming), stopped at the end of the module."""
+    """make_module_standby(primary, conf=(), env=None, port=None, slot=None) -> a started hot
+    standby of `primary` (pg_basebackup -R, streaming; through physical slot `slot`), stopped at
+    the end of the module."""
     pool = Pool()
     yield pool.make_standby
     pool.close()

@@ -2,7 +2,11 @@
 # tests/matrix.sh — the SQL-level suites on another PostgreSQL major, here,
 # in a Debian chroot (no containers, no change to this machine's PostgreSQL).
 #
-#   bash tests/matrix.sh MAJOR            (as root; MAJOR: 15, 17 or 18)
+#   bash tests/matrix.sh MAJOR [sql|ha]   (as root; MAJOR: 15, 17 or 18)
+#
+# Both groups by default: "sql" the SQL-level suites (3. below), "ha" the
+# replica and failover suites (tests/ha/run.sh, which `tests/ha/run.sh MAJOR`
+# runs through this script).
 #
 #   15  Debian 12 (bookworm)    17  Debian 13 (trixie)    18  Debian sid
 #
@@ -40,9 +44,9 @@
 set -uo pipefail
 
 # Bump when the provisioning below changes: the cached root filesystems are rebuilt.
-PROVISION_REV=1
+PROVISION_REV=2
 # The Python packages the suites import, pinned in model/requirements.txt.
-PY_PACKAGES='xgboost-cpu|pandas|pyarrow|numpy|scipy|jsonschema|pytest|psycopg\[binary\]'
+PY_PACKAGES='xgboost-cpu|pandas|pyarrow|numpy|scipy|jsonschema|pytest|psycopg\[binary\]|boto3'
 
 die() {
 	echo "matrix: $*" >&2
@@ -63,7 +67,7 @@ apt_packages() {
 	echo ca-certificates build-essential \
 		"postgresql-$m" "postgresql-server-dev-$m" "postgresql-$m-pgtap" "postgresql-$m-cron" \
 		libtap-parser-sourcehandler-pgtap-perl libcjson-dev libcurl4-openssl-dev libssl-dev \
-		python3 python3-venv
+		libpq-dev python3 python3-venv
 }
 
 # ---------------------------------------------------------------------------
@@ -98,6 +102,16 @@ provision() {
 	grep -E "^($PY_PACKAGES)==" /td/provision/requirements.txt >/td/provision/matrix-requirements.txt
 	/opt/td-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
 		-r /td/provision/matrix-requirements.txt
+	# moto and MLflow for the replica and failover suites (tests/lib/servers.py);
+	# without MLflow (if it does not install here) its alias test is skipped
+	python3 -m venv /opt/td-servers-venv
+	if ! /opt/td-servers-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
+		-r /td/provision/requirements-servers.txt; then
+		echo "matrix: MLflow did not install on $suite; the standby's alias test will be skipped" >&2
+		grep -E '^(moto|boto3)' /td/provision/requirements-servers.txt >/td/provision/moto.txt
+		/opt/td-servers-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
+			-r /td/provision/moto.txt
+	fi
 	# Evidently (0.7.x pins an older pandas): best effort, its suite is skipped without it
 	python3 -m venv /opt/td-evidently-venv
 	if ! /opt/td-evidently-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
@@ -149,8 +163,12 @@ run_suite() {
 	fi
 }
 
+t_ha() {
+	TD_SERVERS_VENV=/opt/td-servers-venv TD_CLUSTER_PORT=$((PORT + 20)) bash tests/ha/run.sh
+}
+
 inside() {
-	local major=$1
+	local major=$1 group=${2:-all}
 	export LANG=C.UTF-8
 	export PATH="/usr/lib/postgresql/$major/bin:/opt/td-venv/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	export PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config"
@@ -177,14 +195,20 @@ inside() {
 		echo "0 passed, 1 failed"
 		return 1
 	fi
-	run_suite "pg_regress (predict, jsonb, models, trigger, decoder, monitoring)" regress
-	run_suite "pgTAP (preloaded; monitoring known answers)" pgtap
-	run_suite "pgTAP (not preloaded)" env TD_PGTAP_PORT=$((PORT + 1)) bash tests/pgtap/run.sh nopreload
-	run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests/pgtap/run.sh nomodel
-	run_suite "SQL fuzzing ($SQL_FUZZ_SECONDS s)" sql_fuzz
-	run_suite "parity with XGBoost (2021-02)" parity
-	td_cluster_stop "$WORK/pgtap"
-	run_suite "monitoring: drift_report() against Evidently" t_evidently
+	if [ "$group" != ha ]; then
+		run_suite "pg_regress (predict, jsonb, models, trigger, decoder, monitoring)" regress
+		run_suite "pgTAP (preloaded; monitoring known answers)" pgtap
+		run_suite "pgTAP (not preloaded)" env TD_PGTAP_PORT=$((PORT + 1)) bash tests/pgtap/run.sh nopreload
+		run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests/pgtap/run.sh nomodel
+		run_suite "SQL fuzzing ($SQL_FUZZ_SECONDS s)" sql_fuzz
+		run_suite "parity with XGBoost (2021-02)" parity
+		td_cluster_stop "$WORK/pgtap"
+		run_suite "monitoring: drift_report() against Evidently" t_evidently
+	fi
+	if [ "$group" != sql ]; then
+		run_suite "replicas and failover (tests/ha: standby, failover slots, lost/duplicates)" t_ha
+		grep -ho 'failover on PostgreSQL.*' "$logs"/*-replicas-and-failover*.log | tail -1 | sed 's/^/        /'
+	fi
 
 	[ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
 	[ $skipped -gt 0 ] && echo "$skipped skipped"
@@ -196,10 +220,12 @@ inside() {
 # On the host.
 case ${1:-} in
 	--provision) provision "$2"; exit ;;
-	--inside) inside "$2"; exit ;;
+	--inside) inside "$2" "${3:-all}"; exit ;;
 esac
 
 MAJOR=${1:-}
+GROUP=${2:-all}
+case $GROUP in sql | ha | all) ;; *) die "usage: bash tests/matrix.sh MAJOR [sql|ha]" ;; esac
 SUITE=$(suite_of "$MAJOR") || die "usage: bash tests/matrix.sh MAJOR   (15, 17 or 18)"
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mount)"
 for tool in debootstrap chroot zstd git flock; do
@@ -220,7 +246,7 @@ flock 9
 KEY=$({
 	echo "rev $PROVISION_REV $PY_PACKAGES"
 	apt_packages "$MAJOR"
-	cat "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt"
+	cat "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" "$REPO/tests/requirements-servers.txt"
 	cat /usr/local/share/ca-certificates/* 2>/dev/null
 } | sha256sum | cut -c1-16)
 
@@ -321,7 +347,8 @@ build_rootfs() {
 	copy_network_config "$new"
 	mkdir -p "$new/td/provision"
 	cp "$0" "$new/td/provision/matrix.sh"
-	cp "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" "$new/td/provision/"
+	cp "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" \
+		"$REPO/tests/requirements-servers.txt" "$new/td/provision/"
 	enter "$new"
 	in_root "$new" bash /td/provision/matrix.sh --provision "$MAJOR" >"$ROOTS/$NAME.provision.log" 2>&1 ||
 		{ tail -30 "$ROOTS/$NAME.provision.log"; die "provisioning failed ($ROOTS/$NAME.provision.log)"; }
@@ -365,7 +392,7 @@ else
 fi
 copy_network_config "$ROOT"
 enter "$ROOT"
-in_root "$ROOT" bash /td/src/tests/matrix.sh --inside "$MAJOR"
+in_root "$ROOT" bash /td/src/tests/matrix.sh --inside "$MAJOR" "$GROUP"
 rc=$?
 [ $rc = 0 ] || echo "logs: $ROOT/td/logs"
 exit $rc

@@ -14,11 +14,10 @@ moto's Kinesis with signature checking, the built forwarder.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import time
 
 import pytest
+from forwarding import ForwarderProcess, Reader
 from td_cluster import wait_until
 
 STREAM = "stg_taxi_trip_events"
@@ -37,25 +36,6 @@ def insert(cluster, first, n):
         "INSERT INTO trips SELECT i, 130, 205, 3.66, '2021-02-03 08:30' FROM generate_series(%s::int, %s::int) i",
         (first, first + n - 1),
     )
-
-
-class Forwarder:
-    def __init__(self, binary, env, log):
-        self.binary, self.env, self.log, self.proc = str(binary), env, log, None
-
-    def start(self, dsn, **extra):
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [self.binary],
-                env=dict(self.env, TD_FORWARDER_DSN=dsn, **extra),
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +61,8 @@ def setup(moto, aws_client, make_module_cluster, make_module_standby, forwarder_
         AWS_SECRET_ACCESS_KEY=moto.env["AWS_SECRET_ACCESS_KEY"],
     )
     env.pop("AWS_ENDPOINT_URL_S3", None)
-    fwd = Forwarder(forwarder_bin, env, workdir / "forwarder.log")
-    yield primary, standby, fwd
+    fwd = ForwarderProcess(forwarder_bin, env, workdir / "forwarder.log")
+    yield primary, standby, fwd, aws_client("kinesis")
     fwd.stop()
 
 
@@ -94,9 +74,9 @@ def sent(cluster):
 
 
 def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup):
-    primary, standby, fwd = setup
+    primary, standby, fwd, kin = setup
     # forwarding from the primary
-    fwd.start(primary.dsn())
+    fwd.start(TD_FORWARDER_DSN=primary.dsn())
     wait_until(
         lambda: primary.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 1,
         60,
@@ -113,7 +93,7 @@ def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup)
     assert standby.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 0
     insert(standby, 201, 50)  # committed on the new primary: a new slot would skip them
 
-    fwd.start(standby.dsn())
+    fwd.start(TD_FORWARDER_DSN=standby.dsn())
     error = wait_until(
         lambda: standby.sql(
             "SELECT last_error FROM taxi_duration.forwarder_lag WHERE last_error LIKE %s",
@@ -132,7 +112,7 @@ def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup)
     fwd.stop()
 
     # the operator resynchronises (docs/operations.md) and lets it create the slot again
-    fwd.start(standby.dsn(), TD_SLOT_RESYNC="1")
+    fwd.start(TD_FORWARDER_DSN=standby.dsn(), TD_SLOT_RESYNC="1")
     wait_until(
         lambda: standby.sql("SELECT count(*) FROM pg_replication_slots")[0][0] == 1,
         60,
@@ -140,3 +120,16 @@ def test_forwarder_refuses_to_skip_after_a_failover_and_resumes_on_resync(setup)
     )
     insert(standby, 251, 30)
     wait_until(lambda: sent(standby) >= 230, 60, "trips committed after the resync to be sent")
+    reader = Reader(kin, STREAM)
+    assert reader.wait_for(range(201, 251), 2) == list(range(201, 251)), "the gap was not skipped?"
+
+    # re-send the gap as docs/operations.md says: the decoder streams INSERTs, so insert again
+    with standby.connect() as conn, conn.transaction():
+        conn.execute(
+            "CREATE TEMP TABLE resend ON COMMIT DROP AS SELECT * FROM trips WHERE ride_id > 200"
+        )
+        conn.execute("DELETE FROM trips WHERE ride_id IN (SELECT ride_id FROM resend)")
+        conn.execute("INSERT INTO trips SELECT * FROM resend")
+    missing = reader.wait_for(range(1, 281), 60)
+    assert missing == [], f"{len(missing)} trips still missing after the re-send: {missing[:10]}"
+    fwd.stop()

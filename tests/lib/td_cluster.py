@@ -16,7 +16,8 @@ at TD_CLUSTER_PORT (else TD_SECURITY_PORT, else 54600), unless ``port=`` is give
 directory is private, so a port in use elsewhere does no harm.  The binaries are those in
 TD_PG_BINDIR, else those of ``pg_config`` (PG_CONFIG, else the one on PATH).  TD_SECURITY_KEEP=1
 keeps the directories.  ``make_module_standby(primary)`` makes a hot standby of a cluster
-(pg_basebackup -R, streaming replication): ``wait_replayed()``, ``promote()``.
+(pg_basebackup -R, streaming replication; ``slot=`` for a physical slot, named as its
+application_name): ``wait_replayed()``, ``promote()``, ``kill()`` (``pg_ctl stop -m immediate``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def pg_bindir() -> Path:
     """The PostgreSQL binaries the clusters run: TD_PG_BINDIR (as tests/lib/cluster.sh), else
     ``pg_config --bindir``."""
     return Path(os.environ.get("TD_PG_BINDIR") or _pg_config("--bindir"))
+
+
+def server_major() -> int:
+    """The major version of the PostgreSQL the clusters run (``postgres --version``)."""
+    out = subprocess.run(
+        [str(pg_bindir() / "postgres"), "--version"], check=True, capture_output=True, text=True
+    ).stdout
+    return int(out.split(")")[1].split(".")[0])
 
 
 def as_pg(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -79,6 +88,7 @@ class Cluster:
         preload: bool,
         port: int | None = None,
         standby_of: Cluster | None = None,
+        slot: str | None = None,
     ):
         self.port = port if port is not None else PORT_BASE + next(_ports) % 100
         # under TD_TEST_WORKDIR when set, so that a run.sh can stop what a killed run left
@@ -100,6 +110,7 @@ class Cluster:
         self.conf = lines + list(conf)
         # a hot standby: a base backup of that cluster, streaming from it (pg_basebackup -R)
         self.primary = standby_of
+        self.slot = slot  # a standby's physical slot on its primary (pg_basebackup -C -S)
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -133,6 +144,7 @@ class Cluster:
                 str(self.bindir / "pg_basebackup"),
                 *("-D", str(self.data), "-h", str(p.dir), "-p", str(p.port), "-U", "postgres"),
                 *("-R", "-X", "stream", "--no-sync", "-c", "fast"),
+                *(("-C", "-S", self.slot) if self.slot else ()),
             ],
             capture_output=True,
             text=True,
@@ -143,6 +155,14 @@ class Cluster:
         # later lines win: this cluster's own port, socket directory and settings
         with open(self.data / "postgresql.conf", "a") as f:
             f.write("\n".join(self.conf) + "\n")
+        if self.slot:
+            # named after its slot (synchronous_standby_names), with the database that
+            # sync_replication_slots needs (PostgreSQL 17+)
+            with open(self.data / "postgresql.auto.conf", "a") as f:
+                f.write(
+                    f"primary_conninfo = 'host={p.dir} port={p.port} user=postgres"
+                    f" dbname=postgres application_name={self.slot}'\n"
+                )
         self._pg_ctl_start()
 
     def promote(self) -> None:
@@ -194,11 +214,33 @@ class Cluster:
         if as_pg([*ctl, "-m", "fast"], capture_output=True).returncode != 0:
             as_pg([*ctl, "-m", "immediate"], capture_output=True)
 
+    def kill(self) -> None:
+        """Stop at once, as a crash would (pg_ctl stop -m immediate: no checkpoint, no goodbye
+        to clients or standbys)."""
+        as_pg(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-w",
+                "-t",
+                "30",
+                "stop",
+                "-m",
+                "immediate",
+            ],
+            capture_output=True,
+        )
+
     def restart(self) -> None:
         self.stop()
         self._pg_ctl_start()
 
     # -- using it -----------------------------------------------------------------------------
+    def hosts(self) -> tuple[str, str]:
+        """(host, port) for a multi-host DSN: "host=a,b port=p,q"."""
+        return str(self.dir), str(self.port)
+
     def dsn(self, user: str = "postgres", dbname: str = "postgres") -> str:
         return f"host={self.dir} port={self.port} user={user} dbname={dbname}"
 
@@ -245,9 +287,11 @@ class Pool:
             c.sql("CREATE EXTENSION taxi_duration")
         return c
 
-    def make_standby(self, primary: Cluster, conf=(), env=None, port=None) -> Cluster:
-        """A hot standby of `primary` (which has the extension if the standby is to have it)."""
-        c = Cluster(list(conf), env, preload=False, port=port, standby_of=primary)
+    def make_standby(self, primary: Cluster, conf=(), env=None, port=None, slot=None) -> Cluster:
+        """A hot standby of `primary` (which has the extension if the standby is to have it);
+        with `slot`, streaming through a physical slot of that name, which is also its
+        application_name."""
+        c = Cluster(list(conf), env, preload=False, port=port, standby_of=primary, slot=slot)
         self.clusters.append(c)
         c.start()
         return c
