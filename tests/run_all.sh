@@ -115,7 +115,7 @@ run_suite "pgTAP (no loadable model)" env TD_PGTAP_PORT=$((PORT + 3)) bash tests
 run_suite "SQL fuzzing (${SQL_FUZZ_SECONDS:-20} s)" sql_fuzz
 run_suite "security: every privilege boundary attacked (monitors, search_path, roles, loading)" bash tests/security/run.sh
 run_suite "serving: loads racing cancels and statement timeouts" bash tests/serving/run.sh
-run_suite "replicas: a hot standby serves, loads and monitors on its own" bash tests/ha/run.sh
+run_suite "replicas and failover: a standby serves, loads (file, alias), monitors; slot gap refused" bash tests/ha/run.sh
 run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
