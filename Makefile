@@ -37,7 +37,7 @@ SHLIB_LINK = $(EXT_LIB_ARCHIVES) $(sort $(foreach l,$(EXT_LIBS),$(TD_LDLIBS_$(l)
 SQL_PARTS = sql/install/serving.sql sql/install/monitoring.sql sql/install/drift_report.sql \
 	sql/install/monitors.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DEFAULT_BUNDLE = model/default_bundle.json
+DEFAULT_BUNDLE = python/taxi_duration_ml/default_bundle.json
 
 REGRESS = $(patsubst tests/regress/sql/%.sql,%,$(sort $(wildcard tests/regress/sql/*.sql)))
 # REGRESS_OUT: where results and the temporary instance go (run_all.sh

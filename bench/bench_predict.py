@@ -23,9 +23,8 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from model.bundle import load_bundle  # noqa: E402
-from model.data import load_month  # noqa: E402
+from taxi_duration_ml.bundle import load_bundle  # noqa: E402
+from taxi_duration_ml.data import load_month  # noqa: E402
 
 PREDICT3 = "taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance)"
 PREDICT4 = (
@@ -59,7 +58,7 @@ def main() -> int:
     ap.add_argument("--month", default="2021-02")
     ap.add_argument("--copies", type=int, default=17)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--bundle", default=str(REPO / "model" / "default_bundle.json"))
+    ap.add_argument("--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json"))
     args = ap.parse_args()
 
     conn = psycopg.connect(args.dsn, autocommit=True)

@@ -74,7 +74,7 @@ def main() -> int:
     bucket = env["TD_MODEL_BUCKET"]
     mlflow = env["MLFLOW_TRACKING_URI"].rstrip("/") + "/api/2.0/mlflow"
 
-    default = (REPO / "model/default_bundle.json").read_text()
+    default = (REPO / "python/taxi_duration_ml/default_bundle.json").read_text()
     bundles = {
         "small (15 trees)": (REPO / "tests/fixtures/bundles/small_xgb.json").read_bytes(),
         "linear": (REPO / "tests/fixtures/bundles/linear.json").read_bytes(),

@@ -29,13 +29,12 @@ import psycopg
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-sys.path.insert(0, ROOT)
 from aws_clients import aws_client  # noqa: E402
 from lambda_rie import Rie, kinesis_event as _kinesis_event  # noqa: E402
 from servers import Servers  # noqa: E402
 
 TRIPS = "stg_taxi_trip_events"
-BUNDLE = os.path.join(ROOT, "model", "default_bundle.json")
+BUNDLE = os.path.join(ROOT, "python", "taxi_duration_ml", "default_bundle.json")
 PORT = 54497
 
 
@@ -75,7 +74,7 @@ def main():
     a = ap.parse_args()
     a.rie, a.bootstrap = os.path.abspath(a.rie), os.path.abspath(a.bootstrap)
     os.environ.setdefault("TAXI_DATA_DIR", "/work/shared/data")
-    from model.data import load_month
+    from taxi_duration_ml.data import load_month
 
     df = load_month("2021-02", download=False).head(a.trips)
 
@@ -246,8 +245,8 @@ moto with SigV4 signature checking on, Kinesis streams of 2 shards, all on this 
 the forwarder starts; from its start until `forwarder_status.records_sent` reached {n}:
 {fwd_s:.2f} s = **{n / fwd_s:.0f} records/s** (every ride id found in the stream afterwards: {complete}).
 
-**Lambda** under the same `aws-lambda-rie`, same bundle (`model/default_bundle.json`), same moto;
-the Python handler is `bench/python_lambda/lambda_function.py` (course style, `model.bundle`,
+**Lambda** under the same `aws-lambda-rie`, same bundle (`python/taxi_duration_ml/default_bundle.json`), same moto;
+the Python handler is `bench/python_lambda/lambda_function.py` (course style, `taxi_duration_ml.bundle`,
 batch predict, `put_records`) run with `awslambdaric`.
 
 | | C bootstrap | Python (awslambdaric) | Python / C |

@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ "${TD_SKIP_INSTALL:-0}" = 1 ] || bash scripts/install-deps.sh
+[ "${TD_SKIP_INSTALL:-0}" = 1 ] || bash scripts/install-deps.sh runtime
+VENV=${TD_VENV:-$PWD/.venv}
+export PATH="$VENV/bin:$PATH"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -1,79 +1,107 @@
 #!/usr/bin/env bash
-# scripts/install-deps.sh — install what building, the demo and the tests need
-# on Debian 12 / Ubuntu: PostgreSQL 15 with its server headers, pgTAP and
-# pg_prove, cJSON, libcurl, clang (libFuzzer, sanitizers), valgrind, and the
-# Python packages pinned in model/requirements.txt (and, in virtualenvs of
-# their own, the moto and MLflow servers of tests/requirements-servers.txt
-# and the pinned Evidently the monitoring parity test compares with).
-# Idempotent.
+# scripts/install-deps.sh — install what one tier of work needs, on Debian 12 /
+# 13 or Ubuntu (idempotent):
+#
+#   bash scripts/install-deps.sh runtime   build the extension and run the demo:
+#                                          PostgreSQL and its server headers,
+#                                          cJSON, libcurl, a C compiler, and the
+#                                          Python package (taxi-duration) in a
+#                                          virtualenv
+#   bash scripts/install-deps.sh tests     runtime, plus what every test needs:
+#                                          pgTAP and pg_prove, wal2json, pg_cron,
+#                                          clang (libFuzzer, sanitizers), valgrind,
+#                                          Chromium (the HTML report test), the
+#                                          package's [flow,test] extras, and in
+#                                          virtualenvs of their own the moto and
+#                                          MLflow servers and the pinned Evidently
+#   bash scripts/install-deps.sh all       tests, plus the ops tools (linters,
+#                                          container, IaC and workflow checkers;
+#                                          tests/ops/install-*.sh) — what CI runs
+#
+# The Python virtualenv: $TD_VENV, default .venv in the checkout; packages are
+# pinned by python/requirements.lock.  Nothing is installed into the system
+# Python.  PG_MAJOR (default: the newest of 15..18 the apt sources offer,
+# Debian 12: 15, Debian 13: 17) picks the PostgreSQL major.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TIER=${1:-all}
+case $TIER in runtime | tests | all) ;; *)
+	echo "usage: bash scripts/install-deps.sh [runtime|tests|all]" >&2
+	exit 2
+	;;
+esac
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
 
-# PostgreSQL major: 15 (Debian 12's own); 16, 17 and 18 need the PGDG apt
-# repository (apt.postgresql.org) configured first, as CI does.
-PG_MAJOR=${PG_MAJOR:-15}
-case $PG_MAJOR in 15 | 16 | 17 | 18) ;; *)
-	echo "install-deps: PG_MAJOR must be 15..18 (got '$PG_MAJOR')" >&2
+apt_updated=
+apt_install() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ -z "$apt_updated" ]; then
+		$SUDO apt-get update -qq
+		apt_updated=1
+	fi
+	echo "installing: ${missing[*]}"
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The PostgreSQL major: PG_MAJOR, else the installed one, else the newest the
+# apt sources offer (16, 17 and 18 on Debian 12 need the PGDG repository).
+if [ -z "${PG_MAJOR:-}" ]; then
+	PG_MAJOR=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+fi
+if [ -z "${PG_MAJOR:-}" ]; then
+	[ -n "$apt_updated" ] || { $SUDO apt-get update -qq && apt_updated=1; }
+	for m in 18 17 16 15; do
+		apt-cache show "postgresql-server-dev-$m" >/dev/null 2>&1 && PG_MAJOR=$m && break
+	done
+fi
+case ${PG_MAJOR:-} in 15 | 16 | 17 | 18) ;; *)
+	echo "install-deps: no PostgreSQL 15..18 in the apt sources (PG_MAJOR='${PG_MAJOR:-}'): add the PGDG repository (apt.postgresql.org)" >&2
 	exit 1
 	;;
 esac
-# (contrib modules such as dblink ship in postgresql-NN itself; the
-# unversioned postgresql-contrib would pull in the newest major.)
-APT_PACKAGES=(
-	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
-	"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl "postgresql-$PG_MAJOR-wal2json"
-	libcjson-dev libcurl4-openssl-dev
-	build-essential clang libclang-rt-14-dev valgrind
-	python3 python3-pip python3-venv
-	"postgresql-$PG_MAJOR-cron" chromium fonts-dejavu-core
-)
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "installing: ${missing[*]}"
-	$SUDO apt-get update -qq
-	apt-cache show "postgresql-$PG_MAJOR" >/dev/null 2>&1 || {
-		echo "install-deps: postgresql-$PG_MAJOR is not available: add the PGDG apt repository (apt.postgresql.org) first; Debian 12 ships only 15" >&2
-		exit 1
-	}
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+# runtime: build and run.  (contrib modules ship in postgresql-NN itself.)
+apt_install ca-certificates make gcc libc6-dev "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" \
+	libcjson-dev libcurl4-openssl-dev libssl-dev python3 python3-venv
+if [ "$TIER" != runtime ]; then
+	apt_install build-essential clang valgrind \
+		"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl \
+		"postgresql-$PG_MAJOR-wal2json" "postgresql-$PG_MAJOR-cron" chromium fonts-dejavu-core
+	# libFuzzer's runtime for the installed clang (Debian 12: 14, Debian 13: 19)
+	clang_major=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+	apt_install "libclang-rt-$clang_major-dev"
 fi
 
-# Debian's own python3 refuses system-wide pip installs (PEP 668) unless told.
-pip_install() {
-	python3 -m pip install -q --disable-pip-version-check "$@" 2>/tmp/td-pip.err && return 0
-	if grep -q externally-managed /tmp/td-pip.err; then
-		python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@"
-	else
-		cat /tmp/td-pip.err >&2
-		return 1
-	fi
-}
-pip_install -r model/requirements.txt
+# The Python package, in its virtualenv.
+VENV=${TD_VENV:-$PWD/.venv}
+[ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+extras=
+[ "$TIER" = runtime ] || extras='[flow,test]'
+"$VENV/bin/pip" install -q --disable-pip-version-check -c python/requirements.lock -e ".$extras"
+echo "the taxi-duration package is in $VENV (. $VENV/bin/activate)"
+[ "$TIER" = runtime ] && exit 0
 
 # moto and the MLflow server, which the network tests start, live in their
-# own virtualenv (their pins differ from the pipeline's); tests/lib/servers.py
+# own virtualenv (their pins differ from the package's); tests/lib/servers.py
 # finds it there.
 SERVERS_VENV=${TD_SERVERS_VENV:-/opt/td-servers-venv}
-if [ ! -x "$SERVERS_VENV/bin/pip" ]; then
-	$SUDO python3 -m venv "$SERVERS_VENV"
-fi
+[ -x "$SERVERS_VENV/bin/pip" ] || $SUDO python3 -m venv "$SERVERS_VENV"
 $SUDO "$SERVERS_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-servers.txt
 
 # Evidently, pinned, for the monitoring parity test and benchmark
 # (tests/monitoring/); its own pins of pandas/numpy/scipy stay out of the
-# pipeline's environment.
+# package's environment.
 EVIDENTLY_VENV=${TD_EVIDENTLY_VENV:-/opt/td-evidently-venv}
-if [ ! -x "$EVIDENTLY_VENV/bin/pip" ]; then
-	$SUDO python3 -m venv "$EVIDENTLY_VENV"
-fi
+[ -x "$EVIDENTLY_VENV/bin/pip" ] || $SUDO python3 -m venv "$EVIDENTLY_VENV"
 $SUDO "$EVIDENTLY_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-evidently.txt
+[ "$TIER" = tests ] && exit 0
 
 # Tools that check the containers, the infrastructure code, the workflows
 # and the code itself (tests/ops/; pinned there, into /opt/td-ops-venv and

@@ -3,7 +3,7 @@
     python3 scripts/load_trips.py --dsn "host=/tmp/x port=5432 dbname=postgres user=postgres" \
         --month 2021-02 [--table taxi_trips] [--copies 1]
 
-Reads the month with model.data (``TAXI_DATA_DIR``, else the TLC download), applies the course's
+Reads the month with taxi_duration_ml.data (``TAXI_DATA_DIR``, else the TLC download), applies the course's
 filter (1 ≤ duration ≤ 60 minutes) and COPYs the trips into ``--table`` (re-created):
 
     ride_id bigint primary key, lpep_pickup_datetime timestamp, lpep_dropoff_datetime timestamp,
@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from pathlib import Path
 
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model.data import load_month  # noqa: E402
+from taxi_duration_ml.data import load_month  # noqa: E402
 
 DDL = """
 DROP TABLE IF EXISTS {table};

@@ -84,7 +84,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def synthetic_months():
-    from model import data
+    from taxi_duration_ml import data
 
     return (
         data.add_duration(synthetic_raw(3000, 1, "2099-01")),
@@ -94,7 +94,7 @@ def synthetic_months():
 
 @pytest.fixture(scope="session")
 def synthetic_xgb(synthetic_months):
-    from model import train
+    from taxi_duration_ml import train
 
     tr, va = synthetic_months
     return train.fit(
@@ -110,7 +110,7 @@ def synthetic_xgb(synthetic_months):
 
 @pytest.fixture(scope="session")
 def synthetic_xgb_bundle(synthetic_xgb, tmp_path_factory):
-    from model import bundle
+    from taxi_duration_ml import bundle
 
     path = tmp_path_factory.mktemp("bundles") / "synthetic.json"
     bundle.export(synthetic_xgb, path, version="test")
@@ -130,7 +130,7 @@ def data_dir():
 
 @pytest.fixture(scope="session")
 def real_months(data_dir):
-    from model import data
+    from taxi_duration_ml import data
 
     return data.load_month("2021-01", data_dir, download=False), data.load_month(
         "2021-02", data_dir, download=False
@@ -140,7 +140,7 @@ def real_months(data_dir):
 @pytest.fixture(scope="session")
 def real_small_xgb(real_months):
     """A small XGBoost model trained on a few thousand real rows."""
-    from model import train
+    from taxi_duration_ml import train
 
     tr, va = real_months
     return train.fit(
@@ -156,7 +156,7 @@ def real_small_xgb(real_months):
 
 @pytest.fixture(scope="session")
 def real_small_bundle(real_small_xgb, tmp_path_factory):
-    from model import bundle
+    from taxi_duration_ml import bundle
 
     path = tmp_path_factory.mktemp("bundles") / "real_small.json"
     bundle.export(real_small_xgb, path)
@@ -174,8 +174,8 @@ def missing(reason: str):
 @pytest.fixture(scope="session")
 def trips_2021_02():
     """The filtered 2021-02 green trips (what the streaming suites insert), from TAXI_DATA_DIR
-    or model/data.py's cache; never downloaded."""
-    from model.data import load_month
+    or python/taxi_duration_ml/data.py's cache; never downloaded."""
+    from taxi_duration_ml.data import load_month
 
     try:
         return load_month("2021-02", download=False)
@@ -188,7 +188,7 @@ def trips_2021_01_02(trips_2021_02):
     """The filtered green trips of January then February 2021 (about 130,000), one frame."""
     import pandas as pd
 
-    from model.data import load_month
+    from taxi_duration_ml.data import load_month
 
     try:
         january = load_month("2021-01", download=False)

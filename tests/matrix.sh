@@ -14,7 +14,7 @@
 #    dependencies installed — PostgreSQL MAJOR and its server headers, pgTAP
 #    and pg_prove, pg_cron, cJSON, libcurl, OpenSSL, build-essential, python3
 #    — and two virtualenvs from the repository's pins: /opt/td-venv (psycopg,
-#    pandas, pyarrow, xgboost... of model/requirements.txt) and, best effort,
+#    pandas, pyarrow, xgboost... of python/requirements.lock) and, best effort,
 #    /opt/td-evidently-venv (tests/requirements-evidently.txt).  Cached as
 #    $TD_CACHE_DIR/rootfs/debian-SUITE-pgMAJOR.tar.zst (TD_CACHE_DIR default
 #    /var/cache/taxi_duration), with a .key file: a hash of what went into it
@@ -45,8 +45,9 @@ set -uo pipefail
 
 # Bump when the provisioning below changes: the cached root filesystems are rebuilt.
 PROVISION_REV=2
-# The Python packages the suites import, pinned in model/requirements.txt.
-PY_PACKAGES='xgboost-cpu|pandas|pyarrow|numpy|scipy|jsonschema|pytest|psycopg\[binary\]|boto3'
+# The Python packages the suites import, as pinned in python/requirements.lock
+# (the package itself is imported from the copied tree: PYTHONPATH).
+PY_PACKAGES='xgboost-cpu|scikit-learn|pandas|pyarrow|numpy|scipy|jsonschema|pytest|psycopg|psycopg-binary|python-dotenv|tqdm|boto3'
 
 die() {
 	echo "matrix: $*" >&2
@@ -99,7 +100,7 @@ provision() {
 	rm -rf /var/lib/apt/lists/*
 
 	python3 -m venv /opt/td-venv
-	grep -E "^($PY_PACKAGES)==" /td/provision/requirements.txt >/td/provision/matrix-requirements.txt
+	grep -E "^($PY_PACKAGES)==" /td/provision/requirements.lock >/td/provision/matrix-requirements.txt
 	/opt/td-venv/bin/pip install -q --disable-pip-version-check --no-cache-dir \
 		-r /td/provision/matrix-requirements.txt
 	# moto and MLflow for the replica and failover suites (tests/lib/servers.py);
@@ -173,6 +174,7 @@ inside() {
 	export PATH="/usr/lib/postgresql/$major/bin:/opt/td-venv/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	export PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config"
 	export TAXI_DATA_DIR=/td/data
+	export PYTHONPATH=/td/src/python
 	export TD_EVIDENTLY_VENV=/opt/td-evidently-venv
 	export SQL_FUZZ_SECONDS=${SQL_FUZZ_SECONDS:-10}
 	cd /td/src || exit 2
@@ -246,7 +248,7 @@ flock 9
 KEY=$({
 	echo "rev $PROVISION_REV $PY_PACKAGES"
 	apt_packages "$MAJOR"
-	cat "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" "$REPO/tests/requirements-servers.txt"
+	cat "$REPO/python/requirements.lock" "$REPO/tests/requirements-evidently.txt" "$REPO/tests/requirements-servers.txt"
 	cat /usr/local/share/ca-certificates/* 2>/dev/null
 } | sha256sum | cut -c1-16)
 
@@ -347,7 +349,7 @@ build_rootfs() {
 	copy_network_config "$new"
 	mkdir -p "$new/td/provision"
 	cp "$0" "$new/td/provision/matrix.sh"
-	cp "$REPO/model/requirements.txt" "$REPO/tests/requirements-evidently.txt" \
+	cp "$REPO/python/requirements.lock" "$REPO/tests/requirements-evidently.txt" \
 		"$REPO/tests/requirements-servers.txt" "$new/td/provision/"
 	enter "$new"
 	in_root "$new" bash /td/provision/matrix.sh --provision "$MAJOR" >"$ROOTS/$NAME.provision.log" 2>&1 ||

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/run_all.sh — every test of taxi_duration, in one command.
 #
-#   bash tests/run_all.sh          (root or not; needs scripts/install-deps.sh done)
+#   bash tests/run_all.sh          (root or not; needs `bash scripts/install-deps.sh tests`)
 #
 # A thin sequence of the standard runners, one suite each:
 #   make, make install                 the extension (and the libraries it links)
@@ -44,18 +44,29 @@ fi
 if [ "$(id -u)" = 0 ] && [ -z "${TD_TESTS_COPIED:-}" ] &&
 	! runuser -u postgres -- test -r "$REPO/tests/regress/regress.conf"; then
 	copy=$(mktemp -d /tmp/taxi_duration_src.XXXXXX)
-	cp -a "$REPO/." "$copy/"
+	tar -C "$REPO" --exclude=./.venv -cf - . | tar -C "$copy" -xf -
 	chmod -R a+rX "$copy"
 	[ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$REPO/../shared/data" ] &&
 		export TAXI_DATA_DIR="$(cd "$REPO/../shared/data" && pwd)"
 	# screenshots and other test artifacts stay in this checkout
 	export TD_TEST_ARTIFACTS=${TD_TEST_ARTIFACTS:-$REPO/tests/monitoring/artifacts}
-	TD_TESTS_COPIED=1 exec bash "$copy/tests/run_all.sh" "$@"
+	TD_TESTS_COPIED=1 TD_SOURCE_REPO=$REPO exec bash "$copy/tests/run_all.sh" "$@"
 fi
 
 if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$REPO/../shared/data" ]; then
 	export TAXI_DATA_DIR="$REPO/../shared/data"
 fi
+# The package's virtualenv (scripts/install-deps.sh tests): its python3 and
+# taxi-duration come first on PATH; the package is imported from this tree.
+VENV=${TD_VENV:-$REPO/.venv}
+if [ ! -x "$VENV/bin/python3" ] && [ -n "${TD_TESTS_COPIED:-}" ] && [ -x "${TD_SOURCE_REPO:-}/.venv/bin/python3" ]; then
+	VENV=$TD_SOURCE_REPO/.venv
+fi
+if [ ! -x "$VENV/bin/python3" ]; then
+	echo "run_all: no virtualenv at $VENV: run bash scripts/install-deps.sh tests (or set TD_VENV)" >&2
+	exit 2
+fi
+export PATH="$VENV/bin:$PATH" PYTHONPATH="$REPO/python${PYTHONPATH:+:$PYTHONPATH}"
 PORT=${TD_TEST_PORT:-54400}
 WORK=$(mktemp -d /tmp/taxi_duration_tests.XXXXXX)
 chmod 755 "$WORK"

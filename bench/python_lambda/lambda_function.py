@@ -1,5 +1,5 @@
 """A Python Lambda handler in the course's style (base64 -> json -> predict ->
-Kinesis), serving the SAME bundle as the C bootstrap through model.bundle.
+Kinesis), serving the SAME bundle as the C bootstrap through taxi_duration_ml.bundle.
 
 Only a benchmark baseline for bench/bench_streaming.sh; run it under the AWS
 Lambda Runtime Interface Emulator with awslambdaric:
@@ -8,7 +8,7 @@ Lambda Runtime Interface Emulator with awslambdaric:
 
 Environment: TD_MODEL_URI (file://...), PREDICTIONS_STREAM, TEST_RUN, and the
 standard AWS_* variables (AWS_ENDPOINT_URL for moto).  The repository root must
-be on PYTHONPATH (for model.bundle).
+be on PYTHONPATH (for taxi_duration_ml.bundle).
 """
 
 import base64
@@ -17,7 +17,7 @@ import os
 
 import boto3
 
-from model.bundle import load_bundle
+from taxi_duration_ml.bundle import load_bundle
 
 MODEL_URI = os.getenv("TD_MODEL_URI", "")
 PREDICTIONS_STREAM = os.getenv("PREDICTIONS_STREAM", "stg_taxi_predictions")

@@ -24,9 +24,9 @@ import psycopg
 import pytest
 from aws_clients import aws_client
 
-from model.bundle import loads_bundle
-from model.config import env_file, parse_env_file
-from model.data import load_month
+from taxi_duration_ml.bundle import loads_bundle
+from taxi_duration_ml.config import env_file, parse_env_file
+from taxi_duration_ml.data import load_month
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,7 +124,7 @@ def train(env, rounds: int, depth: int) -> None:
         [
             sys.executable,
             "-m",
-            "model",
+            "taxi_duration_ml",
             "train",
             "--train",
             "2021-01",
@@ -183,7 +183,7 @@ def test_better_version_rolls_out_and_rollback_restores(pg, pipeline_env):
     train(pipeline_env, rounds=30, depth=6)  # better: promoted by the pipeline
     wait_for_version(conns, "2")
     subprocess.run(
-        [sys.executable, "-m", "model", "rollback"],
+        [sys.executable, "-m", "taxi_duration_ml", "rollback"],
         check=True,
         cwd=REPO,
         env=pipeline_env,
@@ -191,7 +191,7 @@ def test_better_version_rolls_out_and_rollback_restores(pg, pipeline_env):
     )
     wait_for_version(conns, "1")
     subprocess.run(
-        [sys.executable, "-m", "model", "promote", "--version", "2"],
+        [sys.executable, "-m", "taxi_duration_ml", "promote", "--version", "2"],
         check=True,
         cwd=REPO,
         env=pipeline_env,

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # tests/lambda/run.sh — end-to-end test of the C Lambda (lambda/bootstrap)
 # under the AWS Lambda Runtime Interface Emulator, writing to Kinesis in a
-# moto server: builds the bootstrap, installs the emulator, lints the SAM
-# template, then runs tests/lambda/test_lambda.py under pytest.
+# moto server: builds the bootstrap, installs the emulator, then runs
+# tests/lambda/test_lambda.py under pytest (template.yaml is linted by
+# tests/ops/validate_iac.sh).
 #
 #   bash tests/lambda/run.sh
 #
 # Needs: gcc, make, libcurl/cJSON/OpenSSL headers, Go (to install the
-# emulator from the Go module proxy), the model/ Python requirements (for
-# the reference predictions), moto (tests/requirements-servers.txt), the
-# pins of tests/lambda/requirements.txt (installed with pip when missing),
-# and the 2021-02 green-taxi parquet in $TAXI_DATA_DIR (default: shared/data
+# emulator from the Go module proxy), the Python package (the reference
+# predictions; boto3 from its [flow] extra), moto
+# (tests/requirements-servers.txt), and the 2021-02 green-taxi parquet in $TAXI_DATA_DIR (default: shared/data
 # beside the repository).
 set -euo pipefail
 
@@ -20,25 +20,6 @@ cd "$ROOT"
 # The emulator, pinned (a pseudo-version: the module has no semver tags).
 RIE_VERSION="v0.0.0-20261030222936-bef5c4ba774d"
 RIE_DIR="${TD_RIE_DIR:-$ROOT/tests/lambda/.bin}"
-
-# pip only when a pin is not what is installed
-if ! python3 - tests/lambda/requirements.txt <<'PY'
-import importlib.metadata as m, sys
-for line in open(sys.argv[1]):
-    line = line.split("#")[0].strip()
-    if line:
-        name, want = line.split("==")
-        try:
-            assert m.version(name) == want
-        except (m.PackageNotFoundError, AssertionError):
-            sys.exit(1)
-PY
-then
-	pip install -q -r tests/lambda/requirements.txt
-fi
-
-echo "== cfn-lint template.yaml"
-cfn-lint template.yaml
 
 echo "== make -C lambda"
 make -s -C lambda

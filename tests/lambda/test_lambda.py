@@ -8,7 +8,7 @@ the trip-events and predictions streams, runs `aws-lambda-rie bootstrap` with th
 stream settings, and invokes it with Kinesis-shaped events:
 
   * the course's trip (ride 256) -> one prediction event in the predictions stream,
-    bit-identical to model.bundle's reader, with the bundle's model name and version, partition
+    bit-identical to taxi_duration_ml.bundle's reader, with the bundle's model name and version, partition
     key "256";
   * 1,000 real trips of 2021-02 -> all written, all bit-identical;
   * a batch mixing bad base64, bad JSON, missing fields, invalid values, no ride id and good
@@ -47,7 +47,7 @@ from lambda_rie import Rie, kinesis_event
 pytestmark = [pytest.mark.e2e, pytest.mark.servers]
 
 REPO = Path(__file__).resolve().parents[2]
-BUNDLE = REPO / "model" / "default_bundle.json"
+BUNDLE = REPO / "python" / "taxi_duration_ml" / "default_bundle.json"
 SAMPLE_EVENT = REPO / "lambda" / "events" / "kinesis_trip_256.json"
 TRIPS_STREAM = "stg_taxi_trip_events"
 PREDICTIONS_STREAM = "stg_taxi_predictions"
@@ -92,7 +92,7 @@ class StreamReader:
 @pytest.fixture(scope="module")
 def model():
     """The default bundle's reader, its model metadata, and the course ride's reference."""
-    from model.bundle import load_bundle
+    from taxi_duration_ml.bundle import load_bundle
 
     bundle = load_bundle(BUNDLE)
     meta = json.loads(BUNDLE.read_text())["model"]

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_BUNDLE = REPO / "model" / "default_bundle.json"
-SCHEMA = REPO / "docs" / "bundle.schema.json"
+DEFAULT_BUNDLE = REPO / "python" / "taxi_duration_ml" / "default_bundle.json"
+SCHEMA = REPO / "python" / "taxi_duration_ml" / "bundle.schema.json"
 
 
 def synthetic_raw(n: int, seed: int, month: str = "2099-01") -> pd.DataFrame:

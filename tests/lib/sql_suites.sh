@@ -45,5 +45,5 @@ sql_fuzz() {
 parity() {
 	python3 tests/parity/parity.py \
 		--dsn "host=$WORK/pgtap port=$PORT user=postgres dbname=postgres" \
-		--bundle model/default_bundle.json --month 2021-02
+		--bundle python/taxi_duration_ml/default_bundle.json --month 2021-02
 }

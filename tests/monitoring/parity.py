@@ -16,7 +16,7 @@ share boundary), it
 
 Where Evidently aborts the whole report (a column that is empty after cleaning), the SQL report must
 name that column in skipped_columns with an error instead — our documented choice.
-The real pairs' prediction column is the default model's prediction (model/default_bundle.json,
+The real pairs' prediction column is the default model's prediction (python/taxi_duration_ml/default_bundle.json,
 XGBoost through the Python reader, no pickup time), so regression quality is the model's.
 Prints one line per case and ends with "N passed, N failed"; exits 1 on any mismatch.
 """
@@ -35,7 +35,6 @@ import psycopg
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(REPO))
 from compare import compare, format_table  # noqa: E402
 
 DATA = Path(os.environ.get("TD_MONITORING_DATA", "/tmp/td_monitoring/datasets"))
@@ -44,9 +43,9 @@ OUT = Path(os.environ.get("TD_MONITORING_OUT", "/tmp/td_monitoring/evidently"))
 
 def model_prediction(raw, month: str):
     """The default model's prediction of every trip of a raw TLC month (no pickup time)."""
-    from model.bundle import load_bundle
+    from taxi_duration_ml.bundle import load_bundle
 
-    bundle = load_bundle(str(REPO / "model" / "default_bundle.json"))
+    bundle = load_bundle(str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json"))
     trips = raw[["PULocationID", "DOLocationID", "trip_distance"]].copy()
     trips["trip_distance"] = trips["trip_distance"].astype("float64")
     return bundle.predict(trips).astype("float64")

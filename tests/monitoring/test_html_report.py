@@ -1,4 +1,4 @@
-"""The monitor's HTML page (model/monitor_report.py): structure and escaping of render_html() on
+"""The monitor's HTML page (python/taxi_duration_ml/monitor_report.py): structure and escaping of render_html() on
 synthetic reports shaped like taxi_duration.monitor_reports rows, then the page as headless
 Chromium renders it (DOM after load, and a screenshot checked pixel by pixel).
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import monitor_report as MR
+from taxi_duration_ml import monitor_report as MR
 
 ARTIFACTS = Path(
     os.environ.get("TD_TEST_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts"
@@ -660,7 +660,7 @@ def test_scores_without_value_and_changing_test(data):
 
 def test_flow_page_paths_and_dsn_masking():
     """Where the monitoring flow writes its pages, and what it logs of the DSN (no database)."""
-    from model import monitor_flow as F
+    from taxi_duration_ml import monitor_flow as F
 
     assert F.html_paths("/x/r.html", ["only one"]) == {"only one": "/x/r.html"}
     assert F.html_paths("/x/r.html", ["a b", "../c"]) == {

@@ -6,7 +6,7 @@ trip; the live table holds three days of 2021-02 trips (8-10 February) moved to 
 with the model's prediction filled in by the extension.  A fourth day (yesterday) is inserted with
 a shift, so that its window drifts and its RMSE degrades.
 
-Checks: the Prefect flow (`python3 -m model monitor`) computes each complete window and writes the
+Checks: the Prefect flow (`taxi-duration monitor`) computes each complete window and writes the
 HTML page; the drifted day raises both alerts as rows, as NOTIFY payloads a listening session
 receives, and as WARNING lines in the server log; pg_cron, scheduled with
 taxi_duration.schedule_monitoring(), computes a new window by itself; the page, rendered from the
@@ -95,7 +95,7 @@ def conn():
 def run_cli(*args) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run(
-        [sys.executable, "-m", "model", *args],
+        [sys.executable, "-m", "taxi_duration_ml", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

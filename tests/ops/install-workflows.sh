@@ -41,9 +41,7 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
 		apt_install python3-yaml
 	else
 		echo "installing: PyYAML (pip, for $(command -v python3))"
-		python3 -m pip install -q --disable-pip-version-check 'PyYAML==6.0.2' 2>/tmp/td-ops-pip.err ||
-			python3 -m pip install -q --disable-pip-version-check --break-system-packages 'PyYAML==6.0.2' ||
-			{ cat /tmp/td-ops-pip.err >&2; exit 1; }
+		python3 -m pip install -q --disable-pip-version-check 'PyYAML==6.0.2'
 	fi
 fi
 

@@ -1,11 +1,11 @@
 """Parity: the extension predicts what XGBoost itself predicts, on every validation trip.
 
-    python3 tests/parity/parity.py --dsn DSN --bundle model/default_bundle.json --month 2021-02
+    python3 tests/parity/parity.py --dsn DSN --bundle python/taxi_duration_ml/default_bundle.json --month 2021-02
 
 Loads the month's trips into PostgreSQL (scripts/load_trips.py), has the extension serve the
 bundle, predicts every trip in SQL (with the pickup time and without it), and compares each value
 with XGBoost's own prediction (``Booster.inplace_predict``) from the same bundle through the Python
-reader (model/bundle.py), which builds the features from the bundle alone.  Reports the maximum
+reader (python/taxi_duration_ml/bundle.py), which builds the features from the bundle alone.  Reports the maximum
 absolute difference and how many predictions are bit-identical as float32; fails if any differs
 by more than 1e-4 minutes.  The same is done for a linear bundle (``--linear-bundle``) against
 scikit-learn's arithmetic (features in double): within 1e-9 minutes.  The default bundle is served
@@ -24,9 +24,8 @@ import numpy as np
 import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-from model.bundle import load_bundle  # noqa: E402
-from model.data import load_month  # noqa: E402
+from taxi_duration_ml.bundle import load_bundle  # noqa: E402
+from taxi_duration_ml.data import load_month  # noqa: E402
 
 TOLERANCE = 1e-4
 LINEAR_TOLERANCE = 1e-9
@@ -68,7 +67,7 @@ def compare(dsn: str, path: str, trips, tolerance: float) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dsn", required=True)
-    ap.add_argument("--bundle", default=str(REPO / "model" / "default_bundle.json"))
+    ap.add_argument("--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json"))
     ap.add_argument(
         "--linear-bundle", default=str(REPO / "tests" / "fixtures" / "bundles" / "linear.json")
     )

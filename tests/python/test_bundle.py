@@ -1,4 +1,4 @@
-"""model.bundle: exporter and reference reader (schema, sha256, CSR parity, prediction parity)."""
+"""taxi_duration_ml.bundle: exporter and reference reader (schema, sha256, CSR parity, prediction parity)."""
 
 import hashlib
 import json
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from model_testing import SCHEMA, assert_csr_identical, frame_for_reader, records_for_reader
 
-from model import bundle, features as F
+from taxi_duration_ml import bundle, features as F
 
 
 def _schema():

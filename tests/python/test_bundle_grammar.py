@@ -1,6 +1,6 @@
 """One grammar, two readers: the shared corpus tests/fixtures/bundles/grammar/ through both.
 
-Every file under ``accept/`` must load with the Python reader (model.bundle.load_bundle) and compile
+Every file under ``accept/`` must load with the Python reader (taxi_duration_ml.bundle.load_bundle) and compile
 with the C model library (lib/model/test/bundle_verdict.c, built by ``make -C lib/model``); every file under
 ``reject/`` must be refused by both. The corpus is written by tests/fixtures/make_grammar_corpus.py.
 Accepted files must also load and predict in real XGBoost (the reader's promise that XGBoost never
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import bundle
+from taxi_duration_ml import bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "fixtures" / "bundles" / "grammar"
@@ -25,7 +25,7 @@ FILES = sorted(CORPUS.glob("*/*.json"))
 VALID = [
     *sorted((ROOT / "tests" / "fixtures" / "bundles").glob("*.json")),
     *sorted((ROOT / "lib" / "model" / "test" / "fixtures").glob("*.bundle.json")),
-    ROOT / "model" / "default_bundle.json",
+    ROOT / "python" / "taxi_duration_ml" / "default_bundle.json",
 ]
 
 

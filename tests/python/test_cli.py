@@ -1,4 +1,4 @@
-"""python -m model train / predict / check, end to end on small synthetic months (no real data)."""
+"""taxi-duration train / predict / check, end to end on small synthetic months (no real data)."""
 
 import json
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from model_testing import synthetic_raw
 
-from model import __main__ as cli, bundle
+from taxi_duration_ml import __main__ as cli, bundle
 
 
 @pytest.fixture()

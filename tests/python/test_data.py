@@ -1,10 +1,10 @@
-"""model.data: month files, the course's 1..60 minute filter."""
+"""taxi_duration_ml.data: month files, the course's 1..60 minute filter."""
 
 import pandas as pd
 import pytest
 from model_testing import synthetic_raw
 
-from model import data
+from taxi_duration_ml import data
 
 
 def test_check_month():

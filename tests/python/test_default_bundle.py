@@ -1,4 +1,4 @@
-"""The committed default bundle: model/default_bundle.json."""
+"""The committed default bundle: python/taxi_duration_ml/default_bundle.json."""
 
 import json
 
@@ -8,13 +8,13 @@ import pytest
 from model_testing import DEFAULT_BUNDLE, SCHEMA, assert_csr_identical, frame_for_reader
 from sklearn.feature_extraction import DictVectorizer
 
-from model import bundle, features as F
+from taxi_duration_ml import bundle, features as F
 
 
 @pytest.fixture(scope="module")
 def default():
     if not DEFAULT_BUNDLE.is_file():
-        pytest.skip("model/default_bundle.json not built (python -m model train ...)")
+        pytest.skip("python/taxi_duration_ml/default_bundle.json not built (taxi-duration train ...)")
     return bundle.load_bundle(DEFAULT_BUNDLE)
 
 

@@ -1,4 +1,4 @@
-"""model.features: per-trip dicts and the training augmentation."""
+"""taxi_duration_ml.features: per-trip dicts and the training augmentation."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from model_testing import synthetic_raw
 
-from model import data, features as F
+from taxi_duration_ml import data, features as F
 
 
 def test_trip_dict_with_and_without_time():

@@ -68,7 +68,7 @@ def servers(data_dir, make_servers, tmp_path_factory):
 
 
 def _flow(**kw):
-    from model import flow
+    from taxi_duration_ml import flow
 
     args = dict(params={"max_depth": 4}, max_rounds=15, early_stopping_rounds=5, trials=1)
     args.update(kw)
@@ -76,19 +76,19 @@ def _flow(**kw):
 
 
 def _s3():
-    from model import registry
+    from taxi_duration_ml import registry
 
     return registry.s3()
 
 
 def _client():
-    from model import registry
+    from taxi_duration_ml import registry
 
     return registry.client()
 
 
 def _alias():
-    from model import registry
+    from taxi_duration_ml import registry
 
     mv = registry.production_version(_client(), NAME)
     return None if mv is None else str(mv.version)
@@ -96,7 +96,7 @@ def _alias():
 
 def _check_published(r, env):
     """S3 object at the contract key, sha256 metadata, tags, artifact: all agree."""
-    from model import bundle
+    from taxi_duration_ml import bundle
 
     v = r["version"]
     key = f"{NAME}/{v}/bundle.json"
@@ -131,7 +131,7 @@ def _check_published(r, env):
 
 
 def test_first_version_published_and_promoted(servers, real_months, tmp_path):
-    from model import bundle, features as F
+    from taxi_duration_ml import bundle, features as F
 
     r = _flow()
     assert r["version"] == "1" and r["promoted"] is True and r["previous_production"] is None
@@ -193,7 +193,7 @@ def test_search_and_no_register(servers):
 
 
 def test_promote_rollback_versions_cli(servers, capsys):
-    from model import __main__ as cli
+    from taxi_duration_ml import __main__ as cli
 
     assert cli.main(["promote", "--version", "2"]) == 0
     assert _alias() == "2"
@@ -226,7 +226,7 @@ def test_promote_rollback_versions_cli(servers, capsys):
 
 
 def test_cli_train_with_env_dev(servers, tmp_path):
-    """`python -m model train --env dev` in a fresh process: .env.dev fills what is not set (the
+    """`taxi-duration train --env dev` in a fresh process: .env.dev fills what is not set (the
     test sets the server endpoints and keys, .env.dev gives the model name and the rest)."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update({k: servers[k] for k in SERVER_KEYS})
@@ -235,7 +235,7 @@ def test_cli_train_with_env_dev(servers, tmp_path):
         [
             sys.executable,
             "-m",
-            "model",
+            "taxi_duration_ml",
             "train",
             "--train",
             "2021-01",
@@ -268,7 +268,7 @@ def test_cli_train_with_env_dev(servers, tmp_path):
 def test_flow_without_mlflow_server(data_dir, tmp_path, monkeypatch):
     """No MLFLOW_TRACKING_URI, no bucket, no Prefect server: local SQLite store in the cache dir,
     bundle_uri = the run artifact (file://)."""
-    from model import bundle, registry
+    from taxi_duration_ml import bundle, registry
 
     for k in CLEARED:
         monkeypatch.delenv(k, raising=False)

@@ -1,9 +1,9 @@
-"""The environment files and their loader (model/config.py); registry helpers without servers."""
+"""The environment files and their loader (python/taxi_duration_ml/config.py); registry helpers without servers."""
 
 import pytest
 from model_testing import REPO
 
-from model import config, registry
+from taxi_duration_ml import config, registry
 
 
 def test_env_files_contract():

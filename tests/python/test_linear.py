@@ -3,7 +3,7 @@
 import numpy as np
 from model_testing import frame_for_reader
 
-from model import bundle, features as F, train
+from taxi_duration_ml import bundle, features as F, train
 
 
 def test_linear_export_and_predict(synthetic_months, tmp_path):

@@ -38,9 +38,9 @@ LOAD = "SELECT model_version FROM taxi_duration.load_model(%s)"
 def cluster(make_module_cluster):
     c = make_module_cluster(["taxi_duration.load_retry_interval = 0"])
     files = {
-        "a": (REPO / "model/default_bundle.json").read_bytes(),
+        "a": (REPO / "python/taxi_duration_ml/default_bundle.json").read_bytes(),
         "b": (REPO / "tests/fixtures/bundles/small_xgb.json").read_bytes(),
-        "big": scaled_bundle((REPO / "model/default_bundle.json").read_text(), 16, version="big"),
+        "big": scaled_bundle((REPO / "python/taxi_duration_ml/default_bundle.json").read_text(), 16, version="big"),
     }
     c.uris = {}
     for name, body in files.items():

@@ -1,7 +1,7 @@
 """Training: DictVectorizer features → XGBoost (default) or scikit-learn LinearRegression.
 
 XGBoost is trained with ``reg:squarederror`` and seed 42 on the (augmented, see
-:mod:`model.features`) training month, with early stopping on the validation month (with pickup
+:mod:`taxi_duration_ml.features`) training month, with early stopping on the validation month (with pickup
 time), as the course does — so the validation RMSE reported is not a fully held-out estimate; this
 is recorded in the bundle's ``training`` metadata. The booster is then sliced to
 ``best_iteration + 1`` iterations, so the exported model means exactly what it contains.

@@ -1,7 +1,7 @@
 """The monitoring flow (Prefect): run the drift monitors stored in the database, log what they
-found, and optionally write each monitor's HTML page (:mod:`model.monitor_report`).
+found, and optionally write each monitor's HTML page (:mod:`taxi_duration_ml.monitor_report`).
 
-    python -m model monitor --dsn DSN [--monitor NAME ...] [--until TS] [--html OUT.html] [--json]
+    taxi-duration monitor --dsn DSN [--monitor NAME ...] [--until TS] [--html OUT.html] [--json]
 
 Steps (one Prefect task each):
 
@@ -18,7 +18,7 @@ Steps (one Prefect task each):
    otherwise the monitor's name is inserted before the suffix (``report.html`` →
    ``report.<name>.html``).
 
-Prefect runs as in :mod:`model.flow`: with ``PREFECT_API_URL`` set the flow reports to that
+Prefect runs as in :mod:`taxi_duration_ml.flow`: with ``PREFECT_API_URL`` set the flow reports to that
 server; otherwise Prefect 3 starts a temporary local API in this process. The DSN is a flow
 parameter, so a Prefect server records it: keep passwords out of it (libpq reads PGPASSWORD and
 ~/.pgpass). Logged DSNs have their password masked.

@@ -1,6 +1,6 @@
 """The HTML page of a drift monitor: its stored reports and alerts, as one self-contained file.
 
-    python -m model report --dsn DSN --monitor NAME --out report.html [--window-start TS]
+    taxi-duration report --dsn DSN --monitor NAME --out report.html [--window-start TS]
 
 :func:`fetch` reads a monitor, its reports (``taxi_duration.monitor_reports``) and its alerts
 (``taxi_duration.monitor_alerts``); :func:`render_html` turns them into the page. The page holds:
@@ -1124,7 +1124,7 @@ def render_html(
     if chosen is None:
         parts.append(
             '<p class="empty" id="no-reports">No report stored for this monitor yet: run it with '
-            "<code>python -m model monitor</code> or <code>taxi_duration.run_monitors()</code>.</p>"
+            "<code>taxi-duration monitor</code> or <code>taxi_duration.run_monitors()</code>.</p>"
         )
     else:
         names = _column_names(reports, monitor)

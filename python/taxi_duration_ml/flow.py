@@ -1,14 +1,14 @@
 """The training flow (Prefect): data → features → XGBoost (small search) → evaluate → MLflow →
 registry → S3 → promotion.  See docs/model-lifecycle.md.
 
-    python -m model train --train 2021-01 --valid 2021-02 [--trials N] [--max-rounds N] \\
+    taxi-duration train --train 2021-01 --valid 2021-02 [--trials N] [--max-rounds N] \\
         [--no-register] [--no-promote] [--env dev|prod]
 
 Steps (one Prefect task each):
 
-1. read the training and the validation month (:mod:`model.data`);
+1. read the training and the validation month (:mod:`taxi_duration_ml.data`);
 2. fit the DictVectorizer + XGBoost for each of ``trials`` candidate parameter sets (the first is
-   :data:`model.train.DEFAULT_PARAMS`), each a nested MLflow run; keep the best by validation RMSE
+   :data:`taxi_duration_ml.train.DEFAULT_PARAMS`), each a nested MLflow run; keep the best by validation RMSE
    with pickup time (early stopping uses the same month, as the course does);
 3. create the MLflow run, log params + metrics; register a model version N (unless
    ``register=False``); export the bundle with ``model.version = "N"``, ``model.run_id`` = the run;

@@ -1,13 +1,13 @@
 """The model bundle (docs/bundle-format.md): exporter and reference reader.
 
-Exporter: :func:`export` / :func:`bundle_bytes` turn a :class:`model.train.TrainResult` into one
+Exporter: :func:`export` / :func:`bundle_bytes` turn a :class:`taxi_duration_ml.train.TrainResult` into one
 compact JSON document. The XGBoost booster is the exact text ``Booster.save_model("….json")`` wrote,
 spliced in unchanged as the value of ``estimator.booster``; ``model.estimator_sha256`` is the sha256
 of those bytes. Apart from ``model.created_at`` the output is deterministic for the same inputs.
 
 Reader: :func:`load_bundle` parses a bundle, locating the raw text span of ``estimator.booster``
 (with ``json.JSONDecoder.raw_decode``, so key order and whitespace do not matter), validates it
-against ``docs/bundle.schema.json`` plus the format's semantic rules, re-hashes the booster span
+against ``bundle.schema.json`` (package data) plus the format's semantic rules, re-hashes the booster span
 against ``estimator_sha256``, and returns a :class:`Bundle` that
 
 * builds the estimator's input matrix for trip records FROM THE BUNDLE'S PIPELINE ALONE, as a
@@ -37,7 +37,7 @@ FORMAT = "taxi-duration-bundle"
 FORMAT_VERSION = 1
 KNOWN_VERSIONS = (1,)
 MODEL_NAME = "taxi-duration"
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "bundle.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "bundle.schema.json"
 
 INPUTS = [
     {"name": "PULocationID", "type": "integer", "required": True, "min": 1, "max": 265},
@@ -81,7 +81,7 @@ def _canonical_int_parts(category: str, n: int, sep: str | None):
 
 
 def features_from_vectorizer(dv) -> dict:
-    """The bundle ``features`` object equivalent to a fitted DictVectorizer (see model.features)."""
+    """The bundle ``features`` object equivalent to a fitted DictVectorizer (see taxi_duration_ml.features)."""
     numeric = []
     vocab: dict[str, dict[str, int]] = {k: {} for k in F.CATEGORICAL}
     for name, idx in sorted(dv.vocabulary_.items(), key=lambda kv: kv[1]):
@@ -224,7 +224,7 @@ def export(result, path, **kw) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-_DECODER = G.DECODER  # the grammar's JSON layer (model/bundle_grammar.py)
+_DECODER = G.DECODER  # the grammar's JSON layer (python/taxi_duration_ml/bundle_grammar.py)
 _WS = re.compile(r"[ \t\n\r]*")
 
 

@@ -41,7 +41,7 @@ _BASE_SCORE = re.compile(rf"({_NUMBER})|\[({_NUMBER})\]")
 
 
 class GrammarError(ValueError):
-    """The bundle breaks the grammar; model.bundle re-raises it as a BundleError."""
+    """The bundle breaks the grammar; taxi_duration_ml.bundle re-raises it as a BundleError."""
 
 
 # ---------------------------------------------------------------------------------------------

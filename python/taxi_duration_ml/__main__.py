@@ -1,24 +1,24 @@
 """Command line of the training pipeline and of the model lifecycle (docs/model-lifecycle.md).
 
-    python -m model train --train 2021-01 --valid 2021-02 --out model/default_bundle.json \\
+    taxi-duration train --train 2021-01 --valid 2021-02 --out python/taxi_duration_ml/default_bundle.json \\
         [--estimator xgboost|linear] [--version V] [--run-id R] [--max-rounds N] \\
         [--learning-rate LR] [--max-depth D]          # offline export: no MLflow, no Prefect
-    python -m model train --train 2021-01 --valid 2021-02 [--trials N] [--max-rounds N] \\
+    taxi-duration train --train 2021-01 --valid 2021-02 [--trials N] [--max-rounds N] \\
         [--no-register] [--no-promote] [--json]        # the Prefect flow: MLflow, registry, S3
-    python -m model versions [--json]
-    python -m model promote --version N
-    python -m model rollback
+    taxi-duration versions [--json]
+    taxi-duration promote --version N
+    taxi-duration rollback
 
 Every command takes ``--env dev|prod`` (or ``TD_ENV``): load ``.env.<env>`` without overriding
-variables already set (:mod:`model.config`).
-    python -m model predict --bundle model/default_bundle.json --month 2021-02 --out preds.csv \\
+variables already set (:mod:`taxi_duration_ml.config`).
+    taxi-duration predict --bundle python/taxi_duration_ml/default_bundle.json --month 2021-02 --out preds.csv \\
         [--no-time] [--limit N]
-    python -m model check --bundle model/default_bundle.json
-    python -m model monitor --dsn DSN [--monitor NAME ...] [--until TS] [--html OUT.html] [--json]
-    python -m model report --dsn DSN --monitor NAME --out OUT.html [--window-start TS] \\
-        [--since TS] [--until TS]                      # drift monitors (model.monitor_flow)
+    taxi-duration check --bundle python/taxi_duration_ml/default_bundle.json
+    taxi-duration monitor --dsn DSN [--monitor NAME ...] [--until TS] [--html OUT.html] [--json]
+    taxi-duration report --dsn DSN --monitor NAME --out OUT.html [--window-start TS] \\
+        [--since TS] [--until TS]                      # drift monitors (taxi_duration_ml.monitor_flow)
 
-Data comes from $TAXI_DATA_DIR (or is downloaded into the cache, see model.data). ``predict``
+Data comes from $TAXI_DATA_DIR (or is downloaded into the cache, see taxi_duration_ml.data). ``predict``
 writes one CSV row per filtered trip: the inputs, the true duration, and the bundle's prediction
 (printed with 9 significant digits, which round-trips a float32 exactly).
 """
@@ -318,7 +318,7 @@ def main(argv=None) -> int:
         default=None,
         help="load .env.<env> (default $TD_ENV) without overriding set variables",
     )
-    p = argparse.ArgumentParser(prog="python -m model", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="taxi-duration", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser(
         "train",
