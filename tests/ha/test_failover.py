@@ -29,26 +29,28 @@ import time
 
 import psycopg
 import pytest
-from forwarding import ForwarderProcess, Reader
+from forwarding import (
+    LOGICAL_CONF,
+    TRIPS_DDL,
+    TRIPS_SLOT,
+    TRIPS_STREAM,
+    ForwarderProcess,
+    Reader,
+    trips_forwarder_env,
+)
 from td_cluster import server_major, wait_until
 
 pytestmark = pytest.mark.skipif(
     server_major() < 17, reason="failover slots need PostgreSQL 17+ (test_slot_gap.py before)"
 )
 
-STREAM = "stg_taxi_trip_events"
-SLOT = "taxi_trips_kinesis"
+STREAM = TRIPS_STREAM
+SLOT = TRIPS_SLOT
 STANDBY_SLOT = "td_standby"  # the standby's physical slot, and its application_name
-COLUMNS = "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime"
 N_TRIPS = int(os.environ.get("TD_FAILOVER_TRIPS", "100000"))
 KILL_AT = 0.4  # the share of trips inserted when the primary dies
 ROLLED_BACK_OFFSET = 10**9  # ride ids of rolled-back transactions: never committed
-CONF = [
-    "wal_level = logical",
-    "max_replication_slots = 8",
-    "max_wal_senders = 8",
-    "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
-]
+CONF = LOGICAL_CONF
 STANDBY_CONF = [
     *CONF,
     "sync_replication_slots = on",
@@ -152,10 +154,7 @@ def failover(
     kin = aws_client("kinesis")
     kin.create_stream(StreamName=STREAM, ShardCount=2)
     primary = make_module_cluster(CONF)
-    primary.sql(
-        "CREATE TABLE trips (ride_id bigint PRIMARY KEY, pulocationid int, dolocationid int,"
-        " trip_distance float8, lpep_pickup_datetime timestamp)"
-    )
+    primary.sql(TRIPS_DDL)
     standby = make_module_standby(primary, STANDBY_CONF, slot=STANDBY_SLOT)
     # now that the standby exists: synchronous, and the primary decodes only what it has
     primary.sql(f"ALTER SYSTEM SET synchronized_standby_slots = '{STANDBY_SLOT}'")
@@ -167,20 +166,7 @@ def failover(
         "the standby to be synchronous",
     )
 
-    env = dict(
-        os.environ,
-        TD_SLOT=SLOT,
-        TD_TABLES="public.trips",
-        TD_TRIPS_STREAM=STREAM,
-        TD_COLUMNS=COLUMNS,
-        TD_POLL_MS="100",
-        TD_BACKOFF_MAX_MS="500",
-        AWS_ENDPOINT_URL=moto.env["AWS_ENDPOINT_URL"],
-        AWS_REGION=moto.env["AWS_REGION"],
-        AWS_ACCESS_KEY_ID=moto.env["AWS_ACCESS_KEY_ID"],
-        AWS_SECRET_ACCESS_KEY=moto.env["AWS_SECRET_ACCESS_KEY"],
-    )
-    env.pop("AWS_ENDPOINT_URL_S3", None)
+    env = trips_forwarder_env(moto.env)
     fwd = ForwarderProcess(forwarder_bin, env, workdir / "forwarder.log")
     fwd.start(TD_FORWARDER_DSN=multi_host_dsn(primary, standby))
     try:

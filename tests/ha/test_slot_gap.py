@@ -13,22 +13,23 @@ moto's Kinesis with signature checking, the built forwarder.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from forwarding import ForwarderProcess, Reader
+from forwarding import (
+    LOGICAL_CONF,
+    TRIPS_DDL,
+    TRIPS_SLOT,
+    TRIPS_STREAM,
+    ForwarderProcess,
+    Reader,
+    trips_forwarder_env,
+)
 from td_cluster import wait_until
 
-STREAM = "stg_taxi_trip_events"
-SLOT = "taxi_trips_kinesis"
-COLUMNS = "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime"
-CONF = [
-    "wal_level = logical",
-    "max_replication_slots = 4",
-    "max_wal_senders = 4",
-    "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
-]
+STREAM = TRIPS_STREAM
+SLOT = TRIPS_SLOT
+CONF = LOGICAL_CONF
 
 
 def insert(cluster, first, n):
@@ -42,25 +43,9 @@ def insert(cluster, first, n):
 def setup(moto, aws_client, make_module_cluster, make_module_standby, forwarder_bin, workdir):
     aws_client("kinesis").create_stream(StreamName=STREAM, ShardCount=1)
     primary = make_module_cluster(CONF)
-    primary.sql(
-        "CREATE TABLE trips (ride_id bigint PRIMARY KEY, pulocationid int, dolocationid int,"
-        " trip_distance float8, lpep_pickup_datetime timestamp)"
-    )
+    primary.sql(TRIPS_DDL)
     standby = make_module_standby(primary, CONF)
-    env = dict(
-        os.environ,
-        TD_SLOT=SLOT,
-        TD_TABLES="public.trips",
-        TD_TRIPS_STREAM=STREAM,
-        TD_COLUMNS=COLUMNS,
-        TD_POLL_MS="100",
-        TD_BACKOFF_MAX_MS="500",
-        AWS_ENDPOINT_URL=moto.env["AWS_ENDPOINT_URL"],
-        AWS_REGION=moto.env["AWS_REGION"],
-        AWS_ACCESS_KEY_ID=moto.env["AWS_ACCESS_KEY_ID"],
-        AWS_SECRET_ACCESS_KEY=moto.env["AWS_SECRET_ACCESS_KEY"],
-    )
-    env.pop("AWS_ENDPOINT_URL_S3", None)
+    env = trips_forwarder_env(moto.env)
     fwd = ForwarderProcess(forwarder_bin, env, workdir / "forwarder.log")
     yield primary, standby, fwd, aws_client("kinesis")
     fwd.stop()

@@ -12,26 +12,26 @@ it; the primary has no logical slot and no decoding session; the standby's slot 
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from forwarding import ForwarderProcess, Reader
+from forwarding import (
+    LOGICAL_CONF,
+    TRIPS_DDL,
+    TRIPS_SLOT,
+    TRIPS_STREAM,
+    ForwarderProcess,
+    Reader,
+    trips_forwarder_env,
+)
 from td_cluster import server_major, wait_until
 
 pytestmark = pytest.mark.skipif(
     server_major() < 16, reason="logical decoding on a standby needs PostgreSQL 16+"
 )
 
-STREAM = "stg_taxi_trip_events"
-SLOT = "taxi_trips_kinesis"
-COLUMNS = "pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,lpep_pickup_datetime"
+STREAM = TRIPS_STREAM
+SLOT = TRIPS_SLOT
 N_TRIPS = 3000
-CONF = [
-    "wal_level = logical",
-    "max_replication_slots = 8",
-    "max_wal_senders = 8",
-    "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
-]
+CONF = LOGICAL_CONF
 STANDBY_CONF = [*CONF, "hot_standby_feedback = on"]
 
 
@@ -50,27 +50,13 @@ def streamed(
     kin = aws_client("kinesis")
     kin.create_stream(StreamName=STREAM, ShardCount=1)
     primary = make_module_cluster(CONF)
-    primary.sql(
-        "CREATE TABLE trips (ride_id bigint PRIMARY KEY, pulocationid int, dolocationid int,"
-        " trip_distance float8, lpep_pickup_datetime timestamp)"
-    )
+    primary.sql(TRIPS_DDL)
     standby = make_module_standby(primary, STANDBY_CONF, slot="td_decoding_standby")
-    env = dict(
-        os.environ,
-        TD_SLOT=SLOT,
-        TD_TABLES="public.trips",
-        TD_TRIPS_STREAM=STREAM,
-        TD_COLUMNS=COLUMNS,
-        TD_POLL_MS="100",
-        TD_BACKOFF_MAX_MS="500",
+    env = trips_forwarder_env(
+        moto.env,
         TD_FORWARDER_DSN=standby.dsn() + " target_session_attrs=standby",
         TD_STATUS_DSN=primary.dsn(),
-        AWS_ENDPOINT_URL=moto.env["AWS_ENDPOINT_URL"],
-        AWS_REGION=moto.env["AWS_REGION"],
-        AWS_ACCESS_KEY_ID=moto.env["AWS_ACCESS_KEY_ID"],
-        AWS_SECRET_ACCESS_KEY=moto.env["AWS_SECRET_ACCESS_KEY"],
     )
-    env.pop("AWS_ENDPOINT_URL_S3", None)
     fwd = ForwarderProcess(forwarder_bin, env, workdir / "forwarder.log")
     fwd.start()
     try:

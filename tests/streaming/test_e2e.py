@@ -19,7 +19,6 @@ stream is read incrementally), so ``-k b_`` still inserts ride 256 first.
 
 from __future__ import annotations
 
-import collections
 import io
 import json
 import os
@@ -33,6 +32,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from esm_poller import Poller
+from forwarding import Reader
 from lambda_rie import Rie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.servers, pytest.mark.cluster]
@@ -53,44 +53,6 @@ CLUSTER_CONF = [
 
 def bits(x):
     return struct.pack("<d", float(x))
-
-
-class Predictions:
-    """Reads the predictions stream incrementally: counts and first event per ride id."""
-
-    def __init__(self, kin):
-        self.kin = kin
-        self.iters = {
-            sh["ShardId"]: kin.get_shard_iterator(
-                StreamName=PREDS, ShardId=sh["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for sh in kin.list_shards(StreamName=PREDS)["Shards"]
-        }
-        self.counts = collections.Counter()
-        self.docs = {}
-
-    def read(self):
-        for sid, it in list(self.iters.items()):
-            while True:
-                r = self.kin.get_records(ShardIterator=it, Limit=10000)
-                it = r["NextShardIterator"]
-                for rec in r["Records"]:
-                    d = json.loads(rec["Data"])
-                    rid = d["prediction"]["ride_id"]
-                    self.counts[rid] += 1
-                    self.docs.setdefault(rid, (d, rec["PartitionKey"]))
-                if not r["Records"]:
-                    break
-            self.iters[sid] = it
-
-    def wait_for(self, ids, timeout):
-        deadline = time.time() + timeout
-        while True:
-            self.read()
-            missing = [i for i in ids if self.counts[i] == 0]
-            if not missing or time.time() > deadline:
-                return missing
-            time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +122,7 @@ def stack(
             dsn=dsn,
             version=version,
             course_sql=course_sql,
-            preds=Predictions(kin),
+            preds=Reader(kin, PREDS, ride_id=lambda d: d["prediction"]["ride_id"]),
             poller=poller,
             df=trips_2021_02.head(N_REAL),
         )
