@@ -78,7 +78,7 @@ def main() -> int:
     t_pred3 = timed(q(f"SELECT sum({PREDICT3}) FROM {args.table}"), args.repeat)
     t_pred4 = timed(q(f"SELECT sum({PREDICT4}) FROM {args.table}"), args.repeat)
 
-    # XGBoost on the same rows: the month repeated `copies` times, like load_trips --copies
+    # XGBoost on the same rows: the month repeated `copies` times, like taxi-duration load-trips --copies
     bundle = load_bundle(args.bundle)
     month = load_month(args.month)
     X4 = bundle.transform(month)

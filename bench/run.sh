@@ -18,7 +18,7 @@ td_cluster_start "$DIR" "$PORT" "shared_preload_libraries = 'taxi_duration'
 shared_buffers = 512MB"
 DSN="host=$DIR port=$PORT dbname=postgres user=postgres"
 psql -X -q "$DSN" -c "CREATE EXTENSION taxi_duration"
-python3 scripts/load_trips.py --dsn "$DSN" --month 2021-02 --table bench_trips --copies "$COPIES" >/dev/null
+taxi-duration load-trips --dsn "$DSN" --month 2021-02 --table bench_trips --copies "$COPIES" >/dev/null
 report=$(python3 bench/bench_predict.py --dsn "$DSN" --copies "$COPIES")
 echo "$report"
 {

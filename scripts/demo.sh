@@ -30,7 +30,7 @@ DSN="host=$DIR port=$PORT dbname=postgres user=postgres"
 
 psql -X -q "$DSN" -c "CREATE EXTENSION taxi_duration"
 echo "loading green taxi trips of $MONTH ..."
-python3 scripts/load_trips.py --dsn "$DSN" --month "$MONTH" >/dev/null
-python3 scripts/score_month.py --dsn "$DSN"
+taxi-duration load-trips --dsn "$DSN" --month "$MONTH" >/dev/null
+taxi-duration score --dsn "$DSN"
 [ "${TD_KEEP:-0}" = 1 ] && echo "cluster left running: psql \"$DSN\""
 exit 0

@@ -8,6 +8,9 @@ is recorded in the bundle's ``training`` metadata. The booster is then sliced to
 
 Threads: ``TAXI_NTHREAD`` if set, else all cores. The thread count is not a model parameter and is
 not recorded in the bundle.
+
+Progress: a bar per boosting round on a terminal (:mod:`taxi_duration_ml.progress`; the defaults
+live in :mod:`taxi_duration_ml.defaults`, importable without XGBoost).
 """
 
 from __future__ import annotations
@@ -22,19 +25,13 @@ import xgboost as xgb
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LinearRegression
 
-from . import features as F
-
-DEFAULT_PARAMS = {
-    "objective": "reg:squarederror",
-    "tree_method": "hist",
-    "max_depth": 8,
-    "learning_rate": 0.15,
-    "min_child_weight": 1.0,
-    "seed": 42,
-}
-DEFAULT_MAX_ROUNDS = 600
-DEFAULT_EARLY_STOPPING = 30
-MAX_DEPTH_LIMIT = 8  # the C evaluator's cost is ~trees x depth
+from . import features as F, progress
+from .defaults import (  # noqa: F401 - re-exported: train.DEFAULT_PARAMS etc.
+    DEFAULT_EARLY_STOPPING,
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_PARAMS,
+    MAX_DEPTH_LIMIT,
+)
 
 
 def nthread() -> int:
@@ -69,6 +66,21 @@ class TrainResult:
         if self.estimator_type == "xgboost":
             return self.model.inplace_predict(X, iteration_range=(0, self.n_iterations))
         return self.model.predict(X)
+
+
+class _RoundProgress(xgb.callback.TrainingCallback):
+    """Advances a progress bar after each boosting round, showing the validation RMSE."""
+
+    def __init__(self, bar):
+        super().__init__()
+        self.bar = bar
+
+    def after_iteration(self, model, epoch, evals_log) -> bool:
+        rmse_log = evals_log.get("valid", {}).get("rmse")
+        if rmse_log:
+            self.bar.set_postfix_str(f"valid RMSE {float(rmse_log[-1]):.4f}", refresh=False)
+        self.bar.update(1)
+        return False
 
 
 def _validation_sets(valid_df: pd.DataFrame):
@@ -121,15 +133,17 @@ def fit(
         dtrain = xgb.DMatrix(X_train, label=y_train)
         dvalid_notime = xgb.DMatrix(X_valid_notime, label=y_valid)
         dvalid = xgb.DMatrix(X_valid_time, label=y_valid)
-        booster = xgb.train(
-            {**p, "nthread": nthread(), "eval_metric": "rmse"},
-            dtrain,
-            num_boost_round=max_rounds,
-            # early stopping uses the LAST eval set: the validation month with pickup time
-            evals=[(dvalid_notime, "valid_without_time"), (dvalid, "valid")],
-            early_stopping_rounds=early_stopping_rounds if early_stopping_rounds else None,
-            verbose_eval=50 if verbose else False,
-        )
+        with progress.bar(total=max_rounds, desc="boosting", unit="round") as bar:
+            booster = xgb.train(
+                {**p, "nthread": nthread(), "eval_metric": "rmse"},
+                dtrain,
+                num_boost_round=max_rounds,
+                # early stopping uses the LAST eval set: the validation month with pickup time
+                evals=[(dvalid_notime, "valid_without_time"), (dvalid, "valid")],
+                early_stopping_rounds=early_stopping_rounds if early_stopping_rounds else None,
+                verbose_eval=50 if verbose else False,
+                callbacks=[_RoundProgress(bar)],
+            )
         rounds_trained = booster.num_boosted_rounds()
         best = int(booster.best_iteration) if early_stopping_rounds else rounds_trained - 1
         model = booster[: best + 1]

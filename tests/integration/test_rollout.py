@@ -93,7 +93,7 @@ def pg(servers, tmp_path_factory):
     dsn = f"host={d} port={PORT} user=postgres dbname=postgres"
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("CREATE EXTENSION taxi_duration")
-    sh(f"python3 scripts/load_trips.py --dsn '{dsn}' --month 2021-02 --table trips >/dev/null")
+    sh(f"taxi-duration load-trips --dsn '{dsn}' --month 2021-02 --table trips >/dev/null")
     yield {"dsn": dsn, "dir": d, "log": d / "server.log"}
     sh(f". tests/lib/cluster.sh && td_cluster_stop {d}")
 

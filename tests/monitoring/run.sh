@@ -36,8 +36,8 @@ if [ "$what" = all ] || [ "$what" = parity ]; then
 	python3 tests/monitoring/parity.py --dsn "$DSN" || status=1
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
-	python3 scripts/load_trips.py --dsn "$DSN" --month 2021-01 --table trips_2021_01 >/dev/null
-	python3 scripts/load_trips.py --dsn "$DSN" --month 2021-02 --table trips_2021_02 >/dev/null
+	taxi-duration load-trips --dsn "$DSN" --month 2021-01 --table trips_2021_01 >/dev/null
+	taxi-duration load-trips --dsn "$DSN" --month 2021-02 --table trips_2021_02 >/dev/null
 	TD_MONITORING_DSN="$DSN" TD_MONITORING_LOG="$DIR/server.log" \
 		python3 -m pytest -q -p no:cacheprovider tests/monitoring/test_monitoring_e2e.py || status=1
 fi

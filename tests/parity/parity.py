@@ -2,7 +2,7 @@
 
     python3 tests/parity/parity.py --dsn DSN --bundle python/taxi_duration_ml/default_bundle.json --month 2021-02
 
-Loads the month's trips into PostgreSQL (scripts/load_trips.py), has the extension serve the
+Loads the month's trips into PostgreSQL (``taxi-duration load-trips``), has the extension serve the
 bundle, predicts every trip in SQL (with the pickup time and without it), and compares each value
 with XGBoost's own prediction (``Booster.inplace_predict``) from the same bundle through the Python
 reader (python/taxi_duration_ml/bundle.py), which builds the features from the bundle alone.  Reports the maximum
@@ -67,7 +67,9 @@ def compare(dsn: str, path: str, trips, tolerance: float) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dsn", required=True)
-    ap.add_argument("--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json"))
+    ap.add_argument(
+        "--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json")
+    )
     ap.add_argument(
         "--linear-bundle", default=str(REPO / "tests" / "fixtures" / "bundles" / "linear.json")
     )
@@ -77,7 +79,9 @@ def main() -> int:
     subprocess.run(
         [
             sys.executable,
-            str(REPO / "scripts" / "load_trips.py"),
+            "-m",
+            "taxi_duration_ml",
+            "load-trips",
             "--dsn",
             args.dsn,
             "--month",
