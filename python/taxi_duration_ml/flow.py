@@ -242,11 +242,10 @@ def register_and_publish(result, valid_df, *, run, register: bool, trials: list)
         "bundle_sha256": None,
     }
     if register:
-        mv = R.register_version(
+        mv = R.register_pyfunc_version(
             c,
             name,
             run_id,
-            source=f"runs:/{run_id}/{R.BUNDLE_ARTIFACT_DIR}",
             tags={
                 "train_month": tr.get("train_month"),
                 "valid_month": tr.get("valid_month"),
@@ -258,6 +257,7 @@ def register_and_publish(result, valid_df, *, run, register: bool, trials: list)
         version = str(mv.version)
         out["version"] = version
         data = B.bundle_bytes(result, version=version, run_id=run_id, name=name)
+        R.log_pyfunc_model(c, mv, data, example=valid_df)  # version N as an MLflow pyfunc model
     else:
         data = B.bundle_bytes(
             result, version=f"dev-{tr.get('train_month')}", run_id=run_id, name=name

@@ -9,6 +9,11 @@ Publishing contract (the extension's C loader reads exactly this):
 * model-version tags ``bundle_uri`` (that s3:// URI) and ``bundle_sha256`` (lower-case hex of the
   uploaded bytes); the bundle is also a run artifact ``bundle/bundle.json``.
 
+Version N is itself an MLflow model (``source`` ``models:/<model_id>``, a LoggedModel of the run):
+a pyfunc model whose artifact ``bundle`` is the same bytes (:mod:`taxi_duration_ml.pyfunc_model`,
+:func:`register_pyfunc_version`, :func:`log_pyfunc_model`), so
+``mlflow.pyfunc.load_model("models:/taxi-duration@production")`` predicts what serving does.
+
 Rollback history: the registered-model tag ``production_history`` holds a JSON list of the version
 numbers that were made ``production``, oldest first (last = current). :func:`promote` appends,
 :func:`rollback` drops the current one and moves the alias to the one before it.
@@ -175,9 +180,16 @@ def version_bundle_bytes(mv, *, verify: bool = True) -> bytes:
 
 
 def register_version(
-    c, name: str, run_id: str, source: str, tags: dict | None = None, description: str | None = None
+    c,
+    name: str,
+    run_id: str,
+    source: str,
+    tags: dict | None = None,
+    description: str | None = None,
+    model_id: str | None = None,
 ):
-    """Create the registered model if needed, then a new version; returns the ModelVersion."""
+    """Create the registered model if needed, then a new version; returns the ModelVersion.
+    ``model_id``: the MLflow LoggedModel the version is (``source`` ``models:/<model_id>``)."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -195,7 +207,49 @@ def register_version(
         run_id=run_id,
         tags={k: str(v) for k, v in (tags or {}).items()},
         description=description,
+        model_id=model_id,
     )
+
+
+def register_pyfunc_version(
+    c, name: str, run_id: str, tags: dict | None = None, description: str | None = None
+):
+    """Register version N of ``name`` as an MLflow model (pyfunc, :mod:`taxi_duration_ml.pyfunc_model`):
+    a LoggedModel of the run is created, still empty (PENDING), and the version registered on it
+    (``source`` ``models:/<model_id>``), because the bundle to put inside must carry
+    ``model.version = "N"``; :func:`log_pyfunc_model` then fills it. Returns the ModelVersion."""
+    from .pyfunc_model import LOGGED_MODEL_NAME
+
+    experiment_id = c.get_run(run_id).info.experiment_id
+    lm = c.create_logged_model(experiment_id, name=LOGGED_MODEL_NAME, source_run_id=run_id)
+    return register_version(
+        c,
+        name,
+        run_id,
+        source=f"models:/{lm.model_id}",
+        tags=tags,
+        description=description,
+        model_id=lm.model_id,
+    )
+
+
+def log_pyfunc_model(c, mv, data: bytes, example=None):
+    """Log the pyfunc model of version ``mv`` (from :func:`register_pyfunc_version`) holding the
+    bundle ``data`` (the bytes :func:`publish_version` then publishes), with the run as its
+    source; ``example``: trips for the input example. Returns the MLflow ModelInfo."""
+    from mlflow.entities import LoggedModelOutput
+
+    from . import pyfunc_model
+
+    # the REST API's ModelVersion does not return model_id: the source names it
+    src = mv.source or ""
+    model_id = mv.model_id or (src[len("models:/") :] if src.startswith("models:/") else None)
+    if not model_id or "/" in model_id:
+        raise RegistryError(f"version {mv.version} (source {src!r}) is not an MLflow LoggedModel")
+    info = pyfunc_model.log_model(model_id, data, example)
+    if mv.run_id:  # the run lists the model among its outputs (the MLflow UI's "Logged models")
+        c.log_outputs(mv.run_id, [LoggedModelOutput(model_id, step=0)])
+    return info
 
 
 def publish_version(
