@@ -67,7 +67,9 @@ def compare(dsn: str, path: str, trips, tolerance: float) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dsn", required=True)
-    ap.add_argument("--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json"))
+    ap.add_argument(
+        "--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json")
+    )
     ap.add_argument(
         "--linear-bundle", default=str(REPO / "tests" / "fixtures" / "bundles" / "linear.json")
     )

@@ -14,7 +14,9 @@ from taxi_duration_ml import bundle, features as F
 @pytest.fixture(scope="module")
 def default():
     if not DEFAULT_BUNDLE.is_file():
-        pytest.skip("python/taxi_duration_ml/default_bundle.json not built (taxi-duration train ...)")
+        pytest.skip(
+            "python/taxi_duration_ml/default_bundle.json not built (taxi-duration train ...)"
+        )
     return bundle.load_bundle(DEFAULT_BUNDLE)
 
 

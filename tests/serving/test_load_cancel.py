@@ -40,7 +40,9 @@ def cluster(make_module_cluster):
     files = {
         "a": (REPO / "python/taxi_duration_ml/default_bundle.json").read_bytes(),
         "b": (REPO / "tests/fixtures/bundles/small_xgb.json").read_bytes(),
-        "big": scaled_bundle((REPO / "python/taxi_duration_ml/default_bundle.json").read_text(), 16, version="big"),
+        "big": scaled_bundle(
+            (REPO / "python/taxi_duration_ml/default_bundle.json").read_text(), 16, version="big"
+        ),
     }
     c.uris = {}
     for name, body in files.items():
