@@ -58,7 +58,9 @@ def main() -> int:
     ap.add_argument("--month", default="2021-02")
     ap.add_argument("--copies", type=int, default=17)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json"))
+    ap.add_argument(
+        "--bundle", default=str(REPO / "python" / "taxi_duration_ml" / "default_bundle.json")
+    )
     args = ap.parse_args()
 
     conn = psycopg.connect(args.dsn, autocommit=True)

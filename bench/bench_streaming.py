@@ -5,8 +5,8 @@
      2021-02 COPYed into a trips table before the forwarder starts, timed
      from the forwarder's start until forwarder_status.records_sent >= N
      (then the stream is read once to check every ride id is there).
-(ii) the C bootstrap vs a Python handler in the course's style
-     (bench/python_lambda, awslambdaric), both under the same aws-lambda-rie,
+(ii) the C bootstrap vs a Python handler in the style of the MLOps Zoomcamp's
+     streaming example (bench/python_lambda, awslambdaric), both under the same aws-lambda-rie,
      same bundle, same moto: cold start (RIE process start -> first response
      to a 1-record invocation, median of 3 starts) and 1,000-record batch
      round trip (median of 5 invocations, PutRecords to moto included).
@@ -246,7 +246,7 @@ the forwarder starts; from its start until `forwarder_status.records_sent` reach
 {fwd_s:.2f} s = **{n / fwd_s:.0f} records/s** (every ride id found in the stream afterwards: {complete}).
 
 **Lambda** under the same `aws-lambda-rie`, same bundle (`python/taxi_duration_ml/default_bundle.json`), same moto;
-the Python handler is `bench/python_lambda/lambda_function.py` (course style, `taxi_duration_ml.bundle`,
+the Python handler is `bench/python_lambda/lambda_function.py` (MLOps Zoomcamp style, `taxi_duration_ml.bundle`,
 batch predict, `put_records`) run with `awslambdaric`.
 
 | | C bootstrap | Python (awslambdaric) | Python / C |

@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/bench_streaming.sh — forwarder throughput into moto and the C Lambda vs
-# a Python Lambda (course style) under the AWS Lambda RIE; appends a
+# a Python Lambda (MLOps Zoomcamp style) under the AWS Lambda RIE; appends a
 # "## Streaming — <date>" section to bench/RESULTS.md.  Run from the repo root
 # as root.  Needs what tests/streaming/run.sh needs, plus `pip install awslambdaric`.
 set -eu

@@ -31,6 +31,7 @@ module "model_bucket" {
   source = "./modules/model_bucket"
 
   bucket_name                        = var.model_bucket_name
+  access_log_bucket_name             = var.access_log_bucket_name
   kms_key_arn                        = module.kms.key_arn
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
 }

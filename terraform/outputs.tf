@@ -3,6 +3,11 @@ output "model_bucket" {
   value       = module.model_bucket.bucket_name
 }
 
+output "access_log_bucket" {
+  description = "The model bucket's server access logs"
+  value       = module.model_bucket.access_log_bucket_name
+}
+
 output "trips_stream" {
   description = "TD_TRIPS_STREAM"
   value       = module.streams.trips_stream_name

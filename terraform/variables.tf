@@ -1,8 +1,11 @@
-# Root variables.  vars/stg.tfvars and vars/prod.tfvars set the names fixed by
-# /work/shared/DESIGN.md and .env.dev / .env.prod; tests/ops/check_names.py
-# checks that they agree with template.yaml and the env files, and the
-# validations below refuse a var file whose names do not follow the <env>_
-# convention.
+# Root variables.  vars/stg.tfvars and vars/prod.tfvars set each environment's
+# names; tests/ops/check_names.py checks that they agree with .env.dev /
+# .env.prod, template.yaml and docker-compose.local.yaml.  The validations
+# below refuse a stream or function name that breaks the <env>_ convention
+# the code and template.yaml rely on, and a bucket name S3 would refuse.
+# Bucket names are global across all AWS accounts, so they are variables: the
+# var files keep this project's (rll-models-dev, rll-models-prod), and a
+# deployment of its own sets its own in a var file.
 
 variable "env" {
   description = "Environment: stream prefix and resource name prefix (stg uses the dev model bucket)."
@@ -14,7 +17,7 @@ variable "env" {
 }
 
 variable "aws_region" {
-  description = "AWS region of every resource (DESIGN.md: eu-north-1)."
+  description = "AWS region of every resource (.env.dev / .env.prod: eu-north-1)."
   type        = string
   default     = "eu-north-1"
 }
@@ -31,14 +34,52 @@ variable "tags" {
   default     = {}
 }
 
-# ---- names fixed by DESIGN.md / .env.* -------------------------------------
+# ---- names (the same in .env.*, template.yaml, compose) ---------------------
 
 variable "model_bucket_name" {
-  description = "Bucket of published model bundles: rll-models-dev (stg) or rll-models-prod (prod); TD_MODEL_BUCKET."
+  description = "Bucket of published model bundles (TD_MODEL_BUCKET; vars/*.tfvars: rll-models-dev for stg, rll-models-prod for prod). S3 bucket names are unique across all AWS accounts: a deployment of its own chooses its own."
   type        = string
+  # S3's naming rules: 3-63 characters of lowercase letters, digits, dots and
+  # hyphens, a letter or digit at each end, no "..", not an IPv4 address, no
+  # reserved prefix (xn--, sthree-) or suffix (-s3alias, --ol-s3).
   validation {
-    condition     = var.model_bucket_name == (var.env == "prod" ? "rll-models-prod" : "rll-models-dev")
-    error_message = "model_bucket_name must be rll-models-dev for stg and rll-models-prod for prod (DESIGN.md)."
+    condition = (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.model_bucket_name)) &&
+      !strcontains(var.model_bucket_name, "..") &&
+      !can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$", var.model_bucket_name)) &&
+      !can(regex("^(xn--|sthree-)|(-s3alias|--ol-s3)$", var.model_bucket_name))
+    )
+    error_message = "model_bucket_name is not a valid S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, a letter or digit at each end, no '..', not an IP address."
+  }
+  # The extension and the Lambda reach AWS S3 virtual-host style over TLS
+  # (https://<bucket>.s3.<region>.amazonaws.com, lib/aws/tda_s3.c): a dotted
+  # name would not match the certificate's wildcard.
+  validation {
+    condition     = !strcontains(var.model_bucket_name, ".")
+    error_message = "model_bucket_name must not contain dots: the bundle loaders reach S3 virtual-host style over TLS, where a dotted bucket name fails certificate validation."
+  }
+}
+
+variable "access_log_bucket_name" {
+  description = "Bucket receiving the model bucket's S3 server access logs; null: <model_bucket_name>-access-logs (rll-models-dev-access-logs, rll-models-prod-access-logs)."
+  type        = string
+  default     = null
+  # The same S3 rules as model_bucket_name (try(): null, the default, passes).
+  validation {
+    condition = var.access_log_bucket_name == null || try(
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name)) &&
+      !strcontains(var.access_log_bucket_name, "..") &&
+      !can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$", var.access_log_bucket_name)) &&
+      !can(regex("^(xn--|sthree-)|(-s3alias|--ol-s3)$", var.access_log_bucket_name)) &&
+      var.access_log_bucket_name != var.model_bucket_name,
+      false
+    )
+    error_message = "access_log_bucket_name is not a valid S3 bucket name (3-63 lowercase letters, digits, dots or hyphens, a letter or digit at each end, no '..', not an IP address) or is the model bucket's name."
+  }
+  # Left null, <model bucket>-access-logs must fit in 63 characters.
+  validation {
+    condition     = var.access_log_bucket_name != null || length(var.model_bucket_name) <= 51
+    error_message = "model_bucket_name is longer than 51 characters, so the default access_log_bucket_name (<model bucket>-access-logs) would exceed 63: set access_log_bucket_name."
   }
 }
 
@@ -47,7 +88,7 @@ variable "trips_stream_name" {
   type        = string
   validation {
     condition     = var.trips_stream_name == "${var.env}_taxi_trip_events"
-    error_message = "trips_stream_name must be <env>_taxi_trip_events (DESIGN.md)."
+    error_message = "trips_stream_name must be <env>_taxi_trip_events (the forwarder's and template.yaml's name)."
   }
 }
 
@@ -56,7 +97,7 @@ variable "predictions_stream_name" {
   type        = string
   validation {
     condition     = var.predictions_stream_name == "${var.env}_taxi_predictions"
-    error_message = "predictions_stream_name must be <env>_taxi_predictions (DESIGN.md)."
+    error_message = "predictions_stream_name must be <env>_taxi_predictions (the Lambda's and template.yaml's name)."
   }
 }
 

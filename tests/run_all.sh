@@ -19,7 +19,7 @@
 #                                      serving, replicas, Lambda (emulator), forwarder,
 #                                      streaming, monitoring (Evidently, e2e)
 #   pytest tests/integration           the model lifecycle end to end
-#   tests/ops/*.sh                     lint gates, containers, IaC, workflows
+#   tests/ops/*.sh                     lint gates, containers, IaC, workflows, PGXN metadata
 # Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
 #
@@ -136,6 +136,7 @@ run_suite "lint gates (clang-format, ruff, cppcheck, clang-tidy)" bash tests/ops
 run_suite "containers (hadolint, BuildKit checks, docker compose config)" bash tests/ops/validate_containers.sh
 run_suite "infrastructure as code (Terraform, SAM, checkov, names agree)" bash tests/ops/validate_iac.sh
 run_suite "GitHub Actions (actionlint)" bash tests/ops/validate_workflows.sh
+run_suite "PGXN metadata (META.json; versions agree)" bash tests/ops/validate_meta.sh
 run_suite "monitoring: drift_report() against Evidently 0.7.23 (real months, edge cases)" bash tests/monitoring/run.sh parity
 run_suite "monitoring end to end (pg_cron, Prefect flow, alerts, HTML page in Chromium)" bash tests/monitoring/run.sh e2e
 

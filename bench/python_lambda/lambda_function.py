@@ -1,5 +1,6 @@
-"""A Python Lambda handler in the course's style (base64 -> json -> predict ->
-Kinesis), serving the SAME bundle as the C bootstrap through taxi_duration_ml.bundle.
+"""A Python Lambda handler in the style of the MLOps Zoomcamp's streaming example
+("the course": base64 -> json -> predict -> Kinesis), serving the SAME bundle as the C
+bootstrap through taxi_duration_ml.bundle.
 
 Only a benchmark baseline for bench/bench_streaming.sh; run it under the AWS
 Lambda Runtime Interface Emulator with awslambdaric:
@@ -23,7 +24,7 @@ MODEL_URI = os.getenv("TD_MODEL_URI", "")
 PREDICTIONS_STREAM = os.getenv("PREDICTIONS_STREAM", "stg_taxi_predictions")
 TEST_RUN = os.getenv("TEST_RUN", "False") == "True"
 
-# cold start: model and client once per container, as in the course
+# cold start: model and client once per container, as in the Zoomcamp's example
 _path = MODEL_URI[len("file://") :] if MODEL_URI.startswith("file://") else MODEL_URI
 bundle = load_bundle(_path)
 with open(_path) as f:

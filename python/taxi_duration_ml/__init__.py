@@ -1,5 +1,10 @@
 """taxi_duration training pipeline and model-bundle exporter/reader.
 
+The pipeline follows the NYC-taxi trip-duration example of DataTalks.Club's MLOps Zoomcamp
+(https://github.com/DataTalksClub/mlops-zoomcamp), "the course" in these docstrings: its 1-60
+minute duration filter, its ``PU_DO`` feature (``PULocationID_DOLocationID``) through a
+DictVectorizer, early stopping on the validation month.
+
 Modules, by responsibility:
 
 * :mod:`taxi_duration_ml.data`     -- read a TLC green-taxi month and apply the course's duration filter;

@@ -8,7 +8,8 @@ from there, with a progress bar on a terminal (:mod:`taxi_duration_ml.progress`)
 in neither place and cannot be downloaded raises :class:`MissingDataError`, whose one-line message
 names ``TAXI_DATA_DIR``, the file and where the TLC publishes it.
 
-The course's preprocessing is applied: ``duration`` = dropoff − pickup in minutes, and only trips
+The preprocessing of the MLOps Zoomcamp's NYC-taxi duration example ("the course", see
+:mod:`taxi_duration_ml`) is applied: ``duration`` = dropoff − pickup in minutes, and only trips
 with 1 ≤ duration ≤ 60 are kept (2021-01 → 73,908 rows, 2021-02 → 61,921 rows).
 
 pandas and pyarrow are imported when a month is read, so month names can be checked and files
@@ -203,7 +204,7 @@ def read_raw(
 
 
 def add_duration(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``duration`` (minutes) and keep 1 ≤ duration ≤ 60, as the course does."""
+    """Add ``duration`` (minutes) and keep 1 ≤ duration ≤ 60, as the MLOps Zoomcamp does."""
     df = df.copy()
     delta = df["lpep_dropoff_datetime"] - df["lpep_pickup_datetime"]
     df["duration"] = delta.dt.total_seconds() / 60.0

@@ -2,8 +2,8 @@
 
 XGBoost is trained with ``reg:squarederror`` and seed 42 on the (augmented, see
 :mod:`taxi_duration_ml.features`) training month, with early stopping on the validation month (with pickup
-time), as the course does — so the validation RMSE reported is not a fully held-out estimate; this
-is recorded in the bundle's ``training`` metadata. The booster is then sliced to
+time), as the MLOps Zoomcamp's example does — so the validation RMSE reported is not a fully
+held-out estimate; this is recorded in the bundle's ``training`` metadata. The booster is then sliced to
 ``best_iteration + 1`` iterations, so the exported model means exactly what it contains.
 
 Threads: ``TAXI_NTHREAD`` if set, else all cores. The thread count is not a model parameter and is

@@ -2,10 +2,11 @@
 # account, no network):
 #   terraform -chdir=terraform test -var-file=vars/stg.tfvars
 #   terraform -chdir=terraform test -var-file=vars/prod.tfvars
-# Checks that each var file passes the variable validations (names fixed by
-# DESIGN.md), that every module plans (user data renders, references resolve),
-# that the streaming settings match template.yaml, and that a wrong name is
-# refused.  tests/ops/validate_iac.sh runs both.
+# Checks that each var file passes the variable validations (the <env>_
+# stream and function names, S3's bucket-name rules), that every module plans
+# (user data renders, references resolve), that the streaming settings match
+# template.yaml, that a wrong name is refused and that a deployment may choose
+# its own bucket names.  tests/ops/validate_iac.sh runs both.
 
 mock_provider "aws" {
   # ARNs the provider validates must look like ARNs.
@@ -85,7 +86,7 @@ mock_provider "aws" {
   }
 }
 
-run "names_are_the_fixed_ones" {
+run "names_follow_the_var_file" {
   command = apply # against the mock provider: nothing is created
 
   assert {
@@ -97,8 +98,12 @@ run "names_are_the_fixed_ones" {
     error_message = "predictions stream is not <env>_taxi_predictions"
   }
   assert {
-    condition     = output.model_bucket == (var.env == "prod" ? "rll-models-prod" : "rll-models-dev")
-    error_message = "model bucket does not follow DESIGN.md (stg -> rll-models-dev, prod -> rll-models-prod)"
+    condition     = output.model_bucket == var.model_bucket_name
+    error_message = "the model bucket is not the var file's model_bucket_name"
+  }
+  assert {
+    condition     = output.access_log_bucket == "${var.model_bucket_name}-access-logs"
+    error_message = "the access-log bucket is not <model bucket>-access-logs by default"
   }
   assert {
     condition     = output.model_uri == "s3://${output.model_bucket}/taxi-duration/${var.model_version}/bundle.json"
@@ -122,12 +127,69 @@ run "wrong_stream_name_is_refused" {
   expect_failures = [var.trips_stream_name]
 }
 
-run "wrong_bucket_is_refused" {
+run "bucket_with_uppercase_is_refused" {
   command = plan
   variables {
-    model_bucket_name = "rll-models-staging"
+    model_bucket_name = "RLL-models-dev"
   }
   expect_failures = [var.model_bucket_name]
+}
+
+run "bucket_named_like_an_ip_address_is_refused" {
+  command = plan
+  variables {
+    model_bucket_name = "192.168.10.12"
+  }
+  expect_failures = [var.model_bucket_name]
+}
+
+run "bucket_too_short_is_refused" {
+  command = plan
+  variables {
+    model_bucket_name = "ab"
+  }
+  expect_failures = [var.model_bucket_name]
+}
+
+run "dotted_model_bucket_is_refused" {
+  command = plan
+  variables {
+    model_bucket_name = "models.example.com"
+  }
+  expect_failures = [var.model_bucket_name]
+}
+
+run "bucket_too_long_for_its_access_logs_is_refused" {
+  command = plan
+  variables {
+    model_bucket_name = "taxi-duration-models-of-a-very-long-organisation-nam" # 52 characters
+  }
+  expect_failures = [var.access_log_bucket_name]
+}
+
+run "invalid_access_log_bucket_is_refused" {
+  command = plan
+  variables {
+    access_log_bucket_name = "Access_Logs"
+  }
+  expect_failures = [var.access_log_bucket_name]
+}
+
+run "own_bucket_names_are_accepted" {
+  command = apply
+  variables {
+    model_bucket_name      = "example-org-taxi-duration-${var.env}"
+    access_log_bucket_name = "example-org-taxi-duration-${var.env}-logs"
+  }
+
+  assert {
+    condition     = output.model_bucket == "example-org-taxi-duration-${var.env}" && output.access_log_bucket == "example-org-taxi-duration-${var.env}-logs"
+    error_message = "a deployment's own bucket names are not used"
+  }
+  assert {
+    condition     = output.model_uri == "s3://example-org-taxi-duration-${var.env}/taxi-duration/${var.model_version}/bundle.json"
+    error_message = "TD_MODEL_URI does not name the deployment's own bucket"
+  }
 }
 
 run "stream_scoring_settings_match_template_yaml" {

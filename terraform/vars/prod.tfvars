@@ -1,9 +1,12 @@
-# Production.  Names fixed by /work/shared/DESIGN.md and .env.prod;
-# tests/ops/check_names.py compares them with .env.prod and template.yaml.
+# Production.  The names agree with .env.prod and template.yaml
+# (tests/ops/check_names.py compares them).  Bucket names are global across
+# AWS: a deployment of its own sets its own model_bucket_name here, in
+# .env.prod (TD_MODEL_BUCKET) and in template.yaml's EnvMap.
 env        = "prod"
 aws_region = "eu-north-1"
 
-model_bucket_name       = "rll-models-prod"
+model_bucket_name = "rll-models-prod"
+# access_log_bucket_name = "rll-models-prod-access-logs"  # the default: <model_bucket_name>-access-logs
 trips_stream_name       = "prod_taxi_trip_events"
 predictions_stream_name = "prod_taxi_predictions"
 lambda_function_name    = "prod-taxi-trip-prediction"

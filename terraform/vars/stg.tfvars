@@ -1,9 +1,12 @@
-# Staging.  Names fixed by /work/shared/DESIGN.md and .env.dev (stg streams, dev bucket);
-# tests/ops/check_names.py compares them with .env.dev and template.yaml.
+# Staging (stg streams, dev bucket).  The names agree with .env.dev and
+# template.yaml (tests/ops/check_names.py compares them).  Bucket names are
+# global across AWS: a deployment of its own sets its own model_bucket_name
+# here, in .env.dev (TD_MODEL_BUCKET) and in template.yaml's EnvMap.
 env        = "stg"
 aws_region = "eu-north-1"
 
-model_bucket_name       = "rll-models-dev"
+model_bucket_name = "rll-models-dev"
+# access_log_bucket_name = "rll-models-dev-access-logs"   # the default: <model_bucket_name>-access-logs
 trips_stream_name       = "stg_taxi_trip_events"
 predictions_stream_name = "stg_taxi_predictions"
 lambda_function_name    = "stg-taxi-trip-prediction"

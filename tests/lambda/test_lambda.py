@@ -7,7 +7,8 @@ Starts moto (tests/conftest.py: signature checking on, Kinesis on the same port 
 the trip-events and predictions streams, runs `aws-lambda-rie bootstrap` with the model and
 stream settings, and invokes it with Kinesis-shaped events:
 
-  * the course's trip (ride 256) -> one prediction event in the predictions stream,
+  * the MLOps Zoomcamp's streaming test trip ("the course's record": ride 256, 130 -> 205,
+    3.66 mi) -> one prediction event in the predictions stream,
     bit-identical to taxi_duration_ml.bundle's reader, with the bundle's model name and version, partition
     key "256";
   * 1,000 real trips of 2021-02 -> all written, all bit-identical;

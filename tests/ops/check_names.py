@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
 """Check that the deployment names agree everywhere they are written down.
 
+The contract:
+
+  streams, region, environments   fixed by convention (CONVENTION below): <env>_taxi_trip_events,
+                                  <env>_taxi_predictions, eu-north-1, stg and prod; the code,
+                                  template.yaml and terraform/variables.tf rely on them
+  model bucket                    chosen per environment in terraform/vars/<env>.tfvars
+                                  (model_bucket_name: rll-models-dev, rll-models-prod here; S3
+                                  bucket names are global, so a deployment of its own picks its
+                                  own), must follow S3's naming rules (as terraform/variables.tf
+                                  checks), and every other file must name the same bucket
+
 Sources (paths relative to --root, the repository root by default):
 
-  DESIGN.md (fixed)           the names /work/shared/DESIGN.md fixes, restated below
   .env.dev / .env.prod        TD_MODEL_BUCKET, TD_TRIPS_STREAM, TD_PREDICTIONS_STREAM,
                               AWS_REGION, TD_MODEL_NAME
   terraform/vars/<env>.tfvars model_bucket_name, trips_stream_name, predictions_stream_name,
@@ -18,8 +28,8 @@ Sources (paths relative to --root, the repository root by default):
   lambda/Dockerfile           the default PREDICTIONS_STREAM (the stg one)
   docker-compose.local.yaml   if present: its services must use .env.dev's bucket and streams
 
-stg pairs with .env.dev and prod with .env.prod (DESIGN.md, "Environments").  Every
-comparison is printed; the exit status is 1 if any value differs or cannot be found.
+stg pairs with .env.dev and prod with .env.prod.  Every comparison is printed; the exit
+status is 1 if any value differs or cannot be found.
 
     python3 tests/ops/check_names.py [--root DIR]
 
@@ -44,16 +54,15 @@ for _d in HCL2_DIRS:
 import hcl2  # noqa: E402  (python-hcl2)
 import yaml  # noqa: E402
 
-# /work/shared/DESIGN.md, "Environments" and "Stream records".
-DESIGN = {
+# The names fixed by convention (the model bucket is not: see the module's docstring).
+CONVENTION = {
     "region": "eu-north-1",
+    "envs": ["stg", "prod"],
     "stg": {
-        "bucket": "rll-models-dev",
         "trips": "stg_taxi_trip_events",
         "predictions": "stg_taxi_predictions",
     },
     "prod": {
-        "bucket": "rll-models-prod",
         "trips": "prod_taxi_trip_events",
         "predictions": "prod_taxi_predictions",
     },
@@ -66,6 +75,23 @@ ENV_KEYS = {
     "predictions": "TD_PREDICTIONS_STREAM",
 }
 MISSING = object()
+
+
+def s3_name_problem(name):
+    """Why NAME is not a valid S3 bucket name (terraform/variables.tf's rules), or None."""
+    if not isinstance(name, str):
+        return "is not a string"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name):
+        return "is not 3-63 of a-z, 0-9, '.' and '-' with a letter or digit at each end"
+    if ".." in name:
+        return "contains '..'"
+    if re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", name):
+        return "is formatted as an IP address"
+    if re.match(r"(xn--|sthree-)", name) or re.search(r"(-s3alias|--ol-s3)$", name):
+        return "has a prefix or suffix S3 reserves"
+    if "." in name:
+        return "contains a dot (the bundle loaders reach S3 virtual-host style over TLS)"
+    return None
 
 
 class Report:
@@ -239,7 +265,7 @@ def policy_resource(policies, sid):
 
 
 def check_env(rep, root, env, tfvars, tf_main, doc, envfile):
-    fixed = DESIGN[env]
+    fixed = CONVENTION[env]
     efile = ENV_FILE[env]
     tfv = "terraform/vars/%s.tfvars" % env
     cfn = Cfn(doc, env)
@@ -252,21 +278,27 @@ def check_env(rep, root, env, tfvars, tf_main, doc, envfile):
     outs = cfn.resolve(doc.get("Outputs", {}))
     T = "template.yaml[Env=%s]" % env
 
-    print("\n== %s: DESIGN.md <-> %s <-> %s <-> template.yaml" % (env, efile, tfv))
+    print("\n== %s: convention <-> %s <-> %s <-> template.yaml" % (env, efile, tfv))
     rep.compare(
         "%s region" % env,
         [
-            ("DESIGN.md", DESIGN["region"]),
+            ("convention", CONVENTION["region"]),
             ("%s AWS_REGION" % efile, envfile.get("AWS_REGION", MISSING)),
             ("%s aws_region" % tfv, tfvars.get("aws_region", MISSING)),
         ],
     )
+    bucket = tfvars.get("model_bucket_name", MISSING)
+    problem = s3_name_problem(bucket) if bucket is not MISSING else "missing"
+    rep.check(
+        problem is None,
+        "%s model bucket: %s model_bucket_name = %s is a valid S3 bucket name%s"
+        % (env, tfv, show(bucket), "" if problem is None else " (it %s)" % problem),
+    )
     rep.compare(
         "%s model bucket" % env,
         [
-            ("DESIGN.md", fixed["bucket"]),
+            ("%s model_bucket_name" % tfv, bucket),
             ("%s TD_MODEL_BUCKET" % efile, envfile.get("TD_MODEL_BUCKET", MISSING)),
-            ("%s model_bucket_name" % tfv, tfvars.get("model_bucket_name", MISSING)),
             (
                 "%s Mappings.EnvMap.%s.Bucket" % (T, env),
                 get(doc, "Mappings", "EnvMap", env, "Bucket"),
@@ -284,7 +316,7 @@ def check_env(rep, root, env, tfvars, tf_main, doc, envfile):
     rep.compare(
         "%s trips stream" % env,
         [
-            ("DESIGN.md", fixed["trips"]),
+            ("convention <env>_taxi_trip_events", fixed["trips"]),
             ("%s TD_TRIPS_STREAM" % efile, envfile.get("TD_TRIPS_STREAM", MISSING)),
             ("%s trips_stream_name" % tfv, tfvars.get("trips_stream_name", MISSING)),
             ("%s Events.TripEvents.Stream" % T, arn_stream(get(ev, "Stream"))),
@@ -293,7 +325,7 @@ def check_env(rep, root, env, tfvars, tf_main, doc, envfile):
         ],
     )
     pred = [
-        ("DESIGN.md", fixed["predictions"]),
+        ("convention <env>_taxi_predictions", fixed["predictions"]),
         ("%s TD_PREDICTIONS_STREAM" % efile, envfile.get("TD_PREDICTIONS_STREAM", MISSING)),
         ("%s predictions_stream_name" % tfv, tfvars.get("predictions_stream_name", MISSING)),
         ("%s PREDICTIONS_STREAM" % T, get(fn, "Environment", "Variables", "PREDICTIONS_STREAM")),
@@ -549,7 +581,8 @@ def check_compose(rep, root, dev):
     patterns = {
         "trips": r"\b[A-Za-z0-9]+_taxi_trip_events\b",
         "predictions": r"\b[A-Za-z0-9]+_taxi_predictions\b",
-        "bucket": r"\brll-models-[a-z0-9-]+\b",
+        # s3://<bucket> anywhere, and this project's default names written out
+        "bucket": r"(?<=s3://)[a-z0-9][a-z0-9.-]*[a-z0-9]|\brll-models-[a-z0-9-]+\b",
     }
     found = set()
     for s in strings(services):
@@ -614,7 +647,7 @@ def main():
     rep.compare(
         "environments",
         [
-            ("DESIGN.md", ["stg", "prod"]),
+            ("convention", CONVENTION["envs"]),
             ("template.yaml Env AllowedValues", allowed),
             ("terraform/vars/*.tfvars env", [tfvars["stg"].get("env"), tfvars["prod"].get("env")]),
         ],

@@ -14,7 +14,8 @@
 #   6. cfn-lint template.yaml
 #   7. checkov on template.yaml (cloudformation) and on terraform/ with each var file
 #      (terraform): no failed check; every skip carries its reason inline
-#   8. tests/ops/check_names.py, then the same on altered copies, each of which must fail
+#   8. tests/ops/check_names.py, then the same on altered copies: each wrong name must
+#      fail, and a model bucket renamed consistently (a deployment's own) must pass
 #
 # Tools: tests/ops/install-iac.sh (run first, idempotent; TD_SKIP_INSTALL=1 skips it)
 # into TD_OPS_VENV (/opt/td-ops-venv).  Terraform steps run where terraform
@@ -297,11 +298,15 @@ step "check_names.py passes on an unaltered copy" must_pass_copy
 step "check_names.py fails: stg.tfvars trips stream renamed" \
 	must_fail stg-stream terraform/vars/stg.tfvars \
 	's/^trips_stream_name *= *"stg_taxi_trip_events"/trips_stream_name = "stg_taxi_trips"/' \
-	"stg trips stream: DESIGN.md = 'stg_taxi_trip_events'  vs  terraform/vars/stg.tfvars trips_stream_name = 'stg_taxi_trips'"
+	"stg trips stream: convention <env>_taxi_trip_events = 'stg_taxi_trip_events'  vs  terraform/vars/stg.tfvars trips_stream_name = 'stg_taxi_trips'"
 step "check_names.py fails: template.yaml prod bucket mapping changed" \
 	must_fail prod-bucket template.yaml \
 	's/^      Bucket: rll-models-prod$/      Bucket: rll-models-production/' \
-	"prod model bucket: DESIGN.md = 'rll-models-prod'  vs  template.yaml[Env=prod] Mappings.EnvMap.prod.Bucket = 'rll-models-production'"
+	"prod model bucket: terraform/vars/prod.tfvars model_bucket_name = 'rll-models-prod'  vs  template.yaml[Env=prod] Mappings.EnvMap.prod.Bucket = 'rll-models-production'"
+step "check_names.py fails: .env.dev names another bucket than stg.tfvars" \
+	must_fail env-dev-bucket .env.dev \
+	's/^TD_MODEL_BUCKET=.*/TD_MODEL_BUCKET=example-org-taxi-models/' \
+	"stg model bucket: terraform/vars/stg.tfvars model_bucket_name = 'rll-models-dev'  vs  .env.dev TD_MODEL_BUCKET = 'example-org-taxi-models'"
 step "check_names.py fails: .env.prod predictions stream changed" \
 	must_fail env-prod .env.prod \
 	's/^TD_PREDICTIONS_STREAM=.*/TD_PREDICTIONS_STREAM=prod_taxi_prediction_events/' \
@@ -315,6 +320,37 @@ step "check_names.py fails: template.yaml without bisect" \
 	must_fail bisect template.yaml \
 	's/BisectBatchOnFunctionError: true/BisectBatchOnFunctionError: false/' \
 	"template.yaml BisectBatchOnFunctionError = False"
+
+# rename_stg_bucket DIR NAME: the stg model bucket renamed in every file that names it.
+rename_stg_bucket() {
+	local d=$1 name=$2
+	names_copy "$d"
+	sed -i -e "s/^model_bucket_name *= *\"rll-models-dev\"/model_bucket_name = \"$name\"/" "$d/terraform/vars/stg.tfvars"
+	sed -i -e "s/^TD_MODEL_BUCKET=rll-models-dev\$/TD_MODEL_BUCKET=$name/" "$d/.env.dev"
+	sed -i -e "s/^      Bucket: rll-models-dev\$/      Bucket: $name/" "$d/template.yaml"
+	if ! grep -q "\"$name\"" "$d/terraform/vars/stg.tfvars" || ! grep -q "=$name\$" "$d/.env.dev" ||
+		! grep -q "Bucket: $name\$" "$d/template.yaml"; then
+		echo "the rename did not apply"
+		return 1
+	fi
+}
+
+# A deployment's own bucket name, written in every file, passes.
+own_bucket() {
+	local d=$work/names-own-bucket
+	rename_stg_bucket "$d" example-org-taxi-models-stg || return 1
+	check_names "$d" >"$d.log" 2>&1 || { grep '^FAIL' "$d.log"; tail -1 "$d.log"; return 1; }
+	grep -F "stg model bucket" "$d.log" | head -3
+	tail -1 "$d.log"
+}
+step "check_names.py passes: the stg model bucket renamed everywhere (a deployment's own)" own_bucket
+
+# The same with a name S3 refuses.
+bad_bucket() {
+	rename_stg_bucket "$work/names-bad-bucket" Example_Taxi_Models || return 1
+	must_fail bad-bucket "" "" "stg model bucket: terraform/vars/stg.tfvars model_bucket_name = 'Example_Taxi_Models' is a valid S3 bucket name"
+}
+step "check_names.py fails: a model bucket name S3 refuses, even written everywhere" bad_bucket
 
 # A compose file whose forwarder streams to the wrong stream (written in the copy,
 # whether or not the real docker-compose.local.yaml exists yet).

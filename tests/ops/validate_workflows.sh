@@ -13,9 +13,12 @@
 # variables (any finding fails); then structural checks of what ci.yml and
 # cd.yml must do: the PostgreSQL matrix is exactly 15..18 from PGDG, the
 # sanitizer, fuzz, lint and infrastructure jobs, artifacts, caches,
-# least-privilege permissions, OIDC-only AWS access, the stg -> prod
-# environments with prod needing stg, Terraform plan/apply of a saved plan,
-# and every action pinned to a commit SHA with its version in a comment.
+# least-privilege permissions, OIDC-only AWS access, the three images
+# Terraform deploys (Lambda, PostgreSQL, forwarder) built and their tags
+# passed to the plan, the stg -> prod environments with prod needing stg,
+# Terraform plan/apply of a saved plan with the provider lock file read-only
+# where there is one, and every action pinned to a commit SHA with its
+# version in a comment.
 # Ends with "N passed, N failed"; exits 1 on any failure.
 set -u
 
@@ -383,7 +386,16 @@ def _():
     return bad
 
 
-@check("cd: images to ECR (Lambda, PostgreSQL with PG_MAJOR)")
+# Each image Terraform deploys: its Dockerfile, its repository suffix
+# (terraform/modules/ecr), the terraform variable of its tag.
+IMAGES = {
+    "lambda/Dockerfile": ("-taxi-duration-lambda", "lambda_image_tag"),
+    "docker/postgres/Dockerfile": ("-taxi-duration-postgres", "postgres_image_tag"),
+    "docker/forwarder/Dockerfile": ("-taxi-duration-forwarder", "forwarder_image_tag"),
+}
+
+
+@check("cd: images to ECR (Lambda, PostgreSQL with PG_MAJOR, forwarder), to stg and prod")
 def _():
     bad = []
     builds = [(j, s.get("with") or {}) for j, job in cd_jobs.items()
@@ -391,11 +403,16 @@ def _():
     if not any(uses(job, "aws-actions/amazon-ecr-login") for job in cd_jobs.values()):
         bad.append("no amazon-ecr-login")
     files_ = {w.get("file"): w for _, w in builds}
-    for f in ("lambda/Dockerfile", "docker/postgres/Dockerfile"):
+    for f, (repo, _var) in IMAGES.items():
         if f not in files_:
             bad.append(f"{f} is not built")
-        elif files_[f].get("push") is not True:
+            continue
+        if files_[f].get("push") is not True:
             bad.append(f"{f} is not pushed")
+        tags = str(files_[f].get("tags", ""))
+        for env in ("stg", "prod"):
+            if f"/{env}{repo}:" not in tags:
+                bad.append(f"{f} is not tagged for the repository {env}{repo}")
     if "docker/postgres/Dockerfile" in files_ and \
             "PG_MAJOR=" not in str(files_["docker/postgres/Dockerfile"].get("build-args", "")):
         bad.append("docker/postgres/Dockerfile built without the PG_MAJOR build arg")
@@ -444,8 +461,14 @@ def _():
                 bad.append(f"{env}: job {where} has no `terraform -chdir=terraform init -backend-config=...`")
         if not re.search(r"plan\b[\s\S]*-out=", pr):
             bad.append(f"{env}: plan is not saved (-out=)")
-        if "image_tag=" not in pr:
-            bad.append(f"{env}: the image tag is not passed to terraform plan")
+        for f, (_repo, var) in IMAGES.items():
+            if f"{var}=" not in pr:
+                bad.append(f"{env}: {var} ({f}) is not passed to terraform plan")
+        if "-lockfile=readonly" not in pr or ".terraform.lock.hcl" not in pr:
+            bad.append(f"{env}: plan's init does not use the committed provider lock file "
+                       "(-lockfile=readonly when terraform/.terraform.lock.hcl exists)")
+        if "-lockfile=readonly" not in ar:
+            bad.append(f"{env}: apply's init does not keep the plan's provider lock file (-lockfile=readonly)")
         if pj not in ancestors(cd_jobs, aj):
             bad.append(f"{env}: apply job {aj} does not need plan job {pj}")
         apply_line = re.search(r"terraform -chdir=terraform apply\b[^\n]*", ar).group(0)

@@ -1,4 +1,4 @@
-"""taxi_duration_ml.data: month files, the course's 1..60 minute filter."""
+"""taxi_duration_ml.data: month files, the MLOps Zoomcamp's 1..60 minute duration filter."""
 
 import pandas as pd
 import pytest

@@ -5,7 +5,8 @@ in for the event-source mapping) -> C Lambda under the RIE -> Kinesis prediction
     python3 -m pytest -q tests/streaming      (after that; see tests/conftest.py for the variables)
 
 Cases:
-  (a) the course's record (ride 256: 130 -> 205, 3.66 mi, no pickup time) -> one prediction for
+  (a) the course's record, the MLOps Zoomcamp's streaming test trip (ride 256: 130 -> 205,
+      3.66 mi, no pickup time) -> one prediction for
       256 equal, as float8, to SELECT taxi_duration.predict_duration(130, 205, 3.66);
   (b) 10,000 real trips of 2021-02 with lpep_pickup_datetime -> every ride id predicted, each
       bit-identical to predict_duration(pu, do, dist, pickup) in SQL, trip events carry

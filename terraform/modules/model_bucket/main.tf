@@ -11,7 +11,7 @@
 # training flow needs kms:GenerateDataKey on the key and nothing else changes.
 
 resource "aws_s3_bucket" "models" {
-  #checkov:skip=CKV_AWS_144:Cross-region replication is not needed: every bundle is rebuilt from its MLflow run artifact (same bytes, sha256 in the registry) and the region is fixed to eu-north-1 by DESIGN.md.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is not needed: every bundle is rebuilt from its MLflow run artifact (same bytes, sha256 in the registry) and the deployment is single-region by design (aws_region, one per environment).
   #checkov:skip=CKV2_AWS_62:No consumer of bucket events: serving learns of new bundles from the MLflow alias (polled by the extension's loader worker), not from S3 notifications.
   bucket = var.bucket_name
 }
@@ -146,7 +146,7 @@ resource "aws_s3_bucket" "access_logs" {
   #checkov:skip=CKV_AWS_144:Access logs are audit records of this region's bucket; a copy in another region is not required.
   #checkov:skip=CKV2_AWS_62:Nothing consumes events of the log bucket.
   #checkov:skip=CKV_AWS_145:S3 server access logging delivers only to buckets with SSE-S3 (AES256) default encryption; SSE-KMS targets are not supported.
-  bucket = "${var.bucket_name}-access-logs"
+  bucket = coalesce(var.access_log_bucket_name, "${var.bucket_name}-access-logs")
 }
 
 resource "aws_s3_bucket_ownership_controls" "access_logs" {

@@ -1,6 +1,12 @@
 variable "bucket_name" {
-  description = "Model bundle bucket (rll-models-dev / rll-models-prod)."
+  description = "Model bundle bucket (the root's model_bucket_name)."
   type        = string
+}
+
+variable "access_log_bucket_name" {
+  description = "Bucket of the model bucket's server access logs; null: <bucket_name>-access-logs."
+  type        = string
+  default     = null
 }
 
 variable "kms_key_arn" {

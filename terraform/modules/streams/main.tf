@@ -1,4 +1,5 @@
-# The two Kinesis streams of one environment (names: DESIGN.md, "Stream records"),
+# The two Kinesis streams of one environment (<env>_taxi_trip_events and
+# <env>_taxi_predictions, as in .env.* and template.yaml),
 # encrypted with the environment's customer-managed key.  Writers need
 # kms:GenerateDataKey and readers kms:Decrypt on that key (the roles in
 # modules/lambda and modules/postgres_host grant exactly that, via Kinesis).
