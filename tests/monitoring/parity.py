@@ -128,7 +128,15 @@ def main(argv=None) -> int:
             ],
             check=True,
             cwd=HERE,
-            env=dict(os.environ, PYTHONPATH=f"{HERE}:{REPO}"),
+            env=dict(
+                os.environ,
+                PYTHONPATH=os.pathsep.join(
+                    filter(
+                        None,
+                        [str(HERE), str(REPO), str(REPO / "python"), os.environ.get("PYTHONPATH")],
+                    )
+                ),
+            ),
         )
     cmd = [
         sys.executable,

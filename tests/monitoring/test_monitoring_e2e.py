@@ -93,7 +93,12 @@ def conn():
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(REPO), str(REPO / "python"), os.environ.get("PYTHONPATH")])
+        ),
+    )
     return subprocess.run(
         [sys.executable, "-m", "taxi_duration_ml", *args],
         cwd=REPO,
