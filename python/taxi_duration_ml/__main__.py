@@ -84,7 +84,26 @@ def _train_params(a) -> dict:
     return params
 
 
+def _flow_server(a) -> int:
+    """0 if a flow may run: PREFECT_API_URL names a server (environment or Prefect profile), or
+    --local allows a temporary local one; else one error line and 2."""
+    if a.local:
+        return 0
+    from .deployments import prefect_api_url
+
+    if prefect_api_url():
+        return 0
+    print(
+        "error: no Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api) "
+        "or pass --local to run with a temporary local one",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def _cmd_train_flow(a) -> int:
+    if rc := _flow_server(a):
+        return rc
     from . import flow
 
     if a.version is not None or a.run_id is not None:
@@ -249,6 +268,8 @@ def _cmd_check(a) -> int:
 
 
 def _cmd_monitor(a) -> int:
+    if rc := _flow_server(a):
+        return rc
     from . import monitor_flow
 
     r = monitor_flow.monitoring_flow(
@@ -309,7 +330,7 @@ def _cmd_report(a) -> int:
 
 
 def main(argv=None) -> int:
-    from . import config, train as T
+    from . import config, deployments, train as T
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -347,6 +368,11 @@ def main(argv=None) -> int:
         help="flow: register and publish, never move the production alias",
     )
     t.add_argument("--json", action="store_true", help="flow: print a JSON summary")
+    t.add_argument(
+        "--local",
+        action="store_true",
+        help="flow: without PREFECT_API_URL, run with a temporary local Prefect server",
+    )
     t.add_argument("--estimator", choices=["xgboost", "linear"], default="xgboost")
     t.add_argument("--version", default=None, help="model.version (default dev-<train month>)")
     t.add_argument("--run-id", default=None)
@@ -405,6 +431,11 @@ def main(argv=None) -> int:
         help="write each monitor's page there (several monitors: OUT.<name>.html, or use {monitor})",
     )
     mo.add_argument("--json", action="store_true", help="print a JSON summary")
+    mo.add_argument(
+        "--local",
+        action="store_true",
+        help="without PREFECT_API_URL, run with a temporary local Prefect server",
+    )
     mo.set_defaults(func=_cmd_monitor)
     rp = sub.add_parser(
         "report", parents=[common], help="write a monitor's stored reports as one HTML page"
@@ -423,6 +454,13 @@ def main(argv=None) -> int:
         "--until", default=None, metavar="TS", help="only the windows starting before TS"
     )
     rp.set_defaults(func=_cmd_report)
+    sv = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the training and monitoring deployments (cron schedules) on $PREFECT_API_URL",
+    )
+    deployments.add_arguments(sv)
+    sv.set_defaults(func=deployments.cmd_serve)
     a = p.parse_args(argv)
     config.load_env(getattr(a, "env", None))
     if a.cmd == "train" and a.out is None and a.trials is None:
