@@ -23,6 +23,8 @@ Real servers (tests/lib/servers.py: moto with Kinesis/S3/IAM, MLflow):
     make_servers(auth=True, mlflow=False, bucket=...) -> a started Servers, stopped after the module
     moto                      moto alone, signature checking on (a module's own instance)
     aws_client(service)       a boto3 client for `moto` with its test keys (tests/lib/aws_clients.py)
+    prefect_server            `prefect server start` on a free loopback port, its own PREFECT_HOME
+                              and SQLite database (tests/lib/prefect_server.py), for the module
 
 Built programs (skipped when absent, unless their variable names them explicitly: then an
 error; the suites' run.sh build them and set the variables):
@@ -54,6 +56,7 @@ for _p in (str(LIB), str(REPO)):
 
 from aws_clients import aws_client as _aws_client  # noqa: E402
 from model_testing import synthetic_raw  # noqa: E402
+from prefect_server import PrefectServer  # noqa: E402
 from servers import DEFAULT_BUCKET, Servers  # noqa: E402
 from td_cluster import Pool  # noqa: E402
 
@@ -77,6 +80,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.cluster)
         if names & {"make_servers", "moto"}:
             item.add_marker(pytest.mark.servers)
+        if "prefect_server" in names:
+            item.add_marker(pytest.mark.prefect)
 
 
 # -- model tests ----------------------------------------------------------------------------------
@@ -254,6 +259,17 @@ def make_servers(tmp_path_factory):
 def moto(make_servers) -> Servers:
     """moto (S3, IAM, Kinesis on one port) with signature checking on, for this module."""
     return make_servers(auth=True, mlflow=False)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory) -> PrefectServer:
+    """A real Prefect server (``prefect server start``) on a free 127.0.0.1 port with its own
+    PREFECT_HOME and SQLite database, analytics and UI off; stopped at the end of the module.
+    ``.api_url``, ``.client_env()`` for subprocesses, ``.settings()`` for this process."""
+    s = PrefectServer(tmp_path_factory.mktemp("prefect"))
+    s.start()  # stops what it started if it fails
+    yield s
+    s.stop()
 
 
 @pytest.fixture(scope="module")

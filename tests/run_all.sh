@@ -19,6 +19,8 @@
 #                                      serving, replicas, Lambda (emulator), forwarder,
 #                                      streaming, monitoring (Evidently, e2e)
 #   pytest tests/integration           the model lifecycle end to end
+#   pytest tests/prefect               Prefect: a scheduled run of the served
+#                                      deployments, retries under real faults
 #   tests/ops/*.sh                     lint gates, containers, IaC, workflows, PGXN metadata
 # Servers run as the `postgres` OS user when invoked as root.
 # Ends with "N passed, N failed" (suites) and exits non-zero on any failure.
@@ -129,6 +131,8 @@ run_suite "serving: loads racing cancels and statement timeouts" bash tests/serv
 run_suite "replicas and failover: a standby serves, loads (file, alias), monitors; slot gap refused" bash tests/ha/run.sh
 run_suite "parity with XGBoost (2021-02)" parity
 run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q tests/integration
+run_suite "Prefect: served deployments on a real Prefect server (a scheduled run), retries under real faults" \
+	env TD_TESTS_STRICT=1 python3 -m pytest -q tests/prefect
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
 run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
 run_suite "streaming end to end (PostgreSQL, forwarder, Kinesis, Lambda)" bash tests/streaming/run.sh

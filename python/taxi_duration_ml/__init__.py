@@ -14,6 +14,9 @@ Modules, by responsibility:
 * :mod:`taxi_duration_ml.flow`     -- the Prefect training flow: MLflow run, registry version, S3 publishing, promotion;
 * :mod:`taxi_duration_ml.registry` -- MLflow registry + S3 publishing contract, promote / rollback / versions;
 * :mod:`taxi_duration_ml.pyfunc_model` -- each registered version as an MLflow pyfunc model wrapping its bundle;
+* :mod:`taxi_duration_ml.monitor_flow` -- the Prefect monitoring flow: drift monitors, alerts, HTML pages;
+* :mod:`taxi_duration_ml.retries`  -- the retry policy of the Prefect tasks that touch the network;
+* :mod:`taxi_duration_ml.deployments` -- cron-scheduled deployments of both flows (``taxi-duration serve``);
 * :mod:`taxi_duration_ml.config`   -- ``.env.dev`` / ``.env.prod`` loading (``--env`` / ``TD_ENV``);
 * ``taxi-duration``   -- the command line (see :mod:`taxi_duration_ml.__main__`; docs/model-lifecycle.md).
 """

@@ -3,25 +3,30 @@ found, and optionally write each monitor's HTML page (:mod:`taxi_duration_ml.mon
 
     taxi-duration monitor --dsn DSN [--monitor NAME ...] [--until TS] [--html OUT.html] [--json]
 
-Steps (one Prefect task each):
+Steps (Prefect tasks, named as in the Prefect UI):
 
-1. ``taxi_duration.run_monitors(until)`` — every enabled monitor — or, with ``monitors``,
-   ``taxi_duration.run_monitor(name, until)`` for each name given (one transaction each, so one
-   failing monitor does not undo the others; its error is reported like run_monitors() does).
-   Every complete window up to ``until`` (default: the server's now()) not computed yet gets its
-   report; alerts are stored in ``taxi_duration.monitor_alerts`` (and NOTIFYed) by the SQL side;
-2. read the alerts raised during this run (those with an id above the highest before it; an
-   alert that a concurrent run — pg_cron — raised meanwhile is listed too) and log each as a
-   warning;
-3. with ``html_path``: render each monitor's page (all its stored windows up to ``until``).
-   One monitor: written to ``html_path``. Several: ``html_path`` may hold ``{monitor}``;
-   otherwise the monitor's name is inserted before the suffix (``report.html`` →
+1. ``alert-watermark``: the highest alert id so far;
+2. ``run-monitors``: ``taxi_duration.run_monitors(until)`` — every enabled monitor — or, with
+   ``monitors``, ``taxi_duration.run_monitor(name, until)`` for each name given (one transaction
+   each, so one failing monitor does not undo the others; its error is reported like
+   run_monitors() does). Every complete window up to ``until`` (default: the server's now()) not
+   computed yet gets its report; alerts are stored in ``taxi_duration.monitor_alerts`` (and
+   NOTIFYed) by the SQL side;
+3. ``new-alerts``: the alerts raised during this run (an id above the watermark; an alert that a
+   concurrent run — pg_cron — raised meanwhile is listed too), each logged as a warning;
+4. ``render-report``, with ``html_path``: each monitor's page (all its stored windows up to
+   ``until``). One monitor: written to ``html_path``. Several: ``html_path`` may hold
+   ``{monitor}``; otherwise the monitor's name is inserted before the suffix (``report.html`` →
    ``report.<name>.html``).
 
-Prefect runs as in :mod:`taxi_duration_ml.flow`: with ``PREFECT_API_URL`` set the flow reports to that
-server; otherwise Prefect 3 starts a temporary local API in this process. The DSN is a flow
-parameter, so a Prefect server records it: keep passwords out of it (libpq reads PGPASSWORD and
-~/.pgpass). Logged DSNs have their password masked.
+Each task opens its own connection and retries a lost or refused one with exponential backoff
+(:mod:`taxi_duration_ml.retries`); an SQL error, a bad DSN option or a failed authentication fails
+at once. Scheduled daily by ``taxi-duration serve`` (:mod:`taxi_duration_ml.deployments`).
+
+Prefect runs as in :mod:`taxi_duration_ml.flow`: with ``PREFECT_API_URL`` set the flow reports to
+that server; otherwise Prefect 3 starts a temporary local server (the command line asks for
+``--local`` first). The DSN is a flow parameter, so a Prefect server records it: keep passwords
+out of it (libpq reads PGPASSWORD and ~/.pgpass). Logged DSNs have their password masked.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from . import monitor_report as MR  # noqa: E402
+from . import monitor_report as MR, retries as RT  # noqa: E402
 
 SCHEMA = MR.SCHEMA
 
@@ -79,9 +84,24 @@ def _file_part(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "monitor"
 
 
-@task(name="run-monitors", cache_policy=NO_CACHE)
+# Every task connects afresh: one that lost its connection (server restarting, network) is
+# retried (retries.py); SQL errors are not. run_monitor() computes a window once, so running the
+# monitors again after a partial attempt only computes what is left.
+NETWORK = RT.network_retries()
+
+
+@task(name="alert-watermark", cache_policy=NO_CACHE, **NETWORK)
+def alert_watermark(dsn: str) -> int:
+    """The highest alert id before this run: the alerts above it are this run's."""
+    with _connect(dsn) as conn:
+        return int(
+            conn.execute(f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.monitor_alerts").fetchone()[0]
+        )
+
+
+@task(name="run-monitors", cache_policy=NO_CACHE, **NETWORK)
 def run_monitors(dsn: str, monitors: list[str] | None, until: str | None) -> dict:
-    """Run the monitors; {"results": [{monitor, windows, error}], "alert_watermark": id, "until": ts}."""
+    """Run the monitors; {"results": [{monitor, windows, error}], "until": ts}."""
     import psycopg
 
     log = get_run_logger()
@@ -89,9 +109,6 @@ def run_monitors(dsn: str, monitors: list[str] | None, until: str | None) -> dic
     results = []
     with _connect(dsn) as conn:
         conn.add_notice_handler(lambda d: notices.append(f"{d.severity}: {d.message_primary}"))
-        watermark = conn.execute(
-            f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.monitor_alerts"
-        ).fetchone()[0]
         # NULL must never reach run_monitor(): its loop would not end. No until: the server's now().
         at = conn.execute("SELECT coalesce(%s::timestamptz, now())", (until,)).fetchone()[0]
         if monitors is None:
@@ -107,6 +124,8 @@ def run_monitors(dsn: str, monitors: list[str] | None, until: str | None) -> dic
                     ).fetchone()[0]
                     results.append({"monitor": name, "windows": int(n), "error": None})
                 except psycopg.Error as e:
+                    if conn.broken:  # the connection, not the monitor: the task retries
+                        raise
                     msg = (e.diag.message_primary or str(e)).strip()
                     results.append({"monitor": name, "windows": 0, "error": msg})
     for n in notices:  # alerts and failures are logged from the results, once
@@ -122,10 +141,10 @@ def run_monitors(dsn: str, monitors: list[str] | None, until: str | None) -> dic
                 r["windows"],
                 "" if r["windows"] == 1 else "s",
             )
-    return {"results": results, "alert_watermark": int(watermark), "until": at.isoformat()}
+    return {"results": results, "until": at.isoformat()}
 
 
-@task(name="new-alerts", cache_policy=NO_CACHE)
+@task(name="new-alerts", cache_policy=NO_CACHE, **NETWORK)
 def new_alerts(dsn: str, after_id: int, monitors: list[str] | None) -> list[dict]:
     """Alerts with an id above ``after_id`` (of ``monitors`` when given), oldest first."""
     from psycopg.rows import dict_row
@@ -152,7 +171,7 @@ def new_alerts(dsn: str, after_id: int, monitors: list[str] | None) -> list[dict
     return alerts
 
 
-@task(name="render-report", cache_policy=NO_CACHE)
+@task(name="render-report", cache_policy=NO_CACHE, **NETWORK)
 def render_report(dsn: str, monitor: str, path: str, until: str | None) -> str | None:
     with _connect(dsn) as conn:
         try:
@@ -201,8 +220,9 @@ def monitoring_flow(
         safe_dsn(dsn),
         until or "now",
     )
+    watermark = alert_watermark(dsn)
     ran = run_monitors(dsn, monitors, until)
-    alerts = new_alerts(dsn, ran["alert_watermark"], monitors)
+    alerts = new_alerts(dsn, watermark, monitors)
     pages = {}
     if html_path:
         names = [r["monitor"] for r in ran["results"]]

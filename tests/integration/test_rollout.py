@@ -134,6 +134,7 @@ def train(env, rounds: int, depth: int) -> None:
             str(rounds),
             "--max-depth",
             str(depth),
+            "--local",
         ],
         check=True,
         cwd=REPO,

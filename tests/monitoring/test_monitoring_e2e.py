@@ -111,7 +111,9 @@ def run_cli(*args) -> subprocess.CompletedProcess:
 
 def test_prefect_flow_computes_each_complete_window(conn, tmp_path):
     html = tmp_path / "first.html"
-    done = run_cli("monitor", "--dsn", DSN, "--monitor", "daily_trips", "--html", str(html))
+    done = run_cli(
+        "monitor", "--local", "--dsn", DSN, "--monitor", "daily_trips", "--html", str(html)
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     rows = sql(
         conn,

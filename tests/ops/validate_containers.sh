@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/ops/validate_containers.sh — validate the container files without a
-# Docker engine: docker/ (postgres, forwarder, mlflow, localstack init),
+# Docker engine: docker/ (postgres, forwarder, mlflow, flows, localstack init),
 # lambda/Dockerfile, .dockerignore and docker-compose.local.yaml, with the real
 # tools (installed by tests/ops/install-containers.sh):
 #
@@ -33,7 +33,7 @@ DFCHECK=$OPS_BIN/dfcheck
 COMPOSE_FILE=docker-compose.local.yaml
 ENV_FILE=.env.dev
 PG_MAJORS="15 16 17 18"
-DOCKERFILES=(docker/postgres/Dockerfile docker/forwarder/Dockerfile docker/mlflow/Dockerfile lambda/Dockerfile)
+DOCKERFILES=(docker/postgres/Dockerfile docker/forwarder/Dockerfile docker/mlflow/Dockerfile docker/flows/Dockerfile lambda/Dockerfile)
 
 TMP=$(mktemp -d /tmp/td-validate-containers.XXXXXX)
 chmod 755 "$TMP"
@@ -181,7 +181,7 @@ else
 fi
 
 echo "== build contexts (.dockerignore, COPY sources)"
-for f in docker/postgres/Dockerfile docker/forwarder/Dockerfile lambda/Dockerfile; do
+for f in docker/postgres/Dockerfile docker/forwarder/Dockerfile docker/flows/Dockerfile lambda/Dockerfile; do
 	check "context . for $f: every COPY source present after .dockerignore" "$DFCHECK" context -C . -f "$f"
 done
 check "context docker/mlflow for docker/mlflow/Dockerfile" "$DFCHECK" context -C docker/mlflow -f docker/mlflow/Dockerfile
@@ -357,7 +357,7 @@ def env(svc, cfg_=None):
 def deps(svc):
     return {k: v.get("condition") for k, v in (S.get(svc, {}).get("depends_on") or {}).items()}
 
-want = {"postgres", "localstack", "mlflow", "lambda", "forwarder"}
+want = {"postgres", "localstack", "mlflow", "lambda", "forwarder", "prefect", "flows"}
 check(set(S) == want, "services: " + ", ".join(sorted(S)), f"want {sorted(want)}")
 
 pg = S.get("postgres", {})
@@ -435,7 +435,8 @@ check(ok16, "PG_MAJOR=16 in the environment reaches the postgres build arg and i
 bad = []
 for name, s in S.items():
     for k, v in (s.get("environment") or {}).items():
-        if (k.startswith("AWS_ENDPOINT_URL") or k in ("MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL")) \
+        if (k.startswith("AWS_ENDPOINT_URL")
+                or k in ("MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL", "PREFECT_API_URL")) \
                 and v and re.search(r"//(127\.0\.0\.1|localhost)[:/]", v):
             bad.append(f"{name}.{k}={v}")
 check(not bad, "no service keeps a 127.0.0.1/localhost endpoint from .env.dev", ", ".join(bad))
@@ -463,6 +464,46 @@ check(lb.get("dockerfile") == "lambda/Dockerfile" and lb.get("context") == root 
       "lambda: lambda/Dockerfile from the repo root, RIE port 8080 published as 9000", str(ports))
 check(env("lambda").get("TD_MODEL_URI", "").startswith(("file:///opt/model/", "s3://", "models:/")),
       f"lambda TD_MODEL_URI = {env('lambda').get('TD_MODEL_URI')}")
+# Prefect: the server, and the service that runs the flows reporting to it
+pf = S.get("prefect", {})
+pimg = pf.get("image", "")
+lock = open(os.path.join(root, "python/requirements.lock")).read()
+lock_prefect = (re.search(r"(?m)^prefect==(\S+)$", lock) or [None, None])[1]
+check(re.fullmatch(r"prefecthq/prefect:\d+\.\d+\.\d+-python3\.\d+", pimg) is not None
+      and pimg.split(":")[1].split("-")[0] == lock_prefect,
+      f"prefect image pinned to the client's release: {pimg} (python/requirements.lock prefect=={lock_prefect})")
+pcmd = " ".join(pf.get("command") or [])
+check(pcmd.startswith("prefect server start") and "--host 0.0.0.0" in pcmd,
+      "prefect runs `prefect server start --host 0.0.0.0`", pcmd)
+pe = env("prefect")
+check(pe.get("PREFECT_SERVER_ANALYTICS_ENABLED") == "false", "prefect server analytics off")
+pvols = {v.get("target"): v for v in pf.get("volumes") or []}
+db = pe.get("PREFECT_API_DATABASE_CONNECTION_URL", "")
+db_dir = db.rsplit("/", 1)[0].replace("sqlite+aiosqlite:///", "", 1)
+check(db.startswith("sqlite+aiosqlite:////") and db_dir in pvols and pvols[db_dir].get("type") == "volume",
+      "prefect database (SQLite) on a named volume", f"{db}; volumes {sorted(pvols)}")
+phc = " ".join(pf.get("healthcheck", {}).get("test") or [])
+check("/api/health" in phc, "prefect healthcheck asks /api/health", phc[:100])
+check(("4200", 4200) in [(p.get("published"), p.get("target")) for p in pf.get("ports") or []]
+      and all(p.get("host_ip") == "127.0.0.1" for p in pf.get("ports") or []),
+      "prefect API/UI published on 127.0.0.1:4200 only")
+fl = S.get("flows", {})
+fe = env("flows")
+check((fl.get("build") or {}).get("dockerfile") == "docker/flows/Dockerfile"
+      and (fl.get("build") or {}).get("context") == root,
+      "flows: docker/flows/Dockerfile from the repo root")
+check((fl.get("command") or [None])[0] == "serve", "flows runs `taxi-duration serve`",
+      " ".join(fl.get("command") or []))
+check(fe.get("PREFECT_API_URL") == "http://prefect:4200/api",
+      f"flows reports to the prefect service: PREFECT_API_URL={fe.get('PREFECT_API_URL')}")
+check(deps("flows").get("prefect") == "service_healthy", "flows waits for prefect to be healthy")
+check(fe.get("MLFLOW_TRACKING_URI") == "http://mlflow:5000" and fe.get("AWS_ENDPOINT_URL") == "http://localstack:4566"
+      and "host=postgres" in fe.get("TD_MONITOR_DSN", "") and "password" not in fe.get("TD_MONITOR_DSN", ""),
+      "flows: in-network MLflow, S3 and PostgreSQL (no password in the DSN)", fe.get("TD_MONITOR_DSN", ""))
+runs_flows = sorted(n for n, s in S.items() if (s.get("command") or [None])[0] == "serve")
+check(all(env(n).get("PREFECT_API_URL") == "http://prefect:4200/api" for n in runs_flows) and runs_flows,
+      "every service running flows points PREFECT_API_URL at the prefect service", ", ".join(runs_flows))
+
 fw = S.get("forwarder", {})
 check((fw.get("build") or {}).get("dockerfile") == "docker/forwarder/Dockerfile"
       and "host=postgres" in env("forwarder").get("TD_FORWARDER_DSN", ""),

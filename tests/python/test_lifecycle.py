@@ -226,8 +226,9 @@ def test_promote_rollback_versions_cli(servers, capsys):
 
 
 def test_cli_train_with_env_dev(servers, tmp_path):
-    """`taxi-duration train --env dev` in a fresh process: .env.dev fills what is not set (the
-    test sets the server endpoints and keys, .env.dev gives the model name and the rest)."""
+    """`taxi-duration train --env dev --local` in a fresh process: .env.dev fills what is not set
+    (the test sets the server endpoints and keys, .env.dev gives the model name and the rest);
+    no Prefect server: --local runs it with a temporary one."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update({k: servers[k] for k in SERVER_KEYS})
     env["TAXI_CACHE_DIR"] = str(tmp_path / "cache")
@@ -250,6 +251,7 @@ def test_cli_train_with_env_dev(servers, tmp_path):
             "--max-depth",
             "3",
             "--json",
+            "--local",
         ],
         cwd=REPO,
         env=env,

@@ -15,12 +15,13 @@ from ..defaults import (
 )
 from . import argtypes as T
 from .errors import CommandFailed, UsageError
+from .flows import add_local, require_flow_server
 from .parser import add_command
 
 # flow.DEFAULT_TRIALS, repeated here so that --help needs no Prefect (tests/python/test_cli.py
 # checks that they agree)
 DEFAULT_TRIALS = 3
-FLOW_ONLY = ("trials", "no_register", "no_promote", "json")
+FLOW_ONLY = ("trials", "no_register", "no_promote", "json", "local")
 EXPORT_ONLY = ("version", "run_id")
 
 
@@ -127,6 +128,7 @@ Trips come from TAXI_DATA_DIR, else they are downloaded into the cache.""",
         help="register and publish, never move the production alias",
     )
     fl.add_argument("--json", action="store_true", help="print one JSON summary line")
+    add_local(fl)
     t.set_defaults(func=cmd_train)
 
     q = add_command(
@@ -197,6 +199,7 @@ def cmd_train(a) -> int:
 
     if a.out is None:
         _only_with(a, EXPORT_ONLY, "--out FILE (the flow takes both from the MLflow registry)")
+        require_flow_server(a)
     else:
         _only_with(a, FLOW_ONLY, "the training flow, i.e. without --out")
     # every missing month named in one error before anything starts (downloads what it can)

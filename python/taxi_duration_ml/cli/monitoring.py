@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from .errors import CommandFailed
+from .flows import add_local, require_flow_server
 from .parser import add_command, add_dsn
 
 
@@ -44,6 +45,7 @@ write each monitor's HTML page.  Exit status 1 when a monitor failed.""",
         "{monitor}; default: no page)",
     )
     mo.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_local(mo)
     mo.set_defaults(func=cmd_monitor)
 
     rp = add_command(
@@ -83,6 +85,7 @@ the monitors' windows are.  Exit status 1 when the monitor does not exist.""",
 def cmd_monitor(a) -> int:
     import psycopg
 
+    require_flow_server(a)
     # an unreachable database is one error line here, not a failed Prefect run with tracebacks
     psycopg.connect(a.dsn).close()
     from .. import monitor_flow

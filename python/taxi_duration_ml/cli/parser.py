@@ -118,9 +118,9 @@ def build_parser() -> Parser:
         formatter_class=HelpFormatter,
     )
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", required=True, title="commands")
-    from . import lifecycle, model, monitoring, trips
+    from . import flows, lifecycle, model, monitoring, trips
 
     common = [common_options()]
-    for module in (model, lifecycle, trips, monitoring):
+    for module in (model, lifecycle, trips, monitoring, flows):
         module.add_commands(sub, common)
     return p
