@@ -16,7 +16,7 @@ export PATH="$VENV/bin:$PATH"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-make -s
+make -s -j"$(nproc)"
 $SUDO make -s install >/dev/null
 
 . tests/lib/cluster.sh

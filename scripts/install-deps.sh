@@ -32,31 +32,51 @@ case $TIER in runtime | tests | all) ;; *)
 esac
 
 SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "install-deps: installing packages needs root: run it as root, or install sudo" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
 export DEBIAN_FRONTEND=noninteractive
 
+# apt's output (and its packages' scripts') goes to a log, shown when apt
+# fails; apt waits for a lock held by another apt (a fresh machine's first
+# unattended upgrade) instead of failing.
+APT_LOG=${TMPDIR:-/tmp}/taxi_duration-install-deps.log
+apt_get() {
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 "$@" >>"$APT_LOG" 2>&1 && return 0
+	tail -25 "$APT_LOG" >&2
+	echo "install-deps: apt-get $1 failed (its output: $APT_LOG)" >&2
+	exit 1
+}
 apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return 0
+	: >"$APT_LOG"
+	apt_get update
+	apt_updated=1
+}
 apt_install() {
 	local missing=() p
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ -z "$apt_updated" ]; then
-		$SUDO apt-get update -qq
-		apt_updated=1
-	fi
-	echo "installing: ${missing[*]}"
-	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt_update
+	echo "installing: ${missing[*]} (apt)"
+	apt_get install -y --no-install-recommends "${missing[@]}"
 }
 
 # The PostgreSQL major: PG_MAJOR, else the installed one, else the newest the
 # apt sources offer (16, 17 and 18 on Debian 12 need the PGDG repository).
-if [ -z "${PG_MAJOR:-}" ]; then
-	PG_MAJOR=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+# (No /usr/lib/postgresql yet on a fresh machine.)
+if [ -z "${PG_MAJOR:-}" ] && [ -d /usr/lib/postgresql ]; then
+	PG_MAJOR=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -n | tail -1)
 fi
 if [ -z "${PG_MAJOR:-}" ]; then
-	[ -n "$apt_updated" ] || { $SUDO apt-get update -qq && apt_updated=1; }
+	apt_update
 	for m in 18 17 16 15; do
 		apt-cache show "postgresql-server-dev-$m" >/dev/null 2>&1 && PG_MAJOR=$m && break
 	done
@@ -84,8 +104,15 @@ VENV=${TD_VENV:-$PWD/.venv}
 [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
 extras=
 [ "$TIER" = runtime ] || extras='[flow,test]'
-"$VENV/bin/pip" install -q --disable-pip-version-check -c python/requirements.lock -e ".$extras"
-echo "the taxi-duration package is in $VENV (. $VENV/bin/activate)"
+# pip runs again only when the tier, the checkout's place, pyproject.toml or
+# the lock changed (the install is editable: edits to the package need none).
+stamp=$( (echo "$PWD"; cat pyproject.toml python/requirements.lock) | sha256sum | cut -c1-16)$extras
+if [ "$(cat "$VENV/.taxi_duration-installed" 2>/dev/null)" != "$stamp" ]; then
+	echo "installing: the taxi-duration package$extras and its dependencies (pip, python/requirements.lock)"
+	"$VENV/bin/pip" install -q --disable-pip-version-check -c python/requirements.lock -e ".$extras"
+	echo "$stamp" >"$VENV/.taxi_duration-installed"
+	echo "the taxi-duration package is in $VENV (. $VENV/bin/activate)"
+fi
 [ "$TIER" = runtime ] && exit 0
 
 # moto and the MLflow server, which the network tests start, live in their

@@ -234,6 +234,11 @@ for tool in debootstrap chroot zstd git flock; do
 	command -v $tool >/dev/null || die "$tool not found (apt-get install -y debootstrap zstd)"
 done
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# mounts_under, procs_in, release, in_root, remove_root, enter,
+# copy_network_config, chroot_env
+# shellcheck source=tests/lib/chroot.sh
+. "$REPO/tests/lib/chroot.sh"
+CHROOT_PASS=SQL_FUZZ_SECONDS
 NAME=debian-$SUITE-pg$MAJOR
 CACHE=${TD_CACHE_DIR:-/var/cache/taxi_duration}/rootfs
 TARBALL=$CACHE/$NAME.tar.zst
@@ -251,91 +256,6 @@ KEY=$({
 	cat "$REPO/python/requirements.lock" "$REPO/tests/requirements-evidently.txt" "$REPO/tests/requirements-servers.txt"
 	cat /usr/local/share/ca-certificates/* 2>/dev/null
 } | sha256sum | cut -c1-16)
-
-# Mounts under a root, deepest first.
-mounts_under() {
-	awk -v r="$1/" 'index($2 "/", r) == 1 { print $2 }' /proc/mounts | sort -r
-}
-
-# The processes whose root directory is $1.
-procs_in() {
-	local p
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
-	done
-}
-
-# Stop whatever still runs in the root (all started by this script: servers
-# and suites of an interrupted run), then unmount.
-release() {
-	local root=$1 pids m _
-	[ -d "$root" ] || return 0
-	pids=$(procs_in "$root")
-	if [ -n "$pids" ]; then
-		# shellcheck disable=SC2086 # a list of pids
-		kill $pids 2>/dev/null
-		for _ in $(seq 20); do
-			pids=$(procs_in "$root")
-			[ -z "$pids" ] && break
-			sleep 0.5
-		done
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -9 $pids 2>/dev/null && sleep 0.5
-	fi
-	for m in $(mounts_under "$root"); do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done
-}
-
-# in_root ROOT CMD...: CMD in the chroot, with a clean environment; in the
-# background, so that an interrupt reaches this script's traps at once.
-in_root() {
-	local root=$1
-	shift
-	# shellcheck disable=SC2046 # one word per variable
-	chroot "$root" /usr/bin/env -i $(chroot_env) PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" &
-	wait $!
-}
-
-# Remove a root directory, never through a mount.
-remove_root() {
-	release "$1"
-	[ -z "$(mounts_under "$1")" ] || die "$1 still has mounts; not removing it"
-	rm -rf --one-file-system "$1"
-}
-
-enter() {
-	local root=$1
-	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-	mountpoint -q "$root/dev/shm" || mount -t tmpfs -o size=1g,mode=1777 tmpfs "$root/dev/shm"
-}
-
-# Copy what reaching the registries through this machine's proxy needs.
-copy_network_config() {
-	local root=$1 f
-	mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/apt/apt.conf.d"
-	cp /usr/local/share/ca-certificates/* "$root/usr/local/share/ca-certificates/" 2>/dev/null
-	cp /etc/pip.conf "$root/etc/pip.conf" 2>/dev/null
-	# apt: the proxy, and whether Release files may be past their Valid-Until
-	# (this machine's clock and mirror may disagree), as on this machine
-	for f in /etc/apt/apt.conf.d/*; do
-		case $f in *proxy*) ;; *) grep -qiE 'Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' "$f" || continue ;; esac
-		cp "$f" "$root/etc/apt/apt.conf.d/"
-	done
-	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
-	[ -d "$HOME/.config/pip" ] && mkdir -p "$root/root/.config" && cp -r "$HOME/.config/pip" "$root/root/.config/"
-	[ -d "$HOME/.pip" ] && cp -r "$HOME/.pip" "$root/root/"
-	return 0
-}
-
-# The proxy settings of this environment, passed into the chroot.
-chroot_env() {
-	local v
-	echo HOME=/root TERM=dumb
-	for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY SQL_FUZZ_SECONDS; do
-		[ -n "${!v:-}" ] && echo "$v=${!v}"
-	done
-}
 
 build_rootfs() {
 	local new=$ROOT.new start=$SECONDS

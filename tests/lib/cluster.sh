@@ -7,6 +7,7 @@
 #   td_as_pg CMD...                  run CMD as the cluster's OS user
 #   td_cluster_start DIR PORT [CONF] initdb DIR, append CONF lines, start
 #   td_cluster_stop DIR              stop it (fast), ignore errors
+# shellcheck shell=bash
 
 TD_PG_BINDIR=${TD_PG_BINDIR:-$(pg_config --bindir)}
 
@@ -22,9 +23,14 @@ td_cluster_start() {
 	local dir=$1 port=$2 conf=${3:-}
 	rm -rf "$dir"
 	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
 	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
-	td_as_pg "$TD_PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
-		--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+	# UTF8 whatever the caller's locale (none on a fresh machine: SQL_ASCII,
+	# and psycopg returns bytes); the server programs run from $dir, which the
+	# postgres OS user can read (the caller's directory, e.g. /root, may not be)
+	(cd "$dir" && td_as_pg "$TD_PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1) ||
+		{ cat "$dir/initdb.log"; return 1; }
 	{
 		echo "port = $port"
 		echo "listen_addresses = ''"
@@ -32,8 +38,8 @@ td_cluster_start() {
 		echo "fsync = off"
 		echo "$conf"
 	} | td_as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
-	td_as_pg "$TD_PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-		-t 60 start >/dev/null || { cat "$dir/server.log"; return 1; }
+	(cd "$dir" && td_as_pg "$TD_PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+		-t 60 start >/dev/null) || { cat "$dir/server.log"; return 1; }
 }
 
 td_cluster_stop() {
