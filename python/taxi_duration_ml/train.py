@@ -82,6 +82,10 @@ class _RoundProgress(xgb.callback.TrainingCallback):
         self.bar.update(1)
         return False
 
+    def after_training(self, model):
+        self.bar.refresh()  # the last round drawn, however fast the rounds were (mininterval)
+        return model
+
 
 def _validation_sets(valid_df: pd.DataFrame):
     y = valid_df[F.TARGET].to_numpy(dtype=np.float64)

@@ -38,6 +38,7 @@ COMMANDS = (
     "score",
     "monitor",
     "report",
+    "serve",
 )
 # what must not leak from the caller into a command's environment (lifecycle, libpq)
 CLEARED_PREFIXES = ("MLFLOW_", "TD_", "AWS_", "PREFECT_API", "PG", "TAXI_")
@@ -385,7 +386,9 @@ def test_missing_data_names_the_files_and_where_to_get_them(tmp_path):
         "https://d37ci6vzurychx.cloudfront.net/trip-data/green_tripdata_2099-05.parquet",
     )
     # the training flow checks the data before it starts Prefect or MLflow
-    p = run_cli("train", "--train", "2099-05", "--valid", "2099-06", "--no-register", env=env)
+    p = run_cli(
+        "train", "--train", "2099-05", "--valid", "2099-06", "--no-register", "--local", env=env
+    )
     assert_one_error(p, 2, "green_tripdata_2099-05.parquet", "green_tripdata_2099-06.parquet")
 
 
