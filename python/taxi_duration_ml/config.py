@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dotenv.parser import parse_stream
-
 CHECKOUT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "prod")
 
@@ -38,6 +36,8 @@ def env_file(name: str, environ=None) -> Path:
 
 def parse_env_file(path: str | os.PathLike) -> dict[str, str]:
     """The variables of a dotenv file; ValueError names the first line that is not KEY=VALUE."""
+    from dotenv.parser import parse_stream
+
     out: dict[str, str] = {}
     with open(path, encoding="utf-8") as f:
         for binding in parse_stream(f):
