@@ -11,7 +11,7 @@
 #                                          pgTAP and pg_prove, wal2json, pg_cron,
 #                                          clang (libFuzzer, sanitizers), valgrind,
 #                                          Chromium (the HTML report test), the
-#                                          package's [flow,test] extras, and in
+#                                          package's [flow,monitoring,test] extras, and in
 #                                          virtualenvs of their own the moto and
 #                                          MLflow servers and the pinned Evidently
 #   bash scripts/install-deps.sh all       tests, plus the ops tools (linters,
@@ -103,7 +103,7 @@ fi
 VENV=${TD_VENV:-$PWD/.venv}
 [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
 extras=
-[ "$TIER" = runtime ] || extras='[flow,test]'
+[ "$TIER" = runtime ] || extras='[flow,monitoring,test]'
 # pip runs again only when the tier, the checkout's place, pyproject.toml or
 # the lock changed (the install is editable: edits to the package need none).
 stamp=$( (echo "$PWD"; cat pyproject.toml python/requirements.lock) | sha256sum | cut -c1-16)$extras
