@@ -64,6 +64,7 @@ def setup(make_servers, make_module_cluster, make_module_standby):
         pytest.skip(f"MLflow is not installed here: {e}")
     e = servers.env
     from aws_clients import aws_client
+    from servers import alias_serving
 
     s3 = aws_client("s3", e)
     registry = Registry(e["MLFLOW_TRACKING_URI"])
@@ -78,21 +79,8 @@ def setup(make_servers, make_module_cluster, make_module_standby):
     registry.set_alias("production", versions["small"])
 
     primary = make_module_cluster(["taxi_duration.load_retry_interval = 1"])
-    standby = make_module_standby(
-        primary,
-        [
-            f"taxi_duration.model_uri = 'models:/{MODEL}@production'",
-            "taxi_duration.poll_interval = 1",
-            "taxi_duration.load_retry_interval = 1",
-            f"taxi_duration.aws_endpoint_url = '{e['AWS_ENDPOINT_URL']}'",
-            f"taxi_duration.aws_region = '{e['AWS_REGION']}'",
-            f"taxi_duration.mlflow_tracking_uri = '{e['MLFLOW_TRACKING_URI']}'",
-        ],
-        env={
-            "AWS_ACCESS_KEY_ID": e["AWS_ACCESS_KEY_ID"],
-            "AWS_SECRET_ACCESS_KEY": e["AWS_SECRET_ACCESS_KEY"],
-        },
-    )
+    conf, keys = alias_serving(e, f"models:/{MODEL}@production")
+    standby = make_module_standby(primary, conf, env=keys)
     return primary, standby, registry, versions, shas
 
 

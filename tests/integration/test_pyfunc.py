@@ -28,6 +28,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from servers import LIFECYCLE_CLEARED, LIFECYCLE_KEYS, alias_serving, point_lifecycle_at
 from td_cluster import wait_until
 
 # Prefect's INFO lines (and its "stopping temporary server" line at exit) are noise here.
@@ -37,25 +38,8 @@ NAME = "taxi-duration"
 ALIAS_URI = f"models:/{NAME}@production"
 PICKUP = "lpep_pickup_datetime"
 SAMPLE_EVERY = 20  # 3,097 of the 61,921 trips of 2021-02, spread over the month
-SERVER_KEYS = (
-    "AWS_ENDPOINT_URL",
-    "AWS_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "TD_MODEL_BUCKET",
-)
-# variables that must not leak in from the developer's shell
-CLEARED = (
-    *SERVER_KEYS,
-    "TD_ENV",
-    "TD_EXPERIMENT",
-    "TD_MODEL_NAME",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_REGION",
-    "AWS_SESSION_TOKEN",
-)
+SERVER_KEYS = LIFECYCLE_KEYS
+CLEARED = LIFECYCLE_CLEARED
 # the signature the model declares: the bundle's inputs, every name of the pickup time optional
 SIGNATURE_INPUTS = [
     {"type": "long", "name": "PULocationID", "required": True},
@@ -76,11 +60,7 @@ def servers(data_dir, make_servers, tmp_path_factory):
 
     s = make_servers(auth=False, mlflow=True)
     mp = pytest.MonkeyPatch()
-    for k in CLEARED:
-        mp.delenv(k, raising=False)
-    for k in SERVER_KEYS:
-        mp.setenv(k, s.env[k])
-    mp.setenv("TAXI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    point_lifecycle_at(mp, s.env, tmp_path_factory.mktemp("cache"))
     mlflow.set_tracking_uri(s.env["MLFLOW_TRACKING_URI"])
     try:
         yield s.env
@@ -122,20 +102,8 @@ def trips(trips_2021_02):
 def pg(servers, versions, trips, make_module_cluster):
     """A cluster serving models:/taxi-duration@production, with the trips in table ``trips``."""
     e = servers
-    cluster = make_module_cluster(
-        [
-            f"taxi_duration.model_uri = '{ALIAS_URI}'",
-            "taxi_duration.poll_interval = 1",
-            "taxi_duration.load_retry_interval = 1",
-            f"taxi_duration.aws_endpoint_url = '{e['AWS_ENDPOINT_URL']}'",
-            f"taxi_duration.aws_region = '{e['AWS_REGION']}'",
-            f"taxi_duration.mlflow_tracking_uri = '{e['MLFLOW_TRACKING_URI']}'",
-        ],
-        env={
-            "AWS_ACCESS_KEY_ID": e["AWS_ACCESS_KEY_ID"],
-            "AWS_SECRET_ACCESS_KEY": e["AWS_SECRET_ACCESS_KEY"],
-        },
-    )
+    conf, keys = alias_serving(e, ALIAS_URI)
+    cluster = make_module_cluster(conf, env=keys)
     with cluster.connect() as conn:
         conn.execute(
             "CREATE TABLE trips (ride_id integer PRIMARY KEY, pulocationid integer,"

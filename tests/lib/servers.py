@@ -71,6 +71,54 @@ def _python():
     return path if os.access(path, os.X_OK) else sys.executable
 
 
+# The variables that point the model lifecycle (MLflow, S3) at these servers, and the ones a
+# developer's shell must not leak into a test of it.
+LIFECYCLE_KEYS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "TD_MODEL_BUCKET",
+)
+LIFECYCLE_CLEARED = (
+    *LIFECYCLE_KEYS,
+    "TD_ENV",
+    "TD_EXPERIMENT",
+    "TD_MODEL_NAME",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_SESSION_TOKEN",
+)
+
+
+def alias_serving(env: dict, model_uri: str) -> tuple[list[str], dict]:
+    """The settings and server environment of a cluster whose loader worker follows
+    `model_uri` (a models:/ URI) through the servers whose Servers.env is `env`, polling every
+    second: (postgresql.conf lines, environment with the S3 keys)."""
+    conf = [
+        f"taxi_duration.model_uri = '{model_uri}'",
+        "taxi_duration.poll_interval = 1",
+        "taxi_duration.load_retry_interval = 1",
+        f"taxi_duration.aws_endpoint_url = '{env['AWS_ENDPOINT_URL']}'",
+        f"taxi_duration.aws_region = '{env['AWS_REGION']}'",
+        f"taxi_duration.mlflow_tracking_uri = '{env['MLFLOW_TRACKING_URI']}'",
+    ]
+    keys = {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    return conf, keys
+
+
+def point_lifecycle_at(mp, env: dict, cache_dir) -> None:
+    """Through a pytest MonkeyPatch `mp`, point this process's model lifecycle at the servers
+    whose Servers.env is `env`, with its own trips cache; nothing of the shell leaks in."""
+    for k in LIFECYCLE_CLEARED:
+        mp.delenv(k, raising=False)
+    for k in LIFECYCLE_KEYS:
+        mp.setenv(k, env[k])
+    mp.setenv("TAXI_CACHE_DIR", str(cache_dir))
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -390,13 +438,7 @@ class Servers:
 
     def _write_state(self):
         keys = [
-            "AWS_ENDPOINT_URL",
-            "AWS_REGION",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "MLFLOW_TRACKING_URI",
-            "MLFLOW_S3_ENDPOINT_URL",
-            "TD_MODEL_BUCKET",
+            *LIFECYCLE_KEYS,
             "MOTO_PID",
             "MLFLOW_PID",
         ]

@@ -26,19 +26,8 @@ set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROOT=$(cd "${1:-$REPO}" && pwd) || exit 2
 
-passed=0
-failed=0
-failures=()
-result() { # NAME STATUS
-	if [ "$2" = 0 ]; then
-		passed=$((passed + 1))
-		echo "--- ok: $1"
-	else
-		failed=$((failed + 1))
-		failures+=("$1")
-		echo "--- FAILED: $1"
-	fi
-}
+# shellcheck source=tests/lib/results.sh
+. "$REPO/tests/lib/results.sh"
 
 # check_tree DIR: the checks on DIR; prints one line per check, exit 1 if any failed.
 check_tree() {
@@ -254,6 +243,6 @@ d["prereqs"]["runtime"]["requires"]["PostgreSQL"] = ">= 14.0.0"; json.dump(d, op
 fi
 
 echo
-[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+[ ${#failed_names[@]} -gt 0 ] && printf 'failed: %s\n' "${failed_names[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

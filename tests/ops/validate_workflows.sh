@@ -27,19 +27,8 @@ ROOT=$(cd "${1:-$REPO}" && pwd) || exit 2
 BIN=${TD_OPS_BIN:-/opt/td-ops-bin}
 WF_DIR=$ROOT/.github/workflows
 
-passed=0
-failed=0
-failed_names=()
-result() { # NAME STATUS
-	if [ "$2" = 0 ]; then
-		passed=$((passed + 1))
-		echo "--- ok: $1"
-	else
-		failed=$((failed + 1))
-		failed_names+=("$1")
-		echo "--- FAILED: $1"
-	fi
-}
+# shellcheck source=tests/lib/results.sh
+. "$REPO/tests/lib/results.sh"
 
 ACTIONLINT=
 if [ -x "$BIN/actionlint" ]; then

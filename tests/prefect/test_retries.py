@@ -18,32 +18,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from servers import LIFECYCLE_CLEARED, LIFECYCLE_KEYS, point_lifecycle_at
 
 NAME = "retry-model"
-CLEARED = (
-    "TD_ENV",
-    "TD_EXPERIMENT",
-    "TD_MODEL_NAME",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_REGION",
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "TD_MODEL_BUCKET",
-)
-SERVER_KEYS = (
-    "AWS_ENDPOINT_URL",
-    "AWS_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "TD_MODEL_BUCKET",
-)
+CLEARED = LIFECYCLE_CLEARED
+SERVER_KEYS = LIFECYCLE_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +31,7 @@ def servers(make_servers, prefect_server, tmp_path_factory):
     process's environment pointing at them, and its Prefect client at the Prefect server."""
     s = make_servers(auth=False, mlflow=True)
     mp = pytest.MonkeyPatch()
-    for k in CLEARED:
-        mp.delenv(k, raising=False)
-    for k in SERVER_KEYS:
-        mp.setenv(k, s.env[k])
-    mp.setenv("TAXI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    point_lifecycle_at(mp, s.env, tmp_path_factory.mktemp("cache"))
     mp.setenv("AWS_MAX_ATTEMPTS", "1")
     mp.setenv("AWS_RETRY_MODE", "standard")
     mp.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")

@@ -18,36 +18,14 @@ import sys
 import numpy as np
 import pytest
 from model_testing import REPO, frame_for_reader
+from servers import LIFECYCLE_CLEARED, LIFECYCLE_KEYS, point_lifecycle_at
 
 # Prefect's INFO lines (and its "stopping temporary server" line at exit, after pytest has closed
 # the captured stream) are noise here.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-SERVER_KEYS = (
-    "AWS_ENDPOINT_URL",
-    "AWS_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "TD_MODEL_BUCKET",
-)
-# variables that must not leak in from the developer's shell
-CLEARED = (
-    "TD_ENV",
-    "TD_EXPERIMENT",
-    "TD_MODEL_NAME",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_REGION",
-    "AWS_SESSION_TOKEN",
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "TD_MODEL_BUCKET",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_REGION",
-)
+SERVER_KEYS = LIFECYCLE_KEYS
+CLEARED = LIFECYCLE_CLEARED
 NAME = "taxi-duration"
 
 
@@ -56,11 +34,7 @@ def servers(data_dir, make_servers, tmp_path_factory):
     """moto + MLflow servers, and this process's environment pointing at them."""
     s = make_servers(auth=True, mlflow=True)
     mp = pytest.MonkeyPatch()
-    for k in CLEARED:
-        mp.delenv(k, raising=False)
-    for k in SERVER_KEYS:
-        mp.setenv(k, s.env[k])
-    mp.setenv("TAXI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    point_lifecycle_at(mp, s.env, tmp_path_factory.mktemp("cache"))
     try:
         yield s.env
     finally:
