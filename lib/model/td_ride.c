@@ -1,6 +1,12 @@
 /*
  * td_ride.c — decoding a trip event ({"ride": {...}, "ride_id": ...}) or a
  * bare ride object into one td_value per image input, with cJSON.
+ *
+ * The ride id is passed on as its JSON text, exactly as the event wrote it:
+ * cJSON keeps numbers only as doubles, which would turn 9007199254740993
+ * into 9.00719925474099e+15, so a numeric ride id is copied from the event's
+ * text (raw_member, a scanner of the top-level object) rather than printed
+ * back from cJSON's value.
  */
 #include <math.h>
 #include <string.h>
@@ -69,10 +75,105 @@ decode_value(const td_image_input *in, const char *name, const cJSON *item,
 	return ride_fail(err, TD_ERR_IMAGE, name, "has a type this core does not know");
 }
 
-static td_status
-encode_ride_id(const cJSON *id, char ride_id_json[TD_RIDE_ID_MAX], td_error *err)
+static size_t
+skip_ws(const char *s, size_t len, size_t i)
 {
-	char tmp[TD_RIDE_ID_MAX + 8];
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Past the end of the JSON string opening at s[i] ('"'); len + 1 if unterminated. */
+static size_t
+string_end(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len; i++)
+	{
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return len + 1;
+}
+
+/* Past the end of the JSON value starting at s[i]; len + 1 if it does not end. */
+static size_t
+value_end(const char *s, size_t len, size_t i)
+{
+	size_t depth = 0;
+
+	if (i < len && s[i] == '"')
+		return string_end(s, len, i);
+	if (i < len && (s[i] == '{' || s[i] == '['))
+	{
+		for (; i < len; i++)
+		{
+			if (s[i] == '"')
+			{
+				i = string_end(s, len, i) - 1;
+				continue;
+			}
+			if (s[i] == '{' || s[i] == '[')
+				depth++;
+			else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
+				return i + 1;
+		}
+		return len + 1;
+	}
+	while (i < len && strchr(",}] \t\n\r", s[i]) == NULL)
+		i++;
+	return i;
+}
+
+/*
+ * The text of the first member `key` of the top-level JSON object in json
+ * (a document cJSON has already accepted), or NULL: a key written with
+ * escapes is not recognised (the caller then falls back to cJSON's value).
+ */
+static const char *
+raw_member(const char *json, size_t len, const char *key, size_t *vlen)
+{
+	size_t keylen = strlen(key);
+	size_t i = skip_ws(json, len, 0);
+
+	if (i >= len || json[i] != '{')
+		return NULL;
+	for (i = skip_ws(json, len, i + 1); i < len && json[i] == '"';)
+	{
+		size_t kend = string_end(json, len, i);
+		size_t vstart;
+		size_t vend;
+
+		if (kend > len)
+			return NULL;
+		vstart = skip_ws(json, len, kend);
+		if (vstart >= len || json[vstart] != ':')
+			return NULL;
+		vstart = skip_ws(json, len, vstart + 1);
+		vend = value_end(json, len, vstart);
+		if (vend > len)
+			return NULL;
+		if (kend - i - 2 == keylen && memcmp(json + i + 1, key, keylen) == 0)
+		{
+			*vlen = vend - vstart;
+			return json + vstart;
+		}
+		i = skip_ws(json, len, vend);
+		if (i >= len || json[i] != ',')
+			return NULL;
+		i = skip_ws(json, len, i + 1);
+	}
+	return NULL;
+}
+
+static td_status
+encode_ride_id(const cJSON *id, const char *json, size_t len,
+			   char ride_id_json[TD_RIDE_ID_MAX], td_error *err)
+{
+	char		tmp[TD_RIDE_ID_MAX + 8];
+	const char *raw;
+	size_t		rawlen = 0;
 
 	ride_id_json[0] = '\0';
 	if (id == NULL || cJSON_IsNull(id))
@@ -83,6 +184,17 @@ encode_ride_id(const cJSON *id, char ride_id_json[TD_RIDE_ID_MAX], td_error *err
 	if (cJSON_IsNumber(id) && !isfinite(id->valuedouble))
 		return ride_fail(err, TD_ERR_RIDE_JSON, NULL,
 						 "The trip's \"ride_id\" is not a finite number.");
+	/* a number exactly as written (cJSON's double would round it) */
+	raw = cJSON_IsNumber(id) ? raw_member(json, len, "ride_id", &rawlen) : NULL;
+	if (raw != NULL && rawlen > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')))
+	{
+		if (rawlen >= TD_RIDE_ID_MAX)
+			return ride_fail(err, TD_ERR_RIDE_JSON, NULL,
+							 "The trip's \"ride_id\" is too long a number.");
+		memcpy(ride_id_json, raw, rawlen);
+		ride_id_json[rawlen] = '\0';
+		return TD_OK;
+	}
 	/* cJSON wants 5 spare bytes; it never allocates in this mode. */
 	if (!cJSON_PrintPreallocated((cJSON *) id, tmp, (int) sizeof(tmp), 0) ||
 		strlen(tmp) >= TD_RIDE_ID_MAX)
@@ -144,7 +256,7 @@ td_decode_ride(const td_image *image, const char *json, size_t len,
 		st = ride_fail(err, TD_ERR_RIDE_JSON, NULL,
 					   "The trip event's \"ride\" is not an object.");
 	if (st == TD_OK)
-		st = encode_ride_id(cJSON_GetObjectItemCaseSensitive(root, "ride_id"),
+		st = encode_ride_id(cJSON_GetObjectItemCaseSensitive(root, "ride_id"), json, len,
 							ride_id_json, err);
 	for (i = 0; st == TD_OK && i < h->num_inputs; i++)
 	{

@@ -192,6 +192,35 @@ def test_course_record_ride_duration_bit_identical_to_the_reader(course, model):
     assert bits(got) == bits(model.ref), f"ride_duration {got!r}, the reader's {model.ref!r}"
 
 
+# -- ride ids are 64-bit integers, exact end to end --------------------------------------------
+
+BIG_IDS = [2**53 + 1, -(2**63), 2**63 - 1, 10**17 + 3]  # ride_id is a bigint
+
+
+@pytest.fixture(scope="module")
+def big_ids(course, lam):
+    events = [dict(COURSE_EVENT, ride_id=i) for i in BIG_IDS]
+    resp, _ = course.rie.invoke(kinesis_event(events, first_seq=50))
+    got = lam.reader.read()
+    return resp, got
+
+
+def test_big_ride_ids_no_batch_item_failures(big_ids):
+    resp, got = big_ids
+    assert resp == NO_FAILURES and len(got) == len(BIG_IDS), (resp, len(got))
+
+
+def test_big_ride_ids_exact_in_the_partition_key_and_the_event(big_ids):
+    _, got = big_ids
+    seen = {}
+    for rec in got:
+        text = rec["Data"].decode() if isinstance(rec["Data"], bytes) else rec["Data"]
+        ev = json.loads(text)
+        seen[ev["prediction"]["ride_id"]] = rec["PartitionKey"]
+        assert "e+" not in text and "E+" not in text, text
+    assert seen == {i: str(i) for i in BIG_IDS}, seen
+
+
 # -- 1,000 real trips ----------------------------------------------------------------------------
 
 

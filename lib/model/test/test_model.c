@@ -920,6 +920,29 @@ test_rides(void)
 				  v[0].kind == TD_VALUE_INT && v[0].i == 130 && v[1].kind == TD_VALUE_INT && v[1].i == 205 &&
 				  v[2].kind == TD_VALUE_DOUBLE && v[2].d == 3.5 && v[3].kind == TD_VALUE_TIMESTAMP &&
 				  strcmp(rid, "156") == 0);
+	/* ride ids: a number exactly as the event wrote it, never through a double */
+	test_cond("2^53 + 1 exactly",
+			  decode(img, "{\"ride\":{},\"ride_id\":9007199254740993}", v, rid, &err) == TD_OK &&
+				  strcmp(rid, "9007199254740993") == 0);
+	test_cond("int64 extremes exactly",
+			  decode(img, "{\"ride_id\": -9223372036854775808 ,\"ride\":{}}", v, rid, &err) == TD_OK &&
+				  strcmp(rid, "-9223372036854775808") == 0 &&
+				  decode(img, "{\"ride_id\":18446744073709551615}", v, rid, &err) == TD_OK &&
+				  strcmp(rid, "18446744073709551615") == 0);
+	test_cond("an exponent is kept as written",
+			  decode(img, "{\"ride_id\":1e+17}", v, rid, &err) == TD_OK && strcmp(rid, "1e+17") == 0);
+	test_cond("the top-level ride_id, not one inside ride or a string",
+			  decode(img, "{\"note\":\"\\\"ride_id\\\":1, {[\",\"ride\":{\"ride_id\":2,\"x\":[{\"ride_id\":3}]},"
+						  "\"ride_id\":4}",
+					 v, rid, &err) == TD_OK &&
+				  strcmp(rid, "4") == 0);
+	test_cond("the first of duplicate ride_ids, as cJSON reads it",
+			  decode(img, "{\"ride_id\":12345678901234567,\"ride_id\":5}", v, rid, &err) == TD_OK &&
+				  strcmp(rid, "12345678901234567") == 0);
+	test_cond("an escaped key falls back to cJSON's value",
+			  decode(img, "{\"ride\\u005fid\":7}", v, rid, &err) == TD_OK && strcmp(rid, "7") == 0);
+	test_cond("a non-finite ride id is refused",
+			  decode(img, "{\"ride_id\":1e999}", v, rid, &err) == TD_ERR_RIDE_JSON && rid[0] == '\0');
 	test_cond("bare ride form",
 			  decode(img, "{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":7,\"ride_id\":\"abc-1\"}", v, rid, &err) == TD_OK &&
 				  v[0].i == 1 && v[2].d == 7 && v[3].kind == TD_VALUE_ABSENT && strcmp(rid, "\"abc-1\"") == 0);
