@@ -15,7 +15,10 @@
  * *transaction* is the events up to and including a commit marker; a
  * transaction is *done* when each of its events was accepted by Kinesis or
  * written to the dead-letter table; the slot is advanced to the commit LSN
- * of the last transaction of a done prefix, never further.
+ * of the last transaction of a done prefix, never further — except when a
+ * peek bounded at an LSN found no event at all: then nothing before that
+ * LSN is for the stream, and the slot moves there (WAL of other tables and
+ * of the forwarder's own status upserts is released on a quiet trips table).
  */
 #ifndef FWD_H
 #define FWD_H
@@ -62,8 +65,10 @@ typedef struct FwdBatch
 	FwdTxn	 *txns;
 	int		  ntxns;
 	int		  txns_cap;
-	int		  done_txns;   /* transactions [0, done_txns) confirmed */
-	bool	  old_decoder; /* an event lacks "partition_key": do not send */
+	int		  done_txns;	/* transactions [0, done_txns) confirmed */
+	bool	  old_decoder;	/* an event lacks "partition_key": do not send */
+	char	  upto_lsn[32]; /* the peek decoded the WAL up to here */
+	bool	  upto_ahead;	/* upto_lsn is past the slot's confirmed position */
 } FwdBatch;
 
 typedef struct FwdConfig
@@ -115,6 +120,7 @@ bool fwd_pg_connect(FwdState *s);
 void fwd_pg_disconnect(FwdState *s);
 bool fwd_pg_peek(FwdState *s, FwdBatch *b);
 bool fwd_pg_advance(FwdState *s, const char *lsn);
+bool fwd_pg_advance_quiet(FwdState *s, const char *lsn);
 bool fwd_pg_write_dead(FwdState *s, FwdBatch *b);
 bool fwd_pg_status(FwdState *s, int pending);
 

@@ -228,7 +228,8 @@ main(void)
 		}
 		if (b.ntxns == 0)
 		{
-			if (!fwd_pg_status(&s, 0))
+			/* nothing for the stream up to upto_lsn: release that WAL */
+			if ((b.upto_ahead && !fwd_pg_advance_quiet(&s, b.upto_lsn)) || !fwd_pg_status(&s, 0))
 			{
 				fwd_pg_disconnect(&s);
 				fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));

@@ -306,28 +306,71 @@ fwd_pg_disconnect(FwdState *s)
 	s->dec = s->st = NULL;
 }
 
-/* Peek up to batch_changes changes (whole transactions) into b. */
+/*
+ * Where the WAL ends now (the replay position on a standby), and whether
+ * that is past the slot's confirmed position: the bound of the next peek.
+ */
+static bool
+wal_end(FwdState *s, FwdBatch *b)
+{
+	const char *p[1] = { s->cfg.slot };
+	PGresult   *res;
+
+	res = exec(s->dec,
+			   "SELECT e::pg_catalog.text, e > s.confirmed_flush_lsn"
+			   " FROM pg_catalog.pg_replication_slots s,"
+			   " LATERAL (SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
+			   " THEN pg_catalog.pg_last_wal_replay_lsn()"
+			   " ELSE pg_catalog.pg_current_wal_lsn() END AS e) w"
+			   " WHERE s.slot_name = $1",
+			   1, p);
+	if (!ok(res))
+		return failed(s, s->dec, res, "WAL position");
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+	{
+		snprintf(b->upto_lsn, sizeof(b->upto_lsn), "%s", PQgetvalue(res, 0, 0));
+		b->upto_ahead = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	}
+	PQclear(res);
+	return true;
+}
+
+/*
+ * Peek up to batch_changes changes (whole transactions) into b, decoding
+ * no further than the WAL's end when the peek starts (b->upto_lsn).
+ */
 bool
 fwd_pg_peek(FwdState *s, FwdBatch *b)
 {
 	char		n[16];
-	const char *p[4] = { s->cfg.slot, n, s->cfg.tables, s->cfg.columns };
+	const char *p[5];
 	PGresult   *res;
 	int			i;
 
+	b->upto_lsn[0] = '\0';
+	b->upto_ahead = false;
+	if (!wal_end(s, b))
+		return false;
 	snprintf(n, sizeof(n), "%d", s->cfg.batch_changes);
+	p[0] = s->cfg.slot;
+	p[1] = b->upto_lsn[0] ? b->upto_lsn : NULL;
+	p[2] = n;
+	p[3] = s->cfg.tables;
+	p[4] = s->cfg.columns;
 	if (s->cfg.columns)
 		res = exec(s->dec,
 				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, NULL, $2::pg_catalog.int4, 'tables', $3, 'columns', $4)",
-				   4, p);
+				   "$1, $2::pg_catalog.pg_lsn, $3::pg_catalog.int4, 'tables', $4, 'columns', $5)",
+				   5, p);
 	else
 		res = exec(s->dec,
 				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, NULL, $2::pg_catalog.int4, 'tables', $3)",
-				   3, p);
+				   "$1, $2::pg_catalog.pg_lsn, $3::pg_catalog.int4, 'tables', $4)",
+				   4, p);
 	if (!ok(res))
 		return failed(s, s->dec, res, "peek");
+	if (PQntuples(res) > 0)
+		b->upto_ahead = false; /* only a peek that found nothing may move the slot */
 	for (i = 0; i < PQntuples(res); i++)
 		if (!fwd_batch_add_row(b, PQgetvalue(res, i, 0), PQgetlength(res, i, 0)))
 			fwd_log("ignored an unexpected decoded row (%d bytes)", PQgetlength(res, i, 0));
@@ -348,6 +391,23 @@ fwd_pg_advance(FwdState *s, const char *lsn)
 		return failed(s, s->dec, res, "slot advance");
 	PQclear(res);
 	snprintf(s->last_sent_lsn, sizeof(s->last_sent_lsn), "%s", lsn);
+	return true;
+}
+
+/*
+ * Move the slot to lsn, past transactions without any trip event (a peek
+ * bounded there returned nothing): last_sent_lsn stays what was sent.
+ */
+bool
+fwd_pg_advance_quiet(FwdState *s, const char *lsn)
+{
+	const char *p[2] = { s->cfg.slot, lsn };
+	PGresult   *res;
+
+	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_catalog.pg_lsn)", 2, p);
+	if (!ok(res))
+		return failed(s, s->dec, res, "slot advance (no events)");
+	PQclear(res);
 	return true;
 }
 

@@ -2,9 +2,10 @@
 # tests/forwarder/run.sh — end-to-end tests of forwarder/td-forwarder.
 #
 # Run from anywhere as root (or the postgres user): builds the forwarder,
-# then runs tests/forwarder/test_forwarder.py under pytest (moto with auth
-# on, a throwaway cluster and the forwarder, through every fault case; the
-# fixtures stop everything).  Exits non-zero on failure and then shows the
+# then runs tests/forwarder/ under pytest: test_forwarder.py (moto with auth
+# on, a throwaway cluster and the forwarder, through every fault case) and
+# test_quiet_slot.py (the slot moves past WAL without trip events); the
+# fixtures stop everything.  Exits non-zero on failure and then shows the
 # last lines of the forwarder's log.
 # Environment: TAXI_DATA_DIR (default: shared/data beside the repository),
 # PG_CONFIG / TD_PG_BINDIR (the PostgreSQL to run), TD_FWD_TEST_PGPORT (the
@@ -26,7 +27,7 @@ if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d "$ROOT/../shared/data" ]; then
 	export TAXI_DATA_DIR="$(cd "$ROOT/../shared/data" && pwd)"
 fi
 TD_TESTS_STRICT=1 TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" TD_TEST_WORKDIR="$WORK" \
-	timeout -k 10 420 python3 -m pytest -q -p no:cacheprovider tests/forwarder/test_forwarder.py
+	timeout -k 10 480 python3 -m pytest -q -p no:cacheprovider tests/forwarder
 rc=$?
 if [ $rc -ne 0 ] && [ -f "$WORK/test_forwarder/forwarder.log" ]; then
 	echo "--- last forwarder log lines"; tail -n 30 "$WORK/test_forwarder/forwarder.log"

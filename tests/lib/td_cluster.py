@@ -245,7 +245,7 @@ class Cluster:
         return f"host={self.dir} port={self.port} user={user} dbname={dbname}"
 
     def connect(self, user: str = "postgres", dbname: str = "postgres", **kw) -> psycopg.Connection:
-        return psycopg.connect(self.dsn(user, dbname), autocommit=True, **kw)
+        return psycopg.connect(self.dsn(user, dbname), **{"autocommit": True, **kw})
 
     def sql(self, query: str, params=None) -> list[tuple]:
         """Run one statement as postgres in a fresh session; its rows ([] if none)."""
