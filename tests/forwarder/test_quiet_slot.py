@@ -75,13 +75,14 @@ def quiet(moto, aws_client, make_module_cluster, forwarder_bin, workdir, note):
         # a trips transaction stays open across the bulk load of another table
         with cluster.connect(autocommit=False) as open_txn:
             insert_trip(open_txn, 1000)
+            before_bulk = cluster.sql("SELECT pg_current_wal_lsn()::text")[0][0]
             cluster.sql(
                 f"INSERT INTO other SELECT i, repeat('x', 100) FROM generate_series(1, {BULK_ROWS}) i"
             )
             after_bulk = cluster.sql("SELECT pg_current_wal_lsn()::text")[0][0]
             out["bulk_bytes"] = cluster.sql(
                 "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::bigint",
-                (after_bulk, slot(cluster)[0]),
+                (after_bulk, before_bulk),
             )[0][0]
             out["moved_past_bulk"] = bool(
                 wait_until(
