@@ -379,21 +379,6 @@ fwd_pg_peek(FwdState *s, FwdBatch *b)
 	return true;
 }
 
-/* Confirm the slot up to lsn (the end of a done transaction's commit). */
-bool
-fwd_pg_advance(FwdState *s, const char *lsn)
-{
-	const char *p[2] = { s->cfg.slot, lsn };
-	PGresult   *res;
-
-	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_catalog.pg_lsn)", 2, p);
-	if (!ok(res))
-		return failed(s, s->dec, res, "slot advance");
-	PQclear(res);
-	snprintf(s->last_sent_lsn, sizeof(s->last_sent_lsn), "%s", lsn);
-	return true;
-}
-
 /*
  * Move the slot to lsn, past transactions without any trip event (a peek
  * bounded there returned nothing): last_sent_lsn stays what was sent.
@@ -406,8 +391,18 @@ fwd_pg_advance_quiet(FwdState *s, const char *lsn)
 
 	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_catalog.pg_lsn)", 2, p);
 	if (!ok(res))
-		return failed(s, s->dec, res, "slot advance (no events)");
+		return failed(s, s->dec, res, "slot advance");
 	PQclear(res);
+	return true;
+}
+
+/* Confirm the slot up to lsn (the end of a done transaction's commit). */
+bool
+fwd_pg_advance(FwdState *s, const char *lsn)
+{
+	if (!fwd_pg_advance_quiet(s, lsn))
+		return false;
+	snprintf(s->last_sent_lsn, sizeof(s->last_sent_lsn), "%s", lsn);
 	return true;
 }
 
