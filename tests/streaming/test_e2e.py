@@ -32,6 +32,7 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
+from aws_clients import ready_streams
 from esm_poller import Poller
 from forwarding import Reader
 from lambda_rie import Rie
@@ -58,7 +59,7 @@ def bits(x):
 
 @pytest.fixture(scope="module")
 def stack(
-    moto,
+    aws_servers,
     aws_client,
     make_module_cluster,
     forwarder_bin,
@@ -69,12 +70,10 @@ def stack(
     note,
 ):
     """Streams, a cluster with the slot, the forwarder, the Lambda under the RIE and the poller;
-    all stopped at the end of the module."""
+    all stopped at the end of the module.  On moto (default) the streams are created here; under
+    TD_AWS_BACKEND=localstack, LocalStack's READY hook of docker-compose.local.yaml made them."""
     kin = aws_client("kinesis")
-    kin.create_stream(StreamName=TRIPS, ShardCount=2)
-    kin.create_stream(StreamName=PREDS, ShardCount=2)
-    for s in (TRIPS, PREDS):
-        kin.get_waiter("stream_exists").wait(StreamName=s, WaiterConfig={"Delay": 0.2})
+    ready_streams(kin, aws_servers, {TRIPS: 2, PREDS: 2})
 
     cluster = make_module_cluster(CLUSTER_CONF)
     dsn = cluster.dsn()
@@ -92,8 +91,9 @@ def stack(
         version = c.execute("SELECT model_version FROM taxi_duration.model_info()").fetchone()[0]
     note(f"streaming: model_version {version}; predict_duration(130, 205, 3.66) = {course_sql!r}")
 
+    note(f"streaming: Kinesis and S3 from {aws_servers.backend}")
     aws = {
-        k: moto.env[k]
+        k: aws_servers.env[k]
         for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     }
     # the forwarder (default plugin columns: the course's fields + lpep_pickup_datetime)
