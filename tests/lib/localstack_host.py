@@ -171,6 +171,7 @@ class LocalStack:
         self._proc = None
         self._watchdog = None
         self._root = None
+        self._fs_host = None
         self.svc = compose_service()
 
     def __enter__(self):
@@ -209,6 +210,7 @@ class LocalStack:
         fs_inside = "/" + rel if self._root else str(fs_host)
         if fs_host.exists():
             shutil.rmtree(fs_host)
+        self._fs_host = fs_host
         (fs_host / "usr/lib").mkdir(parents=True)
         # kinesis-local@0.5.2 where LocalStack's package installer finds it (static libs)
         os.symlink(f"{venv}/static", fs_host / "usr/lib/localstack")
@@ -341,6 +343,9 @@ class LocalStack:
             _kill_group(self._proc.pid, timeout=10)
             self._proc.wait()
             self._proc = None
+        if self._root and self._fs_host is not None:  # its state, inside the shared root
+            shutil.rmtree(self._fs_host, ignore_errors=True)
+            self._fs_host = None
         pids = self.state_dir / "pids.json"
         if pids.exists():
             pids.unlink()
