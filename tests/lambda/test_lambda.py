@@ -4,7 +4,8 @@
     python3 -m pytest -q tests/lambda         (after that; TD_RIE / TD_LAMBDA_BOOTSTRAP override)
 
 Starts moto (tests/conftest.py: signature checking on, Kinesis on the same port as S3), creates
-the trip-events and predictions streams, runs `aws-lambda-rie bootstrap` with the model and
+the trip-events and predictions streams (under TD_AWS_BACKEND=localstack, tests/localstack/run.sh:
+LocalStack 4.14.0, whose compose READY hook has created them and the bucket), runs `aws-lambda-rie bootstrap` with the model and
 stream settings, and invokes it with Kinesis-shaped events:
 
   * the MLOps Zoomcamp's streaming test trip ("the course's record": ride 256, 130 -> 205,

@@ -3,6 +3,8 @@ in for the event-source mapping) -> C Lambda under the RIE -> Kinesis prediction
 
     bash tests/streaming/run.sh               (builds the forwarder and the Lambda, runs this module)
     python3 -m pytest -q tests/streaming      (after that; see tests/conftest.py for the variables)
+    bash tests/localstack/run.sh              (this module and others against LocalStack 4.14.0,
+                                               TD_AWS_BACKEND=localstack, instead of moto)
 
 Cases:
   (a) the course's record, the MLOps Zoomcamp's streaming test trip (ride 256: 130 -> 205,
