@@ -138,6 +138,8 @@ def installation() -> tuple[str | None, str]:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the gateway binds (a closed predecessor's TIME_WAIT connections do not block it)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
