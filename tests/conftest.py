@@ -284,10 +284,15 @@ def aws_servers(request, tmp_path_factory):
 
     ls = LocalStack(tmp_path_factory.mktemp("localstack"))
     ls.backend = "localstack"
+    t0 = time.monotonic()
     try:
         ls.start()  # stops what it started if it fails
     except RuntimeError as e:
         pytest.fail(f"LocalStack: {e}", pytrace=False)
+    request.getfixturevalue("note")(
+        f"{request.module.__name__.rsplit('.', 1)[-1]}: LocalStack {ls.version} on "
+        f"{ls.endpoint}, healthy (READY hook done) in {time.monotonic() - t0:.1f} s"
+    )
     yield ls
     ls.stop()
 
