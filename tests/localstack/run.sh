@@ -46,7 +46,7 @@ fi
 TD_AWS_BACKEND=localstack TD_TESTS_STRICT=1 TD_FORWARDER_BIN="$ROOT/forwarder/td-forwarder" \
 	TD_RIE="$RIE_DIR/aws-lambda-rie" TD_LAMBDA_BOOTSTRAP="$ROOT/lambda/build/bootstrap" \
 	TD_TEST_WORKDIR="$WORK" \
-	timeout -k 10 420 python3 -m pytest -q -p no:cacheprovider \
+	timeout -k 10 600 python3 -m pytest -q -p no:cacheprovider \
 	tests/localstack/test_compose_hook.py tests/localstack/test_s3_models.py \
 	tests/lambda/test_lambda.py tests/streaming/test_e2e.py
 rc=$?
