@@ -13,7 +13,8 @@
 #                                          Chromium (the HTML report test), the
 #                                          package's [flow,monitoring,test] extras, and in
 #                                          virtualenvs of their own the moto and
-#                                          MLflow servers and the pinned Evidently
+#                                          MLflow servers, the pinned Evidently and
+#                                          LocalStack 4.14.0
 #   bash scripts/install-deps.sh all       tests, plus the ops tools (linters,
 #                                          container, IaC and workflow checkers;
 #                                          tests/ops/install-*.sh) — what CI runs
@@ -128,6 +129,11 @@ $SUDO "$SERVERS_VENV/bin/pip" install -q --disable-pip-version-check -r tests/re
 EVIDENTLY_VENV=${TD_EVIDENTLY_VENV:-/opt/td-evidently-venv}
 [ -x "$EVIDENTLY_VENV/bin/pip" ] || $SUDO python3 -m venv "$EVIDENTLY_VENV"
 $SUDO "$EVIDENTLY_VENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements-evidently.txt
+# LocalStack 4.14.0 (the compose file's S3 and Kinesis) as a host process for
+# tests/localstack/run.sh: its own virtualenv under Python 3.12+ (/opt/td-localstack-venv)
+# and kinesis-local from npm, or, without a Python 3.12+ (Debian 12), the same in a
+# cached Debian 13 root filesystem (tests/localstack/install.sh).
+$SUDO bash tests/localstack/install.sh
 [ "$TIER" = tests ] && exit 0
 
 # Tools that check the containers, the infrastructure code, the workflows

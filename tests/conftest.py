@@ -22,7 +22,11 @@ Throwaway PostgreSQL clusters (tests/lib/td_cluster.py):
 Real servers (tests/lib/servers.py: moto with Kinesis/S3/IAM, MLflow):
     make_servers(auth=True, mlflow=False, bucket=...) -> a started Servers, stopped after the module
     moto                      moto alone, signature checking on (a module's own instance)
-    aws_client(service)       a boto3 client for `moto` with its test keys (tests/lib/aws_clients.py)
+    aws_servers               the AWS emulator of the run (module scope): `moto` by default; under
+                              TD_AWS_BACKEND=localstack, LocalStack 4.14.0 as a host process,
+                              configured by docker-compose.local.yaml's service and its READY hook
+                              (tests/lib/localstack_host.py); ``.backend`` is "moto" or "localstack"
+    aws_client(service)       a boto3 client for `aws_servers` with its keys (tests/lib/aws_clients.py)
     prefect_server            `prefect server start` on a free loopback port, its own PREFECT_HOME
                               and SQLite database (tests/lib/prefect_server.py), for the module
 
@@ -58,6 +62,8 @@ from aws_clients import aws_client as _aws_client  # noqa: E402
 from model_testing import synthetic_raw  # noqa: E402
 from prefect_server import PrefectServer  # noqa: E402
 from servers import DEFAULT_BUCKET, Servers  # noqa: E402
+
+AWS_BACKEND = os.environ.get("TD_AWS_BACKEND", "moto")
 from td_cluster import Pool  # noqa: E402
 
 
@@ -78,7 +84,7 @@ def pytest_collection_modifyitems(config, items):
         names = set(getattr(item, "fixturenames", ()))
         if names & {"make_cluster", "make_module_cluster", "make_module_standby"}:
             item.add_marker(pytest.mark.cluster)
-        if names & {"make_servers", "moto"}:
+        if names & {"make_servers", "moto", "aws_servers"}:
             item.add_marker(pytest.mark.servers)
         if "prefect_server" in names:
             item.add_marker(pytest.mark.prefect)
@@ -262,6 +268,36 @@ def moto(make_servers) -> Servers:
 
 
 @pytest.fixture(scope="module")
+def aws_servers(request, tmp_path_factory):
+    """The run's AWS emulator for this module: `moto` (TD_AWS_BACKEND unset or "moto"), or
+    LocalStack 4.14.0 (TD_AWS_BACKEND=localstack; tests/localstack/run.sh), whose READY hook
+    docker/localstack/init/ready.d/10-taxi-duration.sh has created the bucket and both streams
+    (``.env`` names them: TD_MODEL_BUCKET, TD_TRIPS_STREAM, TD_PREDICTIONS_STREAM)."""
+    if AWS_BACKEND == "moto":
+        s = request.getfixturevalue("moto")
+        s.backend = "moto"
+        yield s
+        return
+    if AWS_BACKEND != "localstack":
+        pytest.fail(f"TD_AWS_BACKEND={AWS_BACKEND!r}: moto or localstack", pytrace=False)
+    from localstack_host import LocalStack
+
+    ls = LocalStack(tmp_path_factory.mktemp("localstack"))
+    ls.backend = "localstack"
+    t0 = time.monotonic()
+    try:
+        ls.start()  # stops what it started if it fails
+    except RuntimeError as e:
+        pytest.fail(f"LocalStack: {e}", pytrace=False)
+    request.getfixturevalue("note")(
+        f"{request.module.__name__.rsplit('.', 1)[-1]}: LocalStack {ls.version} on "
+        f"{ls.endpoint}, healthy (READY hook done) in {time.monotonic() - t0:.1f} s"
+    )
+    yield ls
+    ls.stop()
+
+
+@pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory) -> PrefectServer:
     """A real Prefect server (``prefect server start``) on a free 127.0.0.1 port with its own
     PREFECT_HOME and SQLite database, analytics and UI off; stopped at the end of the module.
@@ -273,12 +309,12 @@ def prefect_server(tmp_path_factory) -> PrefectServer:
 
 
 @pytest.fixture(scope="module")
-def aws_client(moto):
-    """aws_client("kinesis"), aws_client("s3", config=...) -> a boto3 client for `moto` with
-    its test keys."""
+def aws_client(aws_servers):
+    """aws_client("kinesis"), aws_client("s3", config=...) -> a boto3 client for `aws_servers`
+    (moto, or LocalStack under TD_AWS_BACKEND=localstack) with its keys."""
 
     def make(service: str, **kw):
-        return _aws_client(service, moto.env, **kw)
+        return _aws_client(service, aws_servers.env, **kw)
 
     return make
 

@@ -18,6 +18,8 @@
 #   tests/<suite>/run.sh               pytest suites with their programs: security,
 #                                      serving, replicas, Lambda (emulator), forwarder,
 #                                      streaming, monitoring (Evidently, e2e)
+#   tests/localstack/run.sh            S3 model loading, the Lambda and streaming
+#                                      against LocalStack 4.14.0 (the compose file's)
 #   pytest tests/integration           the model lifecycle end to end
 #   pytest tests/prefect               Prefect: a scheduled run of the served
 #                                      deployments, retries under real faults
@@ -136,6 +138,7 @@ run_suite "Prefect: served deployments on a real Prefect server (a scheduled run
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
 run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
 run_suite "streaming end to end (PostgreSQL, forwarder, Kinesis, Lambda)" bash tests/streaming/run.sh
+run_suite "LocalStack 4.14.0 as the compose file runs it (READY hook; S3 models, Lambda, streaming)" bash tests/localstack/run.sh
 run_suite "lint gates (clang-format, ruff, cppcheck, clang-tidy)" bash tests/ops/lint.sh
 run_suite "containers (hadolint, BuildKit checks, docker compose config)" bash tests/ops/validate_containers.sh
 run_suite "infrastructure as code (Terraform, SAM, checkov, names agree)" bash tests/ops/validate_iac.sh

@@ -4,7 +4,8 @@
     python3 -m pytest -q tests/lambda         (after that; TD_RIE / TD_LAMBDA_BOOTSTRAP override)
 
 Starts moto (tests/conftest.py: signature checking on, Kinesis on the same port as S3), creates
-the trip-events and predictions streams, runs `aws-lambda-rie bootstrap` with the model and
+the trip-events and predictions streams (under TD_AWS_BACKEND=localstack, tests/localstack/run.sh:
+LocalStack 4.14.0, whose compose READY hook has created them and the bucket), runs `aws-lambda-rie bootstrap` with the model and
 stream settings, and invokes it with Kinesis-shaped events:
 
   * the MLOps Zoomcamp's streaming test trip ("the course's record": ride 256, 130 -> 205,
@@ -43,6 +44,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from aws_clients import ready_streams
 from lambda_rie import Rie, kinesis_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.servers]
@@ -102,14 +104,15 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def lam(moto, aws_client, rie_bin, lambda_bootstrap, workdir):
+def lam(aws_servers, aws_client, rie_bin, lambda_bootstrap, workdir):
     """The streams, a predictions-stream reader, the function's environment, and start(env,
-    log name) -> an emulator running the bootstrap (all stopped at the end of the module)."""
+    log name) -> an emulator running the bootstrap (all stopped at the end of the module).
+    moto by default; LocalStack (its READY hook's streams and bucket) under
+    TD_AWS_BACKEND=localstack."""
     kin = aws_client("kinesis")
-    kin.create_stream(StreamName=TRIPS_STREAM, ShardCount=1)
-    kin.create_stream(StreamName=PREDICTIONS_STREAM, ShardCount=2)
+    ready_streams(kin, aws_servers, {TRIPS_STREAM: 1, PREDICTIONS_STREAM: 2})
     aws = {
-        k: moto.env[k]
+        k: aws_servers.env[k]
         for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
     }
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))}
@@ -132,7 +135,7 @@ def lam(moto, aws_client, rie_bin, lambda_bootstrap, workdir):
         reader=StreamReader(kin, PREDICTIONS_STREAM),
         base_env=base_env,
         start=start,
-        bucket=moto.env.get("TD_MODEL_BUCKET", "rll-models-dev"),
+        bucket=aws_servers.env.get("TD_MODEL_BUCKET", "rll-models-dev"),
         s3=aws_client("s3"),
     )
     for r in ries:

@@ -47,3 +47,22 @@ def load_env_file(path: str | os.PathLike) -> dict[str, str]:
                 k, v = line.split("=", 1)
                 env[k] = v
     return env
+
+
+def ready_streams(kinesis, servers, shards: Mapping[str, int]) -> None:
+    """Make the Kinesis streams ``shards`` names ({name: shard count}) ready on ``servers``
+    (conftest's ``aws_servers``): created on moto; on LocalStack, the compose file's READY hook
+    (docker/localstack/init/ready.d/10-taxi-duration.sh) created them, so they are only checked:
+    named as the hook names them (TD_TRIPS_STREAM, TD_PREDICTIONS_STREAM of .env.dev) and ACTIVE,
+    with the hook's shard count.  Raises AssertionError when they are not."""
+    if getattr(servers, "backend", "moto") == "localstack":
+        hooked = {servers.env["TD_TRIPS_STREAM"], servers.env["TD_PREDICTIONS_STREAM"]}
+        assert set(shards) <= hooked, f"streams {sorted(shards)}: the READY hook creates {hooked}"
+        for name in shards:
+            d = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+            assert d["StreamStatus"] == "ACTIVE", f"{name}: {d['StreamStatus']}"
+        return
+    for name, n in shards.items():
+        kinesis.create_stream(StreamName=name, ShardCount=n)
+    for name in shards:
+        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})

@@ -3,6 +3,8 @@ in for the event-source mapping) -> C Lambda under the RIE -> Kinesis prediction
 
     bash tests/streaming/run.sh               (builds the forwarder and the Lambda, runs this module)
     python3 -m pytest -q tests/streaming      (after that; see tests/conftest.py for the variables)
+    bash tests/localstack/run.sh              (this module and others against LocalStack 4.14.0,
+                                               TD_AWS_BACKEND=localstack, instead of moto)
 
 Cases:
   (a) the course's record, the MLOps Zoomcamp's streaming test trip (ride 256: 130 -> 205,
@@ -32,6 +34,7 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
+from aws_clients import ready_streams
 from esm_poller import Poller
 from forwarding import Reader
 from lambda_rie import Rie
@@ -58,7 +61,7 @@ def bits(x):
 
 @pytest.fixture(scope="module")
 def stack(
-    moto,
+    aws_servers,
     aws_client,
     make_module_cluster,
     forwarder_bin,
@@ -69,12 +72,10 @@ def stack(
     note,
 ):
     """Streams, a cluster with the slot, the forwarder, the Lambda under the RIE and the poller;
-    all stopped at the end of the module."""
+    all stopped at the end of the module.  On moto (default) the streams are created here; under
+    TD_AWS_BACKEND=localstack, LocalStack's READY hook of docker-compose.local.yaml made them."""
     kin = aws_client("kinesis")
-    kin.create_stream(StreamName=TRIPS, ShardCount=2)
-    kin.create_stream(StreamName=PREDS, ShardCount=2)
-    for s in (TRIPS, PREDS):
-        kin.get_waiter("stream_exists").wait(StreamName=s, WaiterConfig={"Delay": 0.2})
+    ready_streams(kin, aws_servers, {TRIPS: 2, PREDS: 2})
 
     cluster = make_module_cluster(CLUSTER_CONF)
     dsn = cluster.dsn()
@@ -92,8 +93,9 @@ def stack(
         version = c.execute("SELECT model_version FROM taxi_duration.model_info()").fetchone()[0]
     note(f"streaming: model_version {version}; predict_duration(130, 205, 3.66) = {course_sql!r}")
 
+    note(f"streaming: Kinesis and S3 from {aws_servers.backend}")
     aws = {
-        k: moto.env[k]
+        k: aws_servers.env[k]
         for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     }
     # the forwarder (default plugin columns: the course's fields + lpep_pickup_datetime)
@@ -126,6 +128,9 @@ def stack(
             preds=Reader(kin, PREDS, ride_id=lambda d: d["prediction"]["ride_id"]),
             poller=poller,
             df=trips_2021_02.head(N_REAL),
+            # LocalStack's Kinesis (kinesis-local behind its Python gateway) is several times
+            # slower than moto's: 10,000 trips take 30-70 s there depending on the machine's load
+            wait_real=240 if aws_servers.backend == "localstack" else 90,
         )
     finally:
         if poller is not None:
@@ -208,7 +213,7 @@ def real_trips(course, stack, note):
             ) as cp:
                 cp.write("".join(chunk[k : k + 2500]))
             c.commit()
-    missing = stack.preds.wait_for(ids, 90)
+    missing = stack.preds.wait_for(ids, stack.wait_real)
     el = time.time() - t0
     note(
         f"streaming b: {len(ids) - len(missing)} predictions in {el:.1f} s from COPY "
