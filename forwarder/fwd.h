@@ -17,6 +17,7 @@
  *                 (tda_kinesis_send: limits, retries, rejections), never
  *                 two unsettled records of one partition key
  *   fwd_keyset.c  a set of partition keys (the ordering rule's bookkeeping)
+ *   fwd_lsn.c     LSN text <-> integer
  *
  * Glossary: an *event* is one decoded INSERT (one Kinesis record); a
  * *transaction* is the events up to and including a commit marker; an event
@@ -152,6 +153,8 @@ bool fwd_pg_connect(FwdState *s);
 void fwd_pg_disconnect(FwdState *s);
 bool fwd_pg_write_dead(FwdState *s, FwdBatch *b);
 bool fwd_pg_status(FwdState *s, int pending);
+
+/* fwd_lsn.c */
 void fwd_lsn_format(FwdLsn lsn, char *buf, size_t size);
 bool fwd_lsn_parse(const char *text, FwdLsn *lsn);
 
