@@ -76,7 +76,8 @@ def insert(dsn, df, start, count, ntx):
     per = (count + ntx - 1) // ntx
     with psycopg.connect(dsn) as conn:
         for t in range(ntx):
-            part = df.iloc[(start + t * per) % len(df) :][: min(per, count - t * per)]
+            first, n = start + t * per, max(0, min(per, count - t * per))
+            part = df.iloc[[(first + k) % len(df) for k in range(n)]]  # wraps around df
             if len(part) == 0:
                 break
             buf = io.StringIO()
