@@ -5,6 +5,8 @@
  *   fwd_main.c   configuration, signals, the peek → send → advance loop
  *   fwd_pg.c     libpq: the decoding connection (slot, peek, advance) and
  *                the state connection (forwarder_status, dead letters)
+ *   fwd_notice.c the server's notices: logged, a WARNING (the plugin's
+ *                "table renamed or dropped") kept as the last error
  *   fwd_batch.c  parsing peeked rows into transactions and trip events
  *   fwd_send.c   the events through the AWS library's Kinesis sender
  *                (tda_kinesis_send: limits, retries, rejections), then
@@ -123,6 +125,9 @@ bool fwd_pg_advance(FwdState *s, const char *lsn);
 bool fwd_pg_advance_quiet(FwdState *s, const char *lsn);
 bool fwd_pg_write_dead(FwdState *s, FwdBatch *b);
 bool fwd_pg_status(FwdState *s, int pending);
+
+/* fwd_notice.c */
+void fwd_notice_install(FwdState *s, PGconn *conn);
 
 /* fwd_batch.c */
 void fwd_batch_reset(FwdBatch *b);
