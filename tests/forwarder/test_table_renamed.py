@@ -101,7 +101,9 @@ def test_the_warning_is_logged_escaped_on_one_line(renamed):
     lines = [ln for ln in renamed["log"].splitlines() if "postgresql WARNING 42P01" in ln]
     assert lines, renamed["log"][-2000:]
     assert all(ln.split(" ", 2)[2].startswith("td-forwarder[") for ln in lines), lines
-    assert not any(ln.startswith(("DETAIL", "HINT", "WARNING")) for ln in renamed["log"].splitlines())
+    assert not any(
+        ln.startswith(("DETAIL", "HINT", "WARNING")) for ln in renamed["log"].splitlines()
+    )
 
 
 def test_rows_of_the_renamed_table_are_not_forwarded(renamed):
