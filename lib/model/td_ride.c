@@ -13,7 +13,9 @@
  * numeric column holding them: the value reaches td_predict as the double
  * it is, which decides as for SQL's float8 argument (NaN is missing,
  * ±Infinity is refused with the same reason).  Any other string is refused:
- * SQL's predict_duration() does not take text either.
+ * SQL's predict_duration() does not take text either.  A timestamp
+ * "infinity" or "-infinity" (the decoder's infinite timestamps) is refused
+ * as SQL refuses it: it must be a finite timestamp.
  */
 #include <math.h>
 #include <string.h>
@@ -104,6 +106,10 @@ decode_value(const td_image_input *in, const char *name, const cJSON *item,
 		case TD_INPUT_TIMESTAMP:
 			if (!cJSON_IsString(item) || item->valuestring == NULL)
 				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a timestamp string");
+			/* the decoder's ±infinity: SQL refuses them too (22023) */
+			if (strcmp(item->valuestring, "infinity") == 0 ||
+				strcmp(item->valuestring, "-infinity") == 0)
+				return ride_fail(err, TD_ERR_INPUT, name, "must be a finite timestamp");
 			if (!td_parse_timestamp(item->valuestring, strlen(item->valuestring), &out->i))
 				return ride_fail(err, TD_ERR_INPUT, name,
 								 "is not a timestamp of the form YYYY-MM-DD HH:MM[:SS[.ffffff]]");

@@ -28,7 +28,8 @@
  * text, NaN and ±Infinity (float or numeric) as the JSON strings "NaN",
  * "Infinity" and "-Infinity" (JSON has no such numbers, and null would read
  * as a missing value where SQL refuses an infinite one), timestamps as
- * "YYYY-MM-DD HH:MM:SS[.ffffff]" (timestamptz in UTC; ±infinity as null),
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]" (timestamptz in UTC; ±infinity as the
+ * strings "infinity" and "-infinity", which SQL refuses and so does the core),
  * booleans as true/false, text as a JSON string, any other type as its
  * output function's text in a JSON string, NULL as null
  * (docs/streaming.md, "What the plugin writes").
@@ -912,7 +913,10 @@ td_dec_2d(char *p, int v)
 	return p + 2;
 }
 
-/* Append a timestamp as "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC for timestamptz). */
+/*
+ * Append a timestamp as "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC for
+ * timestamptz), ±infinity as "infinity"/"-infinity".
+ */
 static void
 td_dec_append_timestamp(StringInfo out, Timestamp ts)
 {
@@ -921,8 +925,13 @@ td_dec_append_timestamp(StringInfo out, Timestamp ts)
 	char		 buf[MAXDATELEN + 3];
 	char		*p = buf;
 
-	if (TIMESTAMP_NOT_FINITE(ts) ||
-		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+	if (TIMESTAMP_NOT_FINITE(ts))
+	{
+		/* SQL refuses these (22023): carry them, not a missing null */
+		appendStringInfoString(out, TIMESTAMP_IS_NOBEGIN(ts) ? "\"-infinity\"" : "\"infinity\"");
+		return;
+	}
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
 	{
 		appendStringInfoString(out, "null");
 		return;

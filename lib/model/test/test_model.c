@@ -1076,6 +1076,10 @@ test_non_finite_rides(void)
 				  strstr(err.detail, "\"PULocationID\" is a JSON string, not a number") != NULL);
 	test_cond("a numeric string distance is refused",
 			  decode(img, "{\"ride\":{\"trip_distance\":\"3.66\"}}", v, rid, &err) == TD_ERR_RIDE_JSON);
+	test_cond("an infinite timestamp is refused, as SQL refuses it",
+			  decode(img, "{\"ride\":{\"lpep_pickup_datetime\":\"infinity\"}}", v, rid, &err) == TD_ERR_INPUT &&
+				  strstr(err.detail, "must be a finite timestamp") != NULL &&
+				  decode(img, "{\"ride\":{\"lpep_pickup_datetime\":\"-infinity\"}}", v, rid, &err) == TD_ERR_INPUT);
 	test_cond("\"NaN\" is not a timestamp",
 			  decode(img, "{\"ride\":{\"pickup_datetime\":\"NaN\"}}", v, rid, &err) == TD_ERR_INPUT);
 	td_predictor_free(p);

@@ -148,6 +148,10 @@ SELECT taxi_duration.predict_duration(130, 205, 'Infinity');
 SELECT taxi_duration.predict_duration(line) FROM odd_events WHERE line ->> 'ride_id' = '2';
 SELECT taxi_duration.predict_duration(130, 205, '-Infinity');
 SELECT taxi_duration.predict_duration(line) FROM odd_events WHERE line ->> 'ride_id' = '3';
+-- an infinite pickup time is carried as "infinity" ("-infinity"): refused by both
+SELECT taxi_duration.predict_duration(130, 205, 3.66, 'infinity');
+SELECT taxi_duration.predict_duration('{"ride": {"PULocationID": 130, "DOLocationID": 205,
+    "trip_distance": 3.66, "lpep_pickup_datetime": "infinity"}, "ride_id": 4}');
 -- a zone column of type text is written as a JSON string ("130"): SQL does not
 -- read text as a zone (no predict_duration(text, ...); the trigger refuses the
 -- column), and neither does the core
