@@ -861,9 +861,11 @@ td_dec_rel_entry(TdDecData *data, Relation relation)
 	entry->wanted = td_dec_table_wanted(data, relation);
 	if (entry->wanted)
 	{
-		char *nspname = get_namespace_name(RelationGetNamespace(relation));
+		char *nspname;
 
-		MemoryContextSwitchTo(old);
+		/* the names are scratch (the per-change context); the watch copies */
+		MemoryContextSwitchTo(data->context);
+		nspname = get_namespace_name(RelationGetNamespace(relation));
 		td_dec_watch(data, relid,
 					 psprintf("%s.%s", nspname ? nspname : "?", RelationGetRelationName(relation)));
 		entry->seen = true;
