@@ -2,6 +2,9 @@
  * fwd.h — td-forwarder: PostgreSQL logical decoding → Kinesis PutRecords.
  *
  * Components (one file each):
+/* fwd_notice.c */
+void fwd_notice_install(FwdState *s, PGconn *conn);
+
  *   fwd_main.c    configuration, signals, connect → stream → reconnect
  *   fwd_pg.c      the SQL connections: the slot's setup (lookup, creation,
  *                 the gap check) and the state connection

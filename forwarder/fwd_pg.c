@@ -147,6 +147,7 @@ connect_to(FwdState *s, const char *dsn, bool always_primary, const char *what)
 	keys[n] = NULL;
 	values[n] = NULL;
 	conn = PQconnectdbParams(keys, values, 1);
+	fwd_notice_install(s, conn);
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		failed(s, conn, NULL, what);

@@ -141,6 +141,7 @@ fwd_repl_start(FwdState *s, const char *host, const char *hostaddr, const char *
 	PGresult   *res;
 
 	s->repl = PQconnectdbParams(keys, values, 1);
+	fwd_notice_install(s, s->repl); /* the plugin's warnings arrive here */
 	if (PQstatus(s->repl) != CONNECTION_OK)
 		return repl_failed(s, "connect (replication)");
 	res = PQexec(s->repl, "SELECT pg_catalog.set_config('search_path', '', false)");
