@@ -2,13 +2,12 @@
  * fwd.h — td-forwarder: PostgreSQL logical decoding → Kinesis PutRecords.
  *
  * Components (one file each):
-/* fwd_notice.c */
-void fwd_notice_install(FwdState *s, PGconn *conn);
-
  *   fwd_main.c    configuration, signals, connect → stream → reconnect
  *   fwd_pg.c      the SQL connections: the slot's setup (lookup, creation,
  *                 the gap check) and the state connection
  *                 (forwarder_status, dead letters)
+ *   fwd_notice.c  the server's notices: logged, a WARNING (the plugin's
+ *                 "table renamed or dropped") kept as the last error
  *   fwd_repl.c    the replication connection: START_REPLICATION ...
  *                 LOGICAL, XLogData and keepalive messages, standby status
  *                 updates (the streaming replication protocol, as
@@ -156,6 +155,9 @@ bool fwd_pg_connect(FwdState *s);
 void fwd_pg_disconnect(FwdState *s);
 bool fwd_pg_write_dead(FwdState *s, FwdBatch *b);
 bool fwd_pg_status(FwdState *s, int pending);
+
+/* fwd_notice.c */
+void fwd_notice_install(FwdState *s, PGconn *conn);
 
 /* fwd_lsn.c */
 void fwd_lsn_format(FwdLsn lsn, char *buf, size_t size);
