@@ -6,8 +6,8 @@ notice, which it logs and records as its last error, so taxi_duration.forwarder_
 
 Real parts: a throwaway cluster with the taxi_duration output plugin, moto's Kinesis with
 signature checking, the built forwarder.  Ride 1 is forwarded; public.trips is renamed to
-trips_old and ride 2 inserted into it: ride 2 is not sent, forwarder_lag.last_error names the
-missing table within seconds, and the forwarder's log has the warning, escaped; renamed back,
+trips_old and ride 2 inserted into it: ride 2 is not sent, forwarder_lag.last_error says the
+table was renamed within seconds, and the forwarder's log has the warning, escaped; renamed back,
 ride 3 is forwarded again.
 """
 
@@ -92,7 +92,11 @@ def test_the_plugins_warning_is_forwarder_lag_last_error(renamed):
     err = renamed["error_after"]
     assert err, "forwarder_lag.last_error stayed empty after the table was renamed"
     assert err.startswith("postgresql WARNING 42P01:"), err
-    assert 'table \\"public.trips\\" in option \\"tables\\" does not exist' in err, err
+    # streaming, the plugin sees the rename in the WAL (a reconnect would see the name missing)
+    assert (
+        'table \\"public.trips\\" was renamed to \\"public.trips_old\\"' in err
+        or 'table \\"public.trips\\" in option \\"tables\\" does not exist' in err
+    ), err
     assert "hint:" in err and "TD_TABLES" in err, err
     assert renamed["error_at_set"]
 
