@@ -6,6 +6,7 @@
  *   fwd_pg.c     libpq: the decoding connection (slot, peek, advance) and
  *                the state connection (forwarder_status, dead letters)
  *   fwd_batch.c  parsing peeked rows into transactions and trip events
+ *   fwd_slot_health.c  an invalidated slot: the error it is reported with
  *   fwd_send.c   the events through the AWS library's Kinesis sender
  *                (tda_kinesis_send: limits, retries, rejections), then
  *                dead-lettering and the "which commit may be confirmed"
@@ -123,6 +124,11 @@ bool fwd_pg_advance(FwdState *s, const char *lsn);
 bool fwd_pg_advance_quiet(FwdState *s, const char *lsn);
 bool fwd_pg_write_dead(FwdState *s, FwdBatch *b);
 bool fwd_pg_status(FwdState *s, int pending);
+
+/* fwd_slot_health.c: an invalidated slot (wal_status lost) */
+int	 fwd_slot_lost(PGconn *conn, const char *slot, const char *last_sent_lsn, char *msg,
+				   size_t msglen);
+bool fwd_slot_health_report(FwdState *s);
 
 /* fwd_batch.c */
 void fwd_batch_reset(FwdBatch *b);

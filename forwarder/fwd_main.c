@@ -212,7 +212,9 @@ main(void)
 		fwd_batch_reset(&b);
 		if (!fwd_pg_peek(&s, &b))
 		{
-			/* slot busy, server restarting...: back off, then reconnect */
+			/* slot busy, server restarting...: back off, then reconnect;
+			 * an invalidated slot: say so in forwarder_status (fwd_slot_health.c) */
+			fwd_slot_health_report(&s);
 			fwd_pg_disconnect(&s);
 			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 			continue;
