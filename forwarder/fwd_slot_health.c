@@ -36,8 +36,8 @@ fwd_slot_lost(PGconn *conn, const char *slot, const char *last_sent_lsn,
 	char	   *lit;
 	char		sql[512];
 	PGresult   *res;
-	const char *wal_status,
-			   *reason;
+	const char *wal_status;
+	const char *reason;
 	char		slot_esc[TDC_ESCAPE_SHORT];
 	char		why[160];
 	char		why_esc[200];
