@@ -312,7 +312,6 @@ check_forwarder_slots(PG_FUNCTION_ARGS)
 	TdRunAs			 saved;
 	Oid				 types[TD_MAX_CALL_ARGS];
 	Datum			 values[TD_MAX_CALL_ARGS];
-	bool			 isnull[TD_MAX_CALL_ARGS];
 	char			 nulls[TD_MAX_CALL_ARGS];
 	StringInfoData	 sql;
 	int				 i;
@@ -322,15 +321,15 @@ check_forwarder_slots(PG_FUNCTION_ARGS)
 	Assert(PG_NARGS() + 1 <= TD_MAX_CALL_ARGS);
 	types[0] = REGROLEOID;
 	values[0] = ObjectIdGetDatum(GetUserId());
-	isnull[0] = false;
-	td_own_args(fcinfo, types + 1, values + 1, isnull + 1);
+	nulls[0] = ' ';
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT * FROM %s.forwarder_slots_check($1", TdFunctionSchema(fcinfo));
-	for (i = 0; i <= PG_NARGS(); i++)
+	for (i = 0; i < PG_NARGS(); i++)
 	{
-		nulls[i] = isnull[i] ? 'n' : ' ';
-		if (i > 0)
-			appendStringInfo(&sql, ", $%d", i + 1);
+		types[i + 1] = td_arg_type(fcinfo, i);
+		values[i + 1] = PG_GETARG_DATUM(i);
+		nulls[i + 1] = PG_ARGISNULL(i) ? 'n' : ' ';
+		appendStringInfo(&sql, ", $%d", i + 2);
 	}
 	appendStringInfoChar(&sql, ')');
 	store = TdBeginMaterializedSet(fcinfo, "check_forwarder_slots");
