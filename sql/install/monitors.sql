@@ -430,7 +430,9 @@ $$;
 --   slot_unreserved   wal_status 'unreserved': past max_slot_wal_keep_size,
 --                     invalidated at the next checkpoint
 --   slot_lost         wal_status 'lost' (or, 17+, an invalidation_reason)
---   forwarder_silent  the forwarder has not reported for max_silence
+--   forwarder_silent  the forwarder has not reported for max_silence, or
+--                     never did on a slot of plugin taxi_duration in this
+--                     database (no forwarder_status row)
 -- (one of the first three, the most severe, plus the fourth).  The same
 -- alert (slot and kind) is raised again only after repeat_after, so the
 -- check can run every minute.  The entry point is C (monitors.c): it runs
@@ -509,7 +511,25 @@ BEGIN
 				  HINT = 'The same alert of a slot is raised again only after this interval; 0: at every check.';
 	END IF;
 
-	FOR r IN SELECT l.* FROM @extschema@.forwarder_lag AS l ORDER BY l.slot LOOP
+	-- every forwarder's status row, and every slot of this plugin in this
+	-- database that no forwarder ever reported on (created by hand or by the
+	-- container's initdb script before the forwarder first ran: it retains
+	-- WAL all the same)
+	FOR r IN
+		SELECT l.slot, l.updated_at, l.last_sent_lsn, l.confirmed_flush_lsn, l.active,
+			   l.retained_wal_bytes, l.retained_wal, l.last_error, l.wal_status, l.safe_wal_size,
+			   l.since_last_report, l.invalidation_reason
+		FROM @extschema@.forwarder_lag AS l
+		UNION ALL
+		SELECT s.slot_name::text, NULL, NULL, s.confirmed_flush_lsn, s.active,
+			   pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint,
+			   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)), NULL,
+			   s.wal_status, s.safe_wal_size, NULL, NULL
+		FROM pg_replication_slots AS s
+		WHERE s.plugin = 'taxi_duration' AND s.database = current_database()
+		  AND NOT EXISTS (SELECT 1 FROM @extschema@.forwarder_status AS f WHERE f.slot = s.slot_name)
+		ORDER BY 1
+	LOOP
 		found_kinds := ARRAY[]::text[];
 		IF r.wal_status = 'lost' OR r.invalidation_reason IS NOT NULL THEN
 			found_kinds := found_kinds || 'slot_lost'::text;
@@ -540,9 +560,11 @@ BEGIN
 						': %s more and it is invalidated (max_slot_wal_keep_size %s); is its forwarder running?',
 						pg_size_pretty(r.safe_wal_size), current_setting('max_slot_wal_keep_size'))
 					ELSE format(': more than %s; is its forwarder running?', pg_size_pretty(max_retained_bytes)) END)
+				WHEN 'forwarder_silent' THEN CASE WHEN r.updated_at IS NULL THEN format(
+					'no forwarder has ever reported on slot "%s" (no row in taxi_duration.forwarder_status), which retains %s of WAL: start its forwarder, or drop the slot if it is not used',
+					r.slot, coalesce(r.retained_wal, 'no'))
 				ELSE format('the forwarder of slot "%s" has not reported for %s (last at %s, max_silence %s): stopped or stuck?',
-					r.slot, coalesce(date_trunc('second', r.since_last_report)::text, 'ever'),
-					coalesce(r.updated_at::text, 'never'), max_silence)
+					r.slot, date_trunc('second', r.since_last_report), r.updated_at, max_silence) END
 				END;
 			slot := r.slot;
 			kind := k;

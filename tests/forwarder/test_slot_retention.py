@@ -97,6 +97,10 @@ def retention(moto, aws_client, make_module_cluster, forwarder_bin, workdir, not
     watch.add_notice_handler(lambda d: warnings.append(d.message_primary))
     out["warnings"] = warnings
     try:
+        # a slot no forwarder ever reported on (as the container's initdb script makes one)
+        cluster.sql("SELECT pg_create_logical_replication_slot('td_orphan', 'taxi_duration')")
+        out["orphan_check"] = watch.execute(CHECK).fetchall()
+        cluster.sql("SELECT pg_drop_replication_slot('td_orphan')")
         fwd.start(TD_FORWARDER_DSN=cluster.dsn())
         wait_until(
             lambda: cluster.sql(
@@ -140,11 +144,11 @@ def retention(moto, aws_client, make_module_cluster, forwarder_bin, workdir, not
         out["again_check"] = watch.execute(CHECK).fetchall()
         out["alerts"] = watch.execute(
             "SELECT kind, slot, monitor, report_id IS NULL, message FROM taxi_duration.monitor_alerts"
-            " ORDER BY id"
+            " WHERE slot = %s ORDER BY id",
+            (TRIPS_SLOT,),
         ).fetchall()
-        out["notifies"] = [
-            json.loads(n.payload) for n in listener.notifies(timeout=1, stop_after=100)
-        ]
+        notifies = [json.loads(n.payload) for n in listener.notifies(timeout=1, stop_after=100)]
+        out["notifies"] = [n for n in notifies if n["slot"] == TRIPS_SLOT]
         note(
             "slot retention: "
             + ", ".join(
@@ -215,6 +219,12 @@ def test_forwarder_lag_shows_the_slot_healthy_while_the_forwarder_runs(retention
     assert 0 < h["safe"] <= KEEP_MB * MB + 2 * MB, h
     assert h["silence"] < 10, h  # (active only during a peek: the forwarder uses SQL calls)
     assert retention["healthy_check"] == [], retention["healthy_check"]
+
+
+def test_a_slot_no_forwarder_reported_on_is_alerted(retention):
+    rows = retention["orphan_check"]
+    assert [(k, a is not None) for k, a, _ in rows] == [("forwarder_silent", True)], rows
+    assert 'no forwarder has ever reported on slot "td_orphan"' in rows[0][2], rows
 
 
 def test_forwarder_lag_shows_the_retained_wal_growing(retention):
