@@ -20,6 +20,7 @@
  *                 two unsettled records of one partition key
  *   fwd_keyset.c  a set of partition keys (the ordering rule's bookkeeping)
  *   fwd_lsn.c     LSN text <-> integer
+ *   fwd_slot_health.c  an invalidated slot: the error it is reported with
  *
  * Glossary: an *event* is one decoded INSERT (one Kinesis record); a
  * *transaction* is the events up to and including a commit marker; an event
@@ -176,6 +177,11 @@ bool		fwd_repl_start(FwdState *s, const char *host, const char *hostaddr, const 
 FwdReplRead fwd_repl_read(FwdState *s, const char **data, int *len);
 bool		fwd_repl_feedback(FwdState *s, bool reply_requested);
 int			fwd_repl_socket(FwdState *s);
+
+/* fwd_slot_health.c: an invalidated slot (wal_status lost) */
+int	 fwd_slot_lost(PGconn *conn, const char *slot, const char *last_sent_lsn, char *msg,
+				   size_t msglen);
+bool fwd_slot_health_report(FwdState *s);
 
 /* fwd_batch.c */
 void fwd_batch_reset(FwdBatch *b);

@@ -324,7 +324,11 @@ fwd_pg_connect(FwdState *s)
 			standby ? "decoding on a standby" : "primary", slot, tables);
 	/* the replication connection goes to the server this one found */
 	if (!fwd_repl_start(s, PQhost(s->dec), PQhostaddr(s->dec), PQport(s->dec)))
+	{
+		/* an invalidated slot: say so in forwarder_status (fwd_slot_health.c) */
+		fwd_slot_health_report(s);
 		return false;
+	}
 	PQfinish(s->dec);
 	s->dec = NULL;
 	return true;

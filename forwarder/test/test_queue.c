@@ -17,15 +17,15 @@ volatile sig_atomic_t fwd_stop = 0;
 static int failures = 0;
 static int checks = 0;
 
-#define CHECK(cond)                                                        \
-	do                                                                     \
-	{                                                                      \
-		checks++;                                                          \
-		if (!(cond))                                                       \
-		{                                                                  \
-			failures++;                                                    \
+#define CHECK(cond) \
+	do \
+	{ \
+		checks++; \
+		if (!(cond)) \
+		{ \
+			failures++; \
 			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-		}                                                                  \
+		} \
 	} while (0)
 
 /* The queue logs only "out of memory" and exits: nothing to capture here. */

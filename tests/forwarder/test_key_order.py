@@ -92,7 +92,9 @@ def ordered(moto, aws_client, make_module_cluster, forwarder_bin, workdir, note)
     try:
         fwd.start(TD_FORWARDER_DSN=cluster.dsn())
         wait_until(
-            lambda: cluster.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (TRIPS_SLOT,)),
+            lambda: cluster.sql(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (TRIPS_SLOT,)
+            ),
             60,
             "the forwarder to create its slot",
         )
@@ -108,7 +110,9 @@ def ordered(moto, aws_client, make_module_cluster, forwarder_bin, workdir, note)
 
         def complete():
             seen = read_in_order(kin)
-            return seen if all(VERSIONS - 1 in seen.get(i, []) for i in range(1, RIDES + 1)) else None
+            return (
+                seen if all(VERSIONS - 1 in seen.get(i, []) for i in range(1, RIDES + 1)) else None
+            )
 
         seen = wait_until(complete, 120, "every ride's last version in the stream")
         stats = json.loads(stats_file.read_text())
