@@ -6,30 +6,35 @@
  * timeouts) stays out of the database server; it can run on another host
  * and be restarted or upgraded independently of PostgreSQL.
  *
- * Loop: peek whole transactions from the slot (pg_logical_slot_peek_changes,
- * which never confirms), send their trip events with PutRecords, and only
- * when every event of a transaction was accepted (or dead-lettered) advance
- * the slot to its commit LSN.  A crash before the advance resends: consumers
- * see duplicates (same ride_id, commit_lsn and xid), never a gap.
+ * Loop: connect (the slot is created if missing, fwd_pg.c), stream from the
+ * slot over the replication protocol (fwd_repl.c), send the trip events
+ * with up to TD_INFLIGHT PutRecords calls at once (fwd_send.c), and report
+ * as flushed only the commit LSN of the last transaction whose every event
+ * was accepted (or dead-lettered) — the server confirms the slot there
+ * (fwd_stream.c).  A crash before that resends: consumers see duplicates
+ * (same ride_id, commit_lsn and xid), never a gap.
  *
  * Environment: TD_FORWARDER_DSN (else libpq's PG* variables; may list
  * several hosts: the primary among them is used, unless it sets
  * target_session_attrs), TD_STATUS_DSN (TD_FORWARDER_DSN; always its
  * primary), TD_SLOT (taxi_trips_kinesis), TD_TABLES (public.trips),
  * TD_COLUMNS (the plugin's default), TD_TRIPS_STREAM (required),
- * TD_BATCH_CHANGES (5000), TD_POLL_MS (200), TD_BACKOFF_BASE_MS (100),
- * TD_BACKOFF_MAX_MS (5000), TD_KINESIS_TIMEOUT_MS (10000), TD_SLOT_RESYNC
- * (0; 1: create a slot that was lost, despite the gap), TD_SLOT_FAILOVER
- * (1; 0: plain slots on 17+), AWS_* via tda_config_from_env
- * (AWS_ENDPOINT_URL_KINESIS overrides the endpoint).
+ * TD_INFLIGHT (4), TD_MAX_EVENTS (20000), TD_MAX_BYTES (67108864),
+ * TD_POLL_MS (200: forwarder_status at most this often),
+ * TD_FEEDBACK_MS (10000), TD_BACKOFF_BASE_MS (100), TD_BACKOFF_MAX_MS
+ * (5000), TD_KINESIS_TIMEOUT_MS (10000), TD_SLOT_RESYNC (0; 1: create a
+ * slot that was lost, despite the gap), TD_SLOT_FAILOVER (1; 0: plain
+ * slots on 17+), AWS_* via tda_config_from_env (AWS_ENDPOINT_URL_KINESIS
+ * overrides the endpoint).  TD_BATCH_CHANGES, from the polling forwarder,
+ * is read as TD_MAX_EVENTS when that is not set.
  *
- * SIGTERM/SIGINT: the current call is cancelled, nothing more is advanced,
- * exit 0.  PostgreSQL errors: drop the batch, reconnect with backoff.
- * Kinesis errors: retry with backoff forever, never exit (the AWS
- * library's sender, fwd_send.c).  A configuration Kinesis can never accept
- * (stream name, region, credentials) exits 2 at start.  Events from a
- * decoder too old to write "partition_key" are not sent: the batch is
- * dropped and peeked again after a backoff, until the extension is
+ * SIGTERM/SIGINT: the calls in flight are cancelled, nothing more is
+ * confirmed, exit 0.  PostgreSQL errors: drop what is not confirmed,
+ * reconnect with backoff.  Kinesis errors: retry with backoff forever,
+ * never exit (the AWS library's sender).  A configuration Kinesis can never
+ * accept (stream name, region, credentials) exits 2 at start.  Events from
+ * a decoder too old to write "partition_key" are not sent: the session is
+ * dropped and started again after a backoff, until the extension is
  * upgraded.
  */
 #include <errno.h>
@@ -40,8 +45,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "fwd.h"
 
@@ -61,23 +64,38 @@ cancel_cb(void *arg)
 	return fwd_stop != 0;
 }
 
-/* One line to stderr with a UTC timestamp. */
+/* One line to stderr with a UTC timestamp, in one write (threads log too). */
 void
 fwd_log(const char *fmt, ...)
 {
+	char			line[2048];
 	char			ts[32];
 	struct timespec now;
 	struct tm		tm;
 	va_list			ap;
+	int				n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld td-forwarder[%d]: ", ts, now.tv_nsec / 1000000, (int) getpid());
+	n = snprintf(line, sizeof(line), "%s.%03ld td-forwarder[%d]: ", ts,
+				 now.tv_nsec / 1000000, (int) getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t) n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n = (int) strlen(line);
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t) n, stderr);
+}
+
+/* Milliseconds of a monotonic clock. */
+int64_t
+fwd_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 /* Log an error and keep it for the next status upsert. */
@@ -146,8 +164,17 @@ read_config(FwdConfig *c)
 	c->tables = tdc_env_or("TD_TABLES", "public.trips");
 	c->columns = tdc_env_or("TD_COLUMNS", NULL);
 	c->stream = tdc_env_or("TD_TRIPS_STREAM", NULL);
-	c->batch_changes = env_int("TD_BATCH_CHANGES", 5000, 1);
-	c->poll_ms = env_int("TD_POLL_MS", 200, 1);
+	c->max_events = env_int("TD_MAX_EVENTS",
+							env_int("TD_BATCH_CHANGES", 20000, 1), 1);
+	c->max_bytes = (size_t) env_int("TD_MAX_BYTES", 64 * 1024 * 1024, 1024 * 1024);
+	c->inflight = env_int("TD_INFLIGHT", 4, 1);
+	if (c->inflight > 64)
+	{
+		fwd_log("TD_INFLIGHT=%d is more than 64, using 64", c->inflight);
+		c->inflight = 64;
+	}
+	c->status_ms = env_int("TD_POLL_MS", 200, 1);
+	c->feedback_ms = env_int("TD_FEEDBACK_MS", 10000, 100);
 	c->backoff_base_ms = env_int("TD_BACKOFF_BASE_MS", 100, 1);
 	c->backoff_max_ms = env_int("TD_BACKOFF_MAX_MS", 5000, c->backoff_base_ms);
 	tda_config_from_env(&c->aws);
@@ -188,76 +215,41 @@ main(void)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	fwd_log("starting: slot \"%s\", tables \"%s\", stream \"%s\", endpoint \"%s\"",
+	if (!tda_global_init())
+	{
+		fwd_log("cannot initialise libcurl");
+		return 1;
+	}
+	fwd_log("starting: slot \"%s\", tables \"%s\", stream \"%s\", endpoint \"%s\", "
+			"%d calls in flight",
 			tdc_escape(s.cfg.slot, esc[0], sizeof(esc[0])),
 			tdc_escape(s.cfg.tables, esc[1], sizeof(esc[1])),
 			tdc_escape(s.cfg.stream, esc[2], sizeof(esc[2])),
 			tdc_escape(s.cfg.aws.aws_endpoint_url ? s.cfg.aws.aws_endpoint_url : "(AWS)",
-					   esc[3], sizeof(esc[3])));
+					   esc[3], sizeof(esc[3])),
+			s.cfg.inflight);
 
 	while (!fwd_stop)
 	{
-		FwdSendResult r;
+		int64_t started;
 
-		if (s.dec == NULL)
+		if (!fwd_pg_connect(&s))
 		{
-			if (!fwd_pg_connect(&s))
-			{
-				fwd_pg_disconnect(&s);
-				fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
-				continue;
-			}
-		}
-		fwd_batch_reset(&b);
-		if (!fwd_pg_peek(&s, &b))
-		{
-			/* slot busy, server restarting...: back off, then reconnect */
+			fwd_pg_status(&s, 0);
 			fwd_pg_disconnect(&s);
 			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 			continue;
 		}
-		if (b.old_decoder)
-		{
-			fwd_note_error(&s, "decoder: trip events carry no \"partition_key\"; the taxi_duration "
-							   "extension is older than this forwarder, nothing is sent until it is upgraded");
-			fwd_pg_status(&s, fwd_batch_pending(&b));
-			fwd_pg_disconnect(&s);
-			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
-			continue;
-		}
-		if (b.ntxns == 0)
-		{
-			/* nothing for the stream up to upto_lsn: release that WAL */
-			if ((b.upto_ahead && !fwd_pg_advance_quiet(&s, b.upto_lsn)) || !fwd_pg_status(&s, 0))
-			{
-				fwd_pg_disconnect(&s);
-				fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
-				continue;
-			}
-			pg_attempt = 0;
-			fwd_sleep_ms(s.cfg.poll_ms);
-			continue;
-		}
-		r = fwd_send_batch(&s, &b);
-		if (r == FWD_SEND_PG_ERROR)
-		{
-			fwd_log("abandoning a batch of %d events (it will be peeked again)", b.nevents);
-			fwd_pg_disconnect(&s);
-			fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
-		}
-		else if (r == FWD_SEND_DONE)
-		{
-			pg_attempt = 0;
-			fwd_log("forwarded %d events in %d transactions up to \"%s\"",
-					b.nevents, b.ntxns,
-					tdc_escape(b.txns[b.ntxns - 1].commit_lsn, esc[0], sizeof(esc[0])));
-		}
+		started = fwd_now_ms();
+		if (fwd_stream(&s, &b) == FWD_STREAM_STOPPED)
+			break;
+		fwd_pg_disconnect(&s);
+		if (fwd_now_ms() - started > 10000)
+			pg_attempt = 0; /* it streamed for a while: a new failure, not the same one */
+		fwd_sleep_ms(fwd_backoff_ms(&s.cfg, pg_attempt++));
 	}
-	fwd_log("stopping on signal; %d events of the current batch not confirmed",
-			fwd_batch_pending(&b));
 	fwd_pg_disconnect(&s);
 	fwd_batch_free(&b);
-	curl_global_cleanup();
+	tda_global_cleanup();
 	return 0;
 }

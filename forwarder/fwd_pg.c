@@ -1,13 +1,13 @@
 /*
- * fwd_pg.c — the forwarder's two PostgreSQL connections.
+ * fwd_pg.c — the forwarder's SQL connections.
  *
- * "dec" creates the slot if missing (plugin taxi_duration), peeks changes
- * (pg_logical_slot_peek_changes never confirms anything) and advances the
- * slot (pg_replication_slot_advance) once a prefix of transactions is
- * done.  "st" writes taxi_duration.forwarder_status and
- * forwarder_dead_letters in its own autocommit transactions, outside the
- * decoding session.  Any failure returns false; the caller drops both
- * connections and the batch, then reconnects with backoff.
+ * "dec" creates the slot if missing (plugin taxi_duration) and reads its
+ * confirmed position; it is closed once the replication connection
+ * (fwd_repl.c, to the same server) streams.  "st" writes
+ * taxi_duration.forwarder_status and forwarder_dead_letters in its own
+ * autocommit transactions, outside the decoding session.  Any failure
+ * returns false; the caller drops every connection and the events not
+ * confirmed, then reconnects with backoff.
  *
  * Servers and failover (docs/operations.md, "Read replicas and failover"):
  * both DSNs may list several hosts.  "st" always connects to the primary
@@ -147,6 +147,7 @@ connect_to(FwdState *s, const char *dsn, bool always_primary, const char *what)
 	keys[n] = NULL;
 	values[n] = NULL;
 	conn = PQconnectdbParams(keys, values, 1);
+	fwd_notice_install(s, conn);
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		failed(s, conn, NULL, what);
@@ -246,7 +247,33 @@ create_slot(FwdState *s, bool standby, const char *slot_esc)
 	return true;
 }
 
-/* Open both connections and make sure the slot exists. */
+/*
+ * Where the slot is confirmed up to: streaming resumes there, and the
+ * forwarder never reports a flush position before it.
+ */
+static bool
+slot_position(FwdState *s)
+{
+	const char *p[1] = { s->cfg.slot };
+	PGresult   *res;
+
+	res = exec(s->dec,
+			   "SELECT confirmed_flush_lsn::pg_catalog.text FROM pg_catalog.pg_replication_slots"
+			   " WHERE slot_name = $1",
+			   1, p);
+	if (!ok(res))
+		return failed(s, s->dec, res, "slot position");
+	s->confirmed = 0;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		fwd_lsn_parse(PQgetvalue(res, 0, 0), &s->confirmed);
+	PQclear(res);
+	return true;
+}
+
+/*
+ * Open the connections: the setup connection makes sure the slot exists,
+ * then the replication connection starts streaming from it (fwd_repl.c).
+ */
 bool
 fwd_pg_connect(FwdState *s)
 {
@@ -289,121 +316,37 @@ fwd_pg_connect(FwdState *s)
 					"have it (docs/operations.md, \"Read replicas and failover\")",
 					slot);
 	}
+	if (!slot_position(s))
+		return false;
 	fwd_log("connected to PostgreSQL %d at \"%s\" port %s (%s; slot \"%s\", tables \"%s\")",
 			PQserverVersion(s->dec) / 10000,
 			tdc_escape(PQhost(s->dec), host, sizeof(host)), PQport(s->dec),
 			standby ? "decoding on a standby" : "primary", slot, tables);
+	/* the replication connection goes to the server this one found */
+	if (!fwd_repl_start(s, PQhost(s->dec), PQhostaddr(s->dec), PQport(s->dec)))
+	{
+		/* an invalidated slot: say so in forwarder_status (fwd_slot_health.c) */
+		fwd_slot_health_report(s);
+		return false;
+	}
+	PQfinish(s->dec);
+	s->dec = NULL;
 	return true;
 }
 
 void
 fwd_pg_disconnect(FwdState *s)
 {
+	if (s->copybuf)
+		PQfreemem(s->copybuf);
 	if (s->dec)
 		PQfinish(s->dec);
+	if (s->repl)
+		PQfinish(s->repl);
 	if (s->st)
 		PQfinish(s->st);
-	s->dec = s->st = NULL;
-}
-
-/*
- * Where the WAL ends now (the replay position on a standby), and whether
- * that is past the slot's confirmed position: the bound of the next peek.
- */
-static bool
-wal_end(FwdState *s, FwdBatch *b)
-{
-	const char *p[1] = { s->cfg.slot };
-	PGresult   *res;
-
-	res = exec(s->dec,
-			   "SELECT e::pg_catalog.text, e > s.confirmed_flush_lsn"
-			   " FROM pg_catalog.pg_replication_slots s,"
-			   " LATERAL (SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
-			   " THEN pg_catalog.pg_last_wal_replay_lsn()"
-			   " ELSE pg_catalog.pg_current_wal_lsn() END AS e) w"
-			   " WHERE s.slot_name = $1",
-			   1, p);
-	if (!ok(res))
-		return failed(s, s->dec, res, "WAL position");
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-	{
-		snprintf(b->upto_lsn, sizeof(b->upto_lsn), "%s", PQgetvalue(res, 0, 0));
-		b->upto_ahead = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	}
-	PQclear(res);
-	return true;
-}
-
-/*
- * Peek up to batch_changes changes (whole transactions) into b, decoding
- * no further than the WAL's end when the peek starts (b->upto_lsn).
- */
-bool
-fwd_pg_peek(FwdState *s, FwdBatch *b)
-{
-	char		n[16];
-	const char *p[5];
-	PGresult   *res;
-	int			i;
-
-	b->upto_lsn[0] = '\0';
-	b->upto_ahead = false;
-	if (!wal_end(s, b))
-		return false;
-	snprintf(n, sizeof(n), "%d", s->cfg.batch_changes);
-	p[0] = s->cfg.slot;
-	p[1] = b->upto_lsn[0] ? b->upto_lsn : NULL;
-	p[2] = n;
-	p[3] = s->cfg.tables;
-	p[4] = s->cfg.columns;
-	if (s->cfg.columns)
-		res = exec(s->dec,
-				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, $2::pg_catalog.pg_lsn, $3::pg_catalog.int4, 'tables', $4, 'columns', $5)",
-				   5, p);
-	else
-		res = exec(s->dec,
-				   "SELECT data FROM pg_catalog.pg_logical_slot_peek_changes("
-				   "$1, $2::pg_catalog.pg_lsn, $3::pg_catalog.int4, 'tables', $4)",
-				   4, p);
-	if (!ok(res))
-		return failed(s, s->dec, res, "peek");
-	if (PQntuples(res) > 0)
-		b->upto_ahead = false; /* only a peek that found nothing may move the slot */
-	for (i = 0; i < PQntuples(res); i++)
-		if (!fwd_batch_add_row(b, PQgetvalue(res, i, 0), PQgetlength(res, i, 0)))
-			fwd_log("ignored an unexpected decoded row (%d bytes)", PQgetlength(res, i, 0));
-	PQclear(res);
-	fwd_batch_close(b);
-	return true;
-}
-
-/*
- * Move the slot to lsn, past transactions without any trip event (a peek
- * bounded there returned nothing): last_sent_lsn stays what was sent.
- */
-bool
-fwd_pg_advance_quiet(FwdState *s, const char *lsn)
-{
-	const char *p[2] = { s->cfg.slot, lsn };
-	PGresult   *res;
-
-	res = exec(s->dec, "SELECT pg_catalog.pg_replication_slot_advance($1, $2::pg_catalog.pg_lsn)", 2, p);
-	if (!ok(res))
-		return failed(s, s->dec, res, "slot advance");
-	PQclear(res);
-	return true;
-}
-
-/* Confirm the slot up to lsn (the end of a done transaction's commit). */
-bool
-fwd_pg_advance(FwdState *s, const char *lsn)
-{
-	if (!fwd_pg_advance_quiet(s, lsn))
-		return false;
-	snprintf(s->last_sent_lsn, sizeof(s->last_sent_lsn), "%s", lsn);
-	return true;
+	s->copybuf = NULL;
+	s->dec = s->repl = s->st = NULL;
 }
 
 /* Commit the dead letters not yet written. */
@@ -415,16 +358,18 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 	for (i = 0; i < b->nevents; i++)
 	{
 		FwdEvent   *e = &b->events[i];
+		char		commit[32];
 		const char *p[5];
 		PGresult   *res;
 		char		key[TDC_ESCAPE_SHORT];
 		char		lsn[TDC_ESCAPE_SHORT];
 		char		reason[1024];
 
-		if (e->state != FWD_DEAD || e->dead_written)
-			continue;
+		if (e->state != FWD_DEAD || e->dead_written || b->txns[e->txn].commit_lsn == 0)
+			continue; /* written once its transaction's commit LSN is known */
+		fwd_lsn_format(b->txns[e->txn].commit_lsn, commit, sizeof(commit));
 		p[0] = s->cfg.slot;
-		p[1] = b->txns[e->txn].commit_lsn;
+		p[1] = commit;
 		p[2] = e->key; /* NULL: the event had no ride id */
 		p[3] = e->reason;
 		p[4] = e->data;
@@ -436,11 +381,11 @@ fwd_pg_write_dead(FwdState *s, FwdBatch *b)
 		if (!ok(res))
 			return failed(s, s->st, res, "dead-letter insert");
 		PQclear(res);
-		e->dead_written = true;
 		s->delta.dead++;
 		fwd_log("dead-lettered ride_id \"%s\" at commit \"%s\": \"%s\"",
-				tdc_escape(e->key, key, sizeof(key)), tdc_escape(p[1], lsn, sizeof(lsn)),
+				tdc_escape(e->key, key, sizeof(key)), tdc_escape(commit, lsn, sizeof(lsn)),
 				tdc_escape(e->reason, reason, sizeof(reason)));
+		fwd_batch_dead_written(b, i);
 	}
 	return true;
 }

@@ -213,8 +213,9 @@ def trips_2021_01_02(trips_2021_02):
 
 @pytest.fixture
 def make_cluster():
-    """make_cluster(conf=(), env=None, preload=True, extension=True, port=None) -> a started
-    Cluster, stopped at the end of the test (port: default from TD_CLUSTER_PORT's range)."""
+    """make_cluster(conf=(), env=None, preload=True, extension=True, port=None, initdb_args=())
+    -> a started Cluster, stopped at the end of the test (port: default from TD_CLUSTER_PORT's
+    range)."""
     pool = Pool()
     yield pool.make
     pool.close()

@@ -8,6 +8,7 @@
 #   make -C lib/<name> test, test-sanitize, fuzz-run
 #                                      every library's C unit tests (valgrind when
 #                                      present), under ASan+UBSan, libFuzzer
+#   make -C forwarder unit, fuzz-run   the forwarder's queue, key set, LSN text
 #   tests/ops/check_layers.sh          README layout, includes point down, what
 #                                      each program links (nm)
 #   pytest tests/python ...            the Python pipeline and the HTML page
@@ -136,6 +137,8 @@ run_suite "lifecycle end to end (moto, MLflow, PostgreSQL)" python3 -m pytest -q
 run_suite "Prefect: served deployments on a real Prefect server (a scheduled run), retries under real faults" \
 	env TD_TESTS_STRICT=1 python3 -m pytest -q tests/prefect
 run_suite "Lambda under the Runtime Interface Emulator (moto Kinesis)" bash tests/lambda/run.sh
+run_suite "forwarder: unit tests (plain, ASan+UBSan), fuzzing the row queue" \
+	bash -c 'make -s -C forwarder unit && make -s -C forwarder fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"'
 run_suite "forwarder: slot to Kinesis, at least once, under faults" bash tests/forwarder/run.sh
 run_suite "streaming end to end (PostgreSQL, forwarder, Kinesis, Lambda)" bash tests/streaming/run.sh
 run_suite "LocalStack 4.14.0 as the compose file runs it (READY hook; S3 models, Lambda, streaming)" bash tests/localstack/run.sh

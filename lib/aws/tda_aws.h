@@ -94,6 +94,16 @@ typedef struct tda_config
  */
 void tda_config_from_env(tda_config *config);
 
+/*
+ * The library's process-wide state (libcurl's global initialisation, the
+ * cJSON hooks), set up at once.  Optional for a single-threaded program
+ * (done lazily); a program that calls the library from several threads
+ * (each call on its own thread, nothing shared but the tda_config) runs it
+ * first, before starting them.  false: libcurl could not be initialised.
+ */
+bool tda_global_init(void);
+void tda_global_cleanup(void);
+
 /* What a successful fetch returns. */
 typedef struct tda_result
 {

@@ -36,7 +36,10 @@ typedef struct transfer
 
 static bool curl_ready = false;
 
-/* curl_global_init, once, lazily (the library's users are single-threaded). */
+/*
+ * curl_global_init, once, lazily — or up front by tda_global_init, which a
+ * program that makes calls from several threads runs before starting them.
+ */
 static bool
 ensure_curl(void)
 {
@@ -46,6 +49,21 @@ ensure_curl(void)
 		return false;
 	curl_ready = true;
 	return true;
+}
+
+bool
+tda_global_init(void)
+{
+	tdc_install_cjson_hooks();
+	return ensure_curl();
+}
+
+void
+tda_global_cleanup(void)
+{
+	if (curl_ready)
+		curl_global_cleanup();
+	curl_ready = false;
 }
 
 static bool

@@ -9,9 +9,9 @@
  * cJSON is always given the wrappers below rather than the hooks
  * themselves, so that a failed allocation inside cJSON_Parse (which cJSON
  * reports only as "parse failed") can be told apart from bad JSON: the
- * wrappers count failures (tdc_json_parse).  The counter is a plain static; the libraries
- * are used from single-threaded processes (PostgreSQL backends, the
- * Lambda's loop, the forwarder).
+ * wrappers count failures (tdc_json_parse), per thread: the forwarder
+ * makes Kinesis calls from several threads; the hooks themselves are set
+ * before any thread starts (tda_global_init) and only read after.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +23,8 @@
 static void *(*malloc_hook)(size_t size) = malloc;
 static void *(*realloc_hook)(void *ptr, size_t size) = realloc;
 static void (*free_hook)(void *ptr) = free;
-static unsigned long failures = 0;
-static bool			 cjson_hooks_installed = false;
+static _Thread_local unsigned long failures = 0; /* per thread: see tdc_json_parse */
+static bool						   cjson_hooks_installed = false;
 
 static void *
 cjson_malloc(size_t size)

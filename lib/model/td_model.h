@@ -247,8 +247,11 @@ td_status td_predict(td_predictor *predictor, const td_value *values,
  * {...} into one td_value per image input (keys matched by input name or
  * alias, exactly; unknown keys ignored; JSON null -> TD_VALUE_NULL; a key
  * not present -> TD_VALUE_ABSENT).  Integer inputs take JSON numbers with an
- * integral value; number inputs take JSON numbers; timestamp inputs take
- * strings td_parse_timestamp() accepts.  ride_id_json receives the ride id
+ * integral value; number inputs take JSON numbers; both also take the
+ * strings "NaN", "Infinity" and "-Infinity" (the decoder's non-finite
+ * floats) as TD_VALUE_DOUBLE, which td_predict() treats as SQL's float8
+ * (NaN missing, ±Infinity refused); any other string is TD_ERR_RIDE_JSON.
+ * Timestamp inputs take strings td_parse_timestamp() accepts.  ride_id_json receives the ride id
  * re-encoded as compact JSON (a number or a string) or "" when absent.
  */
 td_status td_decode_ride(const td_image *image, const char *json, size_t len,

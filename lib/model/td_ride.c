@@ -7,6 +7,15 @@
  * into 9.00719925474099e+15, so a numeric ride id is copied from the event's
  * text (raw_member, a scanner of the top-level object) rather than printed
  * back from cJSON's value.
+ *
+ * A number input (and an integer one) also takes the JSON strings "NaN",
+ * "Infinity" and "-Infinity", which the decoder writes for a float or
+ * numeric column holding them: the value reaches td_predict as the double
+ * it is, which decides as for SQL's float8 argument (NaN is missing,
+ * ±Infinity is refused with the same reason).  Any other string is refused:
+ * SQL's predict_duration() does not take text either.  A timestamp
+ * "infinity" or "-infinity" (the decoder's infinite timestamps) is refused
+ * as SQL refuses it: it must be a finite timestamp.
  */
 #include <math.h>
 #include <string.h>
@@ -24,6 +33,27 @@ ride_fail(td_error *err, td_status st, const char *name, const char *what)
 	else
 		td_error_set(err, st, "%s", what);
 	return st;
+}
+
+/*
+ * A non-finite float as the taxi_duration decoder writes it: the JSON
+ * strings "NaN", "Infinity" and "-Infinity" (PostgreSQL's own spellings;
+ * JSON has no such numbers).  Exactly these three, nothing else.
+ */
+static bool
+non_finite(const char *s, double *d)
+{
+	if (s == NULL)
+		return false;
+	if (strcmp(s, "NaN") == 0)
+		*d = NAN;
+	else if (strcmp(s, "Infinity") == 0)
+		*d = INFINITY;
+	else if (strcmp(s, "-Infinity") == 0)
+		*d = -INFINITY;
+	else
+		return false;
+	return true;
 }
 
 static td_status
@@ -47,8 +77,24 @@ decode_value(const td_image_input *in, const char *name, const cJSON *item,
 	switch ((td_input_type) in->type)
 	{
 		case TD_INPUT_INTEGER:
+		case TD_INPUT_NUMBER:
+			if (cJSON_IsString(item) && non_finite(item->valuestring, &d))
+			{
+				/* the value as SQL would get it: td_predict decides (NaN is missing) */
+				out->kind = TD_VALUE_DOUBLE;
+				out->d = d;
+				return TD_OK;
+			}
+			if (cJSON_IsString(item))
+				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is a JSON string, not a number");
 			if (!cJSON_IsNumber(item))
 				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a JSON number");
+			if (in->type == TD_INPUT_NUMBER)
+			{
+				out->kind = TD_VALUE_DOUBLE;
+				out->d = item->valuedouble;
+				return TD_OK;
+			}
 			d = item->valuedouble;
 			if (!isfinite(d))
 				return ride_fail(err, TD_ERR_INPUT, name, "is not a finite number");
@@ -57,15 +103,13 @@ decode_value(const td_image_input *in, const char *name, const cJSON *item,
 			out->kind = TD_VALUE_INT;
 			out->i = (int64_t) d;
 			return TD_OK;
-		case TD_INPUT_NUMBER:
-			if (!cJSON_IsNumber(item))
-				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a JSON number");
-			out->kind = TD_VALUE_DOUBLE;
-			out->d = item->valuedouble;
-			return TD_OK;
 		case TD_INPUT_TIMESTAMP:
 			if (!cJSON_IsString(item) || item->valuestring == NULL)
 				return ride_fail(err, TD_ERR_RIDE_JSON, name, "is not a timestamp string");
+			/* the decoder's ±infinity: SQL refuses them too (22023) */
+			if (strcmp(item->valuestring, "infinity") == 0 ||
+				strcmp(item->valuestring, "-infinity") == 0)
+				return ride_fail(err, TD_ERR_INPUT, name, "must be a finite timestamp");
 			if (!td_parse_timestamp(item->valuestring, strlen(item->valuestring), &out->i))
 				return ride_fail(err, TD_ERR_INPUT, name,
 								 "is not a timestamp of the form YYYY-MM-DD HH:MM[:SS[.ffffff]]");

@@ -66,18 +66,26 @@ CREATE TABLE monitor_reports (
 COMMENT ON TABLE monitor_reports IS
 	'One drift_report() per monitor and window (an empty window is stored with current_rows = 0)';
 
+-- A monitor's alert belongs to one of its reports; a forwarder slot's alert
+-- (check_forwarder_slots()) to no report: "slot" names the slot, "monitor"
+-- is 'forwarder:' || slot and window_start the time it was raised.
 CREATE TABLE monitor_alerts (
 	id bigserial PRIMARY KEY,
-	report_id bigint NOT NULL REFERENCES monitor_reports ON DELETE CASCADE,
+	report_id bigint REFERENCES monitor_reports ON DELETE CASCADE,
 	monitor text NOT NULL,
 	window_start timestamptz NOT NULL,
 	raised_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	kind text NOT NULL CHECK (kind IN ('dataset_drift', 'rmse')),
+	kind text NOT NULL CHECK (kind IN ('dataset_drift', 'rmse', 'slot_retention',
+									   'slot_unreserved', 'slot_lost', 'forwarder_silent')),
 	message text NOT NULL,
-	details jsonb NOT NULL
+	details jsonb NOT NULL,
+	slot text,
+	CHECK ((report_id IS NULL) = (slot IS NOT NULL))
 );
 COMMENT ON TABLE monitor_alerts IS
-	'Alerts raised by monitors (also sent with NOTIFY taxi_duration_alerts and logged as a WARNING)';
+	'Alerts raised by monitors and by check_forwarder_slots() (also sent with NOTIFY taxi_duration_alerts and logged as a WARNING)';
+COMMENT ON COLUMN monitor_alerts.slot IS
+	'For a forwarder slot''s alert (kinds slot_*, forwarder_silent): the replication slot; NULL for a monitor''s alert';
 CREATE INDEX ON monitor_alerts (monitor, raised_at);
 
 -- pg_dump keeps the user's monitors, reports and alerts.
@@ -99,7 +107,12 @@ CREATE POLICY monitors_of_my_roles ON monitors FOR SELECT
 CREATE POLICY reports_of_my_monitors ON monitor_reports FOR SELECT
 	USING (EXISTS (SELECT 1 FROM @extschema@.monitors m WHERE m.name OPERATOR(pg_catalog.=) monitor));
 CREATE POLICY alerts_of_my_monitors ON monitor_alerts FOR SELECT
-	USING (EXISTS (SELECT 1 FROM @extschema@.monitors m WHERE m.name OPERATOR(pg_catalog.=) monitor));
+	USING (slot IS NULL AND
+		   EXISTS (SELECT 1 FROM @extschema@.monitors m WHERE m.name OPERATOR(pg_catalog.=) monitor));
+-- The forwarder slots' alerts are for every role that may read the table
+-- (taxi_duration_admin): forwarder_lag, which they come from, is public.
+CREATE POLICY forwarder_slot_alerts ON monitor_alerts FOR SELECT
+	USING (slot IS NOT NULL);
 
 -- The monitor `monitor_name`, locked, if `caller` may act on it: it must
 -- have the privileges of the monitor's owner.  Internal.
@@ -195,7 +208,7 @@ BEGIN
 	IF NOT (SELECT rolsuper FROM pg_roles WHERE oid = caller) THEN
 		PERFORM @extschema@.monitor_for_caller(caller, monitor_name);
 	END IF;
-	DELETE FROM @extschema@.monitor_alerts WHERE monitor = monitor_name;
+	DELETE FROM @extschema@.monitor_alerts WHERE monitor = monitor_name AND slot IS NULL;
 	DELETE FROM @extschema@.monitors WHERE name = monitor_name;
 	RETURN true;
 END
@@ -401,6 +414,192 @@ BEGIN
 END
 $$;
 
+-- ===================================================================
+-- Forwarder slots: alerts before a slot is invalidated
+--
+-- A stopped forwarder's slot keeps every WAL segment written since; with
+-- max_slot_wal_keep_size set, PostgreSQL invalidates the slot at the first
+-- checkpoint past that size, and the forwarder can never send the trips
+-- committed in between (docs/operations.md, "Slot retention and
+-- max_slot_wal_keep_size").  check_forwarder_slots() looks at every slot in
+-- forwarder_lag and raises an alert — a row in monitor_alerts (slot set,
+-- no report), a NOTIFY taxi_duration_alerts and a WARNING — for:
+--   slot_retention    the slot retains more than max_retained_bytes, or
+--                     safe_wal_size is below min_safe_fraction of
+--                     max_slot_wal_keep_size (default 20 %)
+--   slot_unreserved   wal_status 'unreserved': past max_slot_wal_keep_size,
+--                     invalidated at the next checkpoint
+--   slot_lost         wal_status 'lost' (or, 17+, an invalidation_reason)
+--   forwarder_silent  the forwarder has not reported for max_silence, or
+--                     never did on a slot of plugin taxi_duration in this
+--                     database (no forwarder_status row)
+-- (one of the first three, the most severe, plus the fourth).  The same
+-- alert (slot and kind) is raised again only after repeat_after, so the
+-- check can run every minute.  The entry point is C (monitors.c): it runs
+-- forwarder_slots_check() as the extension's owner, the only writer of
+-- monitor_alerts; EXECUTE is for taxi_duration_admin.
+-- ===================================================================
+
+-- Raise one forwarder slot alert: a row, a NOTIFY and a WARNING.  Internal.
+CREATE FUNCTION raise_slot_alert(slot_name text, kind text, message text, details jsonb)
+RETURNS bigint LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	alert_id bigint;
+	raised timestamptz := clock_timestamp();
+BEGIN
+	INSERT INTO @extschema@.monitor_alerts (report_id, monitor, window_start, raised_at, kind,
+											message, details, slot)
+	VALUES (NULL, 'forwarder:' || slot_name, raised, raised, kind, message, details, slot_name)
+	RETURNING id INTO alert_id;
+	PERFORM pg_notify('taxi_duration_alerts', jsonb_build_object(
+		'alert_id', alert_id, 'monitor', 'forwarder:' || slot_name, 'slot', slot_name,
+		'kind', kind, 'raised_at', raised, 'message', message)::text);
+	RAISE WARNING 'taxi_duration forwarder slot "%": %', slot_name, message
+		USING DETAIL = format('Alert %s (%s); see taxi_duration.forwarder_lag.', alert_id, kind);
+	RETURN alert_id;
+END
+$$;
+
+-- The check itself (see above).  Internal: check_forwarder_slots() calls it
+-- as the extension's owner.
+CREATE FUNCTION forwarder_slots_check(caller regrole, max_retained_bytes bigint,
+									  max_silence interval, min_safe_fraction double precision,
+									  repeat_after interval)
+RETURNS TABLE (slot text, kind text, message text, details jsonb, alert_id bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+	-- the WAL a slot may retain: max_slot_wal_keep_size (-1: unlimited), or
+	-- wal_keep_size when larger (PostgreSQL keeps the larger of the two)
+	keep_bytes CONSTANT bigint := CASE
+		WHEN pg_size_bytes(current_setting('max_slot_wal_keep_size')) < 0 THEN NULL
+		ELSE greatest(pg_size_bytes(current_setting('max_slot_wal_keep_size')),
+					  pg_size_bytes(current_setting('wal_keep_size'))) END;
+	r record;
+	k text;
+	msg text;
+	found_kinds text[];
+BEGIN
+	IF pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'check_forwarder_slots() must run on the primary'
+			USING ERRCODE = '25006',
+				  DETAIL = 'This server is a standby: alerts are written to taxi_duration.monitor_alerts.',
+				  HINT = 'Call it on the primary; a slot on a standby shows in pg_replication_slots there.';
+	END IF;
+	IF max_retained_bytes IS NOT NULL AND max_retained_bytes <= 0 THEN
+		RAISE EXCEPTION 'max_retained_bytes must be positive, not %', max_retained_bytes
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Give a size in bytes, e.g. pg_size_bytes(''1GB''), or NULL for no byte limit.';
+	END IF;
+	IF max_silence IS NOT NULL AND max_silence <= interval '0' THEN
+		RAISE EXCEPTION 'max_silence must be positive, not %', max_silence
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The forwarder reports every loop (TD_POLL_MS); NULL: no silence alert.';
+	END IF;
+	IF min_safe_fraction IS NULL OR NOT (min_safe_fraction >= 0 AND min_safe_fraction < 1) THEN
+		RAISE EXCEPTION 'min_safe_fraction must be at least 0 and below 1, not %',
+						coalesce(min_safe_fraction::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'It is the share of max_slot_wal_keep_size under which safe_wal_size raises an alert (0.2 = 20 %); 0 turns that alert off.';
+	END IF;
+	IF repeat_after IS NULL OR repeat_after < interval '0' THEN
+		RAISE EXCEPTION 'repeat_after must be zero or positive, not %',
+						coalesce(repeat_after::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The same alert of a slot is raised again only after this interval; 0: at every check.';
+	END IF;
+
+	-- every forwarder's status row, and every slot of this plugin in this
+	-- database that no forwarder ever reported on (created by hand or by the
+	-- container's initdb script before the forwarder first ran: it retains
+	-- WAL all the same)
+	FOR r IN
+		SELECT l.slot, l.updated_at, l.last_sent_lsn, l.confirmed_flush_lsn, l.active,
+			   l.retained_wal_bytes, l.retained_wal, l.last_error, l.wal_status, l.safe_wal_size,
+			   l.since_last_report, l.invalidation_reason
+		FROM @extschema@.forwarder_lag AS l
+		UNION ALL
+		SELECT s.slot_name::text, NULL, NULL, s.confirmed_flush_lsn, s.active,
+			   pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint,
+			   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)), NULL,
+			   s.wal_status, s.safe_wal_size, NULL, NULL
+		FROM pg_replication_slots AS s
+		WHERE s.plugin = 'taxi_duration' AND s.database = current_database()
+		  AND NOT EXISTS (SELECT 1 FROM @extschema@.forwarder_status AS f WHERE f.slot = s.slot_name)
+		ORDER BY 1
+	LOOP
+		found_kinds := ARRAY[]::text[];
+		IF r.wal_status = 'lost' OR r.invalidation_reason IS NOT NULL THEN
+			found_kinds := found_kinds || 'slot_lost'::text;
+		ELSIF r.wal_status = 'unreserved' THEN
+			found_kinds := found_kinds || 'slot_unreserved'::text;
+		ELSIF (max_retained_bytes IS NOT NULL AND r.retained_wal_bytes > max_retained_bytes)
+			  OR (keep_bytes IS NOT NULL AND r.safe_wal_size IS NOT NULL
+				  AND r.safe_wal_size < min_safe_fraction * keep_bytes) THEN
+			found_kinds := found_kinds || 'slot_retention'::text;
+		END IF;
+		IF max_silence IS NOT NULL AND (r.updated_at IS NULL OR r.since_last_report > max_silence) THEN
+			found_kinds := found_kinds || 'forwarder_silent'::text;
+		END IF;
+
+		FOREACH k IN ARRAY found_kinds LOOP
+			msg := CASE k
+				WHEN 'slot_lost' THEN format(
+					'slot "%s" was invalidated (%s): the WAL it still needed was removed, so the trips committed after LSN %s can no longer be decoded and the forwarder sends nothing; resynchronise (docs/operations.md, "Slot retention and max_slot_wal_keep_size")',
+					r.slot, coalesce('invalidation_reason ' || r.invalidation_reason, 'wal_status lost'),
+					coalesce(r.last_sent_lsn::text, r.confirmed_flush_lsn::text, '(none sent)'))
+				WHEN 'slot_unreserved' THEN format(
+					'slot "%s" retains %s of WAL, past max_slot_wal_keep_size (%s): it is invalidated at the next checkpoint unless its forwarder catches up first',
+					r.slot, r.retained_wal, current_setting('max_slot_wal_keep_size'))
+				WHEN 'slot_retention' THEN format(
+					'slot "%s" retains %s of WAL (wal_status %s)%s',
+					r.slot, r.retained_wal, r.wal_status,
+					CASE WHEN r.safe_wal_size IS NOT NULL AND keep_bytes IS NOT NULL THEN format(
+						': %s more and it is invalidated (max_slot_wal_keep_size %s); is its forwarder running?',
+						pg_size_pretty(r.safe_wal_size), current_setting('max_slot_wal_keep_size'))
+					ELSE format(': more than %s; is its forwarder running?', pg_size_pretty(max_retained_bytes)) END)
+				WHEN 'forwarder_silent' THEN CASE WHEN r.updated_at IS NULL THEN format(
+					'no forwarder has ever reported on slot "%s" (no row in taxi_duration.forwarder_status), which retains %s of WAL: start its forwarder, or drop the slot if it is not used',
+					r.slot, coalesce(r.retained_wal, 'no'))
+				ELSE format('the forwarder of slot "%s" has not reported for %s (last at %s, max_silence %s): stopped or stuck?',
+					r.slot, date_trunc('second', r.since_last_report), r.updated_at, max_silence) END
+				END;
+			slot := r.slot;
+			kind := k;
+			message := msg;
+			details := jsonb_build_object(
+				'wal_status', r.wal_status, 'retained_wal_bytes', r.retained_wal_bytes,
+				'safe_wal_size', r.safe_wal_size, 'max_slot_wal_keep_size_bytes', keep_bytes,
+				'invalidation_reason', r.invalidation_reason, 'active', r.active,
+				'updated_at', r.updated_at, 'since_last_report', r.since_last_report,
+				'last_sent_lsn', r.last_sent_lsn, 'confirmed_flush_lsn', r.confirmed_flush_lsn,
+				'last_error', r.last_error, 'max_retained_bytes', max_retained_bytes,
+				'max_silence', max_silence, 'min_safe_fraction', min_safe_fraction,
+				'checked_by', caller);
+			alert_id := NULL;
+			IF NOT EXISTS (SELECT 1 FROM @extschema@.monitor_alerts AS a
+						   WHERE a.slot = r.slot AND a.kind = k
+							 AND a.raised_at > clock_timestamp() - repeat_after) THEN
+				alert_id := @extschema@.raise_slot_alert(r.slot, k, msg, details);
+			END IF;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION check_forwarder_slots(max_retained_bytes bigint DEFAULT NULL,
+									  max_silence interval DEFAULT '5 minutes',
+									  min_safe_fraction double precision DEFAULT 0.2,
+									  repeat_after interval DEFAULT '1 hour')
+RETURNS TABLE (slot text, kind text, message text, details jsonb, alert_id bigint)
+AS 'MODULE_PATHNAME', 'check_forwarder_slots' LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION check_forwarder_slots(bigint, interval, double precision, interval) IS
+	'Alert (monitor_alerts, NOTIFY taxi_duration_alerts, WARNING) on forwarder slots close to invalidation, unreserved or lost, and on silent forwarders; returns every problem found, alert_id NULL when the same alert was raised within repeat_after';
+
 COMMENT ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) IS
 	'Create (or, as a role with its owner''s privileges, replace) a drift monitor owned by the calling role';
 COMMENT ON FUNCTION alter_monitor(text, boolean, timestamptz) IS
@@ -430,10 +629,14 @@ REVOKE ALL ON FUNCTION drop_monitor(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION run_monitor(text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION run_monitors(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schedule_monitoring(text, text, regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION raise_slot_alert(text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION forwarder_slots_check(regrole, bigint, interval, double precision, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION check_forwarder_slots(bigint, interval, double precision, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION alter_monitor(text, boolean, timestamptz) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION drop_monitor(text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION run_monitor(text, timestamptz) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION run_monitors(timestamptz) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION schedule_monitoring(text, text, regrole) TO taxi_duration_admin;
+GRANT EXECUTE ON FUNCTION check_forwarder_slots(bigint, interval, double precision, interval) TO taxi_duration_admin;
 GRANT SELECT ON monitors, monitor_reports, monitor_alerts TO taxi_duration_admin;

@@ -213,7 +213,21 @@ CREATE TABLE forwarder_status (
 COMMENT ON TABLE forwarder_status IS
 'The forwarder''s progress per replication slot (upserted every loop)';
 
-CREATE VIEW forwarder_lag AS
+-- What a DBA needs to see a slot in danger: the WAL it retains, its
+-- wal_status (reserved, extended: past max_wal_size; unreserved: past
+-- max_slot_wal_keep_size, removed at the next checkpoint; lost: invalidated),
+-- safe_wal_size (the WAL that may still be written before the slot is lost,
+-- when max_slot_wal_keep_size is set), how long ago the forwarder last
+-- reported, and on PostgreSQL 17+ why the slot was invalidated and since when
+-- it is inactive (NULL before 17: the view has the same columns everywhere).
+-- check_forwarder_slots() (monitors.sql) raises alerts from these columns.
+DO $forwarder_lag$
+DECLARE
+	v17 CONSTANT boolean :=
+		pg_catalog.current_setting('server_version_num')::pg_catalog.int4 >= 170000;
+BEGIN
+	EXECUTE pg_catalog.format($view$
+CREATE VIEW @extschema@.forwarder_lag AS
 SELECT f.slot,
 	   f.updated_at,
 	   f.records_pending,
@@ -229,12 +243,32 @@ SELECT f.slot,
 		   pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn))
 		   AS retained_wal,
 	   f.last_error,
-	   f.last_error_at
-FROM forwarder_status f
-LEFT JOIN pg_catalog.pg_replication_slots s ON s.slot_name = f.slot;
+	   f.last_error_at,
+	   s.wal_status,
+	   s.safe_wal_size,
+	   pg_catalog.now() - f.updated_at AS since_last_report,
+	   %s AS invalidation_reason,
+	   %s AS inactive_since
+FROM @extschema@.forwarder_status f
+LEFT JOIN pg_catalog.pg_replication_slots s ON s.slot_name = f.slot
+$view$,
+		CASE WHEN v17 THEN 's.invalidation_reason' ELSE 'NULL::pg_catalog.text' END,
+		CASE WHEN v17 THEN 's.inactive_since' ELSE 'NULL::pg_catalog.timestamptz' END);
+END
+$forwarder_lag$;
 
 COMMENT ON VIEW forwarder_lag IS
-'Per forwarder slot: records pending, WAL retained by the slot, last error and when';
+'Per forwarder slot: records pending, WAL retained by the slot and how close it is to invalidation (wal_status, safe_wal_size), time since the forwarder last reported, last error and when';
+COMMENT ON COLUMN forwarder_lag.wal_status IS
+'The slot''s WAL: reserved (within max_wal_size), extended (retained past max_wal_size), unreserved (past max_slot_wal_keep_size: removed at the next checkpoint), lost (invalidated: the forwarder cannot go on)';
+COMMENT ON COLUMN forwarder_lag.safe_wal_size IS
+'Bytes of WAL that may still be written before the slot is invalidated; NULL when max_slot_wal_keep_size is -1 (unlimited) or the slot is lost';
+COMMENT ON COLUMN forwarder_lag.since_last_report IS
+'Time since the forwarder last upserted its status (it does every loop): a stopped or stuck forwarder';
+COMMENT ON COLUMN forwarder_lag.invalidation_reason IS
+'Why the slot was invalidated (wal_removed, rows_removed, ...; PostgreSQL 17+, NULL before)';
+COMMENT ON COLUMN forwarder_lag.inactive_since IS
+'Since when no process uses the slot (PostgreSQL 17+, NULL before)';
 
 GRANT SELECT ON forwarder_lag TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('forwarder_dead_letters', '');

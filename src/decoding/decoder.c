@@ -24,6 +24,24 @@
  * it.  commit_lsn is the end LSN of the transaction's commit record.
  * UPDATE, DELETE, TRUNCATE, messages and other tables are ignored.
  *
+ * Values: integers and finite floats as JSON numbers, numeric as its
+ * text, NaN and ±Infinity (float or numeric) as the JSON strings "NaN",
+ * "Infinity" and "-Infinity" (JSON has no such numbers, and null would read
+ * as a missing value where SQL refuses an infinite one), timestamps as
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]" (timestamptz in UTC; ±infinity as the
+ * strings "infinity" and "-infinity", which SQL refuses and so does the core),
+ * booleans as true/false, text as a JSON string, any other type as its
+ * output function's text in a JSON string, NULL as null
+ * (docs/streaming.md, "What the plugin writes").
+ *
+ * Tables are matched by name, so a renamed or dropped table stops being
+ * forwarded: a name in 'tables' that matches no logged ordinary table at
+ * startup is a WARNING, and so is a table this decoding session forwarded
+ * that is renamed or dropped later in the WAL (its OID is watched: a
+ * relcache invalidation marks it, the next change looks it up again under
+ * the historic snapshot).  The same warning is repeated at most once a
+ * minute per backend (a forwarder peeks every few hundred milliseconds).
+ *
  * Options (name/value pairs, kebab-case like wal2json):
  *   tables            comma-separated, optionally schema-qualified (required)
  *   columns           source column[:output key], comma-separated
@@ -40,8 +58,15 @@
 
 #include <math.h>
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlogrecovery.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -53,6 +78,7 @@
 #include "replication/reorderbuffer.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/json.h"
@@ -118,6 +144,10 @@ typedef struct TdDecRelEntry
 	TdDecAttr  ride_id; /* attidx -1 if absent */
 	Datum	  *values;	/* [natts], for heap_deform_tuple */
 	bool	  *isnull;
+	bool	   watched;	 /* forwarded (or configured at startup): warn if renamed */
+	bool	   seen;	 /* a change of it was decoded under a configured name */
+	bool	   recheck;	 /* invalidated since: look its name up again */
+	char	  *qualname; /* schema.name when it was last seen wanted */
 } TdDecRelEntry;
 
 /* The plugin's private state. */
@@ -131,6 +161,7 @@ typedef struct TdDecData
 	char		 *ride_id_column;
 	bool		  include_commit;
 	bool		  skip_empty_xacts;
+	XLogRecPtr	  startup_lsn; /* the WAL's end when the tables were looked up */
 	/* per transaction */
 	char   suffix[96]; /* `, "commit_lsn": ..., "xid": ...}` */
 	uint64 events;
@@ -145,6 +176,18 @@ typedef struct TdDecData
  */
 static HTAB *td_dec_rel_cache = NULL;
 static bool	 td_dec_callbacks_registered = false;
+
+/* A watched relation was invalidated: td_dec_recheck() at the next change. */
+static bool td_dec_recheck_pending = false;
+
+/* Warnings given lately in this backend (td_dec_warn_due). */
+#define TD_DEC_WARN_SLOTS 16
+#define TD_DEC_WARN_INTERVAL_MS 60000
+static struct
+{
+	uint32		hash;
+	TimestampTz at;
+} td_dec_warned[TD_DEC_WARN_SLOTS];
 
 static void td_dec_startup(LogicalDecodingContext *ctx,
 						   OutputPluginOptions *opt, bool is_init);
@@ -326,7 +369,14 @@ td_dec_invalidate_all(void)
 
 	hash_seq_init(&status, td_dec_rel_cache);
 	while ((entry = hash_seq_search(&status)) != NULL)
+	{
 		entry->valid = false;
+		if (entry->watched)
+		{
+			entry->recheck = true;
+			td_dec_recheck_pending = true;
+		}
+	}
 }
 
 /* Relcache invalidation: forget what we know about `relid` (or all). */
@@ -344,7 +394,14 @@ td_dec_relcache_callback(Datum arg, Oid relid)
 	}
 	entry = hash_search(td_dec_rel_cache, &relid, HASH_FIND, NULL);
 	if (entry != NULL)
+	{
 		entry->valid = false;
+		if (entry->watched)
+		{
+			entry->recheck = true;
+			td_dec_recheck_pending = true;
+		}
+	}
 }
 
 /* A schema changed (e.g. renamed): table matches may change. */
@@ -360,6 +417,179 @@ static void
 td_dec_cache_reset(void *arg)
 {
 	td_dec_rel_cache = NULL;
+	td_dec_recheck_pending = false;
+}
+
+/*
+ * Should the warning `what` about `name` be given now?  Not when this
+ * backend gave it in the last TD_DEC_WARN_INTERVAL_MS: a forwarder peeks
+ * the slot every few hundred milliseconds, each peek starting decoding
+ * anew, and the server log should not get a line each time.
+ */
+static bool
+td_dec_warn_due(const char *what, const char *name)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	uint32		hash;
+	int			oldest = 0;
+	int			i;
+
+	hash = hash_bytes((const unsigned char *) what, strlen(what)) ^
+		   hash_bytes((const unsigned char *) name, strlen(name));
+	for (i = 0; i < TD_DEC_WARN_SLOTS; i++)
+	{
+		if (td_dec_warned[i].at != 0 && td_dec_warned[i].hash == hash)
+		{
+			if (!TimestampDifferenceExceeds(td_dec_warned[i].at, now, TD_DEC_WARN_INTERVAL_MS))
+				return false;
+			td_dec_warned[i].at = now;
+			return true;
+		}
+		if (td_dec_warned[i].at < td_dec_warned[oldest].at)
+			oldest = i;
+	}
+	td_dec_warned[oldest].hash = hash;
+	td_dec_warned[oldest].at = now;
+	return true;
+}
+
+/* A cache entry's fields before its first build. */
+static void
+td_dec_entry_init(TdDecData *data, TdDecRelEntry *entry)
+{
+	entry->attrs = MemoryContextAlloc(data->cache_cxt, sizeof(TdDecAttr) * Max(data->ncolumns, 1));
+	entry->values = NULL;
+	entry->isnull = NULL;
+	entry->natts = 0;
+	entry->nattrs = 0;
+	entry->valid = false;
+	entry->wanted = false;
+	entry->watched = false;
+	entry->seen = false;
+	entry->recheck = false;
+	entry->qualname = NULL;
+}
+
+/* Watch `relid` under the name `qualname` (startup, or a wanted relation). */
+static void
+td_dec_watch(TdDecData *data, Oid relid, const char *qualname)
+{
+	bool		   found;
+	TdDecRelEntry *entry = hash_search(td_dec_rel_cache, &relid, HASH_ENTER, &found);
+
+	if (!found)
+		td_dec_entry_init(data, entry);
+	entry->watched = true;
+	if (entry->qualname == NULL || strcmp(entry->qualname, qualname) != 0)
+	{
+		if (entry->qualname != NULL)
+			pfree(entry->qualname);
+		entry->qualname = MemoryContextStrdup(data->cache_cxt, qualname);
+	}
+}
+
+/* A configured name as written in warnings: schema.name or name. */
+static char *
+td_dec_table_display(const TdDecTable *table)
+{
+	return table->schema != NULL ? psprintf("%s.%s", table->schema, table->name) :
+								   pstrdup(table->name);
+}
+
+/*
+ * Look the configured tables up in the catalog as it is now; warn about a
+ * name that matches no logged ordinary table (nothing under it is decoded:
+ * typically a table renamed or dropped), watch the OIDs of those found.
+ * Runs in the caller's transaction (SQL functions) or in one of its own (a
+ * walsender's START_REPLICATION has none).
+ */
+static void
+td_dec_check_tables(TdDecData *data)
+{
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	bool		  started = false;
+	ListCell	 *lc;
+
+	data->startup_lsn = RecoveryInProgress() ? GetXLogReplayRecPtr(NULL) : GetXLogInsertRecPtr();
+	if (!IsTransactionState())
+	{
+		StartTransactionCommand();
+		started = true;
+	}
+	foreach (lc, data->tables)
+	{
+		TdDecTable *table = lfirst(lc);
+		char	   *display = td_dec_table_display(table);
+		Oid			nspid = InvalidOid;
+		bool		found_table = false;
+		bool		partitioned = false;
+		bool		unlogged = false;
+		bool		other = false;
+
+		if (table->schema != NULL)
+			nspid = get_namespace_oid(table->schema, true);
+		if (table->schema == NULL || OidIsValid(nspid))
+		{
+			Relation	rel = table_open(RelationRelationId, AccessShareLock);
+			ScanKeyData key[2];
+			NameData	relname;
+			SysScanDesc scan;
+			HeapTuple	tuple;
+
+			namestrcpy(&relname, table->name);
+			ScanKeyInit(&key[0], Anum_pg_class_relname, BTEqualStrategyNumber, F_NAMEEQ,
+						NameGetDatum(&relname));
+			ScanKeyInit(&key[1], Anum_pg_class_relnamespace, BTEqualStrategyNumber, F_OIDEQ,
+						ObjectIdGetDatum(nspid));
+			scan = systable_beginscan(rel, ClassNameNspIndexId, true, NULL,
+									  OidIsValid(nspid) ? 2 : 1, key);
+			while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+			{
+				Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+
+				if (form->relkind == RELKIND_RELATION &&
+					form->relpersistence == RELPERSISTENCE_PERMANENT)
+				{
+					char *nspname = get_namespace_name(form->relnamespace);
+
+					found_table = true;
+					td_dec_watch(data, form->oid,
+								 psprintf("%s.%s", nspname ? nspname : "?", NameStr(form->relname)));
+				}
+				else if (form->relkind == RELKIND_PARTITIONED_TABLE)
+					partitioned = true;
+				else if (form->relkind == RELKIND_RELATION)
+					unlogged = true;
+				else
+					other = true;
+			}
+			systable_endscan(scan);
+			table_close(rel, AccessShareLock);
+		}
+		if (found_table)
+			continue;
+		if (partitioned && td_dec_warn_due("partitioned", display))
+			ereport(WARNING,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("table \"%s\" in option \"tables\" is partitioned", display),
+					errdetail("Rows inserted into a partitioned table are decoded as rows of its partitions, which are matched by their own names."),
+					errhint("Name its partitions in option \"tables\"."));
+		else if (!partitioned && (unlogged || other) && td_dec_warn_due("not a table", display))
+			ereport(WARNING,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("\"%s\" in option \"tables\" is not a logged table", display),
+					errdetail("Only rows inserted into ordinary tables that are not temporary or unlogged are written to the WAL and decoded."),
+					errhint("Name a logged table in option \"tables\"."));
+		else if (!partitioned && !unlogged && !other && td_dec_warn_due("does not exist", display))
+			ereport(WARNING,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("table \"%s\" in option \"tables\" does not exist", display),
+					errdetail("Rows are decoded only from a table of that name; rows of a table that was renamed or dropped are no longer forwarded."),
+					errhint("Create the table or rename it back, or name the table in option \"tables\" (TD_TABLES for td-forwarder)."));
+	}
+	if (started)
+		CommitTransactionCommand();
+	MemoryContextSwitchTo(caller_cxt);
 }
 
 /* Start decoding: parse the options into a private context. */
@@ -440,6 +670,8 @@ td_dec_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 	ctx->output_plugin_private = data;
 	opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
 	opt->receive_rewrites = false;
+	if (!is_init)
+		td_dec_check_tables(data);
 	MemoryContextSwitchTo(old);
 }
 
@@ -506,13 +738,12 @@ td_dec_init_attr(TdDecData *data, TdDecAttr *attr, Oid typid, bool ride_id)
 	}
 }
 
-/* Is `relation` one of the configured tables? (Catalog lookup: cache it.) */
+/* Is relation `relname` in namespace `nspid` a configured table? */
 static bool
-td_dec_table_wanted(TdDecData *data, Relation relation)
+td_dec_name_wanted(TdDecData *data, const char *relname, Oid nspid)
 {
-	const char *relname = RelationGetRelationName(relation);
-	char	   *nspname = NULL;
-	ListCell   *lc;
+	char	 *nspname = NULL;
+	ListCell *lc;
 
 	foreach (lc, data->tables)
 	{
@@ -523,11 +754,76 @@ td_dec_table_wanted(TdDecData *data, Relation relation)
 		if (table->schema == NULL)
 			return true;
 		if (nspname == NULL)
-			nspname = get_namespace_name(RelationGetNamespace(relation));
+			nspname = get_namespace_name(nspid);
 		if (nspname != NULL && strcmp(table->schema, nspname) == 0)
 			return true;
 	}
 	return false;
+}
+
+/* Is `relation` one of the configured tables? (Catalog lookup: cache it.) */
+static bool
+td_dec_table_wanted(TdDecData *data, Relation relation)
+{
+	return td_dec_name_wanted(data, RelationGetRelationName(relation),
+							  RelationGetNamespace(relation));
+}
+
+/*
+ * Watched relations were invalidated: look each up again (under the
+ * historic snapshot of the change being decoded, at `lsn`) and warn when
+ * one was renamed out of the configured names or dropped.  A relation
+ * known only from the startup lookup (the catalog as it was at
+ * startup_lsn) is judged only from that point of the WAL on: before it,
+ * it may not have been created or named so yet.  Only a lookup by OID;
+ * the entries themselves are rebuilt when their next change comes.
+ */
+static void
+td_dec_recheck(TdDecData *data, XLogRecPtr lsn)
+{
+	HASH_SEQ_STATUS status;
+	TdDecRelEntry  *entry;
+
+	td_dec_recheck_pending = false;
+	hash_seq_init(&status, td_dec_rel_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		HeapTuple	  tuple;
+		Form_pg_class form;
+		const char	 *old = entry->qualname ? entry->qualname : "?";
+
+		if (!entry->recheck)
+			continue;
+		entry->recheck = false;
+		if (!entry->seen && lsn < data->startup_lsn)
+			continue;
+		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(entry->relid));
+		if (!HeapTupleIsValid(tuple))
+		{
+			entry->watched = false;
+			if (td_dec_warn_due("dropped", old))
+				ereport(WARNING,
+						errcode(ERRCODE_UNDEFINED_TABLE),
+						errmsg("table \"%s\" named in option \"tables\" was dropped", old),
+						errdetail("Its rows are no longer forwarded; those of a table created later under the same name are."));
+			continue;
+		}
+		form = (Form_pg_class) GETSTRUCT(tuple);
+		if (!td_dec_name_wanted(data, NameStr(form->relname), form->relnamespace))
+		{
+			char *nspname = get_namespace_name(form->relnamespace);
+			char *now = psprintf("%s.%s", nspname ? nspname : "?", NameStr(form->relname));
+
+			entry->watched = false;
+			if (td_dec_warn_due("renamed", old))
+				ereport(WARNING,
+						errcode(ERRCODE_UNDEFINED_TABLE),
+						errmsg("table \"%s\" was renamed to \"%s\" and is no longer forwarded", old, now),
+						errdetail("Rows are decoded only from tables named in option \"tables\"; rows inserted into \"%s\" are not forwarded.", now),
+						errhint("Rename the table back, or add its new name to option \"tables\" (TD_TABLES for td-forwarder)."));
+		}
+		ReleaseSysCache(tuple);
+	}
 }
 
 /* The cache entry of `relation`, (re)built if stale. */
@@ -546,14 +842,9 @@ td_dec_rel_entry(TdDecData *data, Relation relation)
 	if (found && entry->valid && entry->natts == desc->natts)
 		return entry;
 
-	old = MemoryContextSwitchTo(data->cache_cxt);
 	if (!found)
-	{
-		entry->attrs = palloc(sizeof(TdDecAttr) * data->ncolumns);
-		entry->values = NULL;
-		entry->isnull = NULL;
-		entry->natts = 0;
-	}
+		td_dec_entry_init(data, entry);
+	old = MemoryContextSwitchTo(data->cache_cxt);
 	if (entry->values == NULL || entry->natts < desc->natts)
 	{
 		if (entry->values != NULL)
@@ -570,6 +861,15 @@ td_dec_rel_entry(TdDecData *data, Relation relation)
 	entry->wanted = td_dec_table_wanted(data, relation);
 	if (entry->wanted)
 	{
+		char *nspname;
+
+		/* the names are scratch (the per-change context); the watch copies */
+		MemoryContextSwitchTo(data->context);
+		nspname = get_namespace_name(RelationGetNamespace(relation));
+		td_dec_watch(data, relid,
+					 psprintf("%s.%s", nspname ? nspname : "?", RelationGetRelationName(relation)));
+		entry->seen = true;
+		MemoryContextSwitchTo(data->cache_cxt);
 		for (c = 0; c < data->ncolumns; c++)
 		{
 			for (i = 0; i < desc->natts; i++)
@@ -615,7 +915,10 @@ td_dec_2d(char *p, int v)
 	return p + 2;
 }
 
-/* Append a timestamp as "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC for timestamptz). */
+/*
+ * Append a timestamp as "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC for
+ * timestamptz), ±infinity as "infinity"/"-infinity".
+ */
 static void
 td_dec_append_timestamp(StringInfo out, Timestamp ts)
 {
@@ -624,8 +927,13 @@ td_dec_append_timestamp(StringInfo out, Timestamp ts)
 	char		 buf[MAXDATELEN + 3];
 	char		*p = buf;
 
-	if (TIMESTAMP_NOT_FINITE(ts) ||
-		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+	if (TIMESTAMP_NOT_FINITE(ts))
+	{
+		/* SQL refuses these (22023): carry them, not a missing null */
+		appendStringInfoString(out, TIMESTAMP_IS_NOBEGIN(ts) ? "\"-infinity\"" : "\"infinity\"");
+		return;
+	}
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
 	{
 		appendStringInfoString(out, "null");
 		return;
@@ -667,6 +975,19 @@ td_dec_append_timestamp(StringInfo out, Timestamp ts)
 	appendBinaryStringInfo(out, buf, p - buf);
 }
 
+/*
+ * A NaN or infinite float or numeric, as the JSON string of PostgreSQL's own
+ * text: the trip event carries the value (JSON has no such number; null
+ * would read as missing where SQL refuses ±Infinity), and the model core
+ * reads these three strings as the doubles they name.
+ */
+static void
+td_dec_append_non_finite(StringInfo out, bool nan, bool negative)
+{
+	appendStringInfoString(out, nan ? "\"NaN\"" : negative ? "\"-Infinity\"" :
+															 "\"Infinity\"");
+}
+
 /* Append one non-null value as JSON. */
 static void
 td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
@@ -693,7 +1014,7 @@ td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
 			float4 f = DatumGetFloat4(value);
 
 			if (isnan(f) || isinf(f))
-				appendStringInfoString(out, "null");
+				td_dec_append_non_finite(out, isnan(f), f < 0);
 			else
 			{
 				len = float_to_shortest_decimal_buf(f, buf);
@@ -706,7 +1027,7 @@ td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
 			float8 f = DatumGetFloat8(value);
 
 			if (isnan(f) || isinf(f))
-				appendStringInfoString(out, "null");
+				td_dec_append_non_finite(out, isnan(f), f < 0);
 			else
 			{
 				len = double_to_shortest_decimal_buf(f, buf);
@@ -718,8 +1039,12 @@ td_dec_append_value(StringInfo out, const TdDecAttr *attr, Datum value)
 		{
 			Numeric num = DatumGetNumeric(value);
 
-			if (numeric_is_nan(num) || numeric_is_inf(num))
-				appendStringInfoString(out, "null");
+			if (numeric_is_nan(num))
+				td_dec_append_non_finite(out, true, false);
+			else if (numeric_is_inf(num))
+				td_dec_append_non_finite(out, false,
+										 DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+																			NumericGetDatum(num))) < 0);
 			else
 				appendStringInfoString(out,
 									   DatumGetCString(DirectFunctionCall1(numeric_out,
@@ -800,6 +1125,8 @@ td_dec_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContext  old;
 	int			   i;
 
+	if (td_dec_recheck_pending)
+		td_dec_recheck(data, change->lsn);
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
 		change->data.tp.newtuple == NULL)
 	{

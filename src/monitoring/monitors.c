@@ -42,6 +42,7 @@ PG_FUNCTION_INFO_V1(create_monitor);
 PG_FUNCTION_INFO_V1(alter_monitor);
 PG_FUNCTION_INFO_V1(drop_monitor);
 PG_FUNCTION_INFO_V1(run_monitor);
+PG_FUNCTION_INFO_V1(check_forwarder_slots);
 PG_FUNCTION_INFO_V1(monitor_window_report);
 PG_FUNCTION_INFO_V1(monitor_first_row);
 
@@ -289,6 +290,57 @@ run_monitor(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	for (i = 0; i < SPI_processed; i++)
 		tuplestore_puttuple(store, SPI_tuptable->vals[i]);
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	TdRunAsEnd(&saved);
+	return (Datum) 0;
+}
+
+/*
+ * check_forwarder_slots(max_retained_bytes, max_silence, min_safe_fraction,
+ * repeat_after) → SETOF (slot, kind, message, details, alert_id): the
+ * forwarder slots in danger, from forwarder_lag.  forwarder_slots_check()
+ * runs as the extension's owner, which alone writes monitor_alerts; it takes
+ * nothing from the caller but thresholds (EXECUTE: taxi_duration_admin).
+ */
+Datum
+check_forwarder_slots(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo	*rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Tuplestorestate *store;
+	MemoryContext	 old;
+	TdRunAs			 saved;
+	Oid				 types[TD_MAX_CALL_ARGS];
+	Datum			 values[TD_MAX_CALL_ARGS];
+	char			 nulls[TD_MAX_CALL_ARGS];
+	StringInfoData	 sql;
+	int				 i;
+	uint64			 row;
+
+	td_require_primary("check_forwarder_slots");
+	Assert(PG_NARGS() + 1 <= TD_MAX_CALL_ARGS);
+	types[0] = REGROLEOID;
+	values[0] = ObjectIdGetDatum(GetUserId());
+	nulls[0] = ' ';
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT * FROM %s.forwarder_slots_check($1", TdFunctionSchema(fcinfo));
+	for (i = 0; i < PG_NARGS(); i++)
+	{
+		types[i + 1] = td_arg_type(fcinfo, i);
+		values[i + 1] = PG_GETARG_DATUM(i);
+		nulls[i + 1] = PG_ARGISNULL(i) ? 'n' : ' ';
+		appendStringInfo(&sql, ", $%d", i + 2);
+	}
+	appendStringInfoChar(&sql, ')');
+	store = TdBeginMaterializedSet(fcinfo, "check_forwarder_slots");
+
+	TdRunAsBegin(&saved, TdFunctionOwner(fcinfo), false, NULL);
+	SPI_connect();
+	if (SPI_execute_with_args(sql.data, PG_NARGS() + 1, types, values, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "taxi_duration: SPI failed for: %s", sql.data);
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	for (row = 0; row < SPI_processed; row++)
+		tuplestore_puttuple(store, SPI_tuptable->vals[row]);
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 	TdRunAsEnd(&saved);

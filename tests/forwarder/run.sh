@@ -3,9 +3,13 @@
 #
 # Run from anywhere as root (or the postgres user): builds the forwarder,
 # then runs tests/forwarder/ under pytest: test_forwarder.py (moto with auth
-# on, a throwaway cluster and the forwarder, through every fault case) and
-# test_quiet_slot.py (the slot moves past WAL without trip events); the
-# fixtures stop everything.  Exits non-zero on failure and then shows the
+# on, a throwaway cluster and the forwarder, through every fault case),
+# test_quiet_slot.py (the slot moves past WAL without trip events) and
+# test_table_renamed.py (the plugin's warning about a renamed table reaches
+# forwarder_lag.last_error), test_slot_retention.py (a forwarder stopped for
+# long: forwarder_lag, the alerts of check_forwarder_slots() before
+# max_slot_wal_keep_size invalidates the slot, what the forwarder reports once
+# it has); the fixtures stop everything.  Exits non-zero on failure and then shows the
 # last lines of the forwarder's log.
 # Environment: TAXI_DATA_DIR (default: shared/data beside the repository),
 # PG_CONFIG / TD_PG_BINDIR (the PostgreSQL to run), TD_FWD_TEST_PGPORT (the

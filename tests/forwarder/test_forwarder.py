@@ -76,7 +76,8 @@ def insert(dsn, df, start, count, ntx):
     per = (count + ntx - 1) // ntx
     with psycopg.connect(dsn) as conn:
         for t in range(ntx):
-            part = df.iloc[(start + t * per) % len(df) :][: min(per, count - t * per)]
+            first, n = start + t * per, max(0, min(per, count - t * per))
+            part = df.iloc[[(first + k) % len(df) for k in range(n)]]  # wraps around df
             if len(part) == 0:
                 break
             buf = io.StringIO()
@@ -335,8 +336,9 @@ def test_1_no_duplicates_without_faults(phase1):
 @pytest.fixture(scope="module")
 def phase2(phase1, stack):
     s = stack
-    ids = insert(s.dsn, s.df, s.base, 12000, 4)
-    s.base += 12000
+    # enough that the forwarder (several calls in flight) is still sending when it is killed
+    ids = insert(s.dsn, s.df, s.base, 48000, 16)
+    s.base += 48000
     while sum(1 for i in ids if s.reader.counts[i]) < 1500:
         s.reader.poll()
         time.sleep(0.05)

@@ -18,6 +18,9 @@ stream settings, and invokes it with Kinesis-shaped events:
   * a bad record whose sequenceNumber and partitionKey carry "\\n" and a forged log line -> the
     log has no line starting with the forged text and shows it escaped, while
     batchItemFailures names the record verbatim;
+  * values as the decoder writes them (issue 15): trip_distance "NaN" -> scored as missing, as
+    SQL scores 'NaN' and NULL; "Infinity"/"-Infinity" -> failed records whose logged reason is
+    SQL's error's; a number written as a string (a text zone column, "130") -> a failed record;
   * an event without Records -> an invocation error (Handler.InvalidEvent);
   * TEST_RUN=True -> predictions returned, nothing written;
   * a model URI that does not exist -> Runtime.InitError;
@@ -430,6 +433,80 @@ def test_sample_event_kinesis_trip_256_predicted_as_the_reader_does(dry_run, mod
     assert len(preds) == 1 and bits(preds[0]["prediction"]["ride_duration"]) == bits(model.ref), (
         dry_run.sample
     )
+
+
+# -- non-finite values and strings, as the decoder writes them (issue 15) ------------------------
+# A float8 trip_distance holding NaN or ±Infinity is written as the JSON string "NaN", "Infinity"
+# or "-Infinity"; a zone column of type text as a string ("130").  The Lambda must give what SQL
+# gives for the same row: predict_duration(130, 205, 'NaN') scores the distance as missing (as
+# NULL); 'Infinity' is error 22023, "Input "trip_distance" is infinite, which is not allowed";
+# SQL reads no text as a zone (tests/regress/sql/decoder.sql checks the SQL side).
+
+ODD_RIDE = {"PULocationID": 130, "DOLocationID": 205}
+ODD = [
+    ("nan", {"ride": dict(ODD_RIDE, trip_distance="NaN"), "ride_id": 30001}),
+    ("null", {"ride": dict(ODD_RIDE, trip_distance=None), "ride_id": 30002}),
+    ("inf", {"ride": dict(ODD_RIDE, trip_distance="Infinity"), "ride_id": 30003}),
+    ("-inf", {"ride": dict(ODD_RIDE, trip_distance="-Infinity"), "ride_id": 30004}),
+    (
+        "text zone",
+        {"ride": dict(ODD_RIDE, PULocationID="130", trip_distance=3.66), "ride_id": 30005},
+    ),
+    ("text distance", {"ride": dict(ODD_RIDE, trip_distance="3.66"), "ride_id": 30006}),
+]
+
+
+@pytest.fixture(scope="module")
+def odd_values(lam):
+    rie = lam.start(dict(lam.base_env, TEST_RUN="True"), "rie-odd.log")
+    ev = kinesis_event([p for _, p in ODD], first_seq=9500)
+    seqs = {
+        name: r["kinesis"]["sequenceNumber"]
+        for (name, _), r in zip(ODD, ev["Records"], strict=True)
+    }
+    resp, _ = rie.invoke(ev)
+    log = rie.log_text()
+    rie.stop()
+    preds = {
+        p["prediction"]["ride_id"]: p["prediction"]["ride_duration"]
+        for p in (resp or {}).get("predictions", [])
+    }
+    failed = {f["itemIdentifier"] for f in (resp or {}).get("batchItemFailures", [])}
+    skipped = {
+        name: [ln for ln in log.splitlines() if seq in ln and "skipped" in ln]
+        for name, seq in seqs.items()
+    }
+    return SimpleNamespace(resp=resp, seqs=seqs, preds=preds, failed=failed, skipped=skipped)
+
+
+def test_nan_distance_is_scored_as_missing_like_sql_nan_and_null(odd_values, model):
+    p = odd_values.preds
+    assert 30001 in p and 30002 in p, odd_values.resp
+    ref = float(model.bundle.predict([dict(ODD_RIDE, trip_distance=None)])[0])
+    assert bits(p[30001]) == bits(p[30002]) == bits(ref), (p, ref)
+
+
+@pytest.mark.parametrize("name", ["inf", "-inf"])
+def test_infinite_distance_is_a_failed_record_with_sqls_reason(odd_values, name):
+    assert odd_values.seqs[name] in odd_values.failed, odd_values.resp
+    assert 30003 not in odd_values.preds and 30004 not in odd_values.preds, odd_values.preds
+    lines = odd_values.skipped[name]
+    # the reason of SQL's error 22023 for predict_duration(130, 205, 'Infinity'), escaped
+    assert lines and '\\"trip_distance\\" is infinite, which is not allowed' in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    "name,key", [("text zone", "PULocationID"), ("text distance", "trip_distance")]
+)
+def test_a_number_written_as_a_string_is_a_failed_record_as_in_sql(odd_values, name, key):
+    assert odd_values.seqs[name] in odd_values.failed, odd_values.resp
+    lines = odd_values.skipped[name]
+    assert lines and f'\\"{key}\\" is a JSON string, not a number' in lines[0], lines
+
+
+def test_only_the_refused_records_fail(odd_values):
+    want = {odd_values.seqs[n] for n in ("inf", "-inf", "text zone", "text distance")}
+    assert odd_values.failed == want, odd_values.resp
 
 
 # -- init failure ---------------------------------------------------------------------------------

@@ -53,6 +53,12 @@ def _venv():
     return os.environ.get("TD_SERVERS_VENV", DEFAULT_VENV)
 
 
+def _moto_python():
+    """The interpreter moto_server runs under (its venv's), for tests/lib/moto_server.py."""
+    python = os.path.join(os.path.dirname(_tool("moto_server")), "python")
+    return python if os.access(python, os.X_OK) else sys.executable
+
+
 def _tool(name):
     path = os.path.join(_venv(), "bin", name)
     if os.access(path, os.X_OK):
@@ -315,7 +321,15 @@ class Servers:
             env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
         with open(log, "ab") as out:
             self._moto = subprocess.Popen(
-                [_tool("moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)],
+                # moto_server, with its Kinesis shards safe under concurrent calls
+                [
+                    _moto_python(),
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "moto_server.py"),
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.moto_port),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -15,7 +15,7 @@ run as the ``postgres`` OS user when the tests run as root.  Ports come from 100
 at TD_CLUSTER_PORT (else TD_SECURITY_PORT, else 54600), unless ``port=`` is given; the socket
 directory is private, so a port in use elsewhere does no harm.  The binaries are those in
 TD_PG_BINDIR, else those of ``pg_config`` (PG_CONFIG, else the one on PATH).  TD_SECURITY_KEEP=1
-keeps the directories.  ``make_module_standby(primary)`` makes a hot standby of a cluster
+keeps the directories; ``initdb_args=("--wal-segsize=1",)`` passes options to initdb.  ``make_module_standby(primary)`` makes a hot standby of a cluster
 (pg_basebackup -R, streaming replication; ``slot=`` for a physical slot, named as its
 application_name): ``wait_replayed()``, ``promote()``, ``kill()`` (``pg_ctl stop -m immediate``).
 """
@@ -89,6 +89,7 @@ class Cluster:
         port: int | None = None,
         standby_of: Cluster | None = None,
         slot: str | None = None,
+        initdb_args: tuple[str, ...] = (),
     ):
         self.port = port if port is not None else PORT_BASE + next(_ports) % 100
         # under TD_TEST_WORKDIR when set, so that a run.sh can stop what a killed run left
@@ -111,6 +112,7 @@ class Cluster:
         # a hot standby: a base backup of that cluster, streaming from it (pg_basebackup -R)
         self.primary = standby_of
         self.slot = slot  # a standby's physical slot on its primary (pg_basebackup -C -S)
+        self.initdb_args = tuple(initdb_args)  # e.g. ("--wal-segsize=1",)
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -126,6 +128,7 @@ class Cluster:
                 "postgres",
                 "--auth=trust",
                 "--no-sync",
+                *self.initdb_args,
             ],
             capture_output=True,
             text=True,
@@ -279,8 +282,10 @@ class Pool:
     def __init__(self):
         self.clusters: list[Cluster] = []
 
-    def make(self, conf=(), env=None, preload=True, extension=True, port=None) -> Cluster:
-        c = Cluster(list(conf), env, preload, port)
+    def make(
+        self, conf=(), env=None, preload=True, extension=True, port=None, initdb_args=()
+    ) -> Cluster:
+        c = Cluster(list(conf), env, preload, port, initdb_args=initdb_args)
         self.clusters.append(c)
         c.start()
         if extension:

@@ -3,7 +3,7 @@
 -- PostgreSQL style, alerts (row, NOTIFY, log) and permissions.
 -- Exact parity with Evidently on real months is tests/monitoring/parity.py.
 BEGIN;
-SELECT plan(50);
+SELECT plan(56);
 
 -- ------------------------------------------------------------------
 -- Aggregates on answers that can be worked out by hand
@@ -200,6 +200,40 @@ SELECT is((SELECT count(*)::int FROM taxi_duration.run_monitors('2023-01-04 00:0
           'run_monitors() runs every enabled monitor');
 
 -- ------------------------------------------------------------------
+-- Forwarder slots: forwarder_lag's columns, check_forwarder_slots()
+-- (a status row without a slot: only the silence alert can fire here;
+-- tests/forwarder/test_slot_retention.py drives a real slot to its loss)
+-- ------------------------------------------------------------------
+SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+           WHERE attrelid = 'taxi_duration.forwarder_lag'::regclass AND attnum > 0),
+          ARRAY['slot', 'updated_at', 'records_pending', 'records_sent', 'records_retried',
+                'records_dead', 'last_sent_lsn', 'confirmed_flush_lsn', 'active',
+                'retained_wal_bytes', 'retained_wal', 'last_error', 'last_error_at', 'wal_status',
+                'safe_wal_size', 'since_last_report', 'invalidation_reason', 'inactive_since'],
+          'forwarder_lag has the same columns on every server version');
+INSERT INTO taxi_duration.forwarder_status (slot, updated_at) VALUES ('td_quiet', now() - interval '1 hour');
+CREATE TEMP TABLE slot_checks AS
+SELECT 1 AS n, * FROM taxi_duration.check_forwarder_slots(max_silence => '10 minutes');
+INSERT INTO slot_checks SELECT 2, * FROM taxi_duration.check_forwarder_slots(max_silence => '10 minutes');
+INSERT INTO slot_checks SELECT 3, * FROM taxi_duration.check_forwarder_slots(max_silence => '10 minutes', repeat_after => '0');
+INSERT INTO slot_checks SELECT 4, * FROM taxi_duration.check_forwarder_slots(max_silence => '2 hours');
+SELECT is((SELECT array_agg(n::text || ':' || slot || ':' || kind || ':' || (alert_id IS NOT NULL)::text ORDER BY n)
+           FROM slot_checks),
+          ARRAY['1:td_quiet:forwarder_silent:true', '2:td_quiet:forwarder_silent:false',
+                '3:td_quiet:forwarder_silent:true'],
+          'a silent forwarder: alerted, then reported without a new alert until repeat_after');
+SELECT is((SELECT array_agg(a.monitor || ':' || a.kind || ':' || (a.report_id IS NULL)::text ORDER BY a.id)
+           FROM taxi_duration.monitor_alerts a WHERE a.slot = 'td_quiet'),
+          ARRAY['forwarder:td_quiet:forwarder_silent:true', 'forwarder:td_quiet:forwarder_silent:true'],
+          'slot alerts are monitor_alerts rows without a report');
+SELECT throws_ok($$SELECT * FROM taxi_duration.check_forwarder_slots(min_safe_fraction => 1)$$, '22023',
+                 'min_safe_fraction must be at least 0 and below 1, not 1',
+                 'thresholds are checked, PostgreSQL style');
+SELECT throws_ok($$SELECT * FROM taxi_duration.check_forwarder_slots(max_retained_bytes => -5)$$, '22023',
+                 'max_retained_bytes must be positive, not -5', 'a byte limit must be positive');
+DELETE FROM taxi_duration.forwarder_status WHERE slot = 'td_quiet';
+
+-- ------------------------------------------------------------------
 -- Permissions: monitors belong to the admin role
 -- ------------------------------------------------------------------
 CREATE ROLE td_mon_nobody;
@@ -208,6 +242,8 @@ SELECT throws_ok($$SELECT * FROM taxi_duration.run_monitors()$$, '42501', NULL,
                  'an ordinary role cannot run monitors');
 SELECT throws_ok($$SELECT * FROM taxi_duration.monitor_reports$$, '42501', NULL,
                  'an ordinary role cannot read reports');
+SELECT throws_ok($$SELECT * FROM taxi_duration.check_forwarder_slots()$$, '42501', NULL,
+                 'an ordinary role cannot run the forwarder slot check');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -3,7 +3,7 @@
 -- `postgres`, acting as attackers with SET ROLE.  Every test here failed on
 -- the code before the fix (monitors stored SQL text run as whoever ran them).
 BEGIN;
-SELECT plan(47);
+SELECT plan(53);
 
 CREATE ROLE sec_alice LOGIN IN ROLE taxi_duration_admin;	-- owns a schema
 CREATE ROLE sec_bob IN ROLE taxi_duration_admin;			-- no CREATE anywhere
@@ -183,6 +183,26 @@ SELECT throws_ok($$SELECT taxi_duration.drift_report('pg_authid', 'pg_authid')$$
                  'drift_report() reads only what its caller can');
 SELECT throws_ok($$SELECT taxi_duration.drift_report('SELECT rolpassword FROM pg_authid', 'pg_authid')$$, '42501', NULL,
                  'in a query too');
+RESET ROLE;
+-- Forwarder slot alerts (check_forwarder_slots(), issue 15): only
+-- taxi_duration_admin runs the check; nobody writes the alerts but the
+-- extension's owner, through it.
+SET ROLE sec_carol;
+SELECT throws_ok($$SELECT * FROM taxi_duration.check_forwarder_slots()$$, '42501', NULL,
+                 'an ordinary role may not run the forwarder slot check');
+SELECT throws_ok($$SELECT * FROM taxi_duration.forwarder_slots_check(NULL, NULL, NULL, 0.2, '0')$$, '42501', NULL,
+                 'nor its internal function');
+SELECT throws_ok($$SELECT taxi_duration.raise_slot_alert('sec_slot', 'slot_lost', 'forged', '{}')$$, '42501', NULL,
+                 'nor raise a slot alert');
+RESET ROLE;
+SET ROLE sec_bob;
+SELECT throws_ok($$INSERT INTO taxi_duration.monitor_alerts (monitor, window_start, kind, message, details, slot)
+                   VALUES ('forwarder:sec_slot', now(), 'slot_lost', 'forged', '{}', 'sec_slot')$$,
+                 '42501', NULL, 'an admin member cannot forge a slot alert directly');
+SELECT throws_ok($$SELECT * FROM taxi_duration.forwarder_slots_check('sec_bob', NULL, NULL, 0.2, '0')$$, '42501', NULL,
+                 'nor call the internal check (which runs as the extension''s owner)');
+SELECT lives_ok($$SELECT * FROM taxi_duration.check_forwarder_slots(max_retained_bytes => 1)$$,
+                'an admin member runs the check');
 RESET ROLE;
 SELECT is((SELECT array_agg(p.oid::regprocedure::text) FROM pg_proc p
            WHERE p.pronamespace = 'taxi_duration'::regnamespace AND p.prosecdef), NULL,

@@ -13,7 +13,11 @@ Cases:
   (b) 10,000 real trips of 2021-02 with lpep_pickup_datetime -> every ride id predicted, each
       bit-identical to predict_duration(pu, do, dist, pickup) in SQL, trip events carry
       lpep_pickup_datetime, model version = model_info().model_version; duplicates counted (in
-      the "measurements" summary).
+      the "measurements" summary);
+  (c) trips whose trip_distance is NaN, Infinity, -Infinity (issue 15) -> the trip events carry
+      "NaN"/"Infinity"/"-Infinity"; the NaN trip is predicted bit-identical to SQL (a missing
+      distance), the infinite ones are refused by SQL (22023) and by the Lambda (failed records,
+      never predicted).
 
 Each case is a module-scoped fixture (``course``, ``real_trips``) that inserts and waits once;
 the tests assert on what it observed.  ``real_trips`` requests ``course`` (the predictions
@@ -292,3 +296,65 @@ def test_b_partition_key_is_ride_id_in_every_prediction_event(real_trips, stack)
     docs = stack.preds.docs
     bad = [(i, docs[i][1]) for i in docs if docs[i][1] != str(i)]
     assert not bad, f"{len(bad)} events whose partition key is not the ride id, e.g. {bad[:3]}"
+
+
+# -- (c) non-finite distances: the stream gives SQL's answer (issue 15) --------------------------
+
+NON_FINITE = {900001: "NaN", 900002: "Infinity", 900003: "-Infinity"}
+
+
+@pytest.fixture(scope="module")
+def non_finite(course, stack):
+    with psycopg.connect(stack.dsn) as c:
+        for rid, dist in NON_FINITE.items():
+            c.execute(
+                "INSERT INTO trips (ride_id, pulocationid, dolocationid, trip_distance)"
+                " VALUES (%s, 130, 205, %s::float8)",
+                (rid, dist),
+            )
+    out = SimpleNamespace(sql={}, sql_error={})
+    with psycopg.connect(stack.dsn, autocommit=True) as c:
+        for rid, dist in NON_FINITE.items():
+            try:
+                out.sql[rid] = c.execute(
+                    "SELECT taxi_duration.predict_duration(130, 205, %s::float8)", (dist,)
+                ).fetchone()[0]
+            except psycopg.Error as e:
+                out.sql_error[rid] = (e.sqlstate, e.diag.message_detail)
+    out.missing_nan = stack.preds.wait_for([900001], 60)
+    # the refused records: the poller saw them, the Lambda failed them (5 attempts), no prediction
+    out.seen = wait_until_true(lambda: all(r in stack.poller.trip_docs for r in NON_FINITE), 30)
+    out.gave_up = wait_until_true(lambda: sum("gave up" in e for e in stack.poller.errors) >= 1, 30)
+    stack.preds.wait_for([900002, 900003], 2)
+    out.trip_docs = {r: stack.poller.trip_docs.get(r) for r in NON_FINITE}
+    return out
+
+
+def wait_until_true(predicate, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_c_trip_events_carry_nan_and_infinity_as_strings(non_finite):
+    assert non_finite.seen, non_finite.trip_docs
+    got = {
+        r: (d or {}).get("ride", {}).get("trip_distance") for r, d in non_finite.trip_docs.items()
+    }
+    assert got == NON_FINITE, got
+
+
+def test_c_nan_distance_predicted_bit_identical_to_sql(non_finite, stack):
+    assert not non_finite.missing_nan, "no prediction for the NaN-distance trip"
+    got = stack.preds.docs[900001][0]["prediction"]["ride_duration"]
+    assert bits(got) == bits(non_finite.sql[900001]), (got, non_finite.sql)
+
+
+def test_c_infinite_distances_refused_by_sql_and_not_predicted_on_the_stream(non_finite, stack):
+    for rid in (900002, 900003):
+        assert non_finite.sql_error.get(rid, (None,))[0] == "22023", non_finite.sql_error
+        assert stack.preds.counts[rid] == 0, f"ride {rid} was predicted: {stack.preds.docs[rid]}"
+    assert non_finite.gave_up, stack.poller.errors[-5:]

@@ -993,6 +993,99 @@ test_rides(void)
 	free(img);
 }
 
+/*
+ * Non-finite floats and strings: the event must get the answer SQL gives
+ * for the same row.  SQL's predict_duration(pu, do, distance float8) hands
+ * td_predict a TD_VALUE_DOUBLE; the decoder writes a NaN/±Infinity float as
+ * the JSON string "NaN"/"Infinity"/"-Infinity".  Same status, same reason,
+ * same prediction (NaN is missing, like NULL).
+ */
+static td_status
+predict_sql(td_predictor *p, double distance, bool null_distance, double *y, td_error *err)
+{
+	td_value v[4] = { { TD_VALUE_INT, 1, 0 }, { TD_VALUE_INT, 2, 0 }, { TD_VALUE_DOUBLE, 0, distance }, { TD_VALUE_ABSENT, 0, 0 } };
+
+	if (null_distance)
+		v[2].kind = TD_VALUE_NULL;
+	return td_predict(p, v, y, err);
+}
+
+static td_status
+predict_event(td_predictor *p, const td_image *img, const char *json, double *y, td_error *err)
+{
+	td_value  v[4];
+	char	  rid[TD_RIDE_ID_MAX];
+	td_status st = td_decode_ride(img, json, strlen(json), v, rid, err);
+
+	return st != TD_OK ? st : td_predict(p, v, y, err);
+}
+
+static void
+test_non_finite_rides(void)
+{
+	td_image	 *img = must_compile(tiny, NULL);
+	td_predictor *p = NULL;
+	td_value	  v[4];
+	char		  rid[TD_RIDE_ID_MAX];
+	td_error	  err;
+	td_error	  sql_err;
+	double		  y = 0;
+	double		  y_sql = 1;
+
+	if (img == NULL || td_predictor_create(img, &p, &err) != TD_OK)
+	{
+		test_cond("non-finite: tiny compiles", false);
+		free(img);
+		return;
+	}
+	test_cond("\"NaN\" is a NaN double",
+			  decode(img, "{\"ride\":{\"trip_distance\":\"NaN\"}}", v, rid, &err) == TD_OK &&
+				  v[2].kind == TD_VALUE_DOUBLE && isnan(v[2].d));
+	test_cond("\"Infinity\" and \"-Infinity\" are infinite doubles",
+			  decode(img, "{\"ride\":{\"trip_distance\":\"Infinity\"}}", v, rid, &err) == TD_OK &&
+				  v[2].kind == TD_VALUE_DOUBLE && isinf(v[2].d) && v[2].d > 0 &&
+				  decode(img, "{\"ride\":{\"trip_distance\":\"-Infinity\"}}", v, rid, &err) == TD_OK &&
+				  v[2].kind == TD_VALUE_DOUBLE && isinf(v[2].d) && v[2].d < 0);
+	test_cond("NaN scores as SQL's NaN and NULL do (missing)",
+			  predict_event(p, img, "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":\"NaN\"},\"ride_id\":1}", &y, &err) == TD_OK &&
+				  predict_sql(p, NAN, false, &y_sql, &sql_err) == TD_OK && y == y_sql &&
+				  predict_sql(p, 0, true, &y_sql, &sql_err) == TD_OK && y == y_sql);
+	test_cond("Infinity is refused as SQL refuses it, with the same reason",
+			  predict_event(p, img, "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":\"Infinity\"},\"ride_id\":1}", &y, &err) == TD_ERR_INPUT &&
+				  predict_sql(p, INFINITY, false, &y_sql, &sql_err) == TD_ERR_INPUT &&
+				  strcmp(err.message, sql_err.message) == 0 && strcmp(err.detail, sql_err.detail) == 0 &&
+				  strstr(err.detail, "\"trip_distance\" is infinite") != NULL);
+	test_cond("-Infinity is refused as SQL refuses it, with the same reason",
+			  predict_event(p, img, "{\"ride\":{\"PULocationID\":1,\"DOLocationID\":2,\"trip_distance\":\"-Infinity\"}}", &y, &err) == TD_ERR_INPUT &&
+				  predict_sql(p, -INFINITY, false, &y_sql, &sql_err) == TD_ERR_INPUT &&
+				  strcmp(err.detail, sql_err.detail) == 0);
+	test_cond("an infinite zone (a float column) is refused by td_predict",
+			  predict_event(p, img, "{\"ride\":{\"PULocationID\":\"Infinity\",\"DOLocationID\":2,\"trip_distance\":1}}", &y, &err) == TD_ERR_INPUT &&
+				  strstr(err.detail, "\"PULocationID\" is infinite") != NULL);
+	test_cond("a NaN zone is missing, as a float8 NaN is for the trigger",
+			  decode(img, "{\"ride\":{\"PULocationID\":\"NaN\"}}", v, rid, &err) == TD_OK &&
+				  v[0].kind == TD_VALUE_DOUBLE && isnan(v[0].d));
+	/* only PostgreSQL's exact spellings; a number in a string is not a number */
+	test_cond("\"nan\", \"inf\", \"+Infinity\", \" NaN\" are refused",
+			  decode(img, "{\"ride\":{\"trip_distance\":\"nan\"}}", v, rid, &err) == TD_ERR_RIDE_JSON &&
+				  decode(img, "{\"ride\":{\"trip_distance\":\"inf\"}}", v, rid, &err) == TD_ERR_RIDE_JSON &&
+				  decode(img, "{\"ride\":{\"trip_distance\":\"+Infinity\"}}", v, rid, &err) == TD_ERR_RIDE_JSON &&
+				  decode(img, "{\"ride\":{\"trip_distance\":\" NaN\"}}", v, rid, &err) == TD_ERR_RIDE_JSON);
+	test_cond("a text zone \"130\" is refused, saying it is a string",
+			  decode(img, "{\"ride\":{\"PULocationID\":\"130\",\"DOLocationID\":2,\"trip_distance\":1}}", v, rid, &err) == TD_ERR_RIDE_JSON &&
+				  strstr(err.detail, "\"PULocationID\" is a JSON string, not a number") != NULL);
+	test_cond("a numeric string distance is refused",
+			  decode(img, "{\"ride\":{\"trip_distance\":\"3.66\"}}", v, rid, &err) == TD_ERR_RIDE_JSON);
+	test_cond("an infinite timestamp is refused, as SQL refuses it",
+			  decode(img, "{\"ride\":{\"lpep_pickup_datetime\":\"infinity\"}}", v, rid, &err) == TD_ERR_INPUT &&
+				  strstr(err.detail, "must be a finite timestamp") != NULL &&
+				  decode(img, "{\"ride\":{\"lpep_pickup_datetime\":\"-infinity\"}}", v, rid, &err) == TD_ERR_INPUT);
+	test_cond("\"NaN\" is not a timestamp",
+			  decode(img, "{\"ride\":{\"pickup_datetime\":\"NaN\"}}", v, rid, &err) == TD_ERR_INPUT);
+	td_predictor_free(p);
+	free(img);
+}
+
 /* ------------------------------------------------------------------ */
 /* allocation failure                                                  */
 /* ------------------------------------------------------------------ */
@@ -1104,6 +1197,7 @@ main(void)
 	test_image();
 	test_timestamps();
 	test_rides();
+	test_non_finite_rides();
 	test_alloc_failure();
 	test_report();
 	return td_tests_failed == 0 ? 0 : 1;

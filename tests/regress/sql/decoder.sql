@@ -101,6 +101,73 @@ ALTER TABLE trips RENAME TO trips_old;
 INSERT INTO trips_old (ride_id, pulocationid) VALUES (304, 9);
 SELECT * FROM td_changes('tables', 'public.trips', 'columns', 'pulocationid,extra');
 
+-- a table swapped out under its name (renamed, a new one created): the old
+-- one's later rows are not forwarded, and the plugin says so
+CREATE TABLE swap (ride_id bigint, pulocationid int);
+INSERT INTO swap VALUES (400, 1);
+ALTER TABLE swap RENAME TO swap_old;
+CREATE TABLE swap (ride_id bigint, pulocationid int);
+INSERT INTO swap_old VALUES (401, 1);
+INSERT INTO swap VALUES (402, 1);
+SELECT * FROM td_changes('tables', 'public.swap', 'columns', 'pulocationid', 'include-commit', 'false');
+-- a dropped table; names that match no logged ordinary table (a partition's
+-- rows are decoded under the partition's name)
+CREATE TABLE gone (ride_id bigint);
+INSERT INTO gone VALUES (500);
+DROP TABLE gone;
+INSERT INTO swap VALUES (403, 1);
+CREATE VIEW a_view AS SELECT 1 AS ride_id;
+CREATE UNLOGGED TABLE unlogged_trips (ride_id bigint);
+CREATE TABLE parted (ride_id bigint) PARTITION BY RANGE (ride_id);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (1000);
+INSERT INTO parted VALUES (600);
+SELECT * FROM td_changes('tables', 'public.gone, swap, nosuchschema.trips, no_such_table, a_view, unlogged_trips, parted, parted_1',
+                         'columns', 'ride_id', 'include-commit', 'false');
+DROP VIEW a_view;
+DROP TABLE unlogged_trips, parted, swap, swap_old;
+
+-- same trip, same answer: a NaN or infinite float (or numeric) is carried as
+-- "NaN"/"Infinity"/"-Infinity", and predict_duration(jsonb) on the event
+-- (the core the Lambda runs) decides as SQL does on the row: NaN is
+-- missing, Infinity an error 22023 with the same reason
+CREATE TABLE odd (ride_id int, pulocationid int, dolocationid int, trip_distance float8,
+                  r real, n numeric);
+INSERT INTO odd VALUES (1, 130, 205, 'NaN', 'NaN', 'NaN'),
+                       (2, 130, 205, 'Infinity', 'Infinity', 'Infinity'),
+                       (3, 130, 205, '-Infinity', '-Infinity', '-Infinity');
+CREATE TEMP TABLE odd_events AS
+    SELECT line FROM td_changes('tables', 'odd', 'columns',
+                                'pulocationid:PULocationID,dolocationid:DOLocationID,trip_distance,r,n',
+                                'include-commit', 'false');
+SELECT line FROM odd_events ORDER BY line ->> 'ride_id';
+SELECT taxi_duration.predict_duration(line) = taxi_duration.predict_duration(130, 205, 'NaN')
+       AND taxi_duration.predict_duration(130, 205, 'NaN') = taxi_duration.predict_duration(130, 205, NULL)
+       AS nan_is_missing_in_both
+FROM odd_events WHERE line ->> 'ride_id' = '1';
+SELECT taxi_duration.predict_duration(130, 205, 'Infinity');
+SELECT taxi_duration.predict_duration(line) FROM odd_events WHERE line ->> 'ride_id' = '2';
+SELECT taxi_duration.predict_duration(130, 205, '-Infinity');
+SELECT taxi_duration.predict_duration(line) FROM odd_events WHERE line ->> 'ride_id' = '3';
+-- an infinite pickup time is carried as "infinity" ("-infinity"): refused by both
+SELECT taxi_duration.predict_duration(130, 205, 3.66, 'infinity');
+SELECT taxi_duration.predict_duration('{"ride": {"PULocationID": 130, "DOLocationID": 205,
+    "trip_distance": 3.66, "lpep_pickup_datetime": "infinity"}, "ride_id": 4}');
+-- a zone column of type text is written as a JSON string ("130"): SQL does not
+-- read text as a zone (no predict_duration(text, ...); the trigger refuses the
+-- column), and neither does the core
+CREATE TABLE text_zones (ride_id int, pulocationid text, dolocationid int, trip_distance float8);
+INSERT INTO text_zones VALUES (1, '130', 205, 3.66);
+CREATE TEMP TABLE text_events AS
+    SELECT line FROM td_changes('tables', 'text_zones', 'include-commit', 'false');
+SELECT line FROM text_events;
+SELECT taxi_duration.predict_duration(line) FROM text_events;
+SELECT taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance) FROM text_zones;
+ALTER TABLE text_zones ADD COLUMN predicted_duration float8;
+CREATE TRIGGER text_zones_predict BEFORE INSERT ON text_zones FOR EACH ROW
+    EXECUTE FUNCTION taxi_duration.fill_predicted_duration('predicted_duration');
+INSERT INTO text_zones VALUES (2, '130', 205, 3.66);
+DROP TABLE odd, text_zones;
+
 -- option errors (nothing is consumed)
 INSERT INTO trips_old (ride_id) VALUES (305);
 SELECT * FROM td_changes('include-commit', 'false');
