@@ -72,12 +72,18 @@ def trips_forwarder_env(aws_env: dict, **settings: str) -> dict:
 class Reader:
     """Reads every shard of a stream from TRIM_HORIZON on, incrementally."""
 
-    def __init__(self, kin, stream: str, ride_id=lambda doc: doc.get("ride_id")):
+    def __init__(
+        self, kin, stream: str, ride_id=lambda doc: doc.get("ride_id"), version=lambda doc: None
+    ):
+        """`version(doc)`, when not None, is kept per ride id in the order its shard holds them
+        (`versions`)."""
         self.kin = kin
         self.ride_id = ride_id
+        self.version = version
         self.iters = {}
         self.counts = collections.Counter()
         self.docs = {}
+        self.versions = collections.defaultdict(list)  # ride id -> version(doc)s in shard order
         self.max_commit = 0
         for sh in kin.list_shards(StreamName=stream)["Shards"]:
             self.iters[sh["ShardId"]] = kin.get_shard_iterator(
@@ -94,6 +100,8 @@ class Reader:
                     rid = self.ride_id(doc)
                     self.counts[rid] += 1
                     self.docs.setdefault(rid, (doc, rec["PartitionKey"]))
+                    if (v := self.version(doc)) is not None:
+                        self.versions[rid].append(v)
                     if "commit_lsn" in doc:
                         hi, lo = doc["commit_lsn"].split("/")
                         self.max_commit = max(self.max_commit, (int(hi, 16) << 32) | int(lo, 16))

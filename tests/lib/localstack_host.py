@@ -53,6 +53,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parent))
+import servers  # noqa: E402
 from servers import _alive, _kill_group  # noqa: E402
 
 COMPOSE = REPO / "docker-compose.local.yaml"
@@ -387,29 +388,9 @@ class LocalStack:
             )
 
 
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
 def stop_state_dir(state_dir, skip_pid=None):
-    path = os.path.join(state_dir, "pids.json")
-    try:
-        with open(path) as f:
-            pids = json.load(f)
-    except (OSError, ValueError):
-        return
-    for name, mark in (("watchdog", "_watchdog"), ("localstack", MARK)):
-        pid = pids.get(name)
-        if pid and pid != skip_pid and _alive(pid) and mark in _cmdline(pid):
-            _kill_group(pid, timeout=2 if name == "watchdog" else 10)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    """Stop what `start` left in state_dir (safe to repeat): the watchdog, then LocalStack."""
+    servers.stop_state_dir(state_dir, skip_pid, marks={"watchdog": "_watchdog", "localstack": MARK})
 
 
 def main(argv=None):

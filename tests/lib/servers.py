@@ -480,21 +480,25 @@ def _cmdline(pid):
         return ""
 
 
-def stop_state_dir(state_dir, skip_pid=None):
-    """Stop what `start` left in state_dir (safe to repeat)."""
+# pids.json's names -> a word of each process's command line, stopped in this order.
+SERVER_MARKS = {"watchdog": "_watchdog", "mlflow": "mlflow", "moto": "moto_server"}
+
+
+def stop_state_dir(state_dir, skip_pid=None, marks=None):
+    """Stop what `start` left in state_dir (safe to repeat); `marks` as SERVER_MARKS (the
+    default) says which pids.json entries to stop and what their command lines contain."""
     path = os.path.join(state_dir, "pids.json")
     try:
         with open(path) as f:
             pids = json.load(f)
     except (OSError, ValueError):
         return
-    marks = {"watchdog": "_watchdog", "mlflow": "mlflow", "moto": "moto_server"}
-    for name in ("watchdog", "mlflow", "moto"):
+    for name, mark in (marks or SERVER_MARKS).items():
         pid = pids.get(name)
         if not pid or pid == skip_pid:
             continue
         # Guard against a recycled pid: only kill what looks like ours.
-        if _alive(pid) and marks[name] in _cmdline(pid):
+        if _alive(pid) and mark in _cmdline(pid):
             _kill_group(pid, timeout=2 if name == "watchdog" else 10)
     try:
         os.unlink(path)
