@@ -5,8 +5,16 @@ moto 5.x numbers a shard's records as "the largest sequence number + 1" without 
 the same moment give two records the same number and one overwrites the other — a record
 Kinesis accepted and then lost.  Real Kinesis never does that, and the forwarder sends up to
 TD_INFLIGHT calls at once, so every test that counts lost records would blame the forwarder
-for moto's race.  This wrapper serialises Shard.put_record and changes nothing else: moto
-still parses, signs (auth), stores and serves every request.
+for moto's race.  This wrapper serialises Shard.put_record.
+
+It also makes a shard's bookkeeping cost O(1) per record instead of O(records in the shard):
+moto finds a shard's last sequence number by listing all its keys on every put, and GetRecords
+scans the shard from its first record to the iterator's position on every call, so a shard
+holding 100,000 records spent most of a benchmark's CPU there (bench/bench_stream_latency.py
+puts up to 300,000 records in 60 s).  The answers are the same: sequence numbers are 1, 2, 3, ...
+per shard (nothing removes records), so the records after N start at key N + 1; a shard whose
+keys are not that run falls back to moto's own scan.  Nothing else changes: moto still parses,
+signs (auth), stores and serves every request.
 
     python tests/lib/moto_server.py -H 127.0.0.1 -p PORT     (the arguments of moto_server)
 """
@@ -25,6 +33,35 @@ def _put_record_serialised(self, *args, **kwargs):
 
 
 models.Shard.put_record = _put_record_serialised
+
+_get_records = models.Shard.get_records
+
+
+def _max_sequence_number(self):
+    return next(reversed(self.records)) if self.records else 0
+
+
+def _min_sequence_number(self):
+    return next(iter(self.records)) if self.records else 0
+
+
+def _get_records_from_key(self, last_sequence_id, limit):
+    recs = self.records
+    n = len(recs)
+    if not n or next(iter(recs)) != 1 or next(reversed(recs)) != n:
+        return _get_records(self, last_sequence_id, limit)  # not the run 1..n: moto's scan
+    last = max(int(last_sequence_id), 0)
+    stop = n if limit is None else min(n, last + int(limit))
+    results = [recs[k] for k in range(last + 1, stop + 1)]
+    if not results:
+        return [], int(last_sequence_id), 0
+    behind = recs[n].created_at - results[-1].created_at
+    return results, results[-1].sequence_number, int(behind * 1000)
+
+
+models.Shard.get_max_sequence_number = _max_sequence_number
+models.Shard.get_min_sequence_number = _min_sequence_number
+models.Shard.get_records = _get_records_from_key
 
 if __name__ == "__main__":
     from moto.server import main
