@@ -24,7 +24,8 @@ Kinesis produces but moto never does:
 
 Listens on 127.0.0.1:--port (0: any free port), writes that port to
 --port-file once listening and its counters (JSON) to --stats-file after
-every PutRecords call.
+every PutRecords call; max_in_flight is the most PutRecords calls it has
+been forwarding at once.
 """
 
 import argparse
@@ -38,7 +39,14 @@ import time
 import urllib.parse
 
 LOCK = threading.Lock()
-STATS = {"calls": 0, "rejected_calls": 0, "records": 0, "failed_entries": 0}
+STATS = {
+    "calls": 0,
+    "rejected_calls": 0,
+    "records": 0,
+    "failed_entries": 0,
+    "in_flight": 0,
+    "max_in_flight": 0,
+}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -75,6 +83,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ).encode()
             self._send(400, [("Content-Type", "application/x-amz-json-1.1")], msg)
             return
+        if put:
+            with LOCK:
+                STATS["in_flight"] += 1
+                STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
+            try:
+                self._forward(srv, body, put)
+            finally:
+                with LOCK:
+                    STATS["in_flight"] -= 1
+        else:
+            self._forward(srv, body, put)
+
+    def _forward(self, srv, body, put):
         if put and srv.delay_s > 0:
             time.sleep(srv.delay_s)
         up = http.client.HTTPConnection(srv.up.hostname, srv.up.port, timeout=60)
