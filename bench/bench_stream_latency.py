@@ -13,8 +13,11 @@
         millisecond, so figures are up to 1 ms low);
       commit -> prediction in the predictions stream: the C Lambda (lambda/build/bootstrap) under
         aws-lambda-rie, fed by tests/lib/esm_poller.py (the stand-in for the event-source mapping:
-        GetRecords on every shard in turn, batches of up to 500, 200 ms pause when all shards
-        were empty), the prediction record's ApproximateArrivalTimestamp.
+        GetRecords on its shards in turn, batches of up to 500, 200 ms pause when all its shards
+        were empty), the prediction record's ApproximateArrivalTimestamp.  --lambdas (default: one
+        per shard, as the event-source mapping runs one batch per shard at a time) emulators and
+        pollers, the shards dealt among them; with one, a single sequential poller fed every
+        shard to one emulator and the predictions fell behind from about 2,000 trips/s on.
     Forwarder CPU (utime + stime of /proc/PID/stat, from its start to the last event sent) per
     1,000 events and its peak RSS (VmHWM).  Each rate has its own slot, trip stream and
     predictions stream (4 shards each), its own forwarder (TD_INFLIGHT default, 4) and Lambda.
@@ -23,8 +26,11 @@
     directly and through tests/forwarder/fault_proxy.py --delay-ms (latency before each
     PutRecords), a forwarder on its own slot and its own 4-shard stream is timed from its start
     until forwarder_status.records_sent reaches the preload (TD_POLL_MS=50); every ride id is
-    then looked for in the stream.  Reported as records/s and as the ratio to TD_INFLIGHT=1 of
-    the same endpoint in this run.
+    then looked for in the stream.  --repeats rounds of every configuration in turn (all
+    configurations once, then again), the median time of each reported as records/s and as the
+    ratio to TD_INFLIGHT=1 of the same endpoint in this run.  The proxy is started afresh for
+    each of its runs; its counters give the PutRecords calls, records per call and the most
+    calls it was forwarding at once (the pipelining actually reached).
 
 PostgreSQL, moto and the proxy listen on --pg-port, --moto-port and --proxy-port (55600-55602 by
 default).  Prints a Markdown section on stdout.
@@ -237,7 +243,8 @@ def steady(a, kin, aws, dsn, trips, rate, first_id, work):
     fenv.pop("TD_INFLIGHT", None)
     lenv = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))}
     lenv.update(aws, TD_MODEL_URI="file://" + BUNDLE, PREDICTIONS_STREAM=preds)
-    fwd = rie = poller = None
+    fwd = None
+    ries, pollers = [], []
     try:
         fwd = subprocess.Popen(
             [FORWARDER],
@@ -253,9 +260,17 @@ def steady(a, kin, aws, dsn, trips, rate, first_id, work):
                 60,
                 "the forwarder to stream from its slot",
             )
-        rie = Rie(a.rie, a.bootstrap, lenv, os.path.join(work, f"rie-lat-{rate}.log"))
-        poller = Poller(kin, rie, aws["AWS_REGION"], stream=stream)
-        poller.start()
+        # one function instance per shard, each fed that shard's batches in order, as the
+        # event-source mapping does by default (ParallelizationFactor 1)
+        for k in range(a.lambdas):
+            ries.append(
+                Rie(a.rie, a.bootstrap, lenv, os.path.join(work, f"rie-lat-{rate}-{k}.log"))
+            )
+            p = Poller(kin, ries[-1], aws["AWS_REGION"], stream=stream)
+            p.iters = {sid: it for j, (sid, it) in enumerate(p.iters.items()) if j % a.lambdas == k}
+            pollers.append(p)
+        for p in pollers:
+            p.start()
 
         warm, _, _, _ = run_paced(dsn, trips, first_id, rate, WARMUP_S)
         lo = first_id + warm
@@ -267,16 +282,20 @@ def steady(a, kin, aws, dsn, trips, rate, first_id, work):
             wait_until(lambda: records_sent(c, slot) >= total, 300, f"{total} records sent")
         cpu = proc_cpu_s(fwd.pid)
         hwm = proc_hwm_kb(fwd.pid)
-        wait_until(lambda: poller.records >= total, 300, f"the poller to deliver {total}")
+        wait_until(
+            lambda: sum(p.records for p in pollers) >= total, 600, f"the pollers to deliver {total}"
+        )
         drain_s = time.monotonic() - t_end
-        poller.stop_ev.set()
-        poller.join(timeout=60)
+        for p in pollers:
+            p.stop_ev.set()
+        for p in pollers:
+            p.join(timeout=60)
     finally:
-        if poller is not None:
-            poller.stop_ev.set()
+        for p in pollers:
+            p.stop_ev.set()
         stop_proc(fwd)
-        if rie is not None:
-            rie.stop()
+        for r in ries:
+            r.stop()
     with psycopg.connect(dsn, autocommit=True) as c:
         commits = dict(
             c.execute(
@@ -309,8 +328,8 @@ def steady(a, kin, aws, dsn, trips, rate, first_id, work):
         cpu_per_1000=cpu / total * 1000,
         cpu=cpu,
         hwm_mb=hwm / 1024,
-        invocations=poller.invocations,
-        poller_errors=len(poller.errors),
+        invocations=sum(p.invocations for p in pollers),
+        poller_errors=sum(len(p.errors) for p in pollers),
         drain_s=drain_s,
     )
     log(f"(a) {rate}/s: {json.dumps(res)}")
@@ -446,7 +465,8 @@ def main():
     ap.add_argument("--preload", type=int, default=int(os.environ.get("STREAM_PRELOAD", 100000)))
     ap.add_argument("--inflight", default=os.environ.get("STREAM_INFLIGHT", "1,2,4"))
     ap.add_argument("--delay-ms", type=float, default=float(os.environ.get("STREAM_DELAY_MS", 20)))
-    ap.add_argument("--repeats", type=int, default=int(os.environ.get("STREAM_REPEATS", 1)))
+    ap.add_argument("--repeats", type=int, default=int(os.environ.get("STREAM_REPEATS", 3)))
+    ap.add_argument("--lambdas", type=int, default=int(os.environ.get("STREAM_LAMBDAS", SHARDS)))
     ap.add_argument("--parts", default=os.environ.get("STREAM_PARTS", "a,b"))
     ap.add_argument("--pg-port", type=int, default=55600)
     ap.add_argument("--moto-port", type=int, default=55601)
