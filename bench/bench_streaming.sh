@@ -18,6 +18,7 @@
 #   STREAM_LAMBDAS [4]           emulated Lambda instances (one per shard)
 #   STREAM_PARTS [a,b]           steady runs (a), throughput runs (b)
 #   STREAM_SECTIONS [base,latency]  which of the two sections to run
+#   STREAM_RAW_DIR [unset]       keep each steady run's per-trip times (.npy) and forwarder log
 #   STREAM_PORT_BASE [55600]     PostgreSQL, moto and the proxy use ports from here (+0..+2
 #                                for the latency section, +10, +11 for the first)
 # A quick run (about a minute for the latency section):

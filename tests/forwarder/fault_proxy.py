@@ -88,14 +88,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATS["in_flight"] += 1
                 STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
             try:
-                self._forward(srv, body, put)
+                status, headers, rbody = self._forward(srv, body, put)
             finally:
-                with LOCK:
+                with LOCK:  # before answering: the client may start its next call at once
                     STATS["in_flight"] -= 1
         else:
-            self._forward(srv, body, put)
+            status, headers, rbody = self._forward(srv, body, put)
+        self._send(status, headers, rbody)
 
     def _forward(self, srv, body, put):
+        """(status, headers, body) of the call forwarded to moto, faults injected."""
         if put and srv.delay_s > 0:
             time.sleep(srv.delay_s)
         up = http.client.HTTPConnection(srv.up.hostname, srv.up.port, timeout=60)
@@ -129,7 +131,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._dump()
             doc["FailedRecordCount"] = failed
             rbody = json.dumps(doc).encode()
-        self._send(status, headers, rbody)
+        return status, headers, rbody
 
     def _dump(self):
         tmp = self.server.stats_file + ".tmp"
