@@ -71,6 +71,8 @@ def main():
     ap.add_argument("--bootstrap", required=True)
     ap.add_argument("--trips", type=int, default=50000)
     ap.add_argument("--command", default="bash bench/bench_streaming.sh")
+    ap.add_argument("--pg-port", type=int, default=PORT)
+    ap.add_argument("--moto-port", type=int, default=None, help="default: a free port")
     a = ap.parse_args()
     a.rie, a.bootstrap = os.path.abspath(a.rie), os.path.abspath(a.bootstrap)
     os.environ.setdefault("TAXI_DATA_DIR", "/work/shared/data")
@@ -80,6 +82,7 @@ def main():
 
     pgdir = os.path.join(a.work, "pg")
     servers = Servers(os.path.join(a.work, "servers"), auth=True, mlflow=False)
+    servers.moto_port = a.moto_port
     fwd = None
     ries = []
     try:
@@ -103,14 +106,14 @@ def main():
             [
                 "bash",
                 "-c",
-                f". {ROOT}/tests/lib/cluster.sh; td_cluster_start {pgdir} {PORT} "
+                f". {ROOT}/tests/lib/cluster.sh; td_cluster_start {pgdir} {a.pg_port} "
                 "\"shared_preload_libraries = 'taxi_duration'\nwal_level = logical\n"
                 "max_replication_slots = 4\nmax_wal_senders = 4\n"
                 "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'\"",
             ],
             check=True,
         )
-        dsn = f"host={pgdir} port={PORT} dbname=postgres user=postgres"
+        dsn = f"host={pgdir} port={a.pg_port} dbname=postgres user=postgres"
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("CREATE EXTENSION taxi_duration")
             c.execute(
