@@ -1,11 +1,15 @@
 /*
  * DebeziumKinesis.java — the Debezium counterpart of forwarder/td-forwarder, for
  * bench/bench_debezium.sh: Debezium's embedded engine (PostgreSQL connector, plugin pgoutput)
- * streams the changes of one table, and every change event, as Debezium's JSON
- * (ChangeEventFormat.of(Json.class)), goes to a Kinesis stream through the AWS SDK v2's
- * KinesisClient.putRecords: calls of at most 500 records and 5 MiB, the entries Kinesis failed
- * are resent (backoff with jitter, forever, as td-forwarder does), partition key = the row's
- * ride_id.
+ * streams the changes of one table, and every change event, as Debezium's JSON (the event's
+ * value), goes to a Kinesis stream through the AWS SDK v2's KinesisClient.putRecords: calls of at
+ * most 500 records and 5 MiB, the entries Kinesis failed are resent (backoff with jitter, forever,
+ * as td-forwarder does), partition key = the row's ride_id (from the event's key, the primary key).
+ *
+ * The format is KeyValueChangeEventFormat.of(Json.class, Json.class), i.e.
+ * DebeziumEngine.create(Json.class): in 3.6.1 the value-only ChangeEventFormat.of(Json.class)
+ * fails in the async engine's build() (ConverterBuilder.toFormat makes a key converter from the
+ * null key format: NullPointerException), and the key is where the ride id is anyway.
  *
  * At least once: a batch's records are marked processed (committer.markProcessed, then
  * markBatchFinished) only after Kinesis accepted every one of them, so Debezium's offset store
@@ -20,7 +24,7 @@
  *   DBZ_POLL_MS [100] (poll.interval.ms), DBZ_SCHEMAS [false] (JSON with the schema),
  *   DBZ_STATUS_FILE [none]: after each batch, the number of events Kinesis accepted so far,
  *   AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (the SDK's default providers),
- *   AWS_ENDPOINT_URL_KINESIS, else AWS_ENDPOINT_URL: the endpoint (moto).
+ *   AWS_ENDPOINT_URL_KINESIS, else AWS_ENDPOINT_URL: the endpoint (moto; CBOR is then off).
  * SIGTERM: the engine stops (offsets of what was sent are flushed), exit 0.
  */
 package td.bench;
@@ -28,8 +32,7 @@ package td.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.debezium.engine.DebeziumEngine;
-import io.debezium.engine.RecordChangeEvent;
-import io.debezium.engine.format.ChangeEventFormat;
+import io.debezium.engine.ChangeEvent;
 import io.debezium.engine.format.Json;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -96,8 +99,8 @@ public final class DebeziumKinesis {
 
         KinesisSink sink = new KinesisSink(stream, env("DBZ_STATUS_FILE", null));
         CountDownLatch done = new CountDownLatch(1);
-        DebeziumEngine<RecordChangeEvent<String>> engine =
-                DebeziumEngine.create(ChangeEventFormat.of(Json.class))
+        DebeziumEngine<ChangeEvent<String, String>> engine =
+                DebeziumEngine.create(Json.class)
                         .using(p)
                         .notifying(sink)
                         .using((ok, message, error) -> {
@@ -122,7 +125,7 @@ public final class DebeziumKinesis {
 
     /** Sends each batch of change events to Kinesis, then marks it processed. */
     static final class KinesisSink
-            implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<String>> {
+            implements DebeziumEngine.ChangeConsumer<ChangeEvent<String, String>> {
         final KinesisClient kinesis;
         final String stream;
         final Path statusFile;
@@ -132,6 +135,8 @@ public final class DebeziumKinesis {
             KinesisClientBuilder b = KinesisClient.builder();
             String endpoint = env("AWS_ENDPOINT_URL_KINESIS", env("AWS_ENDPOINT_URL", null));
             if (endpoint != null) {
+                // the SDK speaks CBOR to Kinesis by default, which moto does not read
+                System.setProperty("aws.cborEnabled", "false");
                 b.endpointOverride(URI.create(endpoint));
             }
             String region = env("AWS_REGION", null);
@@ -149,17 +154,17 @@ public final class DebeziumKinesis {
         }
 
         @Override
-        public void handleBatch(List<RecordChangeEvent<String>> records,
-                DebeziumEngine.RecordCommitter<RecordChangeEvent<String>> committer)
+        public void handleBatch(List<ChangeEvent<String, String>> records,
+                DebeziumEngine.RecordCommitter<ChangeEvent<String, String>> committer)
                 throws InterruptedException {
             List<PutRecordsRequestEntry> chunk = new ArrayList<>();
             int bytes = 0;
-            for (RecordChangeEvent<String> r : records) {
-                if (r.record() == null) {
+            for (ChangeEvent<String, String> r : records) {
+                if (r.value() == null) {
                     continue;
                 }
-                byte[] data = r.record().getBytes(StandardCharsets.UTF_8);
-                String key = partitionKey(r.record());
+                byte[] data = r.value().getBytes(StandardCharsets.UTF_8);
+                String key = partitionKey(r.key());
                 int size = data.length + key.getBytes(StandardCharsets.UTF_8).length;
                 if (chunk.size() == MAX_RECORDS || bytes + size > MAX_BYTES) {
                     send(chunk);
@@ -174,21 +179,18 @@ public final class DebeziumKinesis {
                 send(chunk);
             }
             // Everything is in Kinesis: only now may the offsets (and the slot) move past it.
-            for (RecordChangeEvent<String> r : records) {
+            for (ChangeEvent<String, String> r : records) {
                 committer.markProcessed(r);
             }
             committer.markBatchFinished();
             writeStatus();
         }
 
-        /** The ride id of the row (after, or before for a delete), as its JSON text. */
-        static String partitionKey(String value) {
+        /** The ride id in the event's key ({"ride_id": 256}, or {"schema":..,"payload":..}). */
+        static String partitionKey(String key) {
             try {
-                JsonNode doc = JSON.readTree(value);
-                JsonNode payload = doc.has("payload") ? doc.get("payload") : doc;
-                JsonNode row = payload.path("after").isObject() ? payload.get("after")
-                        : payload.path("before");
-                JsonNode id = row.path("ride_id");
+                JsonNode doc = JSON.readTree(key);
+                JsonNode id = (doc.has("payload") ? doc.get("payload") : doc).path("ride_id");
                 if (!id.isMissingNode() && !id.isNull()) {
                     return id.isTextual() ? id.asText() : id.toString();
                 }
