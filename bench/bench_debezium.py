@@ -15,10 +15,10 @@ other), through three phases:
               ApproximateArrivalTimestamp of each ride id's first record minus
               pg_xact_commit_timestamp(xmin) of its row (p50 / p99 / max); the throughput
               phase's latency is reported too (it is mostly the backlog).
-  kill -9     --kill-trips trips COPYed while the forwarder runs; once a third of them are in
-              the stream (and the inserts still going where the forwarder keeps up), the
-              forwarder is killed with SIGKILL and started again; at the end, ride ids of the
-              table missing from the stream (lost) and extra records (duplicates).
+  kill -9     --kill-trips trips COPYed at --kill-rate trips/s while the forwarder runs; once
+              half of them are inserted and a tenth sent, the forwarder is killed
+              with SIGKILL and started again a second later; at the end, ride ids of the table
+              missing from the stream (lost) and extra records (duplicates).
 
 td-forwarder is a black box: its environment (TD_FORWARDER_DSN, TD_SLOT, TD_TABLES, TD_COLUMNS,
 TD_TRIPS_STREAM, TD_POLL_MS, AWS_*).  The Debezium side is bench/debezium (java -jar
@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import io
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -65,6 +63,7 @@ def trip_lines(n):
     """n CSV lines (ride_id, pulocationid, dolocationid, trip_distance, pickup) of real trips,
     2021-01 then 2021-02, repeated; ride ids 0..n-1."""
     import pandas as pd
+
     from taxi_duration_ml.data import load_month
 
     df = pd.concat([load_month(m, download=False) for m in ("2021-01", "2021-02")])
@@ -145,7 +144,11 @@ class Proc:
     def start(self):
         with open(self.logpath, "ab") as f:
             self.p = subprocess.Popen(
-                self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=f, cwd=os.path.dirname(self.logpath)
+                self.argv,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=f,
+                cwd=os.path.dirname(self.logpath),
             )
 
     def usage(self):
@@ -200,7 +203,9 @@ class Bench:
                 TD_TRIPS_STREAM=stream,
                 TD_POLL_MS="100",
             )
-            return Proc("td-forwarder", [os.path.join(ROOT, "forwarder", "td-forwarder")], env, logpath), slot
+            return Proc(
+                "td-forwarder", [os.path.join(ROOT, "forwarder", "td-forwarder")], env, logpath
+            ), slot
         env = forwarder_env(
             self.aws,
             DBZ_PG_HOST="127.0.0.1",
@@ -210,6 +215,7 @@ class Bench:
             DBZ_TABLES="public.trips",
             DBZ_STREAM=stream,
             DBZ_OFFSET_FILE=os.path.join(self.work, f"{slot}.offsets"),
+            DBZ_STATUS_FILE=os.path.join(self.work, f"{slot}.status"),
             DBZ_POLL_MS="100",
         )
         java = [os.environ.get("JAVA", "java"), *os.environ.get("DBZ_JAVA_OPTS", "").split()]
@@ -236,7 +242,9 @@ class Bench:
     def done(self, proc, slot):
         proc.stop()
         for _ in range(100):
-            if not self.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active", slot):
+            if not self.sql(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active", slot
+            ):
                 break
             time.sleep(0.1)
         self.sql(
@@ -247,6 +255,36 @@ class Bench:
         time.sleep(0.2)
         self.sql("SELECT pg_drop_replication_slot(%s)", slot)
         self.sql(f"DROP PUBLICATION IF EXISTS {slot}")
+
+    def sent(self, kind, slot):
+        """Events the forwarder says Kinesis accepted (None if it does not say): td-forwarder's
+        forwarder_status row, the harness's status file.  Cheaper than reading the stream, which
+        in moto costs as much CPU as writing it (GetRecords scans a shard from its start)."""
+        try:
+            if kind == "td":
+                rows = self.sql(
+                    "SELECT records_sent FROM taxi_duration.forwarder_status WHERE slot = %s", slot
+                )
+                return rows[0][0] if rows else 0
+            with open(os.path.join(self.work, f"{slot}.status")) as f:
+                return int(f.read() or 0)
+        except FileNotFoundError:
+            return 0
+        except (psycopg.Error, ValueError):
+            return None
+
+    def wait_sent(self, proc, kind, slot, n, timeout):
+        """Until the forwarder says n events were accepted (or cannot say)."""
+        deadline = time.monotonic() + timeout
+        seen, since = -1, time.monotonic()
+        while (now := self.sent(kind, slot)) is not None and now < n:
+            proc.check_alive()
+            if now != seen:
+                seen, since = now, time.monotonic()
+            if time.monotonic() > deadline or time.monotonic() - since > self.a.stall:
+                log(f"{proc.name}: says {now} of {n} sent; giving up")
+                return
+            time.sleep(0.1)
 
     def wait_all(self, proc, reader, n, timeout, interval=2.0):
         """Until n ride ids are in the stream: False after `timeout` s, or after --stall s
@@ -277,11 +315,10 @@ class Bench:
         n = len(lines)
         proc, slot, reader = self.fresh(kind, "tput")
         t0 = time.time()
-        ins = threading.Thread(target=insert, args=(self.dsn, lines, self.a.tx))
-        ins.start()
-        ins.join()
+        insert(self.dsn, lines, self.a.tx)
         t_ins = time.time() - t0
-        ok = self.wait_all(proc, reader, n, self.a.timeout)
+        self.wait_sent(proc, kind, slot, n, self.a.timeout)
+        ok = self.wait_all(proc, reader, n, self.a.stall)
         cpu, rss = proc.usage()
         self.done(proc, slot)
         lat, _ = self.latencies(reader)
@@ -297,29 +334,48 @@ class Bench:
             "dups": reader.records - len(reader.counts),
             "lat": lat,
         }
-        log(f"{kind} throughput: {res['rate']:.0f} events/s, cpu {cpu:.1f} s, rss {rss:.0f} MiB,"
-            f" {res['bytes']:.0f} B/event, complete {ok}")
+        log(
+            f"{kind} throughput: {res['rate']:.0f} events/s, cpu {cpu:.1f} s, rss {rss:.0f} MiB,"
+            f" {res['bytes']:.0f} B/event, complete {ok}"
+        )
         return res
 
     def paced(self, kind, lines):
         proc, slot, reader = self.fresh(kind, "paced")
         insert(self.dsn, lines, self.a.paced_tx, rate=self.a.paced_rate)
-        ok = self.wait_all(proc, reader, len(lines), self.a.timeout, interval=0.5)
+        self.wait_sent(proc, kind, slot, len(lines), self.a.timeout)
+        ok = self.wait_all(proc, reader, len(lines), self.a.stall, interval=0.5)
         self.done(proc, slot)
         lat, _ = self.latencies(reader)
-        log(f"{kind} paced: p50 {pct(lat, 50):.0f} ms, p99 {pct(lat, 99):.0f} ms, max {lat[-1]:.0f} ms")
+        log(
+            f"{kind} paced: p50 {pct(lat, 50):.0f} ms, p99 {pct(lat, 99):.0f} ms, max {lat[-1]:.0f} ms"
+        )
         return {"complete": ok, "lat": lat}
 
     def kill9(self, kind, lines):
         n = len(lines)
         proc, slot, reader = self.fresh(kind, "kill")
         progress = [0]
-        ins = threading.Thread(target=insert, args=(self.dsn, lines, self.a.tx, self.a.kill_rate, progress))
+        ins = threading.Thread(
+            target=insert, args=(self.dsn, lines, self.a.tx, self.a.kill_rate, progress)
+        )
         ins.start()
-        if not self.wait_all(proc, reader, n // 3, self.a.timeout, interval=0.2):
-            raise RuntimeError(f"{proc.name}: no third of the trips in the stream")
+
+        # mid-stream, while inserting: once half the trips are inserted and a tenth sent
+        # (as the forwarder says: reading the stream is slow, moto's GetRecords scans a shard
+        # from its start)
+        def sending():
+            sent = self.sent(kind, slot)
+            return sent >= n // 10 if sent is not None else reader.poll() > 0
+
+        while progress[0] < n // 2 or not sending():
+            proc.check_alive()
+            if not ins.is_alive() and progress[0] < n // 2:
+                raise RuntimeError("the inserts stopped early")
+            time.sleep(0.01)
         proc.kill9()
-        at = (len(reader.counts), progress[0])
+        inserted = progress[0]
+        at = (reader.poll(), inserted)
         log(f"{kind}: kill -9 with {at[0]} ride ids in the stream, {at[1]} inserted")
         time.sleep(1.0)
         proc.start()
@@ -344,17 +400,33 @@ def pct(xs, p):
 def versions():
     v = {}
     v["postgres"] = subprocess.run(
-        [os.path.join(os.environ.get("TD_PG_BINDIR", "/usr/lib/postgresql/15/bin"), "postgres"), "--version"],
-        capture_output=True, text=True).stdout.strip()
-    v["java"] = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-    v["td"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True).stdout.strip()
+        [
+            os.path.join(os.environ.get("TD_PG_BINDIR", "/usr/lib/postgresql/15/bin"), "postgres"),
+            "--version",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    v["java"] = subprocess.run(
+        ["java", "-version"], capture_output=True, text=True
+    ).stderr.splitlines()[0]
+    v["td"] = subprocess.run(
+        ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     try:
         from importlib.metadata import version
 
         v["moto"] = subprocess.run(
-            [os.path.join(os.environ.get("TD_SERVERS_VENV", "/opt/td-servers-venv"), "bin", "python"),
-             "-c", "import moto; print(moto.__version__)"], capture_output=True, text=True).stdout.strip()
+            [
+                os.path.join(
+                    os.environ.get("TD_SERVERS_VENV", "/opt/td-servers-venv"), "bin", "python"
+                ),
+                "-c",
+                "import moto; print(moto.__version__)",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         v["boto3"] = version("boto3")
     except Exception:  # noqa: BLE001 - informational only
         pass
@@ -370,11 +442,12 @@ def main():
     ap.add_argument("--paced-rate", type=float, default=1000.0)
     ap.add_argument("--paced-tx", type=int, default=100)
     ap.add_argument("--kill-trips", type=int, default=200_000)
-    ap.add_argument("--kill-rate", type=float, default=20_000.0, help="trips/s while killing")
+    ap.add_argument("--kill-rate", type=float, default=5_000.0, help="trips/s while killing")
     ap.add_argument("--shards", type=int, default=64)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--stall", type=float, default=120, help="s without progress: give up")
     ap.add_argument("--only", default="td,dbz")
+    ap.add_argument("--kill-only", action="store_true", help="the kill -9 phase alone, no report")
     ap.add_argument("--command", default="bash bench/bench_debezium.sh")
     a = ap.parse_args()
     a.paced_trips = min(a.paced_trips, a.trips)
@@ -389,31 +462,53 @@ def main():
     res = {}
     try:
         env = servers.start()
-        aws = {k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        aws = {
+            k: env[k]
+            for k in (
+                "AWS_ENDPOINT_URL",
+                "AWS_REGION",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+            )
+        }
         kin = aws_client("kinesis", aws)
-        conf = "\n".join([
-            "shared_preload_libraries = 'taxi_duration'",
-            "listen_addresses = '127.0.0.1'",  # Debezium's JDBC driver needs TCP
-            "wal_level = logical",
-            "track_commit_timestamp = on",
-            "max_replication_slots = 8",
-            "max_wal_senders = 8",
-            "max_wal_size = '4GB'",
-            "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
-        ])
+        conf = "\n".join(
+            [
+                "shared_preload_libraries = 'taxi_duration'",
+                "listen_addresses = '127.0.0.1'",  # Debezium's JDBC driver needs TCP
+                "wal_level = logical",
+                "track_commit_timestamp = on",
+                "max_replication_slots = 8",
+                "max_wal_senders = 8",
+                "max_wal_size = '4GB'",
+                "output_plugin_libraries = 'pgoutput, test_decoding, taxi_duration'",
+            ]
+        )
         subprocess.run(
-            ["bash", "-c", f'. {ROOT}/tests/lib/cluster.sh; td_cluster_start {pgdir} {PG_PORT} "$1"', "-", conf],
+            [
+                "bash",
+                "-c",
+                f'. {ROOT}/tests/lib/cluster.sh; td_cluster_start {pgdir} {PG_PORT} "$1"',
+                "-",
+                conf,
+            ],
             check=True,
         )
         dsn = f"host={pgdir} port={PG_PORT} dbname=postgres user=postgres"
         b = Bench(a, a.work, aws, kin, dsn)
         b.sql("CREATE EXTENSION taxi_duration")
         for kind in a.only.split(","):
-            res[kind] = {
-                "tput": b.throughput(kind, lines),
-                "paced": b.paced(kind, lines[: a.paced_trips]),
-                "kill": b.kill9(kind, lines[: a.kill_trips]),
-            }
+            res[kind] = (
+                {
+                    "tput": b.throughput(kind, lines),
+                    "paced": b.paced(kind, lines[: a.paced_trips]),
+                    "kill": b.kill9(kind, lines[: a.kill_trips]),
+                }
+                if a.kill_only is False
+                else {"kill": b.kill9(kind, lines[: a.kill_trips])}
+            )
+        if a.kill_only:
+            return 0
     finally:
         subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; td_cluster_stop {pgdir}"])
         servers.stop()
@@ -429,32 +524,46 @@ def section(a, res, v, distinct):
     def row(label, fmt):
         rows.append(f"| {label} | " + " | ".join(fmt(res[k]) for k in kinds) + " |")
 
-    row(f"throughput, {a.trips:,} trips: events/s, first insert → last event in the stream",
-        lambda r: f"**{r['tput']['rate']:,.0f}** ({r['tput']['secs']:.1f} s)")
+    row(
+        f"throughput, {a.trips:,} trips: events/s, first insert → last event in the stream",
+        lambda r: f"**{r['tput']['rate']:,.0f}** ({r['tput']['secs']:.1f} s)",
+    )
     row("  all ride ids in the stream", lambda r: str(r["tput"]["complete"]))
     row("  (insert rate, trips/s)", lambda r: f"{r['tput']['insert_rate']:,.0f}")
-    row("  CPU seconds of the forwarding process (user + system)", lambda r: f"{r['tput']['cpu']:.1f}")
+    row(
+        "  CPU seconds of the forwarding process (user + system)",
+        lambda r: f"{r['tput']['cpu']:.1f}",
+    )
     row("  CPU µs per event", lambda r: f"{r['tput']['cpu'] / a.trips * 1e6:.0f}")
     row("  peak RSS (VmHWM)", lambda r: f"{r['tput']['rss']:.0f} MiB")
     row("  bytes per event (record data)", lambda r: f"{r['tput']['bytes']:.0f}")
-    row("  commit → stream latency p50 / p99 / max (backlog)",
-        lambda r: "{:,.0f} / {:,.0f} / {:,.0f} ms".format(*lat3(r["tput"]["lat"])))
-    row(f"paced, {a.paced_trips:,} trips at {a.paced_rate:,.0f}/s in transactions of {a.paced_tx}:"
+    row(
+        "  commit → stream latency p50 / p99 / max (backlog)",
+        lambda r: "{:,.0f} / {:,.0f} / {:,.0f} ms".format(*lat3(r["tput"]["lat"])),
+    )
+    row(
+        f"paced, {a.paced_trips:,} trips at {a.paced_rate:,.0f}/s in transactions of {a.paced_tx}:"
         " commit → stream p50 / p99 / max",
-        lambda r: "**{:,.0f}** / {:,.0f} / {:,.0f} ms".format(*lat3(r["paced"]["lat"])))
-    row(f"kill -9 while inserting {a.kill_trips:,} trips, restarted: lost / duplicated",
-        lambda r: f"**{r['kill']['lost']}** / {r['kill']['dups']:,} (killed at {r['kill']['at'][0]:,} in stream,"
-        f" {r['kill']['at'][1]:,} inserted)")
+        lambda r: "**{:,.0f}** / {:,.0f} / {:,.0f} ms".format(*lat3(r["paced"]["lat"])),
+    )
+    row(
+        f"kill -9 while inserting {a.kill_trips:,} trips at {a.kill_rate:,.0f}/s, restarted:"
+        " lost / duplicated",
+        lambda r: (
+            f"**{r['kill']['lost']}** / {r['kill']['dups']:,} (killed at {r['kill']['at'][0]:,} in stream,"
+            f" {r['kill']['at'][1]:,} inserted)"
+        ),
+    )
     head = "| | " + " | ".join(names[k] for k in kinds) + " |\n|---|" + "---|" * len(kinds)
     return f"""
 ## Debezium side by side — {time.strftime("%Y-%m-%d")} on {os.cpu_count()} cores, {platform.machine()}
 
 Command: `{a.command}`
 
-Versions: {v.get('postgres')}; td-forwarder at {v.get('td')} (`TD_POLL_MS=100`); Debezium 3.6.1.Final
+Versions: {v.get("postgres")}; td-forwarder at {v.get("td")} (`TD_POLL_MS=100`); Debezium 3.6.1.Final
 (`debezium-embedded`, PostgreSQL connector, `plugin.name=pgoutput`, `snapshot.mode=no_data`,
 `poll.interval.ms=100`, `offset.flush.interval.ms=1000`, JSON without schemas) with the AWS SDK
-for Java 2.59.1 (`bench/debezium/`), {v.get('java')}; moto {v.get('moto')} with SigV4 checking,
+for Java 2.59.1 (`bench/debezium/`), {v.get("java")}; moto {v.get("moto")} with SigV4 checking,
 streams of {a.shards} shards, all on this host.
 
 The same {a.trips:,} real trips ({distinct:,} distinct rows of green 2021-01 + 2021-02, repeated;
