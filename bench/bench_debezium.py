@@ -578,8 +578,9 @@ def section(a, res, v, distinct):
             " writes many rows in one multi-insert WAL record (all decoded with that LSN); on"
             " restart, `WalPositionLocator` skips every event up to and including the stored LSN,"
             " so the rows of that record after the last one sent are never emitted"
-            " (debezium/dbz#1554; the fix, debezium/debezium PR #7531, adds a per-LSN event count"
-            " to the offsets and is not in 3.6.1). td-forwarder confirms whole transactions"
+            " (debezium/dbz#1554; the fix, debezium/debezium PR #7531, adds a per-LSN event count,"
+            " `lsn_events_processed`, to the offsets: it is in debezium-connector-postgres"
+            " 3.7.1.Final, not in 3.6.1 nor 3.6.4). td-forwarder confirms whole transactions"
             " (`pg_replication_slot_advance` to a commit LSN), so it resends instead."
         )
     head = "| | " + " | ".join(names[k] for k in kinds) + " |\n|---|" + "---|" * len(kinds)
