@@ -141,7 +141,10 @@ class Proc:
     def __init__(self, name, argv, env, logpath):
         self.name, self.argv, self.env, self.logpath, self.p = name, argv, env, logpath, None
 
+    running: list[Proc] = []  # stopped by main() whatever happens
+
     def start(self):
+        Proc.running.append(self)
         with open(self.logpath, "ab") as f:
             self.p = subprocess.Popen(
                 self.argv,
@@ -525,6 +528,8 @@ def main():
         if a.kill_only:
             return 0
     finally:
+        for p in Proc.running:
+            p.stop()
         subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; td_cluster_stop {pgdir}"])
         servers.stop()
     print(section(a, res, versions(), distinct))
