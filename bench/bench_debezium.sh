@@ -31,7 +31,9 @@ if [ -z "${TAXI_DATA_DIR:-}" ]; then
 fi
 export TAXI_DATA_DIR
 CMD="bash bench/bench_debezium.sh"
-[ -n "${TRIPS:-}" ] && CMD="TRIPS=$TRIPS $CMD"
+for v in SHARDS TX KILL_RATE PACED_RATE PACED_TRIPS KILL_TRIPS TRIPS; do
+	[ -n "${!v:-}" ] && CMD="$v=${!v} $CMD"
+done
 "$PY" -u "$ROOT/bench/bench_debezium.py" "$WORK" --trips "${TRIPS:-1000000}" \
 	--kill-trips "${KILL_TRIPS:-200000}" --paced-trips "${PACED_TRIPS:-30000}" \
 	--paced-rate "${PACED_RATE:-1000}" --kill-rate "${KILL_RATE:-5000}" --tx "${TX:-1000}" \

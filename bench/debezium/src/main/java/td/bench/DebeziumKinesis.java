@@ -14,7 +14,10 @@
  * At least once: a batch's records are marked processed (committer.markProcessed, then
  * markBatchFinished) only after Kinesis accepted every one of them, so Debezium's offset store
  * (a file, flushed every DBZ_FLUSH_MS) and the slot's confirmed LSN never pass an unsent event;
- * a crash or kill -9 resends from the last flushed offset (duplicates, never gaps).
+ * a crash or kill -9 resends from the last flushed offset (duplicates).  Gaps come from the
+ * connector itself: 3.6.1 stores a position as a WAL record's LSN, and COPY puts many rows under
+ * one LSN; on restart it skips the whole record, including rows that were never handed over
+ * (debezium/dbz#1554, fixed in 3.7.1).  The kill -9 phase of bench_debezium.sh counts them.
  *
  * Environment (defaults in brackets):
  *   DBZ_PG_HOST [127.0.0.1], DBZ_PG_PORT [5432], DBZ_PG_USER [postgres], DBZ_PG_PASSWORD [""],
