@@ -6,7 +6,7 @@
 # bench/RESULTS.md.  Run from anywhere as root; needs Java 17 and mvn (Maven Central, or the
 # artifacts already in ~/.m2), what tests/forwarder/run.sh needs, and TAXI_DATA_DIR (2021-01 and
 # 2021-02).  Environment: TRIPS (1000000), KILL_TRIPS (200000), PACED_TRIPS (30000), PACED_RATE
-# (1000 trips/s), KILL_RATE (5000 trips/s), TX (1000 rows per COPY transaction), SHARDS (64),
+# (1000 trips/s), KILL_RATE (5000 trips/s), TX (1000 rows per COPY transaction), SHARDS (512),
 # PYTHON (.venv's, else python3); TD_BENCH_KEEP=1 keeps the work directory (logs).
 # Ports: PostgreSQL 55132 (127.0.0.1 and a private socket), moto 55101.
 set -eu
@@ -37,7 +37,7 @@ done
 "$PY" -u "$ROOT/bench/bench_debezium.py" "$WORK" --trips "${TRIPS:-1000000}" \
 	--kill-trips "${KILL_TRIPS:-200000}" --paced-trips "${PACED_TRIPS:-30000}" \
 	--paced-rate "${PACED_RATE:-1000}" --kill-rate "${KILL_RATE:-5000}" --tx "${TX:-1000}" \
-	--shards "${SHARDS:-64}" \
+	--shards "${SHARDS:-512}" \
 	--command "$CMD" >"$WORK/section.md"
 cat "$WORK/section.md"
 cat "$WORK/section.md" >>"$ROOT/bench/RESULTS.md"
