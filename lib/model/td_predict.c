@@ -31,12 +31,17 @@ struct td_predictor
 	const td_image_slot		   *slots;
 	const td_image_tree		   *trees;
 	const td_image_node		   *nodes;
+	const td_image_tree		   *rtrees; /* reduced trees (td_reduce.c) */
+	const td_image_node		   *rnodes;
+	const uint32_t			   *fptr;
+	const uint32_t			   *ftrees;
 	const double			   *coef;
 	const char				   *base;
 
 	float		  *x;			/* num_features, NaN when not set */
 	uint32_t	  *touched;		/* features set by the current row */
 	double		  *touched_val; /* their values in double (linear) */
+	unsigned char *dirty;		/* per tree: splits on a feature the row sets */
 	char		  *key;			/* categorical key buffer */
 	unsigned char *present;		/* per input: value given and not missing */
 	int64_t		  *ival;		/* per input: integer / timestamp value */
@@ -73,6 +78,10 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	p->trees = TD_IMG_AT(image, h->trees_off, td_image_tree);
 	p->nodes = TD_IMG_AT(image, h->nodes_off, td_image_node);
 	p->coef = TD_IMG_AT(image, h->coef_off, double);
+	p->rtrees = TD_IMG_AT(image, h->rtrees_off, td_image_tree);
+	p->rnodes = TD_IMG_AT(image, h->rnodes_off, td_image_node);
+	p->fptr = TD_IMG_AT(image, h->fptr_off, uint32_t);
+	p->ftrees = TD_IMG_AT(image, h->ftrees_off, uint32_t);
 
 	ntouch = (size_t) h->num_numeric + h->num_categorical;
 	p->x = tdc_calloc_array(h->num_features, sizeof(float));
@@ -82,7 +91,8 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	p->present = tdc_calloc_array(h->num_inputs, 1);
 	p->ival = tdc_calloc_array(h->num_inputs, sizeof(int64_t));
 	p->dval = tdc_calloc_array(h->num_inputs, sizeof(double));
-	if (!p->x || !p->touched || !p->touched_val || !p->key || !p->present ||
+	p->dirty = tdc_calloc_array((size_t) h->num_trees + 1, 1);
+	if (!p->dirty || !p->x || !p->touched || !p->touched_val || !p->key || !p->present ||
 		!p->ival || !p->dval)
 	{
 		td_predictor_free(p);
@@ -106,6 +116,7 @@ td_predictor_free(td_predictor *p)
 	tdc_free(p->present);
 	tdc_free(p->ival);
 	tdc_free(p->dval);
+	tdc_free(p->dirty);
 	tdc_free(p);
 }
 
@@ -352,6 +363,9 @@ set_features(td_predictor *p)
  * TD_LANES trees are walked at once, their independent node chains
  * interleaved so that the loads overlap; the leaves are kept per lane and
  * added in tree order afterwards, so the sum is unchanged.
+ *
+ * A tree with no split on a one-hot feature this row sets is walked in its
+ * reduced copy (td_reduce.c), which reaches the same leaf.
  */
 #define TD_LANES 16
 
@@ -371,6 +385,9 @@ eval_trees(const td_predictor *p)
 	const float			*x = p->x;
 	const td_image_tree *trees = p->trees;
 	const td_image_node *nodes = p->nodes;
+	const td_image_tree *rtrees = p->rtrees;
+	const td_image_node *rnodes = p->rnodes;
+	const unsigned char *dirty = p->dirty;
 	uint32_t			 nt = p->h->num_trees;
 	float				 sum = p->h->base_score;
 	uint32_t			 t = 0;
@@ -384,7 +401,7 @@ eval_trees(const td_predictor *p)
 
 		for (k = 0; k < TD_LANES; k++)
 		{
-			root[k] = nodes + trees[t + k].first;
+			root[k] = dirty[t + k] ? nodes + trees[t + k].first : rnodes + rtrees[t + k].first;
 			n[k] = 0;
 		}
 		do
@@ -406,7 +423,7 @@ eval_trees(const td_predictor *p)
 	}
 	for (; t < nt; t++)
 	{
-		const td_image_node *nd = nodes + trees[t].first;
+		const td_image_node *nd = dirty[t] ? nodes + trees[t].first : rnodes + rtrees[t].first;
 		uint32_t			 n = 0;
 
 		while (nd[n].left >= 0)
@@ -414,6 +431,22 @@ eval_trees(const td_predictor *p)
 		sum += nd[n].value;
 	}
 	return sum;
+}
+
+/* Mark (or unmark) the trees that split on a feature the row set. */
+static void
+mark_dirty(td_predictor *p, uint32_t nt, unsigned char v)
+{
+	uint32_t i;
+	uint32_t j;
+
+	for (i = 0; i < nt; i++)
+	{
+		uint32_t f = p->touched[i];
+
+		for (j = p->fptr[f]; j < p->fptr[f + 1]; j++)
+			p->dirty[p->ftrees[j]] = v;
+	}
 }
 
 static double
@@ -461,7 +494,11 @@ td_predict(td_predictor *p, const td_value *values, double *minutes,
 		return st;
 	nt = set_features(p);
 	if (p->h->estimator == TD_EST_XGBOOST)
+	{
+		mark_dirty(p, nt, 1);
 		*minutes = (double) eval_trees(p);
+		mark_dirty(p, nt, 0);
+	}
 	else
 		*minutes = eval_linear(p, nt);
 	for (i = 0; i < nt; i++)
