@@ -42,6 +42,9 @@ struct td_predictor
 	uint32_t	  *touched;		/* features set by the current row */
 	double		  *touched_val; /* their values in double (linear) */
 	unsigned char *dirty;		/* per tree: splits on a feature the row sets */
+	uint32_t	  *dirty_list;	/* those trees */
+	uint32_t	   num_dirty;
+	float		  *leaf;		/* per tree: the row's leaf */
 	char		  *key;			/* categorical key buffer */
 	unsigned char *present;		/* per input: value given and not missing */
 	int64_t		  *ival;		/* per input: integer / timestamp value */
@@ -92,7 +95,9 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	p->ival = tdc_calloc_array(h->num_inputs, sizeof(int64_t));
 	p->dval = tdc_calloc_array(h->num_inputs, sizeof(double));
 	p->dirty = tdc_calloc_array((size_t) h->num_trees + 1, 1);
-	if (!p->dirty || !p->x || !p->touched || !p->touched_val || !p->key || !p->present ||
+	p->dirty_list = tdc_calloc_array((size_t) h->num_trees + 1, sizeof(uint32_t));
+	p->leaf = tdc_calloc_array((size_t) h->num_trees + 1, sizeof(float));
+	if (!p->dirty || !p->dirty_list || !p->leaf || !p->x || !p->touched || !p->touched_val || !p->key || !p->present ||
 		!p->ival || !p->dval)
 	{
 		td_predictor_free(p);
@@ -117,6 +122,8 @@ td_predictor_free(td_predictor *p)
 	tdc_free(p->ival);
 	tdc_free(p->dval);
 	tdc_free(p->dirty);
+	tdc_free(p->dirty_list);
+	tdc_free(p->leaf);
 	tdc_free(p);
 }
 
@@ -361,11 +368,13 @@ set_features(td_predictor *p)
  *
  * The walk is bound by memory latency (each level waits for its node), so
  * TD_LANES trees are walked at once, their independent node chains
- * interleaved so that the loads overlap; the leaves are kept per lane and
- * added in tree order afterwards, so the sum is unchanged.
+ * interleaved so that the loads overlap.  Each tree's leaf is stored, and
+ * the leaves are added in tree order at the end, so the sum is unchanged.
  *
- * A tree with no split on a one-hot feature this row sets is walked in its
- * reduced copy (td_reduce.c), which reaches the same leaf.
+ * Every tree is first walked in its reduced copy (td_reduce.c: no one-hot
+ * splits, a few nodes, all in L1), which reaches the right leaf unless the
+ * tree splits on a one-hot feature the row sets; those trees ("dirty",
+ * listed by mark_dirty) are then walked in full, in lanes of their own.
  */
 #define TD_LANES 16
 
@@ -379,74 +388,100 @@ node_goes_left(const td_image_node *nd, const float *x)
 	return (split & TD_NODE_DEFAULT_LEFT) ? !(v >= nd->value) : (v < nd->value);
 }
 
-static float
-eval_trees(const td_predictor *p)
+/* Leaf values of trees ids[0..n) (NULL: trees 0..n) into leaf[tree]. */
+static void
+walk(const td_image_tree *trees, const td_image_node *nodes, const uint32_t *ids,
+	 uint32_t n, const float *x, float *leaf)
 {
-	const float			*x = p->x;
-	const td_image_tree *trees = p->trees;
-	const td_image_node *nodes = p->nodes;
-	const td_image_tree *rtrees = p->rtrees;
-	const td_image_node *rnodes = p->rnodes;
-	const unsigned char *dirty = p->dirty;
-	uint32_t			 nt = p->h->num_trees;
-	float				 sum = p->h->base_score;
-	uint32_t			 t = 0;
+	uint32_t i = 0;
 
-	for (; t + TD_LANES <= nt; t += TD_LANES)
+	for (; i + TD_LANES <= n; i += TD_LANES)
 	{
 		const td_image_node *root[TD_LANES];
-		uint32_t			 n[TD_LANES];
+		uint32_t			 at[TD_LANES];
 		uint32_t			 k;
 		bool				 walking;
 
 		for (k = 0; k < TD_LANES; k++)
 		{
-			root[k] = dirty[t + k] ? nodes + trees[t + k].first : rnodes + rtrees[t + k].first;
-			n[k] = 0;
+			root[k] = nodes + trees[ids ? ids[i + k] : i + k].first;
+			at[k] = 0;
 		}
 		do
 		{
 			walking = false;
 			for (k = 0; k < TD_LANES; k++)
 			{
-				const td_image_node *nd = root[k] + n[k];
+				const td_image_node *nd = root[k] + at[k];
 
 				if (nd->left >= 0)
 				{
-					n[k] = (uint32_t) nd->left + (node_goes_left(nd, x) ? 0u : 1u);
+					at[k] = (uint32_t) nd->left + (node_goes_left(nd, x) ? 0u : 1u);
 					walking = true;
 				}
 			}
 		} while (walking);
 		for (k = 0; k < TD_LANES; k++)
-			sum += root[k][n[k]].value;
+			leaf[ids ? ids[i + k] : i + k] = root[k][at[k]].value;
 	}
-	for (; t < nt; t++)
+	for (; i < n; i++)
 	{
-		const td_image_node *nd = dirty[t] ? nodes + trees[t].first : rnodes + rtrees[t].first;
-		uint32_t			 n = 0;
+		uint32_t			 t = ids ? ids[i] : i;
+		const td_image_node *nd = nodes + trees[t].first;
+		uint32_t			 at = 0;
 
-		while (nd[n].left >= 0)
-			n = (uint32_t) nd[n].left + (node_goes_left(&nd[n], x) ? 0u : 1u);
-		sum += nd[n].value;
+		while (nd[at].left >= 0)
+			at = (uint32_t) nd[at].left + (node_goes_left(&nd[at], x) ? 0u : 1u);
+		leaf[t] = nd[at].value;
 	}
+}
+
+static float
+eval_trees(const td_predictor *p)
+{
+	uint32_t nt = p->h->num_trees;
+	float	 sum = p->h->base_score;
+	uint32_t t;
+
+	walk(p->rtrees, p->rnodes, NULL, nt, p->x, p->leaf);
+	walk(p->trees, p->nodes, p->dirty_list, p->num_dirty, p->x, p->leaf);
+	for (t = 0; t < nt; t++)
+		sum += p->leaf[t];
 	return sum;
 }
 
-/* Mark (or unmark) the trees that split on a feature the row set. */
+/* List (and mark) the trees that split on a one-hot feature the row set. */
 static void
-mark_dirty(td_predictor *p, uint32_t nt, unsigned char v)
+mark_dirty(td_predictor *p, uint32_t nt)
 {
 	uint32_t i;
 	uint32_t j;
 
+	p->num_dirty = 0;
 	for (i = 0; i < nt; i++)
 	{
 		uint32_t f = p->touched[i];
 
 		for (j = p->fptr[f]; j < p->fptr[f + 1]; j++)
-			p->dirty[p->ftrees[j]] = v;
+		{
+			uint32_t t = p->ftrees[j];
+
+			if (!p->dirty[t])
+			{
+				p->dirty[t] = 1;
+				p->dirty_list[p->num_dirty++] = t;
+			}
+		}
 	}
+}
+
+static void
+clear_dirty(td_predictor *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->num_dirty; i++)
+		p->dirty[p->dirty_list[i]] = 0;
 }
 
 static double
@@ -495,9 +530,9 @@ td_predict(td_predictor *p, const td_value *values, double *minutes,
 	nt = set_features(p);
 	if (p->h->estimator == TD_EST_XGBOOST)
 	{
-		mark_dirty(p, nt, 1);
+		mark_dirty(p, nt);
 		*minutes = (double) eval_trees(p);
-		mark_dirty(p, nt, 0);
+		clear_dirty(p);
 	}
 	else
 		*minutes = eval_linear(p, nt);
