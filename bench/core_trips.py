@@ -49,7 +49,7 @@ def main() -> None:
     us = month["lpep_pickup_datetime"].to_numpy(dtype="datetime64[us]").astype(np.int64)
     with open(out / "trips.csv", "w") as f:
         for pu, do, dist, t in zip(
-            month["PULocationID"], month["DOLocationID"], month["trip_distance"], us
+            month["PULocationID"], month["DOLocationID"], month["trip_distance"], us, strict=True
         ):
             f.write(f"{int(pu)},{int(do)},{float(dist)!r},{int(t)}\n")
     X4 = bundle.transform(month)
@@ -63,8 +63,11 @@ def main() -> None:
         return
     n = X4.shape[0]
     for name, X in (("xgb4", X4), ("xgb3", X3)):
-        t = best_ns(lambda X=X: booster.inplace_predict(X, iteration_range=rng, missing=np.nan),
-                    args.repeat, n)
+        t = best_ns(
+            lambda X=X: booster.inplace_predict(X, iteration_range=rng, missing=np.nan),
+            args.repeat,
+            n,
+        )
         print(f"{name} {t:.1f}")
 
 

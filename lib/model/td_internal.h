@@ -149,9 +149,9 @@ typedef struct td_reduced
 	uint32_t			  num_ftrees;
 } td_reduced;
 
-td_status td_reduce_derive(const struct td_image_header *h,
+td_status td_reduce_derive(const struct td_image_header	 *h,
 						   const struct td_image_numeric *numeric,
-						   const struct td_image_tree *trees,
+						   const struct td_image_tree	 *trees,
 						   const struct td_image_node *nodes, td_reduced *r);
 void	  td_reduce_free(td_reduced *r);
 uint64_t  td_reduce_bytes(const struct td_image_header *h, const td_reduced *r);

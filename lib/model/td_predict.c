@@ -44,11 +44,11 @@ struct td_predictor
 	unsigned char *dirty;		/* per tree: splits on a feature the row sets */
 	uint32_t	  *dirty_list;	/* those trees */
 	uint32_t	   num_dirty;
-	float		  *leaf;		/* per tree: the row's leaf */
-	char		  *key;			/* categorical key buffer */
-	unsigned char *present;		/* per input: value given and not missing */
-	int64_t		  *ival;		/* per input: integer / timestamp value */
-	double		  *dval;		/* per input: value as double */
+	float		  *leaf;	/* per tree: the row's leaf */
+	char		  *key;		/* categorical key buffer */
+	unsigned char *present; /* per input: value given and not missing */
+	int64_t		  *ival;	/* per input: integer / timestamp value */
+	double		  *dval;	/* per input: value as double */
 };
 
 td_status
