@@ -44,12 +44,70 @@ struct td_predictor
 	unsigned char *dirty;		/* per tree: splits on a feature the row sets */
 	uint32_t	  *dirty_list;	/* those trees */
 	uint32_t	   num_dirty;
-	float		  *leaf;	/* per tree: the row's leaf */
+	float		  *leaf;   /* per tree: the row's leaf */
+	uint32_t	  *active; /* trees whose reduced copy splits, deepest first */
+	uint32_t	   num_active;
 	char		  *key;		/* categorical key buffer */
 	unsigned char *present; /* per input: value given and not missing */
 	int64_t		  *ival;	/* per input: integer / timestamp value */
 	double		  *dval;	/* per input: value as double */
 };
+
+/*
+ * Most reduced trees are a lone leaf: its value is stored in leaf[] once
+ * and never walked.  The others ("active") are walked every row, deepest
+ * first, so the lanes of a group finish together.  (The image was checked:
+ * children after their parent, inside the tree.)
+ */
+static bool
+plan_reduced(td_predictor *p)
+{
+	uint32_t  nt = p->h->num_trees;
+	uint32_t  max_count = 1;
+	uint32_t *depth;
+	uint32_t *tree_depth;
+	uint32_t  t;
+	uint32_t  j;
+
+	p->active = tdc_calloc_array((size_t) nt + 1, sizeof(uint32_t));
+	tree_depth = tdc_calloc_array((size_t) nt + 1, sizeof(uint32_t));
+	for (t = 0; t < nt; t++)
+		if (p->rtrees[t].count > max_count)
+			max_count = p->rtrees[t].count;
+	depth = tdc_calloc_array(max_count, sizeof(uint32_t));
+	if (p->active == NULL || tree_depth == NULL || depth == NULL)
+	{
+		tdc_free(tree_depth);
+		tdc_free(depth);
+		return false;
+	}
+	p->num_active = 0;
+	for (t = 0; t < nt; t++)
+	{
+		const td_image_node *nd = p->rnodes + p->rtrees[t].first;
+
+		p->leaf[t] = nd[0].value;
+		if (nd[0].left < 0)
+			continue;
+		depth[0] = 0;
+		for (j = 0; j < p->rtrees[t].count; j++)
+		{
+			if (nd[j].left < 0)
+				continue;
+			depth[nd[j].left] = depth[nd[j].left + 1] = depth[j] + 1;
+			if (depth[j] + 1 > tree_depth[t])
+				tree_depth[t] = depth[j] + 1;
+		}
+		/* insertion by depth, deepest first (few hundred trees, once) */
+		for (j = p->num_active; j > 0 && tree_depth[p->active[j - 1]] < tree_depth[t]; j--)
+			p->active[j] = p->active[j - 1];
+		p->active[j] = t;
+		p->num_active++;
+	}
+	tdc_free(tree_depth);
+	tdc_free(depth);
+	return true;
+}
 
 td_status
 td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
@@ -105,6 +163,11 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	}
 	for (i = 0; i < h->num_features; i++)
 		p->x[i] = NAN;
+	if (h->estimator == TD_EST_XGBOOST && !plan_reduced(p))
+	{
+		td_predictor_free(p);
+		return td_error_nomem(err);
+	}
 	*out = p;
 	return TD_OK;
 }
@@ -124,6 +187,7 @@ td_predictor_free(td_predictor *p)
 	tdc_free(p->dirty);
 	tdc_free(p->dirty_list);
 	tdc_free(p->leaf);
+	tdc_free(p->active);
 	tdc_free(p);
 }
 
@@ -372,7 +436,8 @@ set_features(td_predictor *p)
  * the leaves are added in tree order at the end, so the sum is unchanged.
  *
  * Every tree is first walked in its reduced copy (td_reduce.c: no one-hot
- * splits, a few nodes, all in L1), which reaches the right leaf unless the
+ * splits, a few nodes, all in L1; a lone leaf is not walked at all, see
+ * plan_reduced), which reaches the right leaf unless the
  * tree splits on a one-hot feature the row sets; those trees ("dirty",
  * listed by mark_dirty) are then walked in full, in lanes of their own.
  */
@@ -443,10 +508,17 @@ eval_trees(const td_predictor *p)
 	float	 sum = p->h->base_score;
 	uint32_t t;
 
-	walk(p->rtrees, p->rnodes, NULL, nt, p->x, p->leaf);
+	walk(p->rtrees, p->rnodes, p->active, p->num_active, p->x, p->leaf);
 	walk(p->trees, p->nodes, p->dirty_list, p->num_dirty, p->x, p->leaf);
 	for (t = 0; t < nt; t++)
 		sum += p->leaf[t];
+	/* a dirty tree's reduced leaf back, for the lone-leaf ones */
+	for (t = 0; t < p->num_dirty; t++)
+	{
+		uint32_t d = p->dirty_list[t];
+
+		p->leaf[d] = p->rnodes[p->rtrees[d].first].value;
+	}
 	return sum;
 }
 
