@@ -523,7 +523,9 @@ td_image_check(const void *image, size_t size, td_error *err)
 	{
 		const double *coef = TD_IMG_AT(image, h->coef_off, double);
 
-		if (h->num_trees != 0 || !isfinite(h->intercept))
+		if (h->num_trees != 0 || !isfinite(h->intercept) || h->rtrees_off != 0 ||
+			h->rnodes_off != 0 || h->fptr_off != 0 || h->ftrees_off != 0 ||
+			h->num_rnodes != 0 || h->num_ftrees != 0)
 			return bad_image(err, "its linear header is inconsistent");
 		for (i = 0; i < h->num_features; i++)
 			if (!isfinite(coef[i]))
