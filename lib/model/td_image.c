@@ -99,6 +99,52 @@ fill_slots(const td_plan *plan, const td_cat_spec *c, pool *p,
 	return TD_OK;
 }
 
+/* The XGBoost image at img (size bytes) again, with td_reduce.c's sections. */
+static td_status
+append_reduced(const td_plan *plan, char *img, uint64_t size,
+			   td_image **image_out, size_t *size_out)
+{
+	td_image_header h;
+	td_reduced		r;
+	uint64_t		total;
+	char		   *out;
+	td_status		st;
+
+	memcpy(&h, img, sizeof(h));
+	st = td_reduce_derive(&h, TD_IMG_AT(img, h.numeric_off, td_image_numeric),
+						  TD_IMG_AT(img, h.trees_off, td_image_tree),
+						  TD_IMG_AT(img, h.nodes_off, td_image_node), &r);
+	if (st != TD_OK)
+	{
+		tdc_free(img);
+		return td_error_nomem(plan->err);
+	}
+	total = ALIGN8(size) + td_reduce_bytes(&h, &r);
+	if (total > UINT32_MAX || total > (uint64_t) ((size_t) -1) ||
+		(out = tdc_calloc_array((size_t) total, 1)) == NULL)
+	{
+		td_reduce_free(&r);
+		tdc_free(img);
+		if (total > UINT32_MAX)
+		{
+			td_error_set(plan->err, TD_ERR_LIMIT,
+						 "The compiled model would take %llu bytes; images are limited to 4 GiB.",
+						 (unsigned long long) total);
+			return TD_ERR_LIMIT;
+		}
+		return td_error_nomem(plan->err);
+	}
+	memcpy(out, img, (size_t) size);
+	tdc_free(img);
+	td_reduce_write(&h, out, ALIGN8(size), &r);
+	td_reduce_free(&r);
+	h.total_size = total;
+	memcpy(out, &h, sizeof(h));
+	*image_out = (td_image *) (void *) out;
+	*size_out = (size_t) total;
+	return TD_OK;
+}
+
 td_status
 td_image_build(const td_plan *plan, td_image **image_out, size_t *size_out)
 {
@@ -242,6 +288,8 @@ td_image_build(const td_plan *plan, td_image **image_out, size_t *size_out)
 		return st;
 	}
 	memcpy(img, &h, sizeof(h));
+	if (plan->estimator == TD_EST_XGBOOST)
+		return append_reduced(plan, img, off, image_out, size_out);
 	*image_out = (td_image *) (void *) img;
 	*size_out = (size_t) off;
 	return TD_OK;
@@ -330,6 +378,7 @@ td_image_check(const void *image, size_t size, td_error *err)
 	const td_image_tree		   *trees;
 	const td_image_node		   *nodes;
 	uint64_t					vocab = 0;
+	uint32_t					longest_key = 0;
 	uint64_t					i;
 	uint64_t					j;
 	td_status					st;
@@ -395,8 +444,11 @@ td_image_check(const void *image, size_t size, td_error *err)
 				return bad_image(err, "a categorical feature reads a non-integer input");
 		}
 		need = (uint64_t) c->inputs_count * 20 + (uint64_t) (c->inputs_count - 1) * c->sep_len;
-		if (need > c->max_key_len || c->max_key_len > h->max_key_len)
+		/* as the bundle reader computes it: the predictor allocates it */
+		if (need != c->max_key_len || c->max_key_len > h->max_key_len)
 			return bad_image(err, "a categorical feature's key length is inconsistent");
+		if (c->max_key_len > longest_key)
+			longest_key = c->max_key_len;
 		if ((cap & (cap - 1)) != 0 || c->slots_first > h->num_slots ||
 			cap > h->num_slots - c->slots_first)
 			return bad_image(err, "a categorical feature's hash table lies outside the slot table");
@@ -418,6 +470,8 @@ td_image_check(const void *image, size_t size, td_error *err)
 	if (vocab != h->vocabulary_size)
 		return bad_image(err, "the vocabulary size is inconsistent");
 
+	if (h->max_key_len != longest_key)
+		return bad_image(err, "its longest key length is inconsistent");
 	if (h->estimator == TD_EST_XGBOOST)
 	{
 		uint64_t covered = 0;
@@ -455,12 +509,23 @@ td_image_check(const void *image, size_t size, td_error *err)
 		}
 		if (covered > h->num_nodes)
 			return bad_image(err, "trees overlap in the node table");
+		{
+			bool	  ok;
+			td_status st = td_reduce_check(image, numeric, trees, nodes, &ok);
+
+			if (st != TD_OK)
+				return td_error_nomem(err);
+			if (!ok)
+				return bad_image(err, "its reduced trees do not match its node table");
+		}
 	}
 	else
 	{
 		const double *coef = TD_IMG_AT(image, h->coef_off, double);
 
-		if (h->num_trees != 0 || !isfinite(h->intercept))
+		if (h->num_trees != 0 || !isfinite(h->intercept) || h->rtrees_off != 0 ||
+			h->rnodes_off != 0 || h->fptr_off != 0 || h->ftrees_off != 0 ||
+			h->num_rnodes != 0 || h->num_ftrees != 0)
 			return bad_image(err, "its linear header is inconsistent");
 		for (i = 0; i < h->num_features; i++)
 			if (!isfinite(coef[i]))

@@ -6,7 +6,8 @@
  *
  *     header | string pool | inputs | aliases | numeric features |
  *     categoricals | categorical inputs | hash slots | trees | nodes |
- *     linear coefficients
+ *     linear coefficients | reduced trees | reduced nodes |
+ *     one-hot feature -> trees index | its tree lists
  *
  * Every section starts at an 8-byte aligned offset recorded in the header.
  * Strings are NUL-terminated and referenced by their offset in the image;
@@ -18,6 +19,10 @@
  * parent; td_image_check() relies on that to prove every traversal ends
  * inside the tree without a visited set.
  *
+ * The last four sections (XGBoost only; td_reduce.c) let the scorer skip
+ * the one-hot splits a row cannot take; they are derived from the node
+ * table and checked against a fresh derivation when an image is loaded.
+ *
  * Native byte order; the magic doubles as an endianness check.
  */
 #ifndef TD_IMAGE_LAYOUT_H
@@ -28,8 +33,9 @@
 #include "td_model.h"
 
 #define TD_IMAGE_MAGIC 0x474D4454u /* "TDMG" read little-endian */
-#define TD_IMAGE_LAYOUT_VERSION 1u
+#define TD_IMAGE_LAYOUT_VERSION 2u
 #define TD_IMAGE_ALIGN 8u
+#define TD_ALIGN8(x) (((x) + 7u) & ~(uint64_t) 7u)
 
 /* td_image_input.flags */
 #define TD_INPUT_REQUIRED 0x1u
@@ -79,6 +85,14 @@ typedef struct td_image_header
 	uint64_t trees_off;
 	uint64_t nodes_off;
 	uint64_t coef_off;
+
+	/* td_reduce.c; all 0 for linear models */
+	uint64_t rtrees_off; /* num_trees td_image_tree, into the reduced nodes */
+	uint64_t rnodes_off; /* num_rnodes td_image_node */
+	uint64_t fptr_off;	 /* num_features + 1 uint32, into ftrees */
+	uint64_t ftrees_off; /* num_ftrees uint32 tree indices */
+	uint32_t num_rnodes;
+	uint32_t num_ftrees;
 } td_image_header;
 
 typedef struct td_image_input

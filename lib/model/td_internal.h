@@ -136,6 +136,31 @@ struct td_image_tree;
 td_status td_xgb_emit_trees(const td_plan *plan, struct td_image_node *nodes,
 							struct td_image_tree *trees);
 
+/* td_reduce.c: the reduced trees and one-hot tree lists, in memory */
+struct td_image_header;
+struct td_image_numeric;
+typedef struct td_reduced
+{
+	struct td_image_tree *rtrees; /* num_trees */
+	struct td_image_node *rnodes;
+	uint32_t			 *fptr; /* num_features + 1 */
+	uint32_t			 *ftrees;
+	uint32_t			  num_rnodes;
+	uint32_t			  num_ftrees;
+} td_reduced;
+
+td_status td_reduce_derive(const struct td_image_header	 *h,
+						   const struct td_image_numeric *numeric,
+						   const struct td_image_tree	 *trees,
+						   const struct td_image_node *nodes, td_reduced *r);
+void	  td_reduce_free(td_reduced *r);
+uint64_t  td_reduce_bytes(const struct td_image_header *h, const td_reduced *r);
+void	  td_reduce_write(struct td_image_header *h, char *img, uint64_t off,
+						  const td_reduced *r);
+td_status td_reduce_check(const void *image, const struct td_image_numeric *numeric,
+						  const struct td_image_tree *trees,
+						  const struct td_image_node *nodes, bool *ok);
+
 /* td_linear.c */
 td_status td_linear_plan(td_plan *plan, const cJSON *estimator);
 td_status td_linear_emit(const td_plan *plan, double *coefficients);

@@ -31,17 +31,83 @@ struct td_predictor
 	const td_image_slot		   *slots;
 	const td_image_tree		   *trees;
 	const td_image_node		   *nodes;
+	const td_image_tree		   *rtrees; /* reduced trees (td_reduce.c) */
+	const td_image_node		   *rnodes;
+	const uint32_t			   *fptr;
+	const uint32_t			   *ftrees;
 	const double			   *coef;
 	const char				   *base;
 
 	float		  *x;			/* num_features, NaN when not set */
 	uint32_t	  *touched;		/* features set by the current row */
 	double		  *touched_val; /* their values in double (linear) */
-	char		  *key;			/* categorical key buffer */
-	unsigned char *present;		/* per input: value given and not missing */
-	int64_t		  *ival;		/* per input: integer / timestamp value */
-	double		  *dval;		/* per input: value as double */
+	unsigned char *dirty;		/* per tree: splits on a feature the row sets */
+	uint32_t	  *dirty_list;	/* those trees */
+	uint32_t	   num_dirty;
+	float		  *leaf;   /* per tree: the row's leaf */
+	uint32_t	  *active; /* trees whose reduced copy splits, deepest first */
+	uint32_t	   num_active;
+	char		  *key;		/* categorical key buffer */
+	unsigned char *present; /* per input: value given and not missing */
+	int64_t		  *ival;	/* per input: integer / timestamp value */
+	double		  *dval;	/* per input: value as double */
 };
+
+/*
+ * Most reduced trees are a lone leaf: its value is stored in leaf[] once
+ * and never walked.  The others ("active") are walked every row, deepest
+ * first, so the lanes of a group finish together.  (The image was checked:
+ * children after their parent, inside the tree.)
+ */
+static bool
+plan_reduced(td_predictor *p)
+{
+	uint32_t  nt = p->h->num_trees;
+	uint32_t  max_count = 1;
+	uint32_t *depth;
+	uint32_t *tree_depth;
+	uint32_t  t;
+	uint32_t  j;
+
+	p->active = tdc_calloc_array((size_t) nt + 1, sizeof(uint32_t));
+	tree_depth = tdc_calloc_array((size_t) nt + 1, sizeof(uint32_t));
+	for (t = 0; t < nt; t++)
+		if (p->rtrees[t].count > max_count)
+			max_count = p->rtrees[t].count;
+	depth = tdc_calloc_array(max_count, sizeof(uint32_t));
+	if (p->active == NULL || tree_depth == NULL || depth == NULL)
+	{
+		tdc_free(tree_depth);
+		tdc_free(depth);
+		return false;
+	}
+	p->num_active = 0;
+	for (t = 0; t < nt; t++)
+	{
+		const td_image_node *nd = p->rnodes + p->rtrees[t].first;
+
+		p->leaf[t] = nd[0].value;
+		if (nd[0].left < 0)
+			continue;
+		depth[0] = 0;
+		for (j = 0; j < p->rtrees[t].count; j++)
+		{
+			if (nd[j].left < 0)
+				continue;
+			depth[nd[j].left] = depth[nd[j].left + 1] = depth[j] + 1;
+			if (depth[j] + 1 > tree_depth[t])
+				tree_depth[t] = depth[j] + 1;
+		}
+		/* insertion by depth, deepest first (few hundred trees, once) */
+		for (j = p->num_active; j > 0 && tree_depth[p->active[j - 1]] < tree_depth[t]; j--)
+			p->active[j] = p->active[j - 1];
+		p->active[j] = t;
+		p->num_active++;
+	}
+	tdc_free(tree_depth);
+	tdc_free(depth);
+	return true;
+}
 
 td_status
 td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
@@ -73,6 +139,10 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	p->trees = TD_IMG_AT(image, h->trees_off, td_image_tree);
 	p->nodes = TD_IMG_AT(image, h->nodes_off, td_image_node);
 	p->coef = TD_IMG_AT(image, h->coef_off, double);
+	p->rtrees = TD_IMG_AT(image, h->rtrees_off, td_image_tree);
+	p->rnodes = TD_IMG_AT(image, h->rnodes_off, td_image_node);
+	p->fptr = TD_IMG_AT(image, h->fptr_off, uint32_t);
+	p->ftrees = TD_IMG_AT(image, h->ftrees_off, uint32_t);
 
 	ntouch = (size_t) h->num_numeric + h->num_categorical;
 	p->x = tdc_calloc_array(h->num_features, sizeof(float));
@@ -82,7 +152,10 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	p->present = tdc_calloc_array(h->num_inputs, 1);
 	p->ival = tdc_calloc_array(h->num_inputs, sizeof(int64_t));
 	p->dval = tdc_calloc_array(h->num_inputs, sizeof(double));
-	if (!p->x || !p->touched || !p->touched_val || !p->key || !p->present ||
+	p->dirty = tdc_calloc_array((size_t) h->num_trees + 1, 1);
+	p->dirty_list = tdc_calloc_array((size_t) h->num_trees + 1, sizeof(uint32_t));
+	p->leaf = tdc_calloc_array((size_t) h->num_trees + 1, sizeof(float));
+	if (!p->dirty || !p->dirty_list || !p->leaf || !p->x || !p->touched || !p->touched_val || !p->key || !p->present ||
 		!p->ival || !p->dval)
 	{
 		td_predictor_free(p);
@@ -90,6 +163,11 @@ td_predictor_create(const td_image *image, td_predictor **out, td_error *err)
 	}
 	for (i = 0; i < h->num_features; i++)
 		p->x[i] = NAN;
+	if (h->estimator == TD_EST_XGBOOST && !plan_reduced(p))
+	{
+		td_predictor_free(p);
+		return td_error_nomem(err);
+	}
 	*out = p;
 	return TD_OK;
 }
@@ -106,6 +184,10 @@ td_predictor_free(td_predictor *p)
 	tdc_free(p->present);
 	tdc_free(p->ival);
 	tdc_free(p->dval);
+	tdc_free(p->dirty);
+	tdc_free(p->dirty_list);
+	tdc_free(p->leaf);
+	tdc_free(p->active);
 	tdc_free(p);
 }
 
@@ -346,44 +428,132 @@ set_features(td_predictor *p)
  * direction test is one comparison whose sense depends on the node's
  * default: "v < t" goes left for default-right nodes, "!(v >= t)" for
  * default-left ones; a NaN (missing) value fails both comparisons, so it
- * takes the default direction with no separate isnan() branch.  One
- * data-dependent branch per level instead of two makes the walk about 15%
- * faster (bench/core_bench.c).
+ * takes the default direction with no separate isnan() branch.
+ *
+ * The walk is bound by memory latency (each level waits for its node), so
+ * TD_LANES trees are walked at once, their independent node chains
+ * interleaved so that the loads overlap.  Each tree's leaf is stored, and
+ * the leaves are added in tree order at the end, so the sum is unchanged.
+ *
+ * Every tree is first walked in its reduced copy (td_reduce.c: no one-hot
+ * splits, a few nodes, all in L1; a lone leaf is not walked at all, see
+ * plan_reduced), which reaches the right leaf unless the
+ * tree splits on a one-hot feature the row sets; those trees ("dirty",
+ * listed by mark_dirty) are then walked in full, in lanes of their own.
  */
+#define TD_LANES 16
+
+static inline bool
+node_goes_left(const td_image_node *nd, const float *x)
+{
+	uint32_t split = nd->split;
+	float	 v = x[split & TD_NODE_FEATURE_MASK];
+
+	/* NaN fails both comparisons: it goes left iff default_left */
+	return (split & TD_NODE_DEFAULT_LEFT) ? !(v >= nd->value) : (v < nd->value);
+}
+
+/* Leaf values of trees ids[0..n) (NULL: trees 0..n) into leaf[tree]. */
+static void
+walk(const td_image_tree *trees, const td_image_node *nodes, const uint32_t *ids,
+	 uint32_t n, const float *x, float *leaf)
+{
+	uint32_t i = 0;
+
+	for (; i + TD_LANES <= n; i += TD_LANES)
+	{
+		const td_image_node *root[TD_LANES];
+		uint32_t			 at[TD_LANES];
+		uint32_t			 k;
+		bool				 walking;
+
+		for (k = 0; k < TD_LANES; k++)
+		{
+			root[k] = nodes + trees[ids ? ids[i + k] : i + k].first;
+			at[k] = 0;
+		}
+		do
+		{
+			walking = false;
+			for (k = 0; k < TD_LANES; k++)
+			{
+				const td_image_node *nd = root[k] + at[k];
+
+				if (nd->left >= 0)
+				{
+					at[k] = (uint32_t) nd->left + (node_goes_left(nd, x) ? 0u : 1u);
+					walking = true;
+				}
+			}
+		} while (walking);
+		for (k = 0; k < TD_LANES; k++)
+			leaf[ids ? ids[i + k] : i + k] = root[k][at[k]].value;
+	}
+	for (; i < n; i++)
+	{
+		uint32_t			 t = ids ? ids[i] : i;
+		const td_image_node *nd = nodes + trees[t].first;
+		uint32_t			 at = 0;
+
+		while (nd[at].left >= 0)
+			at = (uint32_t) nd[at].left + (node_goes_left(&nd[at], x) ? 0u : 1u);
+		leaf[t] = nd[at].value;
+	}
+}
+
 static float
 eval_trees(const td_predictor *p)
 {
-	const float			*x = p->x;
-	const td_image_tree *trees = p->trees;
-	const td_image_node *nodes = p->nodes;
-	uint32_t			 nt = p->h->num_trees;
-	float				 sum = p->h->base_score;
-	uint32_t			 t;
+	uint32_t nt = p->h->num_trees;
+	float	 sum = p->h->base_score;
+	uint32_t t;
 
+	walk(p->rtrees, p->rnodes, p->active, p->num_active, p->x, p->leaf);
+	walk(p->trees, p->nodes, p->dirty_list, p->num_dirty, p->x, p->leaf);
 	for (t = 0; t < nt; t++)
+		sum += p->leaf[t];
+	/* a dirty tree's reduced leaf back, for the lone-leaf ones */
+	for (t = 0; t < p->num_dirty; t++)
 	{
-		const td_image_node *nd = nodes + trees[t].first;
-		uint32_t			 n = 0;
-		int32_t				 l;
+		uint32_t d = p->dirty_list[t];
 
-		while ((l = nd[n].left) >= 0)
-		{
-			uint32_t split = nd[n].split;
-			float	 v = x[split & TD_NODE_FEATURE_MASK];
-
-			/* NaN fails both comparisons: it goes left iff default_left */
-			bool go_left = (split & TD_NODE_DEFAULT_LEFT) ?
-							   !(v >= nd[n].value) :
-							   (v < nd[n].value);
-
-			if (go_left)
-				n = (uint32_t) l;
-			else
-				n = (uint32_t) l + 1;
-		}
-		sum += nd[n].value;
+		p->leaf[d] = p->rnodes[p->rtrees[d].first].value;
 	}
 	return sum;
+}
+
+/* List (and mark) the trees that split on a one-hot feature the row set. */
+static void
+mark_dirty(td_predictor *p, uint32_t nt)
+{
+	uint32_t i;
+	uint32_t j;
+
+	p->num_dirty = 0;
+	for (i = 0; i < nt; i++)
+	{
+		uint32_t f = p->touched[i];
+
+		for (j = p->fptr[f]; j < p->fptr[f + 1]; j++)
+		{
+			uint32_t t = p->ftrees[j];
+
+			if (!p->dirty[t])
+			{
+				p->dirty[t] = 1;
+				p->dirty_list[p->num_dirty++] = t;
+			}
+		}
+	}
+}
+
+static void
+clear_dirty(td_predictor *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->num_dirty; i++)
+		p->dirty[p->dirty_list[i]] = 0;
 }
 
 static double
@@ -431,7 +601,11 @@ td_predict(td_predictor *p, const td_value *values, double *minutes,
 		return st;
 	nt = set_features(p);
 	if (p->h->estimator == TD_EST_XGBOOST)
+	{
+		mark_dirty(p, nt);
 		*minutes = (double) eval_trees(p);
+		clear_dirty(p);
+	}
 	else
 		*minutes = eval_linear(p, nt);
 	for (i = 0; i < nt; i++)

@@ -797,6 +797,36 @@ test_image(void)
 		test_cond("full check rejects a corrupted node table",
 				  td_image_check(buf, size, &err) == TD_ERR_IMAGE);
 	}
+	{
+		/* the reduced trees and one-hot tree lists must match the node table */
+		const td_image_header *h = (const td_image_header *) copy;
+
+		test_cond("image has reduced trees", h->rtrees_off != 0 && h->num_rnodes > 0 &&
+												 h->num_rnodes <= h->num_nodes);
+		memcpy(buf, copy, size);
+		((td_image_node *) (buf + h->rnodes_off))[0].value += 1.0f;
+		test_cond("full check rejects a changed reduced node",
+				  td_image_check(buf, size, &err) == TD_ERR_IMAGE && strstr(err.detail, "reduced"));
+		memcpy(buf, copy, size);
+		((td_image_tree *) (buf + h->rtrees_off))[0].count += 1;
+		test_cond("full check rejects a changed reduced tree",
+				  td_image_check(buf, size, &err) == TD_ERR_IMAGE);
+		memcpy(buf, copy, size);
+		((uint32_t *) (buf + h->fptr_off))[h->num_features] += 1;
+		test_cond("full check rejects a changed one-hot index",
+				  td_image_check(buf, size, &err) == TD_ERR_IMAGE);
+		memcpy(buf, copy, size);
+		((td_image_header *) buf)->rnodes_off = h->total_size;
+		test_cond("full check rejects reduced nodes outside the image",
+				  td_image_check(buf, size, &err) == TD_ERR_IMAGE);
+		if (h->num_ftrees > 0)
+		{
+			memcpy(buf, copy, size);
+			((uint32_t *) (buf + h->ftrees_off))[0] ^= 1u;
+			test_cond("full check rejects a changed tree list",
+					  td_image_check(buf, size, &err) == TD_ERR_IMAGE);
+		}
+	}
 
 	/* Flip each byte in turn: check must reject or the image must be safe to use. */
 	for (i = 0; i < size; i++)
