@@ -12,6 +12,11 @@
  * The optional second argument says what a row the model rejects gets:
  * 'error' (the default: the INSERT fails) or 'null' (the column is set to
  * NULL and a WARNING names the problem, so bulk loads of dirty data go on).
+ *
+ * Everything but the row's values (the arguments, the target column, the
+ * column of each input) is worked out on a statement's first row and kept
+ * for the rest of it, so a bulk COPY pays per row only for reading the
+ * inputs, the prediction and the modified tuple.
  */
 #include "postgres.h"
 
@@ -123,21 +128,92 @@ td_result_datum(Oid type, double minutes)
 	pg_unreachable();
 }
 
+/*
+ * What every row of a statement shares, worked out on its first row and kept
+ * in fn_extra (the statement's memory): the trigger's arguments checked, the
+ * target column, and the column of each model input.  Rebuilt if the
+ * relation's descriptor or the model image is not the one it was made for.
+ */
+typedef struct TdTriggerPlan
+{
+	TupleDesc		tupdesc;	   /* the descriptor it was made for */
+	const td_image *image;		   /* the model image it was made for */
+	int				target;		   /* column to fill (1-based) */
+	Oid				target_type;   /* its type: float8, float4 or numeric */
+	bool			null_on_error; /* 'null': a rejected row gets NULL */
+	uint32			ninputs;
+	int				attnums[TD_MAX_VALUES]; /* column of each input, or 0 */
+} TdTriggerPlan;
+
+/* Check the trigger's arguments and map the model's inputs to columns. */
+static void
+td_trigger_plan(TdTriggerPlan *plan, TriggerData *trigdata, const td_image *image)
+{
+	Trigger	 *trigger = trigdata->tg_trigger;
+	TupleDesc tupdesc = trigdata->tg_relation->rd_att;
+	uint32	  i;
+
+	if (trigger->tgnargs < 1 || trigger->tgnargs > 2)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("fill_predicted_duration() takes the target column and optionally 'error' or 'null'"),
+				errhint("Write EXECUTE FUNCTION taxi_duration.fill_predicted_duration('predicted_duration')."));
+	plan->null_on_error = false;
+	if (trigger->tgnargs == 2)
+	{
+		if (pg_strcasecmp(trigger->tgargs[1], "null") == 0)
+			plan->null_on_error = true;
+		else if (pg_strcasecmp(trigger->tgargs[1], "error") != 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid on-error mode \"%s\"", trigger->tgargs[1]),
+					errhint("Use 'error' or 'null'."));
+	}
+
+	plan->target = SPI_fnumber(tupdesc, trigger->tgargs[0]);
+	if (plan->target <= 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_COLUMN),
+				errmsg("column \"%s\" of relation \"%s\" does not exist",
+					   trigger->tgargs[0], RelationGetRelationName(trigdata->tg_relation)));
+	plan->target_type = TupleDescAttr(tupdesc, plan->target - 1)->atttypid;
+	if (plan->target_type != FLOAT8OID && plan->target_type != FLOAT4OID &&
+		plan->target_type != NUMERICOID)
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("column \"%s\" must be double precision, real or numeric",
+					   trigger->tgargs[0]));
+
+	plan->ninputs = td_image_num_inputs(image);
+	if (plan->ninputs > TD_MAX_VALUES)
+		elog(ERROR, "model declares %u inputs, more than %d", plan->ninputs, TD_MAX_VALUES);
+	for (i = 0; i < plan->ninputs; i++)
+	{
+		plan->attnums[i] = td_column_for_input(tupdesc, image, i);
+		if (plan->attnums[i] == 0 && td_image_input_required(image, i))
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_COLUMN),
+					errmsg("relation \"%s\" has no column for model input \"%s\"",
+						   RelationGetRelationName(trigdata->tg_relation),
+						   td_image_input_name(image, i)),
+					errhint("Add a column named like the input, or one of its aliases."));
+	}
+	/* set last: an error above leaves the plan unusable, so the next row checks again */
+	plan->tupdesc = tupdesc;
+	plan->image = image;
+}
+
 Datum
 fill_predicted_duration(PG_FUNCTION_ARGS)
 {
 	TriggerData	   *trigdata = (TriggerData *) fcinfo->context;
-	Trigger		   *trigger;
+	TdTriggerPlan  *plan;
 	TupleDesc		tupdesc;
 	HeapTuple		tuple;
 	TdModelRef	   *ref;
 	const td_image *image;
 	td_value		values[TD_MAX_VALUES];
-	uint32			ninputs;
 	uint32			i;
-	int				target;
-	Oid				target_type;
-	bool			null_on_error = false;
 	td_error		error;
 	double			minutes;
 	Datum			result;
@@ -155,77 +231,45 @@ fill_predicted_duration(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				errmsg("fill_predicted_duration() must be a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger"));
 
-	trigger = trigdata->tg_trigger;
-	if (trigger->tgnargs < 1 || trigger->tgnargs > 2)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("fill_predicted_duration() takes the target column and optionally 'error' or 'null'"),
-				errhint("Write EXECUTE FUNCTION taxi_duration.fill_predicted_duration('predicted_duration')."));
-	if (trigger->tgnargs == 2)
-	{
-		if (pg_strcasecmp(trigger->tgargs[1], "null") == 0)
-			null_on_error = true;
-		else if (pg_strcasecmp(trigger->tgargs[1], "error") != 0)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("invalid on-error mode \"%s\"", trigger->tgargs[1]),
-					errhint("Use 'error' or 'null'."));
-	}
-
 	tupdesc = trigdata->tg_relation->rd_att;
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 				trigdata->tg_newtuple :
 				trigdata->tg_trigtuple;
 
-	target = SPI_fnumber(tupdesc, trigger->tgargs[0]);
-	if (target <= 0)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_COLUMN),
-				errmsg("column \"%s\" of relation \"%s\" does not exist",
-					   trigger->tgargs[0], RelationGetRelationName(trigdata->tg_relation)));
-	target_type = TupleDescAttr(tupdesc, target - 1)->atttypid;
-	if (target_type != FLOAT8OID && target_type != FLOAT4OID &&
-		target_type != NUMERICOID)
-		ereport(ERROR,
-				errcode(ERRCODE_DATATYPE_MISMATCH),
-				errmsg("column \"%s\" must be double precision, real or numeric",
-					   trigger->tgargs[0]));
-
 	ref = TdModelForCall();
 	image = TdModelImage(ref);
-	ninputs = td_image_num_inputs(image);
-	if (ninputs > TD_MAX_VALUES)
-		elog(ERROR, "model declares %u inputs, more than %d", ninputs, TD_MAX_VALUES);
-	for (i = 0; i < ninputs; i++)
+	plan = (TdTriggerPlan *) fcinfo->flinfo->fn_extra;
+	if (plan == NULL)
+		plan = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TdTriggerPlan));
+	if (plan->tupdesc != tupdesc || plan->image != image)
 	{
-		int attnum = td_column_for_input(tupdesc, image, i);
+		plan->tupdesc = NULL;
+		td_trigger_plan(plan, trigdata, image);
+	}
 
+	for (i = 0; i < plan->ninputs; i++)
+	{
 		values[i].kind = TD_VALUE_ABSENT;
-		if (attnum > 0)
-			td_value_from_column(tuple, tupdesc, attnum, &values[i]);
-		else if (td_image_input_required(image, i))
-			ereport(ERROR,
-					errcode(ERRCODE_UNDEFINED_COLUMN),
-					errmsg("relation \"%s\" has no column for model input \"%s\"",
-						   RelationGetRelationName(trigdata->tg_relation),
-						   td_image_input_name(image, i)),
-					errhint("Add a column named like the input, or one of its aliases."));
+		if (plan->attnums[i] > 0)
+			td_value_from_column(tuple, tupdesc, plan->attnums[i], &values[i]);
 	}
 
 	if (td_predict(TdModelPredictor(ref), values, &minutes, &error) == TD_OK)
-		result = td_result_datum(target_type, minutes);
-	else if (null_on_error && error.status == TD_ERR_INPUT)
+		result = td_result_datum(plan->target_type, minutes);
+	else if (plan->null_on_error && error.status == TD_ERR_INPUT)
 	{
 		ereport(WARNING,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("%s", error.message),
-				errdetail("%s Column \"%s\" was set to NULL.", error.detail, trigger->tgargs[0]));
+				errdetail("%s Column \"%s\" was set to NULL.", error.detail,
+						  trigdata->tg_trigger->tgargs[0]));
 		result = (Datum) 0;
 		result_null = true;
 	}
 	else
 		TdReportModelError(&error);
 
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, 1, &target,
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, 1, &plan->target,
 													 &result, &result_null));
 }
