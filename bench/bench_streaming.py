@@ -5,11 +5,16 @@
      2021-02 COPYed into a trips table before the forwarder starts, timed
      from the forwarder's start until forwarder_status.records_sent >= N
      (then the stream is read once to check every ride id is there).
-(ii) the C bootstrap vs a Python handler in the style of the MLOps Zoomcamp's
-     streaming example (bench/python_lambda, awslambdaric), both under the same aws-lambda-rie,
-     same bundle, same moto: cold start (RIE process start -> first response
-     to a 1-record invocation, median of 3 starts) and 1,000-record batch
-     round trip (median of 5 invocations, PutRecords to moto included).
+(ii) the C bootstrap vs the C bootstrap built from an older revision of the
+     scorer (--bootstrap-baseline, from bench_streaming.sh) vs a Python handler
+     in the style of the MLOps Zoomcamp's streaming example (bench/python_lambda,
+     awslambdaric), all under the same aws-lambda-rie, same bundle, same moto:
+     cold start (RIE process start -> first response to a 1-record invocation,
+     median of 3 starts), 1,000-record batch round trip (median of 5 warm
+     invocations, PutRecords to moto included) and the predict part of those 5
+     batches (decode, JSON, features, prediction; each Lambda logs it to stderr
+     as "INFO 1000 records: ... predict X ms", parsed from its RIE log).  All
+     variants must write the same predictions, bit for bit.
 Prints a Markdown section on stdout.
 """
 
@@ -18,6 +23,7 @@ import io
 import json
 import os
 import platform
+import re
 import signal
 import statistics
 import struct
@@ -64,17 +70,34 @@ def read_all(kin, stream):
     return out
 
 
+# the per-invocation line of lambda/bootstrap.c and bench/python_lambda, for 1,000 records
+PREDICT_LOG = re.compile(r"INFO 1000 records: .*?predict ([0-9.]+) ms")
+
+
+def same_predictions(a, b):
+    """Both streams' 1,000 predictions equal bit for bit, with the same model version."""
+
+    def key(data):
+        e = json.loads(data)
+        return struct.pack("<d", e["prediction"]["ride_duration"]), e["version"]
+
+    return len(a) == len(b) == 1000 and all(k in b and key(a[k]) == key(b[k]) for k in a)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
     ap.add_argument("--rie", required=True)
     ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--bootstrap-baseline", help="the C bootstrap of the old scorer (optional)")
+    ap.add_argument("--baseline-rev", default="baseline", help="its revision, for the report")
     ap.add_argument("--trips", type=int, default=50000)
     ap.add_argument("--command", default="bash bench/bench_streaming.sh")
     ap.add_argument("--pg-port", type=int, default=PORT)
     ap.add_argument("--moto-port", type=int, default=None, help="default: a free port")
     a = ap.parse_args()
     a.rie, a.bootstrap = os.path.abspath(a.rie), os.path.abspath(a.bootstrap)
+    old_c = f"C bootstrap, old scorer ({a.baseline_rev})"
     os.environ.setdefault("TAXI_DATA_DIR", "/work/shared/data")
     from taxi_duration_ml.data import load_month
 
@@ -97,7 +120,8 @@ def main():
             )
         }
         kin = aws_client("kinesis", aws)
-        for s, n in ((TRIPS, 2), ("bench_c_predictions", 2), ("bench_py_predictions", 2)):
+        streams = (TRIPS, "bench_c_predictions", "bench_c_old_predictions", "bench_py_predictions")
+        for s, n in ((s, 2) for s in streams):
             kin.create_stream(StreamName=s, ShardCount=n)
             kin.get_waiter("stream_exists").wait(StreamName=s, WaiterConfig={"Delay": 0.2})
 
@@ -166,7 +190,7 @@ def main():
         )
         subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; td_cluster_stop {pgdir}"])
 
-        # ---- (ii) C vs Python Lambda -----------------------------------------
+        # ---- (ii) C (new and old scorer) vs Python Lambda ----------------------
         docs = [json.loads(in_stream[str(i)]) for i in range(1000)]
         base_env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TD_", "MLFLOW_"))
@@ -178,6 +202,11 @@ def main():
             "C bootstrap": (
                 [a.bootstrap],
                 dict(base_env, PREDICTIONS_STREAM="bench_c_predictions"),
+                None,
+            ),
+            old_c: (
+                [a.bootstrap_baseline],
+                dict(base_env, PREDICTIONS_STREAM="bench_c_old_predictions"),
                 None,
             ),
             "Python (awslambdaric)": (
@@ -192,11 +221,14 @@ def main():
                 pydir,
             ),
         }
+        if not a.bootstrap_baseline:
+            del variants[old_c]
         res = {}
         for name, (cmd, env_, cwd) in variants.items():
             colds, batches = [], []
+            rie_log = os.path.join(a.work, f"rie-{len(res)}.log")
             for rep in range(3):
-                r = Rie(a.rie, cmd, env_, os.path.join(a.work, f"rie-{len(res)}.log"), cwd)
+                r = Rie(a.rie, cmd, env_, rie_log, cwd)
                 ries.append(r)
                 resp, _ = r.invoke(kinesis_event(docs[:1], 10 * rep))
                 colds.append((time.monotonic() - r.t_start) * 1000)
@@ -209,19 +241,22 @@ def main():
                             batches.append(ms)
                 r.stop()
                 ries.remove(r)
-            res[name] = (statistics.median(colds), statistics.median(batches))
-            log(f"{name}: cold start {colds} ms, 1,000-record batch {batches} ms")
-        c_out = read_all(kin, "bench_c_predictions")
-        py_out = read_all(kin, "bench_py_predictions")
-        same = (
-            all(
-                struct.pack("<d", json.loads(c_out[k])["prediction"]["ride_duration"])
-                == struct.pack("<d", json.loads(py_out[k])["prediction"]["ride_duration"])
-                and json.loads(c_out[k])["version"] == json.loads(py_out[k])["version"]
-                for k in c_out
+            with open(rie_log) as f:  # the 6 batches' lines; the first was the warm-up
+                predicts = [float(m) for m in PREDICT_LOG.findall(f.read())][1:]
+            assert len(predicts) == 5, (name, predicts)
+            res[name] = [statistics.median(v) for v in (colds, batches, predicts)]
+            log(
+                f"{name}: cold start {colds} ms, 1,000-record batch {batches} ms, predict {predicts} ms"
             )
-            and len(c_out) == len(py_out) == 1000
-        )
+        c_out = read_all(kin, "bench_c_predictions")
+        same = {
+            other: same_predictions(c_out, read_all(kin, stream))
+            for other, stream in (
+                (old_c, "bench_c_old_predictions"),
+                ("Python", "bench_py_predictions"),
+            )
+            if other != old_c or a.bootstrap_baseline
+        }
     finally:
         for r in ries:
             r.stop()
@@ -235,29 +270,56 @@ def main():
         subprocess.run(["bash", "-c", f". {ROOT}/tests/lib/cluster.sh; td_cluster_stop {pgdir}"])
         servers.stop()
 
-    (cc, cb), (pc, pb) = res["C bootstrap"], res["Python (awslambdaric)"]
-    ncpu = os.cpu_count()
+    names = list(res)  # C bootstrap, [old scorer,] Python
+    new, py = res["C bootstrap"], res["Python (awslambdaric)"]
+    old = res.get(old_c)
+    rows = (
+        ("cold start: RIE start → first response (1 record), median of 3", "{:.0f} ms"),
+        (
+            "1,000-record batch, invoke round trip incl. 2 PutRecords to moto, median of 5 warm",
+            "{:.0f} ms",
+        ),
+        (
+            "1,000-record batch, predict part (decode, JSON, features, prediction), "
+            "median of 5 warm, from each Lambda's own log",
+            "{:.2f} ms",
+        ),
+    )
+    table = [
+        "| | " + " | ".join(names) + (" | new C / old C" if old else "") + " | Python / new C |",
+        "|---" * (len(names) + (3 if old else 2)) + "|",
+    ]
+    for k, (what, fmt) in enumerate(rows):
+        cells = [fmt.format(res[v][k]) for v in names]
+        if old:
+            cells.append(f"{new[k] / old[k]:.2f} x")
+        table.append(f"| {what} | " + " | ".join(cells) + f" | {py[k] / new[k]:.1f} x |")
+    per_record = "; ".join(f"{v}: {res[v][2]:.1f} µs" for v in names)
+    checks = "; ".join(f"{v}: {ok}" for v, ok in same.items())
+    table = "\n".join(table)
+    txns = (n + 4999) // 5000
+    built = f"; the old scorer's C bootstrap is `lambda/` built from `git archive {a.baseline_rev}"
+    built += " lib lambda`"
     print(f"""
-## Streaming — {time.strftime("%Y-%m-%d")} on {ncpu} cores, {platform.machine()}
+## Streaming — {time.strftime("%Y-%m-%d")} on {os.cpu_count()} cores, {platform.machine()}
 
 Command: `{a.command}`
 
 moto with SigV4 signature checking on, Kinesis streams of 2 shards, all on this host.
 
-**Forwarder** (`forwarder/td-forwarder`): {n} trips of 2021-02 COPYed in {(n + 4999) // 5000} transaction(s) of up to 5,000 before
+**Forwarder** (`forwarder/td-forwarder`): {n} trips of 2021-02 COPYed in {txns} transaction(s) of up to 5,000 before
 the forwarder starts; from its start until `forwarder_status.records_sent` reached {n}:
 {fwd_s:.2f} s = **{n / fwd_s:.0f} records/s** (every ride id found in the stream afterwards: {complete}).
 
 **Lambda** under the same `aws-lambda-rie`, same bundle (`python/taxi_duration_ml/default_bundle.json`), same moto;
 the Python handler is `bench/python_lambda/lambda_function.py` (MLOps Zoomcamp style, `taxi_duration_ml.bundle`,
-batch predict, `put_records`) run with `awslambdaric`.
+batch predict, `put_records`) run with `awslambdaric`{built if old else ""}.
 
-| | C bootstrap | Python (awslambdaric) | Python / C |
-|---|---|---|---|
-| cold start: RIE start → first response (1 record), median of 3 | {cc:.0f} ms | {pc:.0f} ms | {pc / cc:.1f} x |
-| 1,000-record batch, invoke round trip incl. 2 PutRecords to moto, median of 5 warm | {cb:.0f} ms | {pb:.0f} ms | {pb / cb:.1f} x |
+{table}
 
-Both wrote the same 1,000 predictions, bit for bit, with the same model version: {same}.
+The predict part per record: {per_record}.
+
+Each wrote the same 1,000 predictions as the C bootstrap, bit for bit, with the same model version: {checks}.
 """)
     return 0
 

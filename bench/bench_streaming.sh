@@ -4,7 +4,9 @@
 # needs, plus `pip install awslambdaric`.
 #
 #   "## Streaming — <date>" (bench/bench_streaming.py): forwarder throughput into moto, and
-#       the C Lambda vs a Python Lambda (MLOps Zoomcamp style) under the AWS Lambda RIE.
+#       the C Lambda vs the C Lambda of the old scorer vs a Python Lambda (MLOps Zoomcamp
+#       style) under the AWS Lambda RIE: cold start, a 1,000-record batch's round trip and
+#       its predict part (from each Lambda's own log).
 #   "## Streaming latency and throughput — <date>" (bench/bench_stream_latency.py):
 #       commit -> Kinesis and commit -> prediction latency at steady rates, forwarder CPU and
 #       peak RSS, maximum throughput by TD_INFLIGHT against moto and moto + 20 ms.
@@ -18,6 +20,9 @@
 #   STREAM_LAMBDAS [4]           emulated Lambda instances (one per shard)
 #   STREAM_PARTS [a,b]           steady runs (a), throughput runs (b)
 #   STREAM_SECTIONS [base,latency]  which of the two sections to run
+#   STREAM_LAMBDA_BASELINE [6b23ace]  the old scorer's revision for the first section, the
+#                                last commit before the new scorer: its lib/ and lambda/
+#                                (git archive) build the baseline bootstrap; empty: skipped
 #   STREAM_RAW_DIR [unset]       keep each steady run's per-trip times (.npy) and forwarder log
 #   STREAM_PORT_BASE [55600]     PostgreSQL, moto and the proxy use ports from here (+0..+2
 #                                for the latency section, +10, +11 for the first)
@@ -53,12 +58,22 @@ export TAXI_DATA_DIR="${TAXI_DATA_DIR:-/work/shared/data}"
 # the command as run, with the settings that were overridden
 COMMAND="bash bench/bench_streaming.sh"
 for v in TRIPS STREAM_RATES STREAM_SECONDS STREAM_PRELOAD STREAM_INFLIGHT STREAM_DELAY_MS \
-	STREAM_REPEATS STREAM_LAMBDAS STREAM_PARTS STREAM_SECTIONS STREAM_PORT_BASE; do
-	[ -n "${!v:-}" ] && COMMAND="$v=${!v} $COMMAND"
+	STREAM_REPEATS STREAM_LAMBDAS STREAM_PARTS STREAM_SECTIONS STREAM_PORT_BASE \
+	STREAM_LAMBDA_BASELINE; do
+	[ -n "${!v+set}" ] && COMMAND="$v=${!v} $COMMAND"
 done
 case ",$SECTIONS," in *,base,*)
+	BASELINE="${STREAM_LAMBDA_BASELINE-6b23ace}"
+	BASELINE_ARGS=()
+	if [ -n "$BASELINE" ]; then
+		mkdir -p "$WORK/baseline"
+		git -C "$ROOT" archive "$BASELINE" lib lambda | tar -x -C "$WORK/baseline"
+		make -s -C "$WORK/baseline/lambda" >/dev/null
+		BASELINE_ARGS=(--bootstrap-baseline "$WORK/baseline/lambda/build/bootstrap"
+			--baseline-rev "$(git -C "$ROOT" rev-parse --short "$BASELINE")")
+	fi
 	python3 -u "$ROOT/bench/bench_streaming.py" "$WORK" --rie "$RIE_DIR/aws-lambda-rie" \
-		--bootstrap "$ROOT/lambda/build/bootstrap" --trips "${TRIPS:-50000}" \
+		--bootstrap "$ROOT/lambda/build/bootstrap" "${BASELINE_ARGS[@]}" --trips "${TRIPS:-50000}" \
 		--pg-port $((PORT_BASE + 10)) --moto-port $((PORT_BASE + 11)) \
 		--command "$COMMAND" >"$WORK/section.md"
 	cat "$WORK/section.md"

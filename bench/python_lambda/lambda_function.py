@@ -10,11 +10,17 @@ Lambda Runtime Interface Emulator with awslambdaric:
 Environment: TD_MODEL_URI (file://...), PREDICTIONS_STREAM, TEST_RUN, and the
 standard AWS_* variables (AWS_ENDPOINT_URL for moto).  The repository root must
 be on PYTHONPATH (for taxi_duration_ml.bundle).
+
+Each invocation logs to stderr, as the C bootstrap does, the time of its decode + predict
+part (everything before the Kinesis entries are built), which bench_streaming.py parses:
+    INFO 1000 records: predict 12.34 ms
 """
 
 import base64
 import json
 import os
+import sys
+import time
 
 import boto3
 
@@ -34,6 +40,7 @@ kinesis_client = boto3.client("kinesis")
 
 
 def lambda_handler(event, context):
+    t0 = time.perf_counter()
     failures, rides, ids = [], [], []
     for record in event["Records"]:
         try:
@@ -55,6 +62,12 @@ def lambda_handler(event, context):
         }
         for rid, p in zip(ids, predictions, strict=True)
     ]
+    predict_ms = (time.perf_counter() - t0) * 1000
+    print(
+        f"INFO {len(event['Records'])} records: predict {predict_ms:.2f} ms",
+        file=sys.stderr,
+        flush=True,
+    )
     if TEST_RUN:
         return {"predictions": events, "batchItemFailures": failures}
 
