@@ -308,7 +308,9 @@ def main() -> int:
     )
     args = ap.parse_args()
 
-    conn = psycopg.connect(args.dsn, autocommit=True)
+    # never prepared: a prepared statement keeps the plan of its first SETtings (serial or
+    # parallel), and every timed query here must be planned under the settings of its run
+    conn = psycopg.connect(args.dsn, autocommit=True, prepare_threshold=None)
     conn.execute("SET max_parallel_workers_per_gather = 0")
     conn.execute("SET jit = off")
     n = conn.execute(f"SELECT count(*) FROM {args.table}").fetchone()[0]
