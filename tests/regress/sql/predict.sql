@@ -41,22 +41,42 @@ SELECT predict_duration(130, 266, 3.66);
 SELECT predict_duration(-7, 205, 3.66);
 SELECT predict_duration(2147483647, 205, 3.66);
 
--- over a table, in one statement; the same with parallel workers
-CREATE TEMP TABLE trips AS
+-- over a table, in one statement; the same with parallel workers (a regular
+-- table: parallel workers cannot read a temporary one), compared exactly
+-- through the sum of each prediction's bits read as an integer
+CREATE TABLE predict_trips AS
 SELECT 1 + (g * 37) % 265 AS pu, 1 + (g * 91) % 265 AS dz, (g % 200) / 10.0 AS dist,
        timestamp '2021-02-01' + g * interval '7 minutes' AS pickup
 FROM generate_series(1, 5000) AS g;
+ANALYZE predict_trips;
 SELECT count(*) AS rows, count(predict_duration(pu, dz, dist, pickup)) AS predicted
-FROM trips;
+FROM predict_trips;
+CREATE FUNCTION pg_temp.bits(double precision) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT ('x' || encode(float8send($1), 'hex'))::bit(64)::bigint $$;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_bits AS
+SELECT sum(pg_temp.bits(predict_duration(pu, dz, dist, pickup))) AS s FROM predict_trips;
+SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
-CREATE TEMP TABLE serial_sum AS SELECT sum(predict_duration(pu, dz, dist)) AS s FROM trips;
-SELECT (SELECT sum(predict_duration(pu, dz, dist)) FROM trips) = s AS parallel_equals_serial
-FROM serial_sum;
+EXPLAIN (COSTS OFF)
+SELECT sum(pg_temp.bits(predict_duration(pu, dz, dist, pickup))) FROM predict_trips;
+SELECT (SELECT sum(pg_temp.bits(predict_duration(pu, dz, dist, pickup))) FROM predict_trips) = s
+       AS parallel_equals_serial
+FROM serial_bits;
+RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
+DROP TABLE predict_trips;
+
+-- the planner's cost of a prediction: 100 operators (see docs/serving.md, "Scoring many rows")
+SELECT p.oid::regprocedure AS function, procost
+FROM pg_proc p
+WHERE pronamespace = 'taxi_duration'::regnamespace AND proname = 'predict_duration'
+ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- labels: STABLE (depends on the loaded model), PARALLEL SAFE, not STRICT
 -- (NULL means missing) except the jsonb form
