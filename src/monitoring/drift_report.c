@@ -251,17 +251,17 @@ TdProfileName(const char *source)
 Datum
 drift_report(PG_FUNCTION_ARGS)
 {
-	TdDriftSet reference;
-	TdDriftSet current;
-	Oid		   argtypes[12] = { TEXTOID, TEXTARRAYOID, OIDARRAYOID,
-								TEXTOID, TEXTARRAYOID, OIDARRAYOID, TEXTOID,
-								TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID };
-	Datum	   values[12];
-	bool	   nulls[12] = { false };
-	bool	   isnull;
-	Datum	   result;
-	char	  *sql;
-	char	  *reference_source = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TdDriftSet	reference;
+	TdDriftSet	current;
+	Oid			argtypes[12] = { TEXTOID, TEXTARRAYOID, OIDARRAYOID,
+								 TEXTOID, TEXTARRAYOID, OIDARRAYOID, TEXTOID,
+								 TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID };
+	Datum		values[12];
+	bool		nulls[12] = { false };
+	bool		isnull;
+	Datum		result;
+	char	   *sql;
+	char	   *reference_source = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	const char *profile = reference_source ? TdProfileName(reference_source) : NULL;
 
 	if (profile == NULL)

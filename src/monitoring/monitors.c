@@ -177,19 +177,19 @@ td_require_profile(FunctionCallInfo fcinfo, const char *profile, TdDriftSet *ref
 Datum
 create_monitor(PG_FUNCTION_ARGS)
 {
-	Oid		   caller = GetUserId();
-	Oid		   current;
-	char	  *time_column;
-	AttrNumber attnum;
-	Oid		   time_type;
-	TdDriftSet reference;
-	Oid		   types[14];
-	Datum	   values[14];
-	bool	   nulls[14];
-	bool	   isnull;
-	Datum	   result;
-	int		   i;
-	char	  *reference_source;
+	Oid			caller = GetUserId();
+	Oid			current;
+	char	   *time_column;
+	AttrNumber	attnum;
+	Oid			time_type;
+	TdDriftSet	reference;
+	Oid			types[14];
+	Datum		values[14];
+	bool		nulls[14];
+	bool		isnull;
+	Datum		result;
+	int			i;
+	char	   *reference_source;
 	const char *profile;
 
 	td_require_primary("create_monitor");

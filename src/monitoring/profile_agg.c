@@ -158,8 +158,8 @@ regression_state_final(PG_FUNCTION_ARGS)
 Datum
 regression_quality_from_state(PG_FUNCTION_ARGS)
 {
-	bytea			   *in = PG_GETARG_BYTEA_PP(0);
-	tds_regression_acc	acc;
+	bytea			  *in = PG_GETARG_BYTEA_PP(0);
+	tds_regression_acc acc;
 
 	if (VARSIZE_ANY_EXHDR(in) != sizeof(tds_regression_acc))
 		ereport(ERROR,

@@ -45,7 +45,7 @@ typedef struct TdProfileScan
 {
 	Datum values[TD_SCAN_FIELDS]; /* column_names, column_types, kinds,
 								   * value_maps, reference_rows, regression */
-	bool  nulls[TD_SCAN_FIELDS];
+	bool nulls[TD_SCAN_FIELDS];
 } TdProfileScan;
 
 /*
@@ -196,25 +196,25 @@ create_reference_profile(PG_FUNCTION_ARGS)
 Datum
 refresh_reference_profile(PG_FUNCTION_ARGS)
 {
-	Datum		   name = PG_GETARG_DATUM(0);
-	Oid			   types[1] = { TEXTOID };
-	Datum		   values[1] = { name };
-	bool		   nulls[1] = { false };
-	bool		   isnull;
+	Datum			name = PG_GETARG_DATUM(0);
+	Oid				types[1] = { TEXTOID };
+	Datum			values[1] = { name };
+	bool			nulls[1] = { false };
+	bool			isnull;
 	HeapTupleHeader row;
-	Oid			   owner;
-	char		  *search_path;
-	char		  *source;
-	Datum		   d;
-	Datum		   columns, prediction, target;
-	bool		   columns_null, prediction_null, target_null;
-	TdDriftSet	   set;
-	TdProfileScan  scan;
+	Oid				owner;
+	char		   *search_path;
+	char		   *source;
+	Datum			d;
+	Datum			columns, prediction, target;
+	bool			columns_null, prediction_null, target_null;
+	TdDriftSet		set;
+	TdProfileScan	scan;
 
 	TdRequirePrimary("refresh_reference_profile");
 	/* the definition, if the caller has its owner's privileges (locked) */
 	row = DatumGetHeapTupleHeader(TdCallInternal(fcinfo, "reference_profile_for_caller", 1,
-												  types, values, nulls, &isnull));
+												 types, values, nulls, &isnull));
 	owner = DatumGetObjectId(GetAttributeByName(row, "owner", &isnull));
 	TdRequireRole(owner, psprintf("reference profile \"%s\"", TextDatumGetCString(name)));
 	search_path = TextDatumGetCString(GetAttributeByName(row, "search_path", &isnull));
