@@ -519,7 +519,33 @@ def test_real_monitor_in_evidently_ui(tmp_path):
     )
     assert p.returncode == 0 and len(list(one.glob("*/snapshots/*.json"))) == 1, p.stderr
 
+    # a plain drift_report() result, through stdin
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        adhoc = conn.execute(
+            "SELECT taxi_duration.drift_report('evsnap_reference', %s, NULL, 'prediction',"
+            " 'duration', %s)",
+            (
+                "SELECT * FROM evsnap_trips WHERE pickup >= '2021-02-10' AND pickup < '2021-02-11'",
+                json.dumps({"histograms": True, "drift_share": 0.3}),
+            ),
+        ).fetchone()[0]
+    p = _cli(
+        "export-evidently",
+        "--workspace",
+        str(ws),
+        "--report-json",
+        "-",
+        "--project",
+        "adhoc",
+        input=json.dumps(adhoc),
+    )
+    assert p.returncode == 0, p.stderr
+
     view = evidently_view(ws, tmp_path)
+    (plain,) = [pr for pr in view["projects"] if pr["name"] == "adhoc"]
+    (plain_snap,) = plain["snapshots"]
+    assert compare(adhoc, plain_snap) == []
+    assert plain_snap["metadata"]["source"] == "taxi_duration.drift_report()"
     (project,) = [pr for pr in view["projects"] if pr["name"] == "evsnap_weekly"]
     by_report = {int(s["metadata"]["report_id"]): s for s in project["snapshots"]}
     assert sorted(by_report) == sorted(r[0] for r in reports)
