@@ -35,7 +35,7 @@ SHLIB_LINK = $(EXT_LIB_ARCHIVES) $(sort $(foreach l,$(EXT_LIBS),$(TD_LDLIBS_$(l)
 
 # The extension script is assembled from the parts in sql/install/, in order.
 SQL_PARTS = sql/install/serving.sql sql/install/monitoring.sql sql/install/drift_report.sql \
-	sql/install/monitors.sql
+	sql/install/monitors.sql sql/install/profiles.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DEFAULT_BUNDLE = python/taxi_duration_ml/default_bundle.json
 

@@ -149,6 +149,8 @@ run_suite "GitHub Actions (actionlint)" bash tests/ops/validate_workflows.sh
 run_suite "PGXN metadata (META.json; versions agree)" bash tests/ops/validate_meta.sh
 run_suite "monitoring: drift_report() against Evidently 0.7.23 (real months, edge cases)" bash tests/monitoring/run.sh parity
 run_suite "monitoring end to end (pg_cron, Prefect flow, alerts, HTML page in Chromium)" bash tests/monitoring/run.sh e2e
+run_suite "monitoring: reports against stored reference profiles equal the rescan, to the bit" bash tests/monitoring/run.sh profiles
+run_suite "monitoring: stored reports as Evidently snapshots (its loader, HTML in Chromium, evidently ui)" bash tests/monitoring/run.sh evidently
 
 echo
 [ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"

@@ -58,7 +58,8 @@ COMMENT ON FUNCTION drift_report(text, text, text[], text, text, jsonb) IS
 CREATE FUNCTION drift_report_sets(reference_sql text, reference_columns text[], reference_types oid[],
 								  current_sql text, current_columns text[], current_types oid[],
 								  query_search_path text,
-								  columns text[], prediction text, target text, options jsonb)
+								  columns text[], prediction text, target text, options jsonb,
+								  reference_profile text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -83,6 +84,16 @@ DECLARE
 	n_columns integer;
 	skipped jsonb;
 	i integer;
+	col_options jsonb;
+	-- a stored reference profile (profiles.sql): its columns, maps, counts
+	profile_kinds text[];
+	profile_maps bytea[];
+	profile_rows bigint;
+	profile_regression bytea;
+	profile_prediction text;
+	profile_target text;
+	profile_pos integer;
+	profile_aggs text[] := '{}';
 BEGIN
 	options := coalesce(options, '{}');
 	IF jsonb_typeof(options) <> 'object' THEN
@@ -101,6 +112,25 @@ BEGIN
 		RAISE EXCEPTION 'report option "columns" must be an object'
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Map column names to options, e.g. {"trip_distance": {"stattest": "psi", "threshold": 0.2}}.';
+	END IF;
+
+	-- A profile stands for the reference set: its columns and types are the
+	-- profiled ones, its maps and regression state were read as the caller.
+	IF reference_profile IS NOT NULL THEN
+		SELECT r.column_names, r.column_types, r.kinds, r.value_maps, r.reference_rows,
+			   r.regression, r.prediction, r.target
+		INTO reference_columns, reference_types, profile_kinds, profile_maps, profile_rows,
+			 profile_regression, profile_prediction, profile_target
+		FROM @extschema@.reference_profile_read(reference_profile) AS r;
+		IF prediction IS NOT NULL AND target IS NOT NULL
+		   AND (prediction IS DISTINCT FROM profile_prediction OR target IS DISTINCT FROM profile_target) THEN
+			RAISE EXCEPTION 'reference profile "%" has no regression metrics of prediction "%" against target "%"',
+							reference_profile, prediction, target
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = CASE WHEN profile_prediction IS NULL THEN 'It was created without a prediction and a target.'
+							   ELSE format('It was created with prediction "%s" and target "%s".', profile_prediction, profile_target) END,
+					  HINT = 'Create a profile with the same prediction and target as the report.';
+		END IF;
 	END IF;
 
 	-- The columns: given, or every column both sets share with a type drift
@@ -153,9 +183,23 @@ BEGIN
 		-- branches have one type per column even when the tables differ
 		-- (integer here, bigint there): a parallel plan needs that.
 		selects := selects || format('%s AS %I', value_expr, col);
+		col_options := @extschema@.drift_column_options(options, col, kind);
 		aggs := aggs || format('%L, @extschema@.column_drift(%I, is_reference, %L::pg_catalog.jsonb)',
-							   col, col,
-							   @extschema@.drift_column_options(options, col, kind));
+							   col, col, col_options);
+		-- With a profile: the current window's map, merged with the stored one.
+		IF reference_profile IS NOT NULL THEN
+			profile_pos := array_position(reference_columns, col);
+			IF (profile_kinds[profile_pos] = 'text') <> (kind = 'text') THEN
+				RAISE EXCEPTION 'column "%" is % in the current set but % in reference profile "%"',
+								col, format_type(type_oid, NULL), format_type(reference_types[profile_pos], NULL),
+								reference_profile
+					USING ERRCODE = 'datatype_mismatch',
+						  HINT = 'Cast the column in the current set''s query, or profile a reference with the same types.';
+			END IF;
+			profile_aggs := profile_aggs || format(
+				'%L, @extschema@.column_drift_from_maps($1[%s], @extschema@.drift_value_map(%I, false), %L::pg_catalog.jsonb)',
+				col, profile_pos, col, col_options);
+		END IF;
 	END LOOP;
 
 	-- Every name below is qualified: the statement runs with the search_path
@@ -188,8 +232,38 @@ BEGIN
 			format('@extschema@.regression_quality(%I::pg_catalog.float8, %I::pg_catalog.float8, ''drop'') FILTER (WHERE is_reference)', prediction, target)
 		ELSE 'NULL::pg_catalog.jsonb' END,
 		E'\n' || reference_sql || E'\n', E'\n' || current_sql || E'\n');
+	IF reference_profile IS NOT NULL THEN
+		-- only the current set is scanned; $1 the stored maps, $2 the stored
+		-- regression state, $3 the reference's row count
+		query := format($q$
+			SELECT %2$s,
+				   pg_catalog.jsonb_build_object(
+					 'current', %3$s,
+					 'reference', %4$s),
+				   pg_catalog.jsonb_build_object(
+					 'reference_rows', $3,
+					 'current_rows', pg_catalog.count(*))
+			FROM (SELECT %1$s FROM (%5$s
+				) AS current_set) AS current_values$q$,
+			array_to_string(selects, ', '),
+			(SELECT string_agg('pg_catalog.jsonb_build_object(' || array_to_string(profile_aggs[g:g + 49], ', ') || ')',
+							   ' OPERATOR(pg_catalog.||) ')
+			 FROM generate_series(1, cardinality(profile_aggs), 50) AS g),
+			CASE WHEN prediction IS NOT NULL AND target IS NOT NULL THEN
+				format('@extschema@.regression_quality(%I::pg_catalog.float8, %I::pg_catalog.float8, ''replace'')', prediction, target)
+			ELSE 'NULL::pg_catalog.jsonb' END,
+			CASE WHEN prediction IS NOT NULL AND target IS NOT NULL THEN
+				'@extschema@.regression_quality_from_state($2)'
+			ELSE 'NULL::pg_catalog.jsonb' END,
+			E'\n' || current_sql || E'\n');
+	END IF;
 	PERFORM pg_catalog.set_config('search_path', coalesce(query_search_path, ''), true);
-	EXECUTE query INTO per_column, regression, counts;
+	IF reference_profile IS NOT NULL THEN
+		EXECUTE query INTO per_column, regression, counts
+			USING profile_maps, profile_regression, profile_rows;
+	ELSE
+		EXECUTE query INTO per_column, regression, counts;
+	END IF;
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	IF (counts->>'reference_rows')::bigint = 0 THEN
 		RAISE EXCEPTION 'the reference set is empty'
@@ -234,5 +308,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION drift_report_sets(text, text[], oid[], text, text[], oid[], text, text[], text, text, jsonb) IS
+COMMENT ON FUNCTION drift_report_sets(text, text[], oid[], text, text[], oid[], text, text[], text, text, jsonb, text) IS
 	'Internal: the report over two sets read by drift_report()';

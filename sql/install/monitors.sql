@@ -24,7 +24,7 @@ CREATE TABLE monitors (
 	name text PRIMARY KEY,
 	owner regrole NOT NULL,			-- the role that defined it; its sets are read as this role
 	reference regclass,				-- the reference set: a relation ...
-	reference_query text,			-- ... or one SELECT query
+	reference_query text,			-- ... or one SELECT query, or 'profile:NAME' (profiles.sql)
 	search_path text NOT NULL,		-- the owner's search_path when defining it (for the query)
 	current regclass NOT NULL,
 	time_column text NOT NULL,

@@ -266,6 +266,12 @@ td_parse_options(Jsonb *jb, TdDriftOptions *options)
 	}
 }
 
+void
+TdDriftParseOptions(Jsonb *jb, TdDriftOptions *options)
+{
+	td_parse_options(jb, options);
+}
+
 /* ------------------------------------------------------------------ */
 /* Transition functions                                                */
 /* ------------------------------------------------------------------ */

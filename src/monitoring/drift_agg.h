@@ -16,6 +16,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/jsonb.h"
 
 #include "glue/glue.h"
 #include "tds_stats.h"
@@ -59,6 +60,8 @@ extern MemoryContext	TdAggContext(FunctionCallInfo fcinfo, const char *function)
 extern void				TdAppendJsonNumber(StringInfo buf, double d);
 pg_noreturn extern void TdReportStatsError(const tds_error *error);
 extern void				TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys);
+/* column_drift()'s options object (also for profile_agg.c); ERROR when invalid. */
+extern void TdDriftParseOptions(Jsonb *jb, TdDriftOptions *options);
 
 /* The state's column (a copy without values when categorical is wanted). */
 extern void TdDriftStateColumn(TdDriftState *state, bool numerical,

@@ -228,25 +228,52 @@ TdDescribeSet(const char *source, const char *what, TdDriftSet *set)
 }
 
 /*
+ * 'profile:NAME' names a stored reference profile (profiles.sql).  No
+ * relation name can be written so without quotes, and no query starts so.
+ */
+const char *
+TdProfileName(const char *source)
+{
+	static const char prefix[] = "profile:";
+
+	while (isspace((unsigned char) *source))
+		source++;
+	if (pg_strncasecmp(source, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	return source + sizeof(prefix) - 1;
+}
+
+/*
  * drift_report(reference text, current text, columns text[], prediction
- * text, target text, options jsonb) → jsonb
+ * text, target text, options jsonb) → jsonb.  A reference 'profile:NAME' is
+ * read by drift_report_sets() from the stored profile, as the caller.
  */
 Datum
 drift_report(PG_FUNCTION_ARGS)
 {
-	TdDriftSet reference;
-	TdDriftSet current;
-	Oid		   argtypes[11] = { TEXTOID, TEXTARRAYOID, OIDARRAYOID,
-								TEXTOID, TEXTARRAYOID, OIDARRAYOID, TEXTOID,
-								TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID };
-	Datum	   values[11];
-	bool	   nulls[11] = { false };
-	bool	   isnull;
-	Datum	   result;
-	char	  *sql;
+	TdDriftSet	reference;
+	TdDriftSet	current;
+	Oid			argtypes[12] = { TEXTOID, TEXTARRAYOID, OIDARRAYOID,
+								 TEXTOID, TEXTARRAYOID, OIDARRAYOID, TEXTOID,
+								 TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID };
+	Datum		values[12];
+	bool		nulls[12] = { false };
+	bool		isnull;
+	Datum		result;
+	char	   *sql;
+	char	   *reference_source = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *profile = reference_source ? TdProfileName(reference_source) : NULL;
 
-	TdDescribeSet(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
-				  "reference", &reference);
+	if (profile == NULL)
+		TdDescribeSet(reference_source, "reference", &reference);
+	else
+	{
+		/* drift_report_sets() reads the profile's columns as the caller */
+		memset(&reference, 0, sizeof(reference));
+		reference.sql = "";
+		reference.names = construct_empty_array(TEXTOID);
+		reference.types = construct_empty_array(OIDOID);
+	}
 	TdDescribeSet(PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 				  "current", &current);
 
@@ -265,10 +292,12 @@ drift_report(PG_FUNCTION_ARGS)
 	nulls[9] = PG_ARGISNULL(4);
 	values[10] = PG_GETARG_DATUM(5);
 	nulls[10] = PG_ARGISNULL(5);
+	values[11] = profile ? CStringGetTextDatum(profile) : (Datum) 0;
+	nulls[11] = profile == NULL;
 
-	sql = psprintf("SELECT %s.drift_report_sets($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	sql = psprintf("SELECT %s.drift_report_sets($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 				   TdFunctionSchema(fcinfo));
-	result = TdSpiScalar(sql, 11, argtypes, values, nulls, &isnull);
+	result = TdSpiScalar(sql, 12, argtypes, values, nulls, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);

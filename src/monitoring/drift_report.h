@@ -20,4 +20,10 @@ typedef struct TdDriftSet
 
 extern void TdDescribeSet(const char *source, const char *what, TdDriftSet *set);
 
+/*
+ * The profile named by a reference written 'profile:NAME' (the name as
+ * written after the colon), or NULL for any other set.
+ */
+extern const char *TdProfileName(const char *source);
+
 #endif /* TD_DRIFT_REPORT_H */

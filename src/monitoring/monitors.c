@@ -37,6 +37,7 @@
 #include "glue/glue.h"
 #include "glue/run_as.h"
 #include "monitoring/drift_report.h"
+#include "monitoring/monitors.h"
 
 PG_FUNCTION_INFO_V1(create_monitor);
 PG_FUNCTION_INFO_V1(alter_monitor);
@@ -140,24 +141,56 @@ td_own_args(FunctionCallInfo fcinfo, Oid *types, Datum *values, bool *nulls)
 }
 
 /*
+ * A monitor's reference 'profile:NAME': the profile must be one the caller
+ * sees (row-level security: its owner's privileges).  The monitor stores
+ * 'profile:NAME' as its reference query; each window's drift_report(), run
+ * as the monitor's owner, reads the profile with the owner's privileges.
+ */
+static void
+td_require_profile(FunctionCallInfo fcinfo, const char *profile, TdDriftSet *reference)
+{
+	Oid	  types[1] = { TEXTOID };
+	Datum values[1] = { CStringGetTextDatum(profile) };
+	bool  nulls[1] = { false };
+	bool  isnull;
+	Datum found;
+
+	found = TdSpiScalar(psprintf("SELECT EXISTS (SELECT 1 FROM %s.reference_profiles"
+								 " WHERE name OPERATOR(pg_catalog.=) $1)",
+								 TdFunctionSchema(fcinfo)),
+						1, types, values, nulls, &isnull);
+	if (!DatumGetBool(found))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("reference profile \"%s\" does not exist", profile),
+				errdetail("Or it belongs to a role whose privileges this role does not have."),
+				errhint("Create it with taxi_duration.create_reference_profile()."));
+	memset(reference, 0, sizeof(*reference));
+	reference->relid = InvalidOid;
+	reference->sql = psprintf("profile:%s", profile);
+}
+
+/*
  * create_monitor(name, reference text, current regclass, time_column, ...)
  * → monitors.  The caller becomes the monitor's owner.
  */
 Datum
 create_monitor(PG_FUNCTION_ARGS)
 {
-	Oid		   caller = GetUserId();
-	Oid		   current;
-	char	  *time_column;
-	AttrNumber attnum;
-	Oid		   time_type;
-	TdDriftSet reference;
-	Oid		   types[14];
-	Datum	   values[14];
-	bool	   nulls[14];
-	bool	   isnull;
-	Datum	   result;
-	int		   i;
+	Oid			caller = GetUserId();
+	Oid			current;
+	char	   *time_column;
+	AttrNumber	attnum;
+	Oid			time_type;
+	TdDriftSet	reference;
+	Oid			types[14];
+	Datum		values[14];
+	bool		nulls[14];
+	bool		isnull;
+	Datum		result;
+	int			i;
+	char	   *reference_source;
+	const char *profile;
 
 	td_require_primary("create_monitor");
 	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
@@ -184,9 +217,13 @@ create_monitor(PG_FUNCTION_ARGS)
 				errmsg("column \"%s\" of \"%s\" is not a date or timestamp column",
 					   time_column, get_rel_name(current)));
 
-	/* the reference, read as the caller reads it */
-	TdDescribeSet(PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
-				  "reference", &reference);
+	/* the reference, read as the caller reads it, or a profile it can see */
+	reference_source = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	profile = reference_source ? TdProfileName(reference_source) : NULL;
+	if (profile != NULL)
+		td_require_profile(fcinfo, profile, &reference);
+	else
+		TdDescribeSet(reference_source, "reference", &reference);
 	if (OidIsValid(reference.relid))
 		td_require_select(reference.relid, caller);
 
@@ -481,4 +518,24 @@ monitor_first_row(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(first);
+}
+
+/* The helpers above, for profiles.c (monitors.h). */
+void
+TdRequirePrimary(const char *function)
+{
+	td_require_primary(function);
+}
+
+void
+TdRequireSelect(Oid relid, Oid role)
+{
+	td_require_select(relid, role);
+}
+
+Datum
+TdCallInternal(FunctionCallInfo fcinfo, const char *internal, int nargs,
+			   const Oid *types, const Datum *values, const bool *nulls, bool *isnull)
+{
+	return td_call_internal(fcinfo, internal, nargs, types, values, nulls, isnull);
 }

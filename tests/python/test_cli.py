@@ -38,6 +38,7 @@ COMMANDS = (
     "score",
     "monitor",
     "report",
+    "export-evidently",
     "serve",
 )
 # what must not leak from the caller into a command's environment (lifecycle, libpq)
@@ -226,7 +227,7 @@ def test_help_shows_descriptions_and_defaults(capsys):
     load = help_of("load-trips")
     assert "--month YYYY-MM month (default: 2021-02)" in load
     assert "(default: taxi_trips)" in load and "(default: 1)" in load
-    for command in ("load-trips", "score", "monitor", "report"):
+    for command in ("load-trips", "score", "monitor", "report", "export-evidently"):
         text = help_of(command)
         assert "--dsn DSN libpq connection string" in text, command
         assert "(default: empty, so libpq's PGHOST, PGPORT, PGDATABASE, PGUSER" in text, command
@@ -302,6 +303,8 @@ def test_help_imports_no_heavy_module(command, tmp_path):
         (["no-such-command"], ["invalid choice"]),
         (["load-trips", "--table", "trips; DROP TABLE x"], ["--table"]),
         (["load-trips", "--copies", "0"], ["--copies"]),
+        (["export-evidently"], ["required", "--workspace"]),
+        (["export-evidently", "--workspace", "w", "--report-id", "0"], ["--report-id"]),
         (
             ["train", "--train", "2021-01", "--valid", "2021-02", "--max-depth", "9"],
             ["--max-depth"],

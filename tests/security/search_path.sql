@@ -162,13 +162,27 @@ INSERT INTO sec_results SELECT 'alter_monitor', (taxi_duration.alter_monitor('se
 INSERT INTO sec_results SELECT 'schedule_monitoring',
 	taxi_duration.schedule_monitoring('5 * * * *', 'sec_sp_job', run_as => 'sec_eve')::text;
 INSERT INTO sec_results SELECT 'drop_monitor', taxi_duration.drop_monitor('sec_sp')::text;
+INSERT INTO sec_results SELECT 'create_reference_profile',
+	(taxi_duration.create_reference_profile('sec_sp_profile', 'SELECT * FROM public.sec_sp_trips',
+											prediction => 'prediction', target => 'target')).name;
+INSERT INTO sec_results SELECT 'refresh_reference_profile',
+	(taxi_duration.refresh_reference_profile('sec_sp_profile')).name;
+INSERT INTO sec_results SELECT 'drift_report_profile',
+	taxi_duration.drift_report('profile:sec_sp_profile', 'public.sec_sp_trips',
+							   NULL, 'prediction', 'target', '{"histograms": true}')::text;
+INSERT INTO sec_results SELECT 'profile_monitor', pg_catalog.count(*)::text
+	FROM taxi_duration.run_monitor((taxi_duration.create_monitor('sec_sp_p', 'profile:sec_sp_profile',
+		'public.sec_sp_trips', 't', prediction => 'prediction', target => 'target')).name,
+		'2023-01-03 00:00:00+00');
+INSERT INTO sec_results SELECT 'drop_reference_profile',
+	(taxi_duration.drop_monitor('sec_sp_p') AND taxi_duration.drop_reference_profile('sec_sp_profile'))::text;
 INSERT INTO taxi_duration.forwarder_status (slot, updated_at) VALUES ('sec_sp_slot', pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 hour');
 INSERT INTO sec_results SELECT 'check_forwarder_slots', pg_catalog.string_agg(kind, ',')
 	FROM taxi_duration.check_forwarder_slots(max_silence => '1 minute');
 DELETE FROM taxi_duration.forwarder_status WHERE slot OPERATOR(pg_catalog.=) 'sec_sp_slot';
 RESET search_path;
 
-SELECT is((SELECT count(*)::int FROM sec_results WHERE result IS NOT NULL), 16,
+SELECT is((SELECT count(*)::int FROM sec_results WHERE result IS NOT NULL), 21,
           'every entry point ran and answered');
 SELECT ok((SELECT predicted_duration > 0 FROM sec_sp_fill), 'the trigger filled its column');
 SELECT is((SELECT last_value::int FROM sec_hostile.hits WHERE is_called), NULL,

@@ -118,9 +118,9 @@ def build_parser() -> Parser:
         formatter_class=HelpFormatter,
     )
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", required=True, title="commands")
-    from . import flows, lifecycle, model, monitoring, trips
+    from . import export, flows, lifecycle, model, monitoring, trips
 
     common = [common_options()]
-    for module in (model, lifecycle, trips, monitoring, flows):
+    for module in (model, lifecycle, trips, monitoring, export, flows):
         module.add_commands(sub, common)
     return p
