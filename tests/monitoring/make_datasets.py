@@ -364,11 +364,7 @@ def build_native(ref_month, cur_month, predictor, windows=None, nullable="float"
         cfg["sql_options"] = {"nullable_integers": "integer"}
         cfg["sql_omit_type"] = []
         for c in cols:
-            if (
-                cur_types[c] in PG_INTEGER_TYPES
-                and cur[c].isna().any()
-                and cur[c].nunique() <= 10
-            ):
+            if cur_types[c] in PG_INTEGER_TYPES and cur[c].isna().any() and cur[c].nunique() <= 10:
                 cfg["columns"][c]["type"] = "cat"
                 cfg["sql_omit_type"].append(c)
         cfg["description"] += "; nullable_integers = integer"
