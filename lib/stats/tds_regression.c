@@ -10,105 +10,34 @@
  *     Evidently >= 0.7.21's handling of |y| <= eps (replace: APE 1, drop)
  *   RMSE = sqrt(mean(e^2)); R2 = 1 - SS_res / SS_tot with force_finite
  *
- * Means come from Neumaier-compensated sums (pandas sums pairwise), the
- * squared deviations from Welford's update and Chan's merge driven by
- * those means (pandas runs two passes; they agree to ~1e-13 relative).  The state is
- * plain data, so partial aggregates can be copied byte for byte.
+ * Every mean, std, RMSE and R2 comes from exact sums of the values and of
+ * their squares (tds_xsum.c), so the result depends only on the multiset
+ * of rows: any scan order and any split between parallel workers give the
+ * same bits.  The moments are exact up to their last rounding; pandas'
+ * two-pass float64 results agree to ~1e-15 relative.
  */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
-#include "tds_stats.h"
+#include "tds_internal.h"
 
 /* np.finfo(np.float64).eps, Evidently's default MAPE epsilon */
 #define REG_EPSILON DBL_EPSILON
-
-static void
-neumaier_add(double *sum, double *comp, double x)
-{
-	double t = *sum + x;
-
-	if (!isfinite(t))
-	{
-		/* inf or NaN: keep it, the compensation stays finite */
-		*sum = t;
-		return;
-	}
-	if (fabs(*sum) >= fabs(x))
-		*comp += (*sum - t) + x;
-	else
-		*comp += (x - t) + *sum;
-	*sum = t;
-}
-
-/* The mean from the compensated sum (closer to pandas than Welford's). */
-static double
-sum_mean(const tds_moments *m)
-{
-	return (m->sum + m->sum_comp) / (double) m->n;
-}
-
-/*
- * Welford's update of M2, with the running means taken from the
- * compensated sum: M2 += (x - mean_before) (x - mean_after).
- */
-static void
-moments_add(tds_moments *m, double x)
-{
-	double before = m->n > 0 ? sum_mean(m) : x;
-
-	m->n++;
-	neumaier_add(&m->sum, &m->sum_comp, x);
-	m->mean = sum_mean(m);
-	m->m2 += (x - before) * (x - m->mean);
-}
-
-/* Chan, Golub and LeVeque's pairwise merge; sums are added compensated. */
-static void
-moments_merge(tds_moments *a, const tds_moments *b)
-{
-	double n;
-	double delta;
-
-	if (b->n == 0)
-		return;
-	if (a->n == 0)
-	{
-		*a = *b;
-		return;
-	}
-	n = (double) a->n + (double) b->n;
-	delta = sum_mean(b) - sum_mean(a);
-	a->m2 += b->m2 + delta * delta * ((double) a->n * (double) b->n / n);
-	a->n += b->n;
-	neumaier_add(&a->sum, &a->sum_comp, b->sum);
-	a->sum_comp += b->sum_comp;
-	a->mean = sum_mean(a);
-}
-
-static double
-moments_mean(const tds_moments *m)
-{
-	if (m->n <= 0)
-		return NAN;
-	return sum_mean(m);
-}
-
-static double
-moments_std1(const tds_moments *m)
-{
-	if (m->n < 2)
-		return NAN;
-	return sqrt(fmax(m->m2, 0.0) / (double) (m->n - 1));
-}
 
 void
 tds_regression_init(tds_regression_acc *acc, tds_zero_handling zero_handling)
 {
 	memset(acc, 0, sizeof(*acc));
-	acc->zero_handling = zero_handling;
+	acc->zero_handling = (int32_t) zero_handling;
 	acc->abs_error_max = 0.0;
+	tds_xsum_init(&acc->error);
+	tds_xsum_init(&acc->abs_error);
+	tds_xsum_init(&acc->abs_perc_error);
+	tds_xsum_init(&acc->target);
+	tds_xsum_init(&acc->sq_error);
+	tds_xsum_init(&acc->sq_abs_perc_error);
+	tds_xsum_init(&acc->sq_target);
 }
 
 /* The row's absolute percentage error; false when the row is left out. */
@@ -138,59 +67,90 @@ tds_regression_add(tds_regression_acc *acc, double prediction, double target)
 		return;
 	e = prediction - target;
 	ae = fabs(e);
-	moments_add(&acc->error, e);
-	moments_add(&acc->abs_error, ae);
-	moments_add(&acc->target, target);
-	neumaier_add(&acc->sq_error_sum, &acc->sq_error_comp, e * e);
+	acc->n = tds_count_add(acc->n, 1);
+	tds_xsum_add(&acc->error, e);
+	tds_xsum_add(&acc->abs_error, ae);
+	tds_xsum_add(&acc->target, target);
+	tds_xsum_add_square(&acc->sq_error, e);
+	tds_xsum_add_square(&acc->sq_target, target);
 	if (ae > acc->abs_error_max)
 		acc->abs_error_max = ae;
-	if (abs_perc_error(acc->zero_handling, ae, target, &ape))
-		moments_add(&acc->abs_perc_error, ape);
+	if (abs_perc_error((tds_zero_handling) acc->zero_handling, ae, target, &ape))
+	{
+		acc->n_ape = tds_count_add(acc->n_ape, 1);
+		tds_xsum_add(&acc->abs_perc_error, ape);
+		tds_xsum_add_square(&acc->sq_abs_perc_error, ape);
+	}
 }
 
 void
 tds_regression_merge(tds_regression_acc *into, const tds_regression_acc *from)
 {
-	moments_merge(&into->error, &from->error);
-	moments_merge(&into->abs_error, &from->abs_error);
-	moments_merge(&into->abs_perc_error, &from->abs_perc_error);
-	moments_merge(&into->target, &from->target);
-	neumaier_add(&into->sq_error_sum, &into->sq_error_comp, from->sq_error_sum);
-	into->sq_error_comp += from->sq_error_comp;
+	into->n = tds_count_add(into->n, from->n);
+	into->n_ape = tds_count_add(into->n_ape, from->n_ape);
+	tds_xsum_merge(&into->error, &from->error);
+	tds_xsum_merge(&into->abs_error, &from->abs_error);
+	tds_xsum_merge(&into->abs_perc_error, &from->abs_perc_error);
+	tds_xsum_merge(&into->target, &from->target);
+	tds_xsum_merge(&into->sq_error, &from->sq_error);
+	tds_xsum_merge(&into->sq_abs_perc_error, &from->sq_abs_perc_error);
+	tds_xsum_merge(&into->sq_target, &from->sq_target);
 	if (from->abs_error_max > into->abs_error_max)
 		into->abs_error_max = from->abs_error_max;
 }
 
-/*
- * sklearn r2_score(force_finite=True): NaN below two rows; SS_tot = 0 gives
- * 1 for a perfect prediction, else 0.
- */
-static double
-r2_force_finite(const tds_regression_acc *acc)
+void
+tds_regression_serialize(const tds_regression_acc *acc, tds_regression_acc *out)
 {
-	double ss_res = acc->sq_error_sum + acc->sq_error_comp;
-	double ss_tot = acc->target.m2;
+	*out = *acc;
+	tds_xsum_canonical(&out->error);
+	tds_xsum_canonical(&out->abs_error);
+	tds_xsum_canonical(&out->abs_perc_error);
+	tds_xsum_canonical(&out->target);
+	tds_xsum_canonical(&out->sq_error);
+	tds_xsum_canonical(&out->sq_abs_perc_error);
+	tds_xsum_canonical(&out->sq_target);
+}
 
-	if (acc->error.n < 2)
-		return NAN;
-	if (ss_tot == 0)
-		return ss_res == 0 ? 1.0 : 0.0;
-	return 1.0 - ss_res / ss_tot;
+tds_status
+tds_regression_deserialize(const void *bytes, size_t len, tds_regression_acc *out,
+						   tds_error *error)
+{
+	if (len != sizeof(tds_regression_acc))
+	{
+		tds_error_set(error, TDS_ERR_INPUT, "The state is %zu bytes long, not %zu.", len,
+					  sizeof(tds_regression_acc));
+		return TDS_ERR_INPUT;
+	}
+	memcpy(out, bytes, len);
+	if (out->zero_handling < TDS_ZERO_REPLACE || out->zero_handling > TDS_ZERO_NONE ||
+		out->reserved != 0 || out->n < 0 || out->n_ape < 0 || out->n_ape > out->n ||
+		!(out->abs_error_max >= 0.0) || !tds_xsum_valid(&out->error) ||
+		!tds_xsum_valid(&out->abs_error) || !tds_xsum_valid(&out->abs_perc_error) ||
+		!tds_xsum_valid(&out->target) || !tds_xsum_valid(&out->sq_error) ||
+		!tds_xsum_valid(&out->sq_abs_perc_error) || !tds_xsum_valid(&out->sq_target))
+	{
+		tds_error_set(error, TDS_ERR_INPUT, "The regression state's fields are out of range.");
+		return TDS_ERR_INPUT;
+	}
+	return TDS_OK;
 }
 
 void
 tds_regression_result(const tds_regression_acc *acc, tds_regression_metrics *out)
 {
-	int64_t n = acc->error.n;
+	int64_t n = acc->n;
 
 	out->n = n;
-	out->mean_error = moments_mean(&acc->error);
-	out->error_std = moments_std1(&acc->error);
-	out->mae = moments_mean(&acc->abs_error);
-	out->abs_error_std = moments_std1(&acc->abs_error);
+	out->mean_error = tds_xsum_mean(&acc->error, n);
+	out->error_std = tds_xsum_std(&acc->error, &acc->sq_error, n);
+	out->mae = tds_xsum_mean(&acc->abs_error, n);
+	out->abs_error_std = tds_xsum_std(&acc->abs_error, &acc->sq_error, n);
 	out->abs_error_max = n > 0 ? acc->abs_error_max : NAN;
-	out->mape = 100.0 * moments_mean(&acc->abs_perc_error);
-	out->abs_perc_error_std = moments_std1(&acc->abs_perc_error);
-	out->rmse = n > 0 ? sqrt((acc->sq_error_sum + acc->sq_error_comp) / (double) n) : NAN;
-	out->r2 = r2_force_finite(acc);
+	out->mape = 100.0 * tds_xsum_mean(&acc->abs_perc_error, acc->n_ape);
+	out->abs_perc_error_std = tds_xsum_std(&acc->abs_perc_error, &acc->sq_abs_perc_error,
+										   acc->n_ape);
+	out->rmse = tds_xsum_root_mean(&acc->sq_error, n);
+	/* sklearn r2_score(force_finite=True): NaN below two rows */
+	out->r2 = tds_xsum_r2(&acc->sq_error, &acc->target, &acc->sq_target, n);
 }

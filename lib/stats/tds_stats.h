@@ -201,28 +201,65 @@ typedef enum tds_zero_handling
 } tds_zero_handling;
 
 /*
- * Mergeable, exact-as-pandas accumulator.  Plain data (no pointers): it can
- * be copied byte for byte between processes of the same build.
+ * An exact sum of doubles (tds_xsum.c): fixed-point limbs covering the
+ * whole double range, so the sum does not depend on the order of the
+ * additions or on how they are split and merged.  Plain data.
  */
-typedef struct tds_moments
-{
-	int64_t n;
-	double	mean;
-	double	m2;
-	double	sum; /* compensated sum (Neumaier) */
-	double	sum_comp;
-} tds_moments;
+#define TDS_XSUM_LIMBS 70
 
+typedef struct tds_xsum
+{
+	int64_t limb[TDS_XSUM_LIMBS]; /* 32 bits each, bit 0 of limb 0 = 2^-1074 */
+	int64_t pending;			  /* additions since carries were propagated */
+	int64_t n_nan;				  /* values not added: NaN, +inf, -inf */
+	int64_t n_pos_inf;
+	int64_t n_neg_inf;
+} tds_xsum;
+
+void tds_xsum_init(tds_xsum *x);
+void tds_xsum_add(tds_xsum *x, double v);
+/* Adds v^2 exactly, as the two doubles hi = v*v and fma(v, v, -hi). */
+void tds_xsum_add_square(tds_xsum *x, double v);
+void tds_xsum_merge(tds_xsum *into, const tds_xsum *from);
+/* a + b for counts (never negative), saturating at INT64_MAX */
+int64_t tds_count_add(int64_t a, int64_t b);
+/* Propagates the carries: the one representation of the value. */
+void tds_xsum_canonical(tds_xsum *x);
+/* Whether x is canonical (what tds_xsum_canonical leaves): for bytes read. */
+bool tds_xsum_valid(const tds_xsum *x);
+/* The sum, rounded once. */
+double tds_xsum_value(const tds_xsum *x);
+/* S / n; NaN for n <= 0. */
+double tds_xsum_mean(const tds_xsum *x, int64_t n);
+/* sqrt((n S2 - S1^2) / (n (n - 1))), S2 the sum of the squares; NaN for n < 2. */
+double tds_xsum_std(const tds_xsum *s1, const tds_xsum *s2, int64_t n);
+/* sqrt(S2 / n). */
+double tds_xsum_root_mean(const tds_xsum *s2, int64_t n);
+/*
+ * 1 - SS_res / SS_tot with SS_tot = S2 - S1^2 / n of the target; sklearn's
+ * force_finite for SS_tot = 0 (1 when SS_res = 0, else 0).
+ */
+double tds_xsum_r2(const tds_xsum *sq_res, const tds_xsum *s1, const tds_xsum *s2, int64_t n);
+
+/*
+ * Mergeable accumulator of the regression metrics: exact sums, so that any
+ * order and split of the rows gives the same bits.  Plain data; between
+ * processes it travels through tds_regression_serialize / _deserialize.
+ */
 typedef struct tds_regression_acc
 {
-	tds_zero_handling zero_handling;
-	tds_moments		  error;		  /* e = prediction - target */
-	tds_moments		  abs_error;	  /* |e| */
-	tds_moments		  abs_perc_error; /* |e| / max(y, eps) */
-	tds_moments		  target;		  /* y */
-	double			  sq_error_sum;	  /* sum of e^2, compensated */
-	double			  sq_error_comp;
-	double			  abs_error_max;
+	int32_t	 zero_handling; /* tds_zero_handling */
+	int32_t	 reserved;		/* 0 */
+	int64_t	 n;				/* rows with a finite target and prediction */
+	int64_t	 n_ape;			/* rows in MAPE */
+	double	 abs_error_max;
+	tds_xsum error;				/* e = prediction - target */
+	tds_xsum abs_error;			/* |e| */
+	tds_xsum abs_perc_error;	/* |e| / max(y, eps) */
+	tds_xsum target;			/* y */
+	tds_xsum sq_error;			/* e^2 (= |e|^2) */
+	tds_xsum sq_abs_perc_error; /* ape^2 */
+	tds_xsum sq_target;			/* y^2 */
 } tds_regression_acc;
 
 typedef struct tds_regression_metrics
@@ -244,8 +281,15 @@ void tds_regression_init(tds_regression_acc *acc, tds_zero_handling zero_handlin
 /* Add one row; rows with a NaN or ±Infinity target or prediction are skipped. */
 void tds_regression_add(tds_regression_acc *acc, double prediction, double target);
 
-/* into += from (Chan's merge, compensated sums added). */
+/* into += from (exact). */
 void tds_regression_merge(tds_regression_acc *into, const tds_regression_acc *from);
+
+/* The state as bytes (canonical: the same bytes for the same rows). */
+void tds_regression_serialize(const tds_regression_acc *acc, tds_regression_acc *out);
+
+/* Bytes back into a state: TDS_ERR_INPUT unless they are one serialize wrote. */
+tds_status tds_regression_deserialize(const void *bytes, size_t len, tds_regression_acc *out,
+									  tds_error *error);
 
 /* Metrics; NaN where undefined (n = 0, or a std with n < 2). */
 void tds_regression_result(const tds_regression_acc *acc,

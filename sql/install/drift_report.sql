@@ -27,8 +27,8 @@ SET search_path = pg_catalog, pg_temp AS $$
 	END
 $$;
 
--- Per-column options for column_drift(): report-wide stattest / threshold,
--- then the column's own entry in options->'columns'.
+-- Per-column options for column_drift(): report-wide stattest / threshold /
+-- nullable_integers, then the column's own entry in options->'columns'.
 CREATE FUNCTION drift_column_options(options jsonb, column_name text, kind text)
 RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -36,8 +36,145 @@ SET search_path = pg_catalog, pg_temp AS $$
 			'kind', kind,
 			'stattest', options OPERATOR(pg_catalog.->) 'stattest',
 			'threshold', options OPERATOR(pg_catalog.->) 'threshold',
+			'nullable_integers', options OPERATOR(pg_catalog.->) 'nullable_integers',
 			'histogram', coalesce(options OPERATOR(pg_catalog.->) 'histograms', 'false'::pg_catalog.jsonb)))
 		OPERATOR(pg_catalog.||) coalesce(options OPERATOR(pg_catalog.->) 'columns' OPERATOR(pg_catalog.->) column_name, '{}'::pg_catalog.jsonb)
+$$;
+
+-- Raise column_drift()'s error for these options, without rows.  Internal.
+CREATE FUNCTION drift_column_options_check(options jsonb)
+RETURNS void AS 'MODULE_PATHNAME', 'drift_column_options_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Levenshtein distance between two names, ignoring case: the nearest
+-- column is suggested for a misspelt one.
+CREATE FUNCTION drift_name_distance(a text, b text)
+RETURNS integer LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	la CONSTANT integer := length(a);
+	lb CONSTANT integer := length(b);
+	prev integer[];
+	cur integer[];
+	i integer;
+	j integer;
+BEGIN
+	a := lower(a);
+	b := lower(b);
+	prev := ARRAY(SELECT generate_series(0, lb));
+	FOR i IN 1 .. la LOOP
+		cur := ARRAY[i];
+		FOR j IN 1 .. lb LOOP
+			cur := cur || least(prev[j + 1] + 1, cur[j] + 1,
+								prev[j] + CASE WHEN substr(a, i, 1) = substr(b, j, 1) THEN 0 ELSE 1 END);
+		END LOOP;
+		prev := cur;
+	END LOOP;
+	RETURN prev[lb + 1];
+END
+$$;
+
+-- Check a report's options before any set is read: known keys, JSON types
+-- and values, and per-column entries that name one of the report's
+-- columns (`report_columns`) and hold known options.  A typo is an error,
+-- never a silent default.  drift_report() and create_monitor() call it.
+CREATE FUNCTION drift_report_check_options(options jsonb, report_columns text[])
+RETURNS void LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	known_options CONSTANT text[] := ARRAY['drift_share', 'stattest', 'threshold', 'columns', 'histograms',
+											'nullable_integers'];
+	column_options CONSTANT text[] := ARRAY['stattest', 'threshold', 'type', 'histogram', 'nullable_integers'];
+	-- the JSON type each option takes ('null' resets it to the default)
+	option_types CONSTANT jsonb := '{"drift_share": ["number"], "stattest": ["string", "null"],
+		"threshold": ["number", "null"], "columns": ["object"], "histograms": ["boolean"],
+		"histogram": ["boolean"], "type": ["string", "null"], "nullable_integers": ["string"]}';
+	examples CONSTANT jsonb := '{"drift_share": 0.5, "stattest": "psi", "threshold": 0.2,
+		"columns": {"trip_distance": {"stattest": "psi", "threshold": 0.2}}, "histograms": true,
+		"histogram": true, "type": "num", "nullable_integers": "integer"}';
+	k text;
+	v jsonb;
+	ck text;
+	cv jsonb;
+	nearest text;
+	message text;
+	detail text;
+BEGIN
+	IF options IS NULL THEN
+		RETURN;
+	END IF;
+	report_columns := coalesce(report_columns, '{}');
+	IF jsonb_typeof(options) <> 'object' THEN
+		RAISE EXCEPTION 'report options must be a jsonb object'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'For example ''{"drift_share": 0.5, "columns": {"trip_distance": {"stattest": "psi"}}}''.';
+	END IF;
+	FOR k, v IN SELECT e.key, e.value FROM jsonb_each(options) AS e ORDER BY e.key LOOP
+		IF k <> ALL (known_options) THEN
+			RAISE EXCEPTION 'unknown report option "%"', k
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Options are drift_share, stattest, threshold, histograms, nullable_integers and columns (per-column stattest, threshold, type, histogram and nullable_integers).';
+		END IF;
+		IF NOT (option_types->k) ? jsonb_typeof(v) THEN
+			RAISE EXCEPTION 'report option "%" must be of JSON type %, not %', k,
+							array_to_string(ARRAY(SELECT jsonb_array_elements_text(option_types->k)), ' or '),
+							jsonb_typeof(v)
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = format('For example %s.', jsonb_build_object(k, examples->k));
+		END IF;
+	END LOOP;
+	IF options ? 'drift_share' AND NOT (options->>'drift_share')::double precision BETWEEN 0 AND 1 THEN
+		RAISE EXCEPTION 'report option "drift_share" must be between 0 and 1'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('It is %s.', options->'drift_share');
+	END IF;
+	-- stattest, threshold, nullable_integers for every column: checked as column_drift() checks them
+	PERFORM @extschema@.drift_column_options_check(
+		jsonb_strip_nulls(jsonb_build_object('stattest', options->'stattest', 'threshold', options->'threshold',
+											 'nullable_integers', options->'nullable_integers')));
+
+	FOR k, v IN SELECT e.key, e.value FROM jsonb_each(coalesce(options->'columns', '{}')) AS e ORDER BY e.key LOOP
+		IF k <> ALL (report_columns) THEN
+			SELECT c INTO nearest FROM unnest(report_columns) AS c
+			WHERE @extschema@.drift_name_distance(k, c) <= greatest(2, length(k) / 3)
+			ORDER BY @extschema@.drift_name_distance(k, c), c LIMIT 1;
+			RAISE EXCEPTION 'unknown column "%" in report option "columns"', k
+				USING ERRCODE = 'undefined_column',
+					  DETAIL = format('The report''s columns are %s.', array_to_string(report_columns, ', ')),
+					  HINT = CASE WHEN nearest IS NOT NULL THEN format('Did you mean "%s"?', nearest)
+								  ELSE 'Name one of the report''s columns, or pass the column in "columns".' END;
+		END IF;
+		IF jsonb_typeof(v) <> 'object' THEN
+			RAISE EXCEPTION 'the options of column "%" must be a jsonb object, not %', k, jsonb_typeof(v)
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'For example {"stattest": "psi", "threshold": 0.2}.';
+		END IF;
+		FOR ck, cv IN SELECT e.key, e.value FROM jsonb_each(v) AS e ORDER BY e.key LOOP
+			IF ck <> ALL (column_options) THEN
+				SELECT o INTO nearest FROM unnest(column_options) AS o
+				WHERE @extschema@.drift_name_distance(ck, o) <= greatest(2, length(ck) / 3)
+				ORDER BY @extschema@.drift_name_distance(ck, o), o LIMIT 1;
+				RAISE EXCEPTION 'unknown option "%" for column "%"', ck, k
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = CASE WHEN nearest IS NOT NULL THEN format('Did you mean "%s"? ', nearest) ELSE '' END
+								 || 'A column''s options are stattest, threshold, type, histogram and nullable_integers.';
+			END IF;
+			IF NOT (option_types->ck) ? jsonb_typeof(cv) THEN
+				RAISE EXCEPTION 'option "%" of column "%" must be of JSON type %, not %', ck, k,
+								array_to_string(ARRAY(SELECT jsonb_array_elements_text(option_types->ck)), ' or '),
+								jsonb_typeof(cv)
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = format('For example %s.', jsonb_build_object(ck, examples->ck));
+			END IF;
+		END LOOP;
+		BEGIN
+			PERFORM @extschema@.drift_column_options_check(v);
+		EXCEPTION WHEN invalid_parameter_value THEN
+			GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+			RAISE EXCEPTION '% for column "%"', message, k
+				USING ERRCODE = 'invalid_parameter_value', DETAIL = detail;
+		END;
+	END LOOP;
+END
 $$;
 
 CREATE FUNCTION drift_report(reference text, current text,
@@ -63,8 +200,6 @@ CREATE FUNCTION drift_report_sets(reference_sql text, reference_columns text[], 
 RETURNS jsonb LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	known_options CONSTANT text[] := ARRAY['drift_share', 'stattest', 'threshold', 'columns', 'histograms'];
-	bad_option text;
 	drift_share double precision;
 	cols text[];
 	kinds text[];
@@ -96,24 +231,6 @@ DECLARE
 	profile_aggs text[] := '{}';
 BEGIN
 	options := coalesce(options, '{}');
-	IF jsonb_typeof(options) <> 'object' THEN
-		RAISE EXCEPTION 'report options must be a jsonb object'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'For example ''{"drift_share": 0.5, "columns": {"trip_distance": {"stattest": "psi"}}}''.';
-	END IF;
-	SELECT k INTO bad_option FROM jsonb_object_keys(options) AS k WHERE k <> ALL (known_options) LIMIT 1;
-	IF bad_option IS NOT NULL THEN
-		RAISE EXCEPTION 'unknown report option "%"', bad_option
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Options are drift_share, stattest, threshold, histograms and columns (per-column stattest, threshold and type).';
-	END IF;
-	drift_share := coalesce((options->>'drift_share')::double precision, 0.5);
-	IF options ? 'columns' AND jsonb_typeof(options->'columns') <> 'object' THEN
-		RAISE EXCEPTION 'report option "columns" must be an object'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Map column names to options, e.g. {"trip_distance": {"stattest": "psi", "threshold": 0.2}}.';
-	END IF;
-
 	-- A profile stands for the reference set: its columns and types are the
 	-- profiled ones, its maps and regression state were read as the caller.
 	IF reference_profile IS NOT NULL THEN
@@ -155,6 +272,10 @@ BEGIN
 				  DETAIL = 'The reference and current sets share no column of a numeric, boolean or text type.',
 				  HINT = 'Pass the columns to compare.';
 	END IF;
+
+	-- the options, before any set is read: a typo never becomes a silent default
+	PERFORM @extschema@.drift_report_check_options(options, cols);
+	drift_share := coalesce((options->>'drift_share')::double precision, 0.5);
 
 	FOREACH col IN ARRAY cols LOOP
 		IF col IS NULL OR array_position(reference_columns, col) IS NULL THEN

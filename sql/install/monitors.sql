@@ -154,6 +154,15 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m @extschema@.monitors;
 BEGIN
+	-- Options are checked now, not at the first window: a typo in a column
+	-- name fails here.  The report's columns are those given (with the
+	-- prediction and target), else at most the current relation's.
+	PERFORM @extschema@.drift_report_check_options(monitor_save.options,
+		CASE WHEN monitor_save.columns IS NOT NULL
+			 THEN array_remove(monitor_save.columns || ARRAY[monitor_save.prediction, monitor_save.target], NULL)
+			 ELSE ARRAY(SELECT a.attname::text FROM pg_attribute AS a
+						WHERE a.attrelid = monitor_save.current AND a.attnum > 0 AND NOT a.attisdropped
+						ORDER BY a.attnum) END);
 	IF EXISTS (SELECT 1 FROM @extschema@.monitors AS t WHERE t.name = monitor_save.name) THEN
 		PERFORM @extschema@.monitor_for_caller(caller, monitor_save.name);
 	END IF;

@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(drift_psi_final);
 PG_FUNCTION_INFO_V1(drift_kl_div_final);
 PG_FUNCTION_INFO_V1(drift_chisquare_final);
 PG_FUNCTION_INFO_V1(drift_ztest_final);
+PG_FUNCTION_INFO_V1(drift_column_options_check);
 
 void
 TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys)
@@ -47,6 +48,7 @@ TdDriftOptionsDefault(TdDriftOptions *options, bool text_keys)
 	options->kind = text_keys ? TD_KIND_TEXT : TD_KIND_FLOAT;
 	options->column_type = TD_TYPE_AUTO;
 	options->stattest = TDS_STATTEST_NONE;
+	options->nullable_integers = TD_NULLABLE_FLOAT;
 	options->has_threshold = false;
 	options->histogram = false;
 	options->threshold = 0.0;
@@ -145,7 +147,7 @@ td_bad_option(const char *key, const char *detail)
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			errmsg("invalid drift option \"%s\"", key),
 			errdetail("%s", detail),
-			errhint("Options are \"kind\" (float, integer, boolean, text), \"type\" (num, cat), \"stattest\" (ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div), \"threshold\" (a number) and \"histogram\" (a boolean)."));
+			errhint("Options are \"kind\" (float, integer, boolean, text), \"type\" (num, cat), \"stattest\" (ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div), \"threshold\" (a number), \"histogram\" (a boolean) and \"nullable_integers\" (float, integer)."));
 }
 
 static char *
@@ -237,6 +239,17 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 		if (v->type != jbvBool)
 			td_bad_option(key, "The value must be true or false.");
 		options->histogram = v->val.boolean;
+	}
+	else if (strcmp(key, "nullable_integers") == 0)
+	{
+		char *s = td_jsonb_string(v, key);
+
+		if (strcmp(s, "float") == 0)
+			options->nullable_integers = TD_NULLABLE_FLOAT;
+		else if (strcmp(s, "integer") == 0)
+			options->nullable_integers = TD_NULLABLE_INTEGER;
+		else
+			td_bad_option(key, "An integer column with NULLs is typed as pandas types it (\"float\") or by its distinct values (\"integer\").");
 	}
 	else
 		td_bad_option(key, "There is no such option.");
@@ -587,4 +600,22 @@ drift_ks_statistic_final(PG_FUNCTION_ARGS)
 	d = tds_ks_statistic(&column);
 	tds_value_map_free_column(&column, NULL, NULL);
 	PG_RETURN_FLOAT8(d);
+}
+
+/*
+ * drift_column_options_check(options jsonb): raise the error column_drift()
+ * would raise on these options, without rows; drift_report() and
+ * create_monitor() check every column's options before reading a set.
+ */
+Datum
+drift_column_options_check(PG_FUNCTION_ARGS)
+{
+	TdDriftOptions options;
+
+	if (!PG_ARGISNULL(0))
+	{
+		TdDriftOptionsDefault(&options, false);
+		td_parse_options(PG_GETARG_JSONB_P(0), &options);
+	}
+	PG_RETURN_VOID();
 }

@@ -38,12 +38,25 @@ typedef enum TdColumnType
 	TD_TYPE_CAT
 } TdColumnType;
 
+/*
+ * How an integer column with a missing value in the current window is
+ * typed: as pandas does (its dtype becomes float64, so Evidently types it
+ * numerical), or by its number of distinct values as if the NULLs were not
+ * there.
+ */
+typedef enum TdNullableIntegers
+{
+	TD_NULLABLE_FLOAT = 0,
+	TD_NULLABLE_INTEGER
+} TdNullableIntegers;
+
 /* column_drift() options (all plain data: serialized byte for byte). */
 typedef struct TdDriftOptions
 {
-	int32  kind;		/* TdColumnKind */
-	int32  column_type; /* TdColumnType */
-	int32  stattest;	/* tds_stattest; NONE = Evidently's choice */
+	int32  kind;			  /* TdColumnKind */
+	int32  column_type;		  /* TdColumnType */
+	int32  stattest;		  /* tds_stattest; NONE = Evidently's choice */
+	int32  nullable_integers; /* TdNullableIntegers */
 	bool   has_threshold;
 	bool   histogram; /* add reference/current histograms */
 	double threshold;

@@ -53,11 +53,14 @@ td_current_unique(const tds_drift_column *column)
  * the CURRENT window's dtype: floats are numerical; integers categorical up
  * to 10 distinct current values; booleans categorical; strings categorical,
  * or free text when more than half the current values are distinct (text
- * drift is a domain classifier, not supported: *is_text is set).
+ * drift is a domain classifier, not supported: *is_text is set).  An
+ * integer column with a NULL in the current window is float64 in pandas
+ * (pd.read_sql, pd.read_parquet), hence numerical, unless the option
+ * nullable_integers is "integer" (`current_missing` = NULLs in current).
  */
 static bool
 td_infer_numerical(const TdDriftOptions *options, const tds_drift_column *column,
-				   bool *is_text)
+				   int64 current_missing, bool *is_text)
 {
 	size_t current_unique = td_current_unique(column);
 
@@ -71,6 +74,8 @@ td_infer_numerical(const TdDriftOptions *options, const tds_drift_column *column
 		case TD_KIND_FLOAT:
 			return true;
 		case TD_KIND_INTEGER:
+			if (current_missing > 0 && options->nullable_integers == TD_NULLABLE_FLOAT)
+				return true;
 			return current_unique > TD_INTEGER_CARDINALITY_LIMIT;
 		case TD_KIND_BOOLEAN:
 			return false;
@@ -210,9 +215,16 @@ td_column_drift_jsonb(TdDriftState *state)
 	tds_error			  error;
 
 	TdDriftStateColumn(state, true, &column, &texts, &lens);
-	numerical = td_infer_numerical(options, &column, &is_text) && column.values != NULL;
+	numerical = td_infer_numerical(options, &column, tds_value_map_missing(state->map, false),
+								   &is_text) &&
+				column.values != NULL;
 	view = column;
 	view.numerical = numerical;
+	/*
+	 * numpy clamps Sturges bins to integer widths only for an integer array:
+	 * the two windows concatenated, which is float64 as soon as either holds
+	 * a NULL (pandas made that window float64).
+	 */
 	view.integer_dtype = numerical && options->kind == TD_KIND_INTEGER &&
 						 tds_value_map_missing(state->map, true) == 0 &&
 						 tds_value_map_missing(state->map, false) == 0;

@@ -4,9 +4,10 @@
  *
  * The state is the statistics library's tds_regression_acc
  * (lib/stats/tds_regression.c):
- * counts, Welford moments and compensated sums of the error, absolute
- * error, absolute percentage error and target, which merge exactly.  It is
- * plain data, so it is serialized byte for byte.  The result is jsonb with
+ * counts and exact sums (and sums of squares) of the error, absolute
+ * error, absolute percentage error and target, which merge exactly, so the
+ * result has the same bits whatever the plan.  It is plain data, written
+ * canonically and checked when read back.  The result is jsonb with
  * Evidently's metric names (docs/monitoring.md).
  */
 #include "postgres.h"
@@ -125,7 +126,8 @@ regression_serialize(PG_FUNCTION_ARGS)
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "regression_serialize called in non-aggregate context");
 	SET_VARSIZE(out, VARHDRSZ + sizeof(tds_regression_acc));
-	memcpy(VARDATA(out), PG_GETARG_POINTER(0), sizeof(tds_regression_acc));
+	tds_regression_serialize((tds_regression_acc *) PG_GETARG_POINTER(0),
+							 (tds_regression_acc *) VARDATA(out));
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -134,18 +136,17 @@ regression_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea			   *in;
 	tds_regression_acc *acc;
+	tds_error			error;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "regression_deserialize called in non-aggregate context");
 	in = PG_GETARG_BYTEA_PP(0);
-	if (VARSIZE_ANY_EXHDR(in) != sizeof(tds_regression_acc))
+	acc = palloc(sizeof(tds_regression_acc));
+	if (tds_regression_deserialize(VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in), acc, &error) != TDS_OK)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_CORRUPTED),
 				errmsg("invalid serialized regression state"),
-				errdetail("The state is %zu bytes long, not %zu.",
-						  (size_t) VARSIZE_ANY_EXHDR(in), sizeof(tds_regression_acc)));
-	acc = palloc(sizeof(tds_regression_acc));
-	memcpy(acc, VARDATA_ANY(in), sizeof(tds_regression_acc));
+				errdetail("%s", error.detail));
 	PG_RETURN_POINTER(acc);
 }
 

@@ -31,6 +31,13 @@ Cases (each is one reference/current pair; see each builder's docstring for the 
       deterministic synthetic ``prediction`` (hook: --predictor).  Types left to inference.
   real_2023_01_vs_2023_02_overrides
       the same data with per-column type / stattest / threshold overrides.
+  native_2023_01_vs_2023_04, native_2023_02_vs_2023_03, native_window_2023_01_09_vs_2023_04_10
+      natively typed months: the SQL tables get the parquet file's own column types (int64 with
+      NULLs -> bigint with NULLs), pandas reads the same rows as any reader does (float64).  The
+      window case is 06:00-12:00 of one day each (small windows: n_r <= 1000).
+  native_2023_01_vs_2023_04_integer, native_window_2023_01_09_vs_2023_04_10_integer
+      the same with report option nullable_integers = "integer": Evidently is given the type that
+      option implies (cat for an integer column with NULLs and <= 10 current values).
   ks_exact_equal_n, ks_exact_small_ref, ks_asymp_large_cur, few_unique_small_ref,
   few_unique_large_ref, binary, nulls, infinity, infinity_without_nan, new_category_small_ref,
   new_category_large_ref, constant_small_ref, constant_large_ref, text_categorical,
@@ -147,8 +154,12 @@ def copy_lines(df: pd.DataFrame):
         yield "\t".join(_copy_text(v) for v in row) + "\n"
 
 
-def create_table_sql(table: str, df: pd.DataFrame) -> str:
-    cols = ",\n  ".join(f"{quote_ident(c)} {pg_type(df[c].dtype)}" for c in df.columns)
+def create_table_sql(table: str, df: pd.DataFrame, types: dict | None = None) -> str:
+    """CREATE TABLE for ``df``; ``types`` (column -> PostgreSQL type) overrides the dtype map."""
+    types = types or {}
+    cols = ",\n  ".join(
+        f"{quote_ident(c)} {types.get(c) or pg_type(df[c].dtype)}" for c in df.columns
+    )
     return f"CREATE TABLE {quote_ident(table)} (\n  {cols}\n)"
 
 
@@ -280,6 +291,90 @@ def build_real_overrides(predictor: Callable):
             cfg["columns"][c].update(o)
     cfg["description"] = "2023-01 vs 2023-02 with per-column type/stattest/threshold overrides"
     return ref, cur, cfg
+
+
+ARROW_PG_TYPES = {
+    "int64": "bigint",
+    "int32": "integer",
+    "int16": "smallint",
+    "int8": "smallint",
+    "double": "double precision",
+    "float": "real",
+    "string": "text",
+    "large_string": "text",
+    "bool": "boolean",
+}
+PG_INTEGER_TYPES = ("bigint", "integer", "smallint")
+
+
+def native_month(month: str, columns: list[str], predictor: Callable, window=None):
+    """One month (or one window of it, [start, end) on lpep_pickup_datetime) as pandas reads it,
+    and the PostgreSQL type of each column in the parquet file itself.
+
+    pandas reads the filtered rows, so an integer column is int64/int32 when the window has no
+    NULL in it and float64 when it has one -- what ``pd.read_sql`` of the same window from a
+    natively typed table gives too (parity.py checks that).
+    """
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    path = data_dir() / f"green_tripdata_{month}.parquet"
+    filters = None
+    if window is not None:
+        start, end = (dt.datetime.fromisoformat(t) for t in window)
+        filters = [("lpep_pickup_datetime", ">=", start), ("lpep_pickup_datetime", "<", end)]
+    raw = pd.read_parquet(path, filters=filters).reset_index(drop=True)
+    out = raw[columns].copy()
+    out["duration"] = (
+        (raw["lpep_dropoff_datetime"] - raw["lpep_pickup_datetime"]).dt.total_seconds() / 60.0
+    ).astype("float64")
+    out["prediction"] = np.asarray(predictor(raw, month), dtype="float64")
+    schema = pq.read_schema(path)
+    types = {c: ARROW_PG_TYPES[str(schema.field(c).type)] for c in columns}
+    types.update(duration="double precision", prediction="double precision")
+    return out, types
+
+
+def build_native(ref_month, cur_month, predictor, windows=None, nullable="float"):
+    """Natively typed months (or windows of them): see native_month().  Each window's table gets
+    its own month's parquet types (2023-01: passenger_count double; 2023-04: int64 with NULLs).
+
+    nullable = "integer": the SQL report runs with option nullable_integers = "integer", and
+    Evidently is told the type that option gives: cat for a current integer column with NULLs and
+    at most 10 distinct current values (the other columns are inferred as usual).
+    """
+    cols = real_columns(ref_month, cur_month)
+    ref, ref_types = native_month(ref_month, cols, predictor, windows and windows[0])
+    cur, cur_types = native_month(cur_month, cols, predictor, windows and windows[1])
+    what = (
+        f"{windows[0][0]}..{windows[0][1]} vs {windows[1][0]}..{windows[1][1]}"
+        if windows
+        else f"{ref_month} vs {cur_month}"
+    )
+    cfg = _auto_config(
+        ref,
+        target="duration",
+        prediction="prediction",
+        description=f"TLC green {what}, natively typed (parquet column types in SQL)",
+        pg_types={"reference": ref_types, "current": cur_types},
+        read_sql_check=True,
+    )
+    if nullable == "integer":
+        cfg["sql_options"] = {"nullable_integers": "integer"}
+        cfg["sql_omit_type"] = []
+        for c in cols:
+            if cur_types[c] in PG_INTEGER_TYPES and cur[c].isna().any() and cur[c].nunique() <= 10:
+                cfg["columns"][c]["type"] = "cat"
+                cfg["sql_omit_type"].append(c)
+        cfg["description"] += "; nullable_integers = integer"
+    return ref, cur, cfg
+
+
+NATIVE_WINDOWS = (
+    ("2023-01-09 06:00", "2023-01-09 12:00"),
+    ("2023-04-10 06:00", "2023-04-10 12:00"),
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -778,6 +873,17 @@ def all_cases(predictor: Callable) -> dict[str, Callable]:
         name = f"real_{a.replace('-', '_')}_vs_{b.replace('-', '_')}"
         cases[name] = lambda a=a, b=b: build_real(a, b, predictor)
     cases["real_2023_01_vs_2023_02_overrides"] = lambda: build_real_overrides(predictor)
+    for a, b in (("2023-01", "2023-04"), ("2023-02", "2023-03")):
+        name = f"native_{a.replace('-', '_')}_vs_{b.replace('-', '_')}"
+        cases[name] = lambda a=a, b=b: build_native(a, b, predictor)
+    cases["native_2023_01_vs_2023_04_integer"] = lambda: build_native(
+        "2023-01", "2023-04", predictor, nullable="integer"
+    )
+    window = "native_window_2023_01_09_vs_2023_04_10"
+    cases[window] = lambda: build_native("2023-01", "2023-04", predictor, NATIVE_WINDOWS)
+    cases[window + "_integer"] = lambda: build_native(
+        "2023-01", "2023-04", predictor, NATIVE_WINDOWS, nullable="integer"
+    )
     for name, fn in SYNTHETIC.items():
         cases[name] = fn
     return cases
@@ -799,21 +905,31 @@ def write_case(out: Path, name: str, ref: pd.DataFrame, cur: pd.DataFrame, cfg: 
     schema = {}
     sql = [f"-- {name}: generated by tests/monitoring/make_datasets.py", "\\set ON_ERROR_STOP on"]
     for role, df in (("reference", ref_r), ("current", cur_r)):
+        # natively typed cases: the parquet file's own types (an int64 column with NULLs is
+        # float64 in pandas and bigint in SQL; its values are written as integers)
+        types = (cfg.get("pg_types") or {}).get(role, {})
         schema[role] = {
             "table": tables[role],
             "rows": len(df),
             "columns": {
-                c: {"pandas_dtype": str(df[c].dtype), "pg_type": pg_type(df[c].dtype)}
+                c: {
+                    "pandas_dtype": str(df[c].dtype),
+                    "pg_type": types.get(c) or pg_type(df[c].dtype),
+                }
                 for c in df.columns
             },
         }
+        rows = df.copy()
+        for c, t in types.items():
+            if t in ("bigint", "integer", "smallint") and rows[c].dtype.kind == "f":
+                rows[c] = rows[c].astype("Int64")  # exact: refuses a fractional value
         tsv = d / f"{role}.tsv"
         with open(tsv, "w", encoding="utf-8", newline="") as f:
-            for line in copy_lines(df):
+            for line in copy_lines(rows):
                 f.write(line)
         cols = ", ".join(quote_ident(c) for c in df.columns)
         sql.append(f"DROP TABLE IF EXISTS {quote_ident(tables[role])};")
-        sql.append(create_table_sql(tables[role], df) + ";")
+        sql.append(create_table_sql(tables[role], df, types) + ";")
         sql.append(f"\\copy {quote_ident(tables[role])} ({cols}) FROM '{tsv.resolve()}'")
     (d / "schema.json").write_text(json.dumps(schema, indent=1) + "\n")
     (d / "load.sql").write_text("\n".join(sql) + "\n")
@@ -852,7 +968,11 @@ def main(argv=None) -> int:
     if args.list:
         for name in cases:
             doc_fn = SYNTHETIC.get(name) or (
-                build_real_overrides if name.endswith("_overrides") else build_real
+                build_real_overrides
+                if name.endswith("_overrides")
+                else build_native
+                if name.startswith("native_")
+                else build_real
             )
             print(f"{name}: {_doc(doc_fn)}")
         return 0

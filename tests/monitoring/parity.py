@@ -3,7 +3,9 @@
     python3 tests/monitoring/parity.py --dsn DSN [--data DIR] [--evidently DIR] [--only a,b]
 
 For every dataset pair built by make_datasets.py (real TLC months — green 2023-01 against 2023-02
-and 2023-03, 2021-01 against 2021-02, and 2023-01/02 with per-column overrides — and the synthetic
+and 2023-03, 2021-01 against 2021-02, and 2023-01/02 with per-column overrides; natively typed
+months and windows (the parquet files' own column types in SQL, nullable integers included), by
+default and with nullable_integers = "integer" — and the synthetic
 edge cases: small references (exact and asymptotic KS), few unique values, binary columns, NULLs,
 ±Infinity, a category only in current, constant columns, text categories, forced tests, the drift
 share boundary), it
@@ -13,6 +15,9 @@ share boundary), it
 3. runs drift_report() with the same columns, prediction, target and overrides, in a parallel plan,
 4. compares with compare.py: same columns, same test chosen, |score - Evidently's| <= 1e-6, same
    drifted flags, the same dataset verdict and counts, regression metrics within 1e-9 relative.
+
+For the natively typed cases it also reads both tables back with pd.read_sql, as a user would,
+and checks that those frames are what Evidently ran on (dtype family and values per column).
 
 Where Evidently aborts the whole report (a column that is empty after cleaning), the SQL report must
 name that column in skipped_columns with an error instead — our documented choice.
@@ -52,16 +57,59 @@ def model_prediction(raw, month: str):
 
 
 def report_options(config: dict) -> dict:
-    """drift_report() options equivalent to the Evidently run's config."""
+    """drift_report() options equivalent to the Evidently run's config.
+
+    ``sql_options`` are report options of ours with no Evidently counterpart (nullable_integers),
+    and ``sql_omit_type`` the columns whose Evidently type override is what those options give,
+    so it is not passed to SQL.
+    """
+    omit = set(config.get("sql_omit_type", []))
     per_column = {}
     for name, col in config["columns"].items():
-        opts = {k: col[k] for k in ("type", "stattest", "threshold") if col.get(k) is not None}
+        keys = ("stattest", "threshold") if name in omit else ("type", "stattest", "threshold")
+        opts = {k: col[k] for k in keys if col.get(k) is not None}
         if opts:
             per_column[name] = opts
     options = {"drift_share": config.get("drift_share", 0.5)}
+    options.update(config.get("sql_options", {}))
     if per_column:
         options["columns"] = per_column
     return options
+
+
+def _dtype_family(dtype) -> str:
+    """The dtype family Evidently's type inference looks at (int32 and int64 are alike)."""
+    kind = getattr(dtype, "kind", "O")
+    return {"i": "int", "u": "uint", "f": "float", "b": "bool"}.get(kind, "object/str")
+
+
+def check_read_sql(conn, case: dict) -> list[str]:
+    """The frames a user gets with pd.read_sql from the natively typed tables must be what
+    Evidently ran on (the parquet frames): same dtype family per column, same values (NULLs
+    counted, the rest compared sorted; Evidently's statistics ignore row order)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    bad = []
+    for role in ("reference", "current"):
+        parquet = pd.read_parquet(case[role])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a DBAPI connection, not SQLAlchemy
+            frame = pd.read_sql(f'SELECT * FROM "{case["tables"][role]}"', conn)
+        for c in parquet.columns:
+            a, b = parquet[c], frame[c]
+            if _dtype_family(a.dtype) != _dtype_family(b.dtype):
+                bad.append(f"read_sql {role}.{c}: dtype {b.dtype}, parquet frame {a.dtype}")
+                continue
+            if a.isna().sum() != b.isna().sum():
+                bad.append(f"read_sql {role}.{c}: {b.isna().sum()} NULLs, parquet {a.isna().sum()}")
+                continue
+            va, vb = np.sort(a.dropna().to_numpy()), np.sort(b.dropna().to_numpy())
+            if len(va) != len(vb) or not (va == vb).all():
+                bad.append(f"read_sql {role}.{c}: values differ from the parquet frame")
+    return bad
 
 
 def sql_report(conn, case: dict, config: dict) -> dict:
@@ -187,6 +235,8 @@ def main(argv=None) -> int:
                         )
                         ours["columns"].pop(column, None)
                 bad = compare(ours, evidently, notes)
+            if config.get("read_sql_check"):
+                bad += check_read_sql(conn, case)
             if args.verbose or bad:
                 if "columns" in ours and "columns" in evidently:
                     print(format_table(ours, evidently))

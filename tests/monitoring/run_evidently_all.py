@@ -56,8 +56,36 @@ _REAL = {
     "prediction": "wasserstein",
 }
 
+# 06:00-12:00 of 2023-01-09 vs 2023-04-10: 632 reference rows, the small branch.  Nullable
+# integers are float64 (numerical): passenger_count U > 5 -> ks, the others U <= 5.
+_WINDOW = {
+    "VendorID": "z",
+    "passenger_count": "ks",
+    "payment_type": "chisquare",
+    "RatecodeID": "chisquare",
+    "trip_type": "z",
+    "store_and_fwd_flag": "z",
+    "PULocationID": "ks",
+    "DOLocationID": "ks",
+    "trip_distance": "ks",
+    "fare_amount": "ks",
+    "tip_amount": "ks",
+    "total_amount": "ks",
+    "congestion_surcharge": "chisquare",
+    "duration": "ks",
+    "prediction": "ks",
+}
+
 # Evidently's test per column, as the rules in EVIDENTLY_NOTES.md predict them.
 EXPECTED_STATTESTS = {
+    "native_2023_01_vs_2023_04": _REAL,
+    "native_2023_02_vs_2023_03": _REAL,
+    # told cat (nullable_integers = "integer"): categorical -> jensenshannon
+    "native_2023_01_vs_2023_04_integer": dict(
+        _REAL, passenger_count="jensenshannon", RatecodeID="jensenshannon"
+    ),
+    "native_window_2023_01_09_vs_2023_04_10": _WINDOW,
+    "native_window_2023_01_09_vs_2023_04_10_integer": dict(_WINDOW, passenger_count="chisquare"),
     "real_2023_01_vs_2023_02": _REAL,
     "real_2023_01_vs_2023_03": _REAL,
     "real_2021_01_vs_2021_02": _REAL,

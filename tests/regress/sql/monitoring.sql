@@ -72,6 +72,22 @@ SELECT drift_report('ref_trips', 'no_such_table');
 SELECT drift_report('ref_trips', 'cur_trips', columns => ARRAY['no_such_column']);
 SELECT drift_report('ref_trips', 'cur_trips', options => '{"stattest_treshold": 0.1}');
 SELECT column_drift(distance, true, '{"stattest": "no_such_test"}') FROM ref_trips;
+-- per-column options: a misspelt column, a misspelt option, a wrong JSON
+-- type, a bad value: each an error before any set is read
+SELECT drift_report('ref_trips', 'cur_trips', columns => ARRAY['distance', 'zone'],
+                    options => '{"columns": {"distanse": {"stattest": "psi"}}}');
+SELECT drift_report('ref_trips', 'cur_trips', columns => ARRAY['zone'],
+                    options => '{"columns": {"distance": {"stattest": "psi"}}}');
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"columns": {"distance": {"stattets": "psi"}}}');
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"columns": {"distance": {"threshold": "0.1"}}}');
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"columns": {"distance": "psi"}}');
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"columns": {"distance": {"stattest": "no_such_test"}}}');
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"drift_share": "half"}');
+SELECT drift_report('ref_trips', 'cur_trips', options => '{"nullable_integers": "int"}');
+-- so is a misspelt column in a monitor's options, when it is created
+SELECT create_monitor('typo', 'ref_trips', 'cur_trips', 'pickup',
+                      options => '{"columns": {"payement": {"stattest": "psi"}}}');
+SELECT count(*) AS typo_monitors FROM monitors WHERE name = 'typo';
 
 -- a monitor: one window a day of cur_trips against ref_trips
 SELECT name, window_size, enabled
