@@ -174,10 +174,10 @@ fisher_two_sided(int64_t a, int64_t b, int64_t c, int64_t d, double *p,
 	w[mode - lo] = 1.0;
 	for (x = mode; x < hi; x++)
 		w[x + 1 - lo] = w[x - lo] * ((double) (n1 - x) * (double) (n - x)) /
-			((double) (x + 1) * (double) (n2 - n + x + 1));
+						((double) (x + 1) * (double) (n2 - n + x + 1));
 	for (x = mode; x > lo; x--)
 		w[x - 1 - lo] = w[x - lo] * ((double) x * (double) (n2 - n + x)) /
-			((double) (n1 - x + 1) * (double) (n - x + 1));
+						((double) (n1 - x + 1) * (double) (n - x + 1));
 	for (x = lo; x <= hi; x++)
 		total += w[x - lo];
 	pexact = w[a - lo] / total;

@@ -493,7 +493,7 @@ cvm_step(cvm_dtype dt, const gtable *tmp, const gtable *g, double add, gtable *o
 	size_t	y = 0;
 	size_t	i;
 	bool	ok = ot != NULL && og != NULL && used_t != NULL && used_g != NULL &&
-		gtable_reserve(out, tmp->len + g->len + 1);
+			  gtable_reserve(out, tmp->len + g->len + 1);
 
 	if (ok)
 	{
@@ -548,24 +548,24 @@ cvm_step(cvm_dtype dt, const gtable *tmp, const gtable *g, double add, gtable *o
 static tds_status
 cvm_exact_pvalue(double s, int64_t m, int64_t n, double *p, tds_error *err)
 {
-	int64_t	  lcm = m / gcd64(m, n) * n;
-	int64_t	  a = lcm / m;
-	int64_t	  b = lcm / n;
-	int64_t	  mn = m * n;
-	double	  zeta = npy_floor_divide((double) (lcm * lcm * (m + n)) *
-										  (6 * s - (double) (mn * (4 * mn - 1))),
-									  (double) (6 * mn * mn));
-	double	  zeta_bound = (double) (lcm * lcm * (m + n));
-	double	  combinations = 1;
-	cvm_dtype dt;
-	gtable	 *gs;
-	gtable	 *next;
-	gtable	  empty = { NULL, NULL, 0, 0 };
-	double	 *picked = NULL;
-	size_t	  npicked = 0;
-	int64_t	  u;
-	int64_t	  v;
-	size_t	  i;
+	int64_t	   lcm = m / gcd64(m, n) * n;
+	int64_t	   a = lcm / m;
+	int64_t	   b = lcm / n;
+	int64_t	   mn = m * n;
+	double	   zeta = npy_floor_divide((double) (lcm * lcm * (m + n)) *
+										   (6 * s - (double) (mn * (4 * mn - 1))),
+									   (double) (6 * mn * mn));
+	double	   zeta_bound = (double) (lcm * lcm * (m + n));
+	double	   combinations = 1;
+	cvm_dtype  dt;
+	gtable	  *gs;
+	gtable	  *next;
+	gtable	   empty = { NULL, NULL, 0, 0 };
+	double	  *picked = NULL;
+	size_t	   npicked = 0;
+	int64_t	   u;
+	int64_t	   v;
+	size_t	   i;
 	tds_status st = TDS_OK;
 
 	for (i = 1; i <= (size_t) m; i++)

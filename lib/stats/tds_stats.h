@@ -166,9 +166,9 @@ double tds_ks_statistic(const tds_drift_column *column);		 /* D */
 double tds_ks_2samp_pvalue(double d, int64_t n1, int64_t n2);	 /* auto */
 double tds_chi2_sf(double x, double df);						 /* chi2.sf */
 double tds_normal_sf(double x);									 /* norm.sf */
-double tds_energy_distance(const tds_drift_column *column);	 /* scipy */
+double tds_energy_distance(const tds_drift_column *column);		 /* scipy */
 double tds_student_t_sf(double t, double df);					 /* t.sf */
-double tds_bessel_k(double nu, double x); /* scipy.special.kv, |nu| <= 0.5, x > 0 */
+double tds_bessel_k(double nu, double x);						 /* scipy.special.kv, |nu| <= 0.5, x > 0 */
 
 /*
  * numpy's legacy generator (np.random.seed(seed) then RandomState methods):

@@ -52,13 +52,13 @@ typedef enum drift_comparison
  */
 typedef struct stattest_info
 {
-	const char	   *name;
-	const char	   *display_name;
-	double			threshold;
-	bool			pvalue;
+	const char		*name;
+	const char		*display_name;
+	double			 threshold;
+	bool			 pvalue;
 	drift_comparison comparison;
-	bool			numerical;	 /* allowed for numerical columns */
-	bool			categorical; /* allowed for categorical columns */
+	bool			 numerical;	  /* allowed for numerical columns */
+	bool			 categorical; /* allowed for categorical columns */
 } stattest_info;
 
 #define P_LE DRIFT_SCORE_LE
@@ -288,8 +288,8 @@ check_counts(const tds_drift_column *c, tds_error *err)
 	if (r != c->n_ref || k != c->n_cur)
 	{
 		tds_drift_input_error(err, "The column's counts add up to %lld reference and %lld current rows, not the %lld and %lld declared.",
-						  (long long) r, (long long) k, (long long) c->n_ref,
-						  (long long) c->n_cur);
+							  (long long) r, (long long) k, (long long) c->n_ref,
+							  (long long) c->n_cur);
 		return TDS_ERR_INPUT;
 	}
 	return TDS_OK;
@@ -337,7 +337,7 @@ tds_drift_column_check(const tds_drift_column *c, bool need_values,
 	if (c->n_ref <= 0 || c->n_cur <= 0)
 	{
 		tds_drift_input_error(err, "A drift test needs rows in both windows, got %lld reference and %lld current rows.",
-						  (long long) c->n_ref, (long long) c->n_cur);
+							  (long long) c->n_ref, (long long) c->n_cur);
 		tdc_error_set_message(err, "cannot compute drift of an empty window");
 		return TDS_ERR_INPUT;
 	}
@@ -626,7 +626,7 @@ linspace_edges(double first, double last, size_t k, double *edges)
  */
 void
 tds_histogram_counts(const tds_drift_column *c, const double *edges, size_t k,
-				 int64_t *ref_counts, int64_t *cur_counts)
+					 int64_t *ref_counts, int64_t *cur_counts)
 {
 	size_t bin = 0;
 	size_t i;
@@ -675,7 +675,7 @@ tds_sturges_edges_n(const tds_drift_column *c, double N, size_t *k_out,
 	if (!(kd >= 1 && kd <= STURGES_MAX_BINS))
 	{
 		tds_drift_input_error(err, "The Sturges rule gives %g bins for the range [%g, %g].",
-						  kd, lo, hi);
+							  kd, lo, hi);
 		return TDS_ERR_INPUT;
 	}
 	k = (size_t) kd;
@@ -688,7 +688,7 @@ tds_sturges_edges_n(const tds_drift_column *c, double N, size_t *k_out,
 		{
 			tdc_free(edges);
 			tds_drift_input_error(err, "Too many bins (%zu) for the data range [%.17g, %.17g].",
-							  k, lo, hi);
+								  k, lo, hi);
 			return TDS_ERR_INPUT;
 		}
 	*k_out = k;
@@ -956,8 +956,8 @@ tds_status
 tds_drift_score(tds_stattest test, const tds_drift_column *c, double *score,
 				tds_error *err)
 {
-	bool		need_values = stattest_lookup(test)->numerical &&
-						  !stattest_lookup(test)->categorical;
+	bool need_values = stattest_lookup(test)->numerical &&
+					   !stattest_lookup(test)->categorical;
 	tds_status st;
 
 	*score = NAN;
