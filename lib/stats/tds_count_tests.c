@@ -26,7 +26,9 @@
 #include "tds_internal.h"
 
 #define TVD_ITERATIONS 1000
+#define TVD_MAX_ROWS 10000000 /* 1000 shuffles of the rows: 10^10 draws at most */
 #define FISHER_EPSILON 1e-14
+#define FISHER_MAX_SUPPORT 50000000 /* hypergeometric terms kept in memory */
 
 /* ------------------------------------------------------------------ */
 /* hellinger                                                           */
@@ -166,6 +168,9 @@ fisher_two_sided(int64_t a, int64_t b, int64_t c, int64_t d, double *p,
 		*p = 1.0;
 		return TDS_OK;
 	}
+	if (hi - lo + 1 > FISHER_MAX_SUPPORT)
+		return tds_drift_input_error(err, "Fisher's exact test over %lld possible tables exceeds the %d supported.",
+									 (long long) (hi - lo + 1), FISHER_MAX_SUPPORT);
 	mode = (int64_t) ((double) (n + 1) * (double) (n1 + 1) / (double) (n1 + n2 + 2));
 	w = tdc_calloc_array((size_t) (hi - lo + 1), sizeof(double));
 	if (w == NULL)
@@ -430,8 +435,9 @@ tvd_pvalue(const tds_drift_column *c, double *score, tds_error *err)
 	double	   *buf;
 	tds_mt19937 mt;
 
-	if (c->m > UINT32_MAX)
-		return tds_drift_input_error(err, "Too many distinct values for the TVD permutation test.");
+	if (c->m > UINT32_MAX || N > TVD_MAX_ROWS)
+		return tds_drift_input_error(err, "The TVD permutation test shuffles all rows 1000 times and accepts at most %d rows; the windows hold %lld.",
+									 TVD_MAX_ROWS, (long long) N);
 	perm = tdc_calloc_array((size_t) N, sizeof(int64_t));
 	key_of_row = tdc_calloc_array((size_t) N, sizeof(uint32_t));
 	r = tdc_calloc_array(c->m + 1, sizeof(int64_t));

@@ -29,6 +29,7 @@
 #include "tds_internal.h"
 
 #define MMD_PERMUTATIONS 100
+#define MMD_MAX_ROWS 10000000 /* the permutations shuffle every row */
 
 static double
 mmd_dist(double a, double b)
@@ -207,6 +208,9 @@ tds_mmd_score(const tds_drift_column *c, double *score, tds_error *err)
 	if (m > TDS_MMD_MAX_DISTINCT)
 		return tds_drift_input_error(err, "The empirical MMD sums over pairs of distinct values and accepts at most %d of them; the column has %zu.",
 									 TDS_MMD_MAX_DISTINCT, m);
+	if (N > MMD_MAX_ROWS)
+		return tds_drift_input_error(err, "The empirical MMD shuffles all rows 100 times and accepts at most %d rows; the windows hold %lld.",
+									 MMD_MAX_ROWS, (long long) N);
 	if (c->n_ref < 2 || c->n_cur < 2)
 		return tds_drift_input_error(err, "The empirical MMD needs at least two values in each window.");
 	gamma = sigma_median(c);

@@ -29,6 +29,8 @@
 
 #define CVM_EXACT_MAX_N 20 /* _cvm_2samp "auto": exact iff max(nx, ny) <= 20 */
 #define MWU_EXACT_MAX_MIN_N 8
+#define MWU_EXACT_MAX_PRODUCT 2e7 /* n1 n2 of the exact path: 10^7 terms, 80 MB */
+#define AD_MAX_ROWS 1e11		  /* anderson's constants loop over the rows */
 
 /* ------------------------------------------------------------------ */
 /* Moments per window                                                  */
@@ -212,8 +214,13 @@ mannw_pvalue(const tds_drift_column *c, double *p, tds_error *err)
 	U = n1 * n2 - U1; /* alternative "less": the SF of U2 */
 	if (!(c->n_ref > MWU_EXACT_MAX_MIN_N && c->n_cur > MWU_EXACT_MAX_MIN_N) && !ties)
 	{
-		tds_status st = mwu_exact_sf(c->n_ref, c->n_cur, (int64_t) U, p, err);
+		tds_status st;
 
+		if (n1 * n2 > MWU_EXACT_MAX_PRODUCT)
+			return tds_drift_input_error(err, "The exact Mann-Whitney distribution for %lld and %lld values (no ties, one window of at most 8) would need more than %g terms.",
+										 (long long) c->n_ref, (long long) c->n_cur,
+										 MWU_EXACT_MAX_PRODUCT / 2);
+		st = mwu_exact_sf(c->n_ref, c->n_cur, (int64_t) U, p, err);
 		if (st != TDS_OK)
 			return st;
 	}
@@ -770,6 +777,9 @@ anderson_pvalue(const tds_drift_column *c, double *p, tds_error *err)
 
 	for (i = 0; i < c->m; i++)
 		distinct += tds_key_present(c, i);
+	if (N > AD_MAX_ROWS)
+		return tds_drift_input_error(err, "anderson_ksamp's constants take O(rows) steps; %.0f rows exceed the %g allowed.",
+									 N, AD_MAX_ROWS);
 	if (distinct < 2)
 		return tds_drift_input_error(err, "anderson_ksamp needs more than one distinct observation.");
 	for (i = 0; i < c->m; i++)
