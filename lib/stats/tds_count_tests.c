@@ -168,9 +168,9 @@ fisher_two_sided(int64_t a, int64_t b, int64_t c, int64_t d, double *p,
 		*p = 1.0;
 		return TDS_OK;
 	}
-	if (hi - lo + 1 > FISHER_MAX_SUPPORT)
-		return tds_drift_input_error(err, "Fisher's exact test over %lld possible tables exceeds the %d supported.",
-									 (long long) (hi - lo + 1), FISHER_MAX_SUPPORT);
+	if (hi - lo >= FISHER_MAX_SUPPORT)
+		return tds_drift_input_error(err, "Fisher's exact test over more than %d possible tables is not supported.",
+									 FISHER_MAX_SUPPORT);
 	mode = (int64_t) ((double) (n + 1) * (double) (n1 + 1) / (double) (n1 + n2 + 2));
 	w = tdc_calloc_array((size_t) (hi - lo + 1), sizeof(double));
 	if (w == NULL)

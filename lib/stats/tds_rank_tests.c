@@ -507,7 +507,7 @@ cvm_step(cvm_dtype dt, const gtable *tmp, const gtable *g, double add, gtable *o
 		nt = unique_first(tmp, ot);
 		ng = unique_first(g, og);
 		out->len = 0;
-		while (x < nt && y < ng)
+		while (x < nt && y < ng && tmp->value != NULL && g->value != NULL)
 		{
 			double vt = tmp->value[ot[x]];
 			double vg = g->value[og[y]];
@@ -525,13 +525,13 @@ cvm_step(cvm_dtype dt, const gtable *tmp, const gtable *g, double add, gtable *o
 				used_g[og[y++]] = true;
 			}
 		}
-		for (i = 0; i < tmp->len; i++)
+		for (i = 0; tmp->value != NULL && i < tmp->len; i++)
 			if (!used_t[i])
 			{
 				out->value[out->len] = tmp->value[i];
 				out->freq[out->len++] = tmp->freq[i];
 			}
-		for (i = 0; i < g->len; i++)
+		for (i = 0; g->value != NULL && i < g->len; i++)
 			if (!used_g[i])
 			{
 				out->value[out->len] = g->value[i];

@@ -55,8 +55,8 @@ typedef struct stattest_info
 	const char		*name;
 	const char		*display_name;
 	double			 threshold;
-	bool			 pvalue;
 	drift_comparison comparison;
+	bool			 pvalue;
 	bool			 numerical;	  /* allowed for numerical columns */
 	bool			 categorical; /* allowed for categorical columns */
 } stattest_info;
@@ -67,28 +67,28 @@ typedef struct stattest_info
 #define D_GT DRIFT_SCORE_GT
 
 static const stattest_info stattests[TDS_STATTEST_COUNT] = {
-	[TDS_STATTEST_NONE] = { "", "", NAN, false, DRIFT_NEVER, false, false },
-	[TDS_STATTEST_KS] = { "ks", "K-S p_value", 0.05, true, P_LE, true, false },
-	[TDS_STATTEST_CHISQUARE] = { "chisquare", "chi-square p_value", 0.05, true, P_LT, false, true },
-	[TDS_STATTEST_Z] = { "z", "Z-test p_value", 0.05, true, P_LT, false, true },
-	[TDS_STATTEST_WASSERSTEIN] = { "wasserstein", "Wasserstein distance (normed)", 0.1, false, D_GE, true, false },
-	[TDS_STATTEST_JENSENSHANNON] = { "jensenshannon", "Jensen-Shannon distance", 0.1, false, D_GE, true, true },
-	[TDS_STATTEST_PSI] = { "psi", "PSI", 0.1, false, D_GE, true, true },
-	[TDS_STATTEST_KL_DIV] = { "kl_div", "Kullback-Leibler divergence", 0.1, false, D_GE, true, true },
-	[TDS_STATTEST_ANDERSON] = { "anderson", "Anderson-Darling", 0.1, true, P_LT, true, false },
-	[TDS_STATTEST_CRAMER_VON_MISES] = { "cramer_von_mises", "Cramer-von Mises", 0.1, true, P_LE, true, false },
-	[TDS_STATTEST_ED] = { "ed", "Energy-distance", 0.1, false, D_GT, true, false },
-	[TDS_STATTEST_ES] = { "es", "Epps-Singleton", 0.05, true, P_LT, true, false },
-	[TDS_STATTEST_FISHER_EXACT] = { "fisher_exact", "Fisher's Exact test", 0.1, true, P_LT, false, true },
-	[TDS_STATTEST_G_TEST] = { "g_test", "g_test", 0.1, true, P_LT, false, true },
-	[TDS_STATTEST_HELLINGER] = { "hellinger", "Hellinger distance", 0.1, false, D_GE, true, true },
-	[TDS_STATTEST_MANNW] = { "mannw", "Mann-Whitney U-rank test", 0.05, true, P_LT, true, false },
-	[TDS_STATTEST_EMPIRICAL_MMD] = { "empirical_mmd", "empirical_mmd", 0.1, true, P_LT, true, false },
-	[TDS_STATTEST_T_TEST] = { "t_test", "t_test", 0.05, true, P_LT, true, false },
-	[TDS_STATTEST_TVD] = { "TVD", "Total-Variation-Distance", 0.1, true, P_LT, false, true },
+	[TDS_STATTEST_NONE] = { "", "", NAN, DRIFT_NEVER, false, false, false },
+	[TDS_STATTEST_KS] = { "ks", "K-S p_value", 0.05, P_LE, true, true, false },
+	[TDS_STATTEST_CHISQUARE] = { "chisquare", "chi-square p_value", 0.05, P_LT, true, false, true },
+	[TDS_STATTEST_Z] = { "z", "Z-test p_value", 0.05, P_LT, true, false, true },
+	[TDS_STATTEST_WASSERSTEIN] = { "wasserstein", "Wasserstein distance (normed)", 0.1, D_GE, false, true, false },
+	[TDS_STATTEST_JENSENSHANNON] = { "jensenshannon", "Jensen-Shannon distance", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_PSI] = { "psi", "PSI", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_KL_DIV] = { "kl_div", "Kullback-Leibler divergence", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_ANDERSON] = { "anderson", "Anderson-Darling", 0.1, P_LT, true, true, false },
+	[TDS_STATTEST_CRAMER_VON_MISES] = { "cramer_von_mises", "Cramer-von Mises", 0.1, P_LE, true, true, false },
+	[TDS_STATTEST_ED] = { "ed", "Energy-distance", 0.1, D_GT, false, true, false },
+	[TDS_STATTEST_ES] = { "es", "Epps-Singleton", 0.05, P_LT, true, true, false },
+	[TDS_STATTEST_FISHER_EXACT] = { "fisher_exact", "Fisher's Exact test", 0.1, P_LT, true, false, true },
+	[TDS_STATTEST_G_TEST] = { "g_test", "g_test", 0.1, P_LT, true, false, true },
+	[TDS_STATTEST_HELLINGER] = { "hellinger", "Hellinger distance", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_MANNW] = { "mannw", "Mann-Whitney U-rank test", 0.05, P_LT, true, true, false },
+	[TDS_STATTEST_EMPIRICAL_MMD] = { "empirical_mmd", "empirical_mmd", 0.1, P_LT, true, true, false },
+	[TDS_STATTEST_T_TEST] = { "t_test", "t_test", 0.05, P_LT, true, true, false },
+	[TDS_STATTEST_TVD] = { "TVD", "Total-Variation-Distance", 0.1, P_LT, true, false, true },
 	/* text only: Evidently's abs test compares the ROC AUC with the threshold (>) */
-	[TDS_STATTEST_PERC_TEXT] = { "perc_text_content_drift", "Percentile text content drift", 0.95, false, DRIFT_NEVER, false, false },
-	[TDS_STATTEST_ABS_TEXT] = { "abs_text_content_drift", "Absolute text content drift", 0.55, false, DRIFT_NEVER, false, false }
+	[TDS_STATTEST_PERC_TEXT] = { "perc_text_content_drift", "Percentile text content drift", 0.95, DRIFT_NEVER, false, false, false },
+	[TDS_STATTEST_ABS_TEXT] = { "abs_text_content_drift", "Absolute text content drift", 0.55, DRIFT_NEVER, false, false, false }
 };
 
 #undef P_LE
