@@ -5,10 +5,71 @@
 #ifndef TDS_INTERNAL_H
 #define TDS_INTERNAL_H
 
+#include <math.h>
+
 #include "tds_stats.h"
 
 const char *tds_status_message(tds_status status);
 tds_status	tds_error_nomem(tds_error *err);
+
+/* A Neumaier-compensated sum. */
+typedef struct ksum
+{
+	double sum;
+	double comp;
+} ksum;
+
+static inline void
+ksum_add(ksum *s, double x)
+{
+	double t = s->sum + x;
+
+	if (!isfinite(t))
+	{
+		/* inf or NaN: keep it, the compensation stays finite */
+		s->sum = t;
+		return;
+	}
+	if (fabs(s->sum) >= fabs(x))
+		s->comp += (s->sum - t) + x;
+	else
+		s->comp += (x - t) + s->sum;
+	s->sum = t;
+}
+
+static inline double
+ksum_value(const ksum *s)
+{
+	return s->sum + s->comp;
+}
+
+/* Keys counted in neither window are treated as absent. */
+static inline bool
+tds_key_present(const tds_drift_column *c, size_t i)
+{
+	return c->ref[i] != 0 || c->cur[i] != 0;
+}
+
+/* TDS_ERR_INPUT with a formatted detail and the drift tests' message. */
+tds_status tds_drift_input_error(tds_error *err, const char *fmt, ...) TDC_PRINTF(2, 3);
+tds_status tds_drift_nomem(tds_error *err);
+
+/*
+ * numpy's Sturges edges (np.histogram_bin_edges(a, "sturges")) for an array
+ * of N values spanning the column's present keys, and np.histogram's counts
+ * of both windows over given edges (tds_stattests.c).
+ */
+tds_status tds_sturges_edges_n(const tds_drift_column *c, double N, size_t *k_out,
+							   double **edges_out, tds_error *err);
+void	   tds_histogram_counts(const tds_drift_column *c, const double *edges, size_t k,
+								int64_t *ref_counts, int64_t *cur_counts);
+
+/* The scores of the tests outside tds_stattests.c (column already checked). */
+tds_status tds_rank_test_score(tds_stattest test, const tds_drift_column *c,
+							   double *score, tds_error *err);
+tds_status tds_count_test_score(tds_stattest test, const tds_drift_column *c,
+								double *score, tds_error *err);
+tds_status tds_mmd_score(const tds_drift_column *c, double *score, tds_error *err);
 
 #define tds_error_set(err, status, ...) \
 	((void) tdc_error_set((err), (status), tds_status_message(status), __VA_ARGS__))

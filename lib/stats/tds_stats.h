@@ -60,10 +60,24 @@ typedef enum tds_stattest
 	TDS_STATTEST_WASSERSTEIN,	/* "wasserstein": W1 / max(std_ref, 0.001) */
 	TDS_STATTEST_JENSENSHANNON, /* "jensenshannon": JS distance, natural log */
 	TDS_STATTEST_PSI,			/* "psi" */
-	TDS_STATTEST_KL_DIV			/* "kl_div": KL(ref || cur) */
+	TDS_STATTEST_KL_DIV,		/* "kl_div": KL(ref || cur) */
+	/* The rest of Evidently's catalogue (tds_rank_tests.c, tds_count_tests.c, tds_mmd.c) */
+	TDS_STATTEST_ANDERSON,		   /* "anderson": anderson_ksamp p (capped) */
+	TDS_STATTEST_CRAMER_VON_MISES, /* "cramer_von_mises": p-value */
+	TDS_STATTEST_ED,			   /* "ed": scipy energy_distance */
+	TDS_STATTEST_ES,			   /* "es": epps_singleton_2samp p-value */
+	TDS_STATTEST_FISHER_EXACT,	   /* "fisher_exact": two-sided p, binary */
+	TDS_STATTEST_G_TEST,		   /* "g_test": power_divergence G p-value */
+	TDS_STATTEST_HELLINGER,		   /* "hellinger": Hellinger distance */
+	TDS_STATTEST_MANNW,			   /* "mannw": mannwhitneyu "less" p-value */
+	TDS_STATTEST_EMPIRICAL_MMD,	   /* "empirical_mmd": permutation p-value */
+	TDS_STATTEST_T_TEST,		   /* "t_test": ttest_ind p-value */
+	TDS_STATTEST_TVD,			   /* "TVD": permutation p-value of the TVD */
+	TDS_STATTEST_PERC_TEXT,		   /* "perc_text_content_drift": not computed */
+	TDS_STATTEST_ABS_TEXT		   /* "abs_text_content_drift": not computed */
 } tds_stattest;
 
-#define TDS_STATTEST_COUNT 8
+#define TDS_STATTEST_COUNT 21
 
 /* Evidently's short name ("ks", ...), or "" for NONE. */
 const char *tds_stattest_name(tds_stattest test);
@@ -81,8 +95,9 @@ double tds_stattest_default_threshold(tds_stattest test);
 bool tds_stattest_is_pvalue(tds_stattest test);
 
 /*
- * Evidently's decision: ks drifts when p <= threshold, chisquare and z when
- * p < threshold, distances when score >= threshold.
+ * Evidently's decision: ks and cramer_von_mises drift when p <= threshold,
+ * the other p-values when p < threshold, ed when score > threshold, the
+ * other distances when score >= threshold.
  */
 bool tds_stattest_drifted(tds_stattest test, double score, double threshold);
 
@@ -92,6 +107,14 @@ bool tds_stattest_drifted(tds_stattest test, double score, double threshold);
  * written here only, and every reader takes it from the report.
  */
 const char *tds_stattest_rule(tds_stattest test);
+
+/*
+ * Whether Evidently registers the test for a numerical (numerical = true) or
+ * a categorical column (StatTest.allowed_feature_types); forcing a test on
+ * a column type it does not allow is an error in Evidently.  The two text
+ * tests allow neither.
+ */
+bool tds_stattest_allows(tds_stattest test, bool numerical);
 
 /*
  * Evidently's automatic choice (registry.py::_get_default_stattest) from the
@@ -128,6 +151,14 @@ typedef struct tds_drift_column
 tds_status tds_drift_score(tds_stattest test, const tds_drift_column *column,
 						   double *score, tds_error *err);
 
+/*
+ * Bounds of the tests that are not linear in the distinct values: the
+ * empirical MMD sums over pairs of distinct values (O(m^2) per permutation)
+ * and refuses more than this many distinct values; the Cramer-von Mises
+ * exact p-value (max(n_ref, n_cur) <= 20) is always computed.
+ */
+#define TDS_MMD_MAX_DISTINCT 2000
+
 /* The individual statistics (score = these; exposed for the aggregates). */
 double tds_wasserstein_distance(const tds_drift_column *column); /* W1 */
 double tds_reference_std(const tds_drift_column *column);		 /* ddof = 0 */
@@ -135,6 +166,25 @@ double tds_ks_statistic(const tds_drift_column *column);		 /* D */
 double tds_ks_2samp_pvalue(double d, int64_t n1, int64_t n2);	 /* auto */
 double tds_chi2_sf(double x, double df);						 /* chi2.sf */
 double tds_normal_sf(double x);									 /* norm.sf */
+double tds_energy_distance(const tds_drift_column *column);		 /* scipy */
+double tds_student_t_sf(double t, double df);					 /* t.sf */
+double tds_bessel_k(double nu, double x);						 /* scipy.special.kv, |nu| <= 0.5, x > 0 */
+
+/*
+ * numpy's legacy generator (np.random.seed(seed) then RandomState methods):
+ * MT19937 seeded by init_genrand, and the Fisher-Yates shuffle of
+ * RandomState.permutation / choice(replace = False).  Exposed for tests.
+ */
+typedef struct tds_mt19937
+{
+	uint32_t key[624];
+	int		 pos;
+} tds_mt19937;
+
+void	 tds_mt19937_seed(tds_mt19937 *state, uint32_t seed);
+uint32_t tds_mt19937_next32(tds_mt19937 *state);
+/* RandomState.permutation(n) into perm[0..n-1] (n >= 1). */
+void tds_mt19937_permutation(tds_mt19937 *state, int64_t *perm, int64_t n);
 
 /*
  * Binned data as Evidently's get_binned_data(feel_zeroes = false): Sturges

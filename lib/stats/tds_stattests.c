@@ -35,24 +35,66 @@
 /* Names, thresholds, choice, decision                                 */
 /* ------------------------------------------------------------------ */
 
+/* Evidently's comparison of a test's score with its threshold. */
+typedef enum drift_comparison
+{
+	DRIFT_NEVER = 0,
+	DRIFT_SCORE_LE, /* ks, cramer_von_mises: p <= threshold */
+	DRIFT_SCORE_LT, /* the other p-values: p < threshold */
+	DRIFT_SCORE_GE, /* distances: score >= threshold */
+	DRIFT_SCORE_GT	/* ed: score > threshold */
+} drift_comparison;
+
+/*
+ * One row per test: registry name, display name, default threshold, whether
+ * the score is a p-value, the decision and the allowed column types, each
+ * as in the test's legacy/calculations/stattests module (docs/monitoring.md).
+ */
 typedef struct stattest_info
 {
-	const char *name;
-	const char *display_name;
-	double		threshold;
-	bool		pvalue;
+	const char		*name;
+	const char		*display_name;
+	double			 threshold;
+	drift_comparison comparison;
+	bool			 pvalue;
+	bool			 numerical;	  /* allowed for numerical columns */
+	bool			 categorical; /* allowed for categorical columns */
 } stattest_info;
 
+#define P_LE DRIFT_SCORE_LE
+#define P_LT DRIFT_SCORE_LT
+#define D_GE DRIFT_SCORE_GE
+#define D_GT DRIFT_SCORE_GT
+
 static const stattest_info stattests[TDS_STATTEST_COUNT] = {
-	[TDS_STATTEST_NONE] = { "", "", NAN, false },
-	[TDS_STATTEST_KS] = { "ks", "K-S p_value", 0.05, true },
-	[TDS_STATTEST_CHISQUARE] = { "chisquare", "chi-square p_value", 0.05, true },
-	[TDS_STATTEST_Z] = { "z", "Z-test p_value", 0.05, true },
-	[TDS_STATTEST_WASSERSTEIN] = { "wasserstein", "Wasserstein distance (normed)", 0.1, false },
-	[TDS_STATTEST_JENSENSHANNON] = { "jensenshannon", "Jensen-Shannon distance", 0.1, false },
-	[TDS_STATTEST_PSI] = { "psi", "PSI", 0.1, false },
-	[TDS_STATTEST_KL_DIV] = { "kl_div", "Kullback-Leibler divergence", 0.1, false }
+	[TDS_STATTEST_NONE] = { "", "", NAN, DRIFT_NEVER, false, false, false },
+	[TDS_STATTEST_KS] = { "ks", "K-S p_value", 0.05, P_LE, true, true, false },
+	[TDS_STATTEST_CHISQUARE] = { "chisquare", "chi-square p_value", 0.05, P_LT, true, false, true },
+	[TDS_STATTEST_Z] = { "z", "Z-test p_value", 0.05, P_LT, true, false, true },
+	[TDS_STATTEST_WASSERSTEIN] = { "wasserstein", "Wasserstein distance (normed)", 0.1, D_GE, false, true, false },
+	[TDS_STATTEST_JENSENSHANNON] = { "jensenshannon", "Jensen-Shannon distance", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_PSI] = { "psi", "PSI", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_KL_DIV] = { "kl_div", "Kullback-Leibler divergence", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_ANDERSON] = { "anderson", "Anderson-Darling", 0.1, P_LT, true, true, false },
+	[TDS_STATTEST_CRAMER_VON_MISES] = { "cramer_von_mises", "Cramer-von Mises", 0.1, P_LE, true, true, false },
+	[TDS_STATTEST_ED] = { "ed", "Energy-distance", 0.1, D_GT, false, true, false },
+	[TDS_STATTEST_ES] = { "es", "Epps-Singleton", 0.05, P_LT, true, true, false },
+	[TDS_STATTEST_FISHER_EXACT] = { "fisher_exact", "Fisher's Exact test", 0.1, P_LT, true, false, true },
+	[TDS_STATTEST_G_TEST] = { "g_test", "g_test", 0.1, P_LT, true, false, true },
+	[TDS_STATTEST_HELLINGER] = { "hellinger", "Hellinger distance", 0.1, D_GE, false, true, true },
+	[TDS_STATTEST_MANNW] = { "mannw", "Mann-Whitney U-rank test", 0.05, P_LT, true, true, false },
+	[TDS_STATTEST_EMPIRICAL_MMD] = { "empirical_mmd", "empirical_mmd", 0.1, P_LT, true, true, false },
+	[TDS_STATTEST_T_TEST] = { "t_test", "t_test", 0.05, P_LT, true, true, false },
+	[TDS_STATTEST_TVD] = { "TVD", "Total-Variation-Distance", 0.1, P_LT, true, false, true },
+	/* text only: Evidently's abs test compares the ROC AUC with the threshold (>) */
+	[TDS_STATTEST_PERC_TEXT] = { "perc_text_content_drift", "Percentile text content drift", 0.95, DRIFT_NEVER, false, false, false },
+	[TDS_STATTEST_ABS_TEXT] = { "abs_text_content_drift", "Absolute text content drift", 0.55, DRIFT_NEVER, false, false, false }
 };
+
+#undef P_LE
+#undef P_LT
+#undef D_GE
+#undef D_GT
 
 static const stattest_info *
 stattest_lookup(tds_stattest test)
@@ -99,34 +141,18 @@ tds_stattest_is_pvalue(tds_stattest test)
 	return stattest_lookup(test)->pvalue;
 }
 
-/* Evidently's comparison of a test's score with its threshold. */
-typedef enum drift_comparison
+bool
+tds_stattest_allows(tds_stattest test, bool numerical)
 {
-	DRIFT_NEVER = 0,
-	DRIFT_SCORE_LE, /* ks: p <= threshold */
-	DRIFT_SCORE_LT, /* chisquare, z: p < threshold */
-	DRIFT_SCORE_GE	/* distances: score >= threshold */
-} drift_comparison;
+	const stattest_info *info = stattest_lookup(test);
+
+	return numerical ? info->numerical : info->categorical;
+}
 
 static drift_comparison
 drift_comparison_of(tds_stattest test)
 {
-	switch (test)
-	{
-		case TDS_STATTEST_KS:
-			return DRIFT_SCORE_LE;
-		case TDS_STATTEST_CHISQUARE:
-		case TDS_STATTEST_Z:
-			return DRIFT_SCORE_LT;
-		case TDS_STATTEST_WASSERSTEIN:
-		case TDS_STATTEST_JENSENSHANNON:
-		case TDS_STATTEST_PSI:
-		case TDS_STATTEST_KL_DIV:
-			return DRIFT_SCORE_GE;
-		case TDS_STATTEST_NONE:
-			break;
-	}
-	return DRIFT_NEVER;
+	return stattest_lookup(test)->comparison;
 }
 
 bool
@@ -140,6 +166,8 @@ tds_stattest_drifted(tds_stattest test, double score, double threshold)
 			return score < threshold;
 		case DRIFT_SCORE_GE:
 			return score >= threshold;
+		case DRIFT_SCORE_GT:
+			return score > threshold;
 		case DRIFT_NEVER:
 			break;
 	}
@@ -157,6 +185,8 @@ tds_stattest_rule(tds_stattest test)
 			return "score < threshold";
 		case DRIFT_SCORE_GE:
 			return "score >= threshold";
+		case DRIFT_SCORE_GT:
+			return "score > threshold";
 		case DRIFT_NEVER:
 			break;
 	}
@@ -181,43 +211,7 @@ tds_stattest_choose(bool numerical, int64_t n_ref, int64_t n_unique)
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* A Neumaier-compensated sum. */
-typedef struct ksum
-{
-	double sum;
-	double comp;
-} ksum;
-
-static void
-ksum_add(ksum *s, double x)
-{
-	double t = s->sum + x;
-
-	if (!isfinite(t))
-	{
-		/* inf or NaN: keep it, the compensation stays finite */
-		s->sum = t;
-		return;
-	}
-	if (fabs(s->sum) >= fabs(x))
-		s->comp += (s->sum - t) + x;
-	else
-		s->comp += (x - t) + s->sum;
-	s->sum = t;
-}
-
-static double
-ksum_value(const ksum *s)
-{
-	return s->sum + s->comp;
-}
-
-/* Keys counted in neither window are treated as absent. */
-static bool
-key_present(const tds_drift_column *c, size_t i)
-{
-	return c->ref[i] != 0 || c->cur[i] != 0;
-}
+#define key_present tds_key_present
 
 /* scipy.special.rel_entr */
 static double
@@ -243,11 +237,8 @@ sum_array(const double *a, size_t k)
 	return ksum_value(&s);
 }
 
-/* TDS_ERR_INPUT with a formatted detail and the drift tests' message. */
-static tds_status drift_input_error(tds_error *err, const char *fmt, ...) TDC_PRINTF(2, 3);
-
-static tds_status
-drift_input_error(tds_error *err, const char *fmt, ...)
+tds_status
+tds_drift_input_error(tds_error *err, const char *fmt, ...)
 {
 	char	detail[TDC_ERROR_DETAIL_LEN];
 	va_list ap;
@@ -260,8 +251,8 @@ drift_input_error(tds_error *err, const char *fmt, ...)
 	return TDS_ERR_INPUT;
 }
 
-static tds_status
-drift_nomem(tds_error *err)
+tds_status
+tds_drift_nomem(tds_error *err)
 {
 	tds_error_set(err, TDS_ERR_NOMEM,
 				  "An allocation made while computing a drift statistic failed.");
@@ -283,12 +274,12 @@ check_counts(const tds_drift_column *c, tds_error *err)
 	{
 		if (c->ref[i] < 0 || c->cur[i] < 0)
 		{
-			drift_input_error(err, "Key %zu of the column has a negative count.", i);
+			tds_drift_input_error(err, "Key %zu of the column has a negative count.", i);
 			return TDS_ERR_INPUT;
 		}
 		if (c->ref[i] > INT64_MAX - r || c->cur[i] > INT64_MAX - k)
 		{
-			drift_input_error(err, "The column's counts overflow.");
+			tds_drift_input_error(err, "The column's counts overflow.");
 			return TDS_ERR_INPUT;
 		}
 		r += c->ref[i];
@@ -296,9 +287,9 @@ check_counts(const tds_drift_column *c, tds_error *err)
 	}
 	if (r != c->n_ref || k != c->n_cur)
 	{
-		drift_input_error(err, "The column's counts add up to %lld reference and %lld current rows, not the %lld and %lld declared.",
-						  (long long) r, (long long) k, (long long) c->n_ref,
-						  (long long) c->n_cur);
+		tds_drift_input_error(err, "The column's counts add up to %lld reference and %lld current rows, not the %lld and %lld declared.",
+							  (long long) r, (long long) k, (long long) c->n_ref,
+							  (long long) c->n_cur);
 		return TDS_ERR_INPUT;
 	}
 	return TDS_OK;
@@ -311,19 +302,19 @@ check_values(const tds_drift_column *c, tds_error *err)
 
 	if (c->values == NULL)
 	{
-		drift_input_error(err, "This statistic needs a numerical column with sorted values.");
+		tds_drift_input_error(err, "This statistic needs a numerical column with sorted values.");
 		return TDS_ERR_INPUT;
 	}
 	for (i = 0; i < c->m; i++)
 	{
 		if (!isfinite(c->values[i]))
 		{
-			drift_input_error(err, "Value %zu of the column is not finite.", i);
+			tds_drift_input_error(err, "Value %zu of the column is not finite.", i);
 			return TDS_ERR_INPUT;
 		}
 		if (i > 0 && !(c->values[i - 1] < c->values[i]))
 		{
-			drift_input_error(err, "The column's values are not sorted strictly ascending at key %zu.", i);
+			tds_drift_input_error(err, "The column's values are not sorted strictly ascending at key %zu.", i);
 			return TDS_ERR_INPUT;
 		}
 	}
@@ -338,21 +329,21 @@ tds_drift_column_check(const tds_drift_column *c, bool need_values,
 
 	if (c == NULL || (c->m > 0 && (c->ref == NULL || c->cur == NULL)))
 	{
-		drift_input_error(err, "The column has no counts.");
+		tds_drift_input_error(err, "The column has no counts.");
 		return TDS_ERR_INPUT;
 	}
 	if ((st = check_counts(c, err)) != TDS_OK)
 		return st;
 	if (c->n_ref <= 0 || c->n_cur <= 0)
 	{
-		drift_input_error(err, "A drift test needs rows in both windows, got %lld reference and %lld current rows.",
-						  (long long) c->n_ref, (long long) c->n_cur);
+		tds_drift_input_error(err, "A drift test needs rows in both windows, got %lld reference and %lld current rows.",
+							  (long long) c->n_ref, (long long) c->n_cur);
 		tdc_error_set_message(err, "cannot compute drift of an empty window");
 		return TDS_ERR_INPUT;
 	}
 	if (need_values && !c->numerical)
 	{
-		drift_input_error(err, "This statistic is defined for numerical columns only.");
+		tds_drift_input_error(err, "This statistic is defined for numerical columns only.");
 		return TDS_ERR_INPUT;
 	}
 	if (c->numerical && (need_values || c->values != NULL))
@@ -584,10 +575,9 @@ present_range(const tds_drift_column *c, double *lo, double *hi)
  * k = ceil((last - first) / width); a zero range is widened to +-0.5.
  */
 static double
-sturges_bins(const tds_drift_column *c, double lo, double hi, double *first,
-			 double *last)
+sturges_bins(const tds_drift_column *c, double N, double lo, double hi,
+			 double *first, double *last)
 {
-	double N = (double) c->n_ref + (double) c->n_cur;
 	double width;
 
 	*first = lo;
@@ -634,9 +624,9 @@ linspace_edges(double first, double last, size_t k, double *edges)
  * np.histogram(window, edges): bin i holds edges[i] <= x < edges[i + 1], the
  * last bin also x = edges[k].  Keys ascend, so one merge pass suffices.
  */
-static void
-histogram_counts(const tds_drift_column *c, const double *edges, size_t k,
-				 int64_t *ref_counts, int64_t *cur_counts)
+void
+tds_histogram_counts(const tds_drift_column *c, const double *edges, size_t k,
+					 int64_t *ref_counts, int64_t *cur_counts)
 {
 	size_t bin = 0;
 	size_t i;
@@ -663,9 +653,9 @@ tds_free_histogram(double *edges, int64_t *ref_counts, int64_t *cur_counts)
 }
 
 /* Edges of k bins; TDS_ERR_INPUT when numpy would refuse them. */
-static tds_status
-sturges_edges(const tds_drift_column *c, size_t *k_out, double **edges_out,
-			  tds_error *err)
+tds_status
+tds_sturges_edges_n(const tds_drift_column *c, double N, size_t *k_out,
+					double **edges_out, tds_error *err)
 {
 	double	lo = 0;
 	double	hi = 0;
@@ -678,27 +668,27 @@ sturges_edges(const tds_drift_column *c, size_t *k_out, double **edges_out,
 
 	if (!present_range(c, &lo, &hi))
 	{
-		drift_input_error(err, "The column has no rows to bin.");
+		tds_drift_input_error(err, "The column has no rows to bin.");
 		return TDS_ERR_INPUT;
 	}
-	kd = sturges_bins(c, lo, hi, &first, &last);
+	kd = sturges_bins(c, N, lo, hi, &first, &last);
 	if (!(kd >= 1 && kd <= STURGES_MAX_BINS))
 	{
-		drift_input_error(err, "The Sturges rule gives %g bins for the range [%g, %g].",
-						  kd, lo, hi);
+		tds_drift_input_error(err, "The Sturges rule gives %g bins for the range [%g, %g].",
+							  kd, lo, hi);
 		return TDS_ERR_INPUT;
 	}
 	k = (size_t) kd;
 	edges = tdc_malloc((k + 1) * sizeof(double));
 	if (edges == NULL)
-		return drift_nomem(err);
+		return tds_drift_nomem(err);
 	linspace_edges(first, last, k, edges);
 	for (i = 0; i < k; i++)
 		if (!(edges[i] < edges[i + 1]))
 		{
 			tdc_free(edges);
-			drift_input_error(err, "Too many bins (%zu) for the data range [%.17g, %.17g].",
-							  k, lo, hi);
+			tds_drift_input_error(err, "Too many bins (%zu) for the data range [%.17g, %.17g].",
+								  k, lo, hi);
 			return TDS_ERR_INPUT;
 		}
 	*k_out = k;
@@ -722,16 +712,17 @@ tds_sturges_histogram(const tds_drift_column *c, size_t *k_out, double **edges,
 	*k_out = 0;
 	if ((st = tds_drift_column_check(c, true, err)) != TDS_OK)
 		return st;
-	if ((st = sturges_edges(c, &k, &e, err)) != TDS_OK)
+	if ((st = tds_sturges_edges_n(c, (double) c->n_ref + (double) c->n_cur, &k,
+								  &e, err)) != TDS_OK)
 		return st;
 	rc = tdc_calloc_array(k, sizeof(int64_t));
 	cc = tdc_calloc_array(k, sizeof(int64_t));
 	if (rc == NULL || cc == NULL)
 	{
 		tds_free_histogram(e, rc, cc);
-		return drift_nomem(err);
+		return tds_drift_nomem(err);
 	}
-	histogram_counts(c, e, k, rc, cc);
+	tds_histogram_counts(c, e, k, rc, cc);
 	*k_out = k;
 	*edges = e;
 	*ref_counts = rc;
@@ -784,7 +775,7 @@ binned_sturges(const tds_drift_column *c, size_t *k_out, double *rs_out[2],
 	{
 		tds_free_histogram(edges, rc, cc);
 		tds_free_binned(rs_out[0], rs_out[1], NULL);
-		return drift_nomem(err);
+		return tds_drift_nomem(err);
 	}
 	for (i = 0; i < k; i++)
 	{
@@ -811,7 +802,7 @@ binned_counts(const tds_drift_column *c, size_t *k_out, double *rs_out[2],
 	if (rs_out[0] == NULL || rs_out[1] == NULL)
 	{
 		tds_free_binned(rs_out[0], rs_out[1], NULL);
-		return drift_nomem(err);
+		return tds_drift_nomem(err);
 	}
 	for (i = 0; i < c->m; i++)
 	{
@@ -965,8 +956,8 @@ tds_status
 tds_drift_score(tds_stattest test, const tds_drift_column *c, double *score,
 				tds_error *err)
 {
-	bool	   need_values = (test == TDS_STATTEST_KS ||
-						  test == TDS_STATTEST_WASSERSTEIN);
+	bool need_values = stattest_lookup(test)->numerical &&
+					   !stattest_lookup(test)->categorical;
 	tds_status st;
 
 	*score = NAN;
@@ -990,9 +981,28 @@ tds_drift_score(tds_stattest test, const tds_drift_column *c, double *score,
 		case TDS_STATTEST_PSI:
 		case TDS_STATTEST_KL_DIV:
 			return binned_score(test, c, score, err);
+		case TDS_STATTEST_ANDERSON:
+		case TDS_STATTEST_CRAMER_VON_MISES:
+		case TDS_STATTEST_ED:
+		case TDS_STATTEST_ES:
+		case TDS_STATTEST_MANNW:
+		case TDS_STATTEST_T_TEST:
+			return tds_rank_test_score(test, c, score, err);
+		case TDS_STATTEST_FISHER_EXACT:
+		case TDS_STATTEST_G_TEST:
+		case TDS_STATTEST_HELLINGER:
+		case TDS_STATTEST_TVD:
+			return tds_count_test_score(test, c, score, err);
+		case TDS_STATTEST_EMPIRICAL_MMD:
+			return tds_mmd_score(c, score, err);
+		case TDS_STATTEST_PERC_TEXT:
+		case TDS_STATTEST_ABS_TEXT:
+			tds_drift_input_error(err, "Evidently's text content drift trains a TF-IDF and SGD domain classifier on a random half of the rows; it is not computed from value counts (docs/monitoring.md).");
+			tdc_error_set_message(err, "text content drift is not supported");
+			return TDS_ERR_INPUT;
 		case TDS_STATTEST_NONE:
 			break;
 	}
-	drift_input_error(err, "Unknown drift test %d.", (int) test);
+	tds_drift_input_error(err, "Unknown drift test %d.", (int) test);
 	return TDS_ERR_INPUT;
 }

@@ -147,7 +147,7 @@ td_bad_option(const char *key, const char *detail)
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			errmsg("invalid drift option \"%s\"", key),
 			errdetail("%s", detail),
-			errhint("Options are \"kind\" (float, integer, boolean, text), \"type\" (num, cat), \"stattest\" (ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div), \"threshold\" (a number), \"histogram\" (a boolean) and \"nullable_integers\" (float, integer)."));
+			errhint("Options are \"kind\" (float, integer, boolean, text), \"type\" (num, cat), \"stattest\" (ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, anderson, cramer_von_mises, ed, es, fisher_exact, g_test, hellinger, mannw, empirical_mmd, t_test, TVD), \"threshold\" (a number), \"histogram\" (a boolean) and \"nullable_integers\" (float, integer)."));
 }
 
 static char *

@@ -235,6 +235,17 @@ td_column_drift_jsonb(TdDriftState *state)
 	if (test == TDS_STATTEST_NONE)
 		test = tds_stattest_choose(numerical, column.n_ref, (int64_t) column.m);
 	threshold = options->has_threshold ? options->threshold : tds_stattest_default_threshold(test);
+	/* Evidently's registry refuses a forced test the column type does not allow */
+	if (options->stattest != TDS_STATTEST_NONE && !is_text &&
+		!tds_stattest_allows(test, numerical))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("stattest \"%s\" is not applicable to a %s column",
+					   tds_stattest_name(test), numerical ? "numerical" : "categorical"),
+				errdetail("Evidently registers \"%s\" for %s columns only and raises StatTestInvalidFeatureTypeError otherwise.",
+						  tds_stattest_name(test),
+						  tds_stattest_allows(test, !numerical) ? (numerical ? "categorical" : "numerical") : "text"),
+				errhint("Force the column's \"type\", or choose a test that allows it (docs/monitoring.md lists them)."));
 
 	if (is_text && options->stattest == TDS_STATTEST_NONE)
 		problem = "More than half of the current values are distinct: Evidently treats the column as free text, whose drift test (a text classifier) is not supported. Set its type to cat to compare categories.";

@@ -142,12 +142,34 @@ def _definition(frame, cfg, force_explicit: bool):
     )
 
 
+def _seed_mmd_permutations():
+    """Evidently's empirical_mmd draws its 100 permutations from numpy's global generator without
+    seeding it, so its p-value changes from run to run.  Cases with "seed_mmd" seed it with 0
+    before every MMD computation (np.random.seed(0) then Evidently's own mmd_pval), the draws
+    the SQL side reproduces; nothing else of Evidently's computation changes."""
+    import numpy as np
+    from evidently.legacy.calculations.stattests import mmd_stattest
+
+    original = mmd_stattest.mmd_pval
+    if getattr(original, "_td_seeded", False):
+        return
+
+    def seeded(x, y):
+        np.random.seed(0)
+        return original(x, y)
+
+    seeded._td_seeded = True
+    mmd_stattest.mmd_pval = seeded
+
+
 def run_drift(ref, cur, cfg) -> dict:
     from evidently import Dataset, Report
     from evidently.legacy.metrics.data_drift.data_drift_table import DataDriftTableResults
     from evidently.legacy.metrics.data_drift.dataset_drift_metric import DatasetDriftMetricResults
     from evidently.presets import DataDriftPreset
 
+    if cfg.get("seed_mmd"):
+        _seed_mmd_permutations()
     force = any(spec["type"] for spec in cfg["columns"].values())
     per_method = {c: s["stattest"] for c, s in cfg["columns"].items() if s["stattest"]}
     per_thr = {

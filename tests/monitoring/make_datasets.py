@@ -842,6 +842,113 @@ def case_empty_column():
     return ref, cur, _auto_config(ref, expect_error=True)
 
 
+def _raw_month(month: str, columns: list[str]) -> pd.DataFrame:
+    raw = pd.read_parquet(data_dir() / f"green_tripdata_{month}.parquet")
+    return raw[columns].copy().reset_index(drop=True)
+
+
+def _force(cfg: dict, tests: dict) -> dict:
+    for c, spec in tests.items():
+        cfg["columns"][c].update(spec)
+    return cfg
+
+
+# The stattest catalogue beyond the auto choice, forced on suitable columns of real months.
+CATALOGUE_NUM = {
+    "trip_distance": {"stattest": "anderson"},
+    "fare_amount": {"stattest": "cramer_von_mises"},
+    "total_amount": {"stattest": "ed"},
+    "tip_amount": {"stattest": "es"},
+    "PULocationID": {"stattest": "mannw"},
+    "DOLocationID": {"stattest": "t_test"},
+    "congestion_surcharge": {"stattest": "hellinger"},
+    "passenger_count": {"type": "cat", "stattest": "hellinger"},
+}
+
+
+def case_catalogue_num_real():
+    """TLC green 2023-01 vs 2023-02, whole months, numerical tests forced: anderson
+    (trip_distance), cramer_von_mises asymptotic (fare_amount), ed (total_amount), es
+    (tip_amount), mannw (PULocationID, ties: asymptotic with tie correction), t_test
+    (DOLocationID), hellinger on a numerical (congestion_surcharge: Sturges over the distinct
+    values) and a categorical column (passenger_count forced cat)."""
+    cols = list(CATALOGUE_NUM)
+    ref, cur = _raw_month("2023-01", cols), _raw_month("2023-02", cols)
+    return ref, cur, _force(_auto_config(ref), CATALOGUE_NUM)
+
+
+CATALOGUE_CAT = {
+    "store_and_fwd_flag": {"type": "cat", "stattest": "fisher_exact"},
+    "VendorID": {"type": "cat", "stattest": "TVD"},
+    "payment_type": {"type": "cat", "stattest": "g_test"},
+    "RatecodeID": {"type": "cat", "stattest": "hellinger"},
+}
+
+
+def case_catalogue_cat_equal_real():
+    """TLC green 2023-01 vs 2023-02, the first 5000 rows of each month with no NULL in the four
+    columns (Evidently's fisher_exact and g_test need windows of equal length), each window
+    sorted by VendorID: TVD's permutation p-value then draws the same rows as the SQL side,
+    which lays each window's rows out in value order (numpy seeded with 0 by Evidently).
+    fisher_exact on store_and_fwd_flag (N/Y), TVD on VendorID, g_test on payment_type,
+    hellinger on RatecodeID, all forced categorical."""
+    cols = list(CATALOGUE_CAT)
+
+    def window(month):
+        df = _raw_month(month, cols).dropna().head(5000)
+        return df.sort_values("VendorID", kind="stable").reset_index(drop=True)
+
+    ref, cur = window("2023-01"), window("2023-02")
+    return ref, cur, _force(_auto_config(ref), CATALOGUE_CAT)
+
+
+def case_catalogue_mmd_small():
+    """TLC green 2023-02, its first 1000 trips with a trip_distance against the next 1000,
+    sorted by it: empirical_mmd (Evidently builds the (n_r + n_c)^2 kernel matrix, so only small
+    windows; consecutive trips, so the p-value is not 0), mannw on fare_amount,
+    cramer_von_mises on tip_amount.  Evidently never seeds numpy
+    for the MMD permutations; the config asks evidently_report.py to seed it with 0 before each
+    MMD call, which the SQL side reproduces (rows in value order)."""
+    cols = ["trip_distance", "fare_amount", "tip_amount"]
+
+    rows = _raw_month("2023-02", cols).dropna()
+
+    def window(df):
+        return df.sort_values("trip_distance", kind="stable").reset_index(drop=True)
+
+    ref, cur = window(rows.iloc[:1000]), window(rows.iloc[1000:2000])
+    cfg = _force(
+        _auto_config(ref, seed_mmd=True),
+        {
+            "trip_distance": {"stattest": "empirical_mmd"},
+            "fare_amount": {"stattest": "mannw"},
+            "tip_amount": {"stattest": "cramer_von_mises"},
+        },
+    )
+    return ref, cur, cfg
+
+
+def case_catalogue_tiny_real():
+    """The first 15 (reference, 2023-01) and 18 (current, 2023-02) trips: cramer_von_mises on
+    its exact path (max n <= 20, numpy 2's float32 table), es with the small-sample correction
+    (max n < 25), anderson (capped or interpolated p), mannw, t_test, ed."""
+    cols = ["fare_amount", "total_amount", "tip_amount", "trip_distance", "PULocationID", "extra"]
+    ref = _raw_month("2023-01", cols).head(15)
+    cur = _raw_month("2023-02", cols).head(18)
+    cfg = _force(
+        _auto_config(ref),
+        {
+            "fare_amount": {"stattest": "cramer_von_mises"},
+            "total_amount": {"stattest": "es"},
+            "tip_amount": {"stattest": "anderson"},
+            "trip_distance": {"stattest": "mannw"},
+            "PULocationID": {"type": "num", "stattest": "t_test"},
+            "extra": {"stattest": "ed"},
+        },
+    )
+    return ref, cur, cfg
+
+
 SYNTHETIC = {
     "ks_exact_equal_n": case_ks_exact_equal_n,
     "ks_exact_small_ref": case_ks_exact_small_ref,
@@ -864,6 +971,10 @@ SYNTHETIC = {
     "drift_share_075": case_drift_share_075,
     "regression_edge": case_regression_edge,
     "empty_column": case_empty_column,
+    "catalogue_num_real": case_catalogue_num_real,
+    "catalogue_cat_equal_real": case_catalogue_cat_equal_real,
+    "catalogue_mmd_small": case_catalogue_mmd_small,
+    "catalogue_tiny_real": case_catalogue_tiny_real,
 }
 
 

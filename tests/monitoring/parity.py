@@ -161,6 +161,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--verbose", action="store_true", help="print the comparison table of every case"
     )
+    ap.add_argument("--save", help="directory to write each case's SQL report to (<case>.json)")
     args = ap.parse_args(argv)
 
     data, out = Path(args.data), Path(args.evidently)
@@ -234,6 +235,9 @@ def main(argv=None) -> int:
                             " not a drift column in Evidently"
                         )
                         ours["columns"].pop(column, None)
+                if args.save:
+                    Path(args.save).mkdir(parents=True, exist_ok=True)
+                    (Path(args.save) / f"{name}.json").write_text(json.dumps(ours, indent=1))
                 bad = compare(ours, evidently, notes)
             if config.get("read_sql_check"):
                 bad += check_read_sql(conn, case)

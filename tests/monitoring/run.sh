@@ -38,7 +38,7 @@ status=0
 if [ "$what" = all ] || [ "$what" = parity ]; then
 	export TD_MONITORING_DATA=${TD_MONITORING_DATA:-/tmp/td_monitoring/datasets}
 	export TD_MONITORING_OUT=${TD_MONITORING_OUT:-/tmp/td_monitoring/evidently}
-	python3 tests/monitoring/parity.py --dsn "$DSN" || status=1
+	python3 tests/monitoring/parity.py --dsn "$DSN" ${TD_PARITY_SAVE:+--save "$TD_PARITY_SAVE"} || status=1
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
 	taxi-duration load-trips --dsn "$DSN" --month 2021-01 --table trips_2021_01 >/dev/null

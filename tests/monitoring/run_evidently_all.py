@@ -195,6 +195,35 @@ EXPECTED_STATTESTS = {
     "drift_share_boundary": {f"c{i}": "wasserstein" for i in range(4)},
     "drift_share_075": {f"c{i}": "wasserstein" for i in range(4)},
     "regression_edge": {"x": "wasserstein", "y": "wasserstein", "p": "wasserstein"},
+    "catalogue_num_real": {
+        "trip_distance": "anderson",
+        "fare_amount": "cramer_von_mises",
+        "total_amount": "ed",
+        "tip_amount": "es",
+        "PULocationID": "mannw",
+        "DOLocationID": "t_test",
+        "congestion_surcharge": "hellinger",
+        "passenger_count": "hellinger",
+    },
+    "catalogue_cat_equal_real": {
+        "store_and_fwd_flag": "fisher_exact",
+        "VendorID": "TVD",
+        "payment_type": "g_test",
+        "RatecodeID": "hellinger",
+    },
+    "catalogue_mmd_small": {
+        "trip_distance": "empirical_mmd",
+        "fare_amount": "mannw",
+        "tip_amount": "cramer_von_mises",
+    },
+    "catalogue_tiny_real": {
+        "fare_amount": "cramer_von_mises",
+        "total_amount": "es",
+        "tip_amount": "anderson",
+        "trip_distance": "mannw",
+        "PULocationID": "t_test",
+        "extra": "ed",
+    },
 }
 
 

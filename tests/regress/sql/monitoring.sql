@@ -67,6 +67,16 @@ FROM drift_report('SELECT * FROM ref_trips WHERE id <= 1000', 'cur_trips',
                   columns => ARRAY['distance'],
                   options => '{"columns": {"distance": {"stattest": "ks", "threshold": 0.01}}}') r;
 
+-- the rest of Evidently's catalogue, forced by name (values in docs/monitoring.md's table)
+SELECT key, value->>'stattest' AS stattest, value->>'stattest_name' AS name,
+       value->>'drift_rule' AS rule, value->'threshold' AS threshold,
+       value->>'score_is_p_value' AS p_value, jsonb_typeof(value->'score') AS score
+FROM jsonb_each((SELECT drift_report('ref_trips', 'cur_trips', columns => ARRAY['distance', 'zone'],
+                 options => '{"columns": {"distance": {"stattest": "anderson"},
+                                          "zone": {"stattest": "hellinger"}}}')->'columns'))
+ORDER BY key;
+SELECT column_drift(distance, true, '{"stattest": "ed"}')->>'drift_rule' FROM ref_trips;
+
 -- errors a user meets
 SELECT drift_report('ref_trips', 'no_such_table');
 SELECT drift_report('ref_trips', 'cur_trips', columns => ARRAY['no_such_column']);
@@ -88,6 +98,8 @@ SELECT drift_report('ref_trips', 'cur_trips', options => '{"nullable_integers": 
 SELECT create_monitor('typo', 'ref_trips', 'cur_trips', 'pickup',
                       options => '{"columns": {"payement": {"stattest": "psi"}}}');
 SELECT count(*) AS typo_monitors FROM monitors WHERE name = 'typo';
+SELECT column_drift(distance, true, '{"stattest": "fisher_exact"}') FROM ref_trips;
+SELECT column_drift(distance, true, '{"type": "cat", "stattest": "t_test"}') FROM ref_trips;
 
 -- a monitor: one window a day of cur_trips against ref_trips
 SELECT name, window_size, enabled
