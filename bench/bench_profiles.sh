@@ -16,9 +16,9 @@
 # Both paths run the same drift_report() with 2 parallel workers; each
 # window is timed once per path, alternating, after one warm-up of each.
 # The section also says whether the two reports are identical (drift
-# columns and the whole report: the reference regression differs in the
-# last bits when a parallel rescan sums in another order; serial plans are
-# identical, tests/monitoring/test_profiles.py).
+# columns and the whole report text, regression included: its sums are
+# exact and order-independent, so a parallel rescan matches too;
+# tests/monitoring/test_profiles.py checks it).
 #
 # Environment: COPIES (152), WINDOWS (7), TAXI_DATA_DIR (../shared/data),
 # RECORD (1: append to bench/RESULTS.md; default only when COPIES=152),
@@ -123,7 +123,7 @@ SELECT format(E'Reference: %s trips (green 2023-01 x %s); 4 drift columns (2 int
 			  '| after: stored profile | %s s | %s s | %s s |\n'
 			  '| **ratio before / after (median)** | **%sx** | | |\n\n'
 			  'Profile: created once in %s s (one parallel scan of the reference); %s stored (value maps %s, regression state %s bytes). '
-			  'Reports identical: drift columns, counts and current regression in %s of %s windows; the whole report text in %s of %s (the reference regression differs in the last bits when the rescan''s parallel workers sum in another order; in serial plans the whole text is identical, tests/monitoring/test_profiles.py).',
+			  'Reports identical: drift columns, counts and current regression in %s of %s windows; the whole report text in %s of %s (regression sums are exact and order-independent, so a parallel rescan matches too; tests/monitoring/test_profiles.py checks it).',
 			  (SELECT reference_rows FROM taxi_duration.reference_profiles WHERE name = 'bench_profile'), :copies,
 			  (SELECT count(*) FROM pairs),
 			  (SELECT min((rescan->>'current_rows')::int) FROM pairs), (SELECT max((rescan->>'current_rows')::int) FROM pairs),
