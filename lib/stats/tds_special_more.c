@@ -365,7 +365,6 @@ tds_bessel_k(double nu, double x)
 	{
 		double b = 2.0 * (1.0 + x);
 		double d = 1.0 / b;
-		double h = d;
 		double delh = d;
 		double q1 = 0.0;
 		double q2 = 1.0;
@@ -389,7 +388,6 @@ tds_bessel_k(double nu, double x)
 			b += 2.0;
 			d = 1.0 / (b + a * d);
 			delh = (b * d - 1.0) * delh;
-			h += delh;
 			dels = q * delh;
 			s += dels;
 			if (fabs(dels / s) < eps)
