@@ -454,10 +454,10 @@ td_read_monitor(HeapTupleHeader row, TdMonitorRow *m)
 static const char *
 td_own_profile(FunctionCallInfo fcinfo, const TdMonitorRow *m)
 {
-	Oid	  types[1] = { TEXTOID };
-	Datum values[1] = { CStringGetTextDatum(m->name) };
-	bool  nulls[1] = { false };
-	bool  isnull;
+	Oid		types[1] = { TEXTOID };
+	Datum	values[1] = { CStringGetTextDatum(m->name) };
+	bool	nulls[1] = { false };
+	bool	isnull;
 	TdRunAs saved;
 
 	if (DatumGetBool(TdSpiScalar(psprintf("SELECT EXISTS (SELECT 1 FROM %s.reference_profiles"
@@ -524,8 +524,7 @@ monitor_window_report(PG_FUNCTION_ARGS)
 	}
 	if (DatumGetBool(exists))
 	{
-		values[0] = CStringGetTextDatum(m.own_profile ? psprintf("profile:monitor:%s", m.name)
-													  : m.reference);
+		values[0] = CStringGetTextDatum(m.own_profile ? psprintf("profile:monitor:%s", m.name) : m.reference);
 		values[1] = CStringGetTextDatum(current_sql);
 		values[2] = m.columns;
 		nulls[2] = m.columns_null;
@@ -594,13 +593,10 @@ refresh_monitor_reference(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("monitor \"%s\" does not profile its reference", m.name),
-				TdProfileName(m.reference) != NULL
-					? errdetail("Its reference is the reference profile \"%s\".",
-								TdProfileName(m.reference))
-					: errdetail("It was created with reference_profile => false: every window scans the reference."),
-				TdProfileName(m.reference) != NULL
-					? errhint("Refresh that profile with taxi_duration.refresh_reference_profile().")
-					: errhint("Create it again with reference_profile => true to profile its reference."));
+				TdProfileName(m.reference) != NULL ? errdetail("Its reference is the reference profile \"%s\".",
+															   TdProfileName(m.reference)) :
+													 errdetail("It was created with reference_profile => false: every window scans the reference."),
+				TdProfileName(m.reference) != NULL ? errhint("Refresh that profile with taxi_duration.refresh_reference_profile().") : errhint("Create it again with reference_profile => true to profile its reference."));
 	PG_RETURN_DATUM(TdMonitorProfileMake(fcinfo, m.name, m.owner, m.search_path, m.reference,
 										 m.columns, m.columns_null, m.prediction,
 										 m.prediction_null, m.target, m.target_null));

@@ -242,13 +242,17 @@ def test_default_monitor_profiles_its_reference(conn):
             f"SELECT taxi_duration.create_monitor('td_prof_a_scan', 'td_prof_ref_auto', {common}, "
             "reference_profile => false)"
         )
-        cur.execute(f"SELECT taxi_duration.create_monitor('td_prof_a_auto', 'td_prof_ref_auto', {common})")
+        cur.execute(
+            f"SELECT taxi_duration.create_monitor('td_prof_a_auto', 'td_prof_ref_auto', {common})"
+        )
         query = "SELECT * FROM td_prof_ref_auto WHERE pulocationid <> 7"
         cur.execute(
             f"SELECT taxi_duration.create_monitor('td_prof_a_query', %s, {common})", (query,)
         )
-        cur.execute("SELECT count(*) FROM taxi_duration.reference_profiles WHERE monitor IS NOT NULL"
-                    " AND name LIKE 'monitor:td_prof_a_%%'")
+        cur.execute(
+            "SELECT count(*) FROM taxi_duration.reference_profiles WHERE monitor IS NOT NULL"
+            " AND name LIKE 'monitor:td_prof_a_%%'"
+        )
         assert cur.fetchone()[0] == 0  # made at the first window, not before
         for m in ("td_prof_a_scan", "td_prof_a_auto", "td_prof_a_query"):
             cur.execute("SELECT count(*) FROM taxi_duration.run_monitor(%s, '2023-02-03')", (m,))
