@@ -38,6 +38,10 @@ CREATE TABLE monitors (
 	rmse_degradation double precision DEFAULT 0.1 CHECK (rmse_degradation >= 0),
 	next_window_start timestamptz,
 	enabled boolean NOT NULL DEFAULT true,
+	-- a plain reference (relation or query) is profiled once, at the first
+	-- window, into the profile 'monitor:<name>' (profiles.sql); false: every
+	-- window scans the reference again
+	reference_profile boolean NOT NULL DEFAULT true,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	CHECK ((reference IS NULL) <> (reference_query IS NULL))
 );
@@ -148,7 +152,8 @@ $$;
 CREATE FUNCTION monitor_save(caller regrole, name text, reference regclass, reference_query text,
 							 search_path text, current regclass, time_column text,
 							 window_size interval, columns text[], prediction text, target text,
-							 options jsonb, rmse_degradation double precision, start_at timestamptz)
+							 options jsonb, rmse_degradation double precision, start_at timestamptz,
+							 reference_profile boolean DEFAULT true)
 RETURNS @extschema@.monitors LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -165,15 +170,17 @@ BEGIN
 						ORDER BY a.attnum) END);
 	IF EXISTS (SELECT 1 FROM @extschema@.monitors AS t WHERE t.name = monitor_save.name) THEN
 		PERFORM @extschema@.monitor_for_caller(caller, monitor_save.name);
+		-- a new definition: its profile is made again at the next window
+		DELETE FROM @extschema@.reference_profiles AS p WHERE p.monitor = monitor_save.name;
 	END IF;
 	INSERT INTO @extschema@.monitors AS t (name, owner, reference, reference_query, search_path,
 		current, time_column, window_size, columns, prediction, target, options, rmse_degradation,
-		next_window_start)
+		next_window_start, reference_profile)
 	VALUES (monitor_save.name, caller, monitor_save.reference, monitor_save.reference_query,
 		monitor_save.search_path, monitor_save.current, monitor_save.time_column,
 		coalesce(monitor_save.window_size, '1 day'), monitor_save.columns, monitor_save.prediction,
 		monitor_save.target, coalesce(monitor_save.options, '{}'), monitor_save.rmse_degradation,
-		start_at)
+		start_at, coalesce(monitor_save.reference_profile, true))
 	ON CONFLICT ON CONSTRAINT monitors_pkey DO UPDATE SET
 		owner = EXCLUDED.owner, reference = EXCLUDED.reference,
 		reference_query = EXCLUDED.reference_query, search_path = EXCLUDED.search_path,
@@ -181,6 +188,7 @@ BEGIN
 		window_size = EXCLUDED.window_size, columns = EXCLUDED.columns,
 		prediction = EXCLUDED.prediction, target = EXCLUDED.target, options = EXCLUDED.options,
 		rmse_degradation = EXCLUDED.rmse_degradation,
+		reference_profile = EXCLUDED.reference_profile,
 		next_window_start = coalesce(EXCLUDED.next_window_start, t.next_window_start)
 	RETURNING * INTO m;
 	RETURN m;
@@ -232,7 +240,8 @@ CREATE FUNCTION create_monitor(name text, reference text, current regclass, time
 							   target text DEFAULT NULL,
 							   options jsonb DEFAULT '{}',
 							   rmse_degradation double precision DEFAULT 0.1,
-							   start_at timestamptz DEFAULT NULL)
+							   start_at timestamptz DEFAULT NULL,
+							   reference_profile boolean DEFAULT true)
 RETURNS @extschema@.monitors AS 'MODULE_PATHNAME', 'create_monitor' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION alter_monitor(name text, enabled boolean DEFAULT NULL,
@@ -609,7 +618,7 @@ AS 'MODULE_PATHNAME', 'check_forwarder_slots' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION check_forwarder_slots(bigint, interval, double precision, interval) IS
 	'Alert (monitor_alerts, NOTIFY taxi_duration_alerts, WARNING) on forwarder slots close to invalidation, unreserved or lost, and on silent forwarders; returns every problem found, alert_id NULL when the same alert was raised within repeat_after';
 
-COMMENT ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) IS
+COMMENT ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz, boolean) IS
 	'Create (or, as a role with its owner''s privileges, replace) a drift monitor owned by the calling role';
 COMMENT ON FUNCTION alter_monitor(text, boolean, timestamptz) IS
 	'Enable or disable a monitor, or move the start of its next window';
@@ -625,14 +634,14 @@ COMMENT ON FUNCTION schedule_monitoring(text, text, regrole) IS
 -- Monitoring is for the admin role; the internal functions are for the
 -- extension's owner alone.
 REVOKE ALL ON FUNCTION monitor_for_caller(regrole, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION monitor_save(regrole, text, regclass, text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_save(regrole, text, regclass, text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION monitor_alter(regrole, text, boolean, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION monitor_drop(regrole, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION monitor_window_report(monitors, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION monitor_first_row(monitors) FROM PUBLIC;
 REVOKE ALL ON FUNCTION raise_monitor_alert(monitor_reports, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION monitor_run(regrole, text, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION alter_monitor(text, boolean, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION drop_monitor(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION run_monitor(text, timestamptz) FROM PUBLIC;
@@ -641,7 +650,7 @@ REVOKE ALL ON FUNCTION schedule_monitoring(text, text, regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION raise_slot_alert(text, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION forwarder_slots_check(regrole, bigint, interval, double precision, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION check_forwarder_slots(bigint, interval, double precision, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz) TO taxi_duration_admin;
+GRANT EXECUTE ON FUNCTION create_monitor(text, text, regclass, text, interval, text[], text, text, jsonb, double precision, timestamptz, boolean) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION alter_monitor(text, boolean, timestamptz) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION drop_monitor(text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION run_monitor(text, timestamptz) TO taxi_duration_admin;

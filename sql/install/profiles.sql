@@ -77,6 +77,11 @@ CREATE TABLE reference_profiles (
 	regression bytea,				-- the reference's regression accumulator (zero targets dropped)
 	refreshed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	-- a monitor's own profile, 'monitor:<monitor>' (made at its first window,
+	-- refresh_monitor_reference()); dropped with the monitor
+	monitor text UNIQUE REFERENCES monitors ON DELETE CASCADE,
+	CHECK ((monitor IS NULL) = (name NOT LIKE 'monitor:%')),
+	CHECK (monitor IS NULL OR name = 'monitor:' || monitor),
 	CHECK ((reference IS NULL) <> (reference_query IS NULL)),
 	CHECK ((prediction IS NULL) = (target IS NULL))
 );
@@ -239,7 +244,8 @@ CREATE FUNCTION reference_profile_store(caller regrole, name text, reference reg
 										reference_query text, search_path text, columns text[],
 										prediction text, target text, column_names text[],
 										column_types oid[], kinds text[], value_maps bytea[],
-										reference_rows bigint, regression bytea, replace boolean)
+										reference_rows bigint, regression bytea, replace boolean,
+										monitor text DEFAULT NULL)
 RETURNS @extschema@.reference_profiles LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -255,6 +261,12 @@ BEGIN
 		RETURNING * INTO p;
 		DELETE FROM @extschema@.reference_profile_columns AS c WHERE c.profile = p.name;
 	ELSE
+		IF reference_profile_store.monitor IS NULL AND reference_profile_store.name LIKE 'monitor:%' THEN
+			RAISE EXCEPTION 'reference profile names starting with "monitor:" are reserved'
+				USING ERRCODE = 'reserved_name',
+					  DETAIL = 'A monitor profiles its reference as "monitor:<monitor name>".',
+					  HINT = 'Choose another name.';
+		END IF;
 		IF EXISTS (SELECT 1 FROM @extschema@.reference_profiles AS t
 				   WHERE t.name = reference_profile_store.name) THEN
 			RAISE EXCEPTION 'reference profile "%" already exists', reference_profile_store.name
@@ -262,12 +274,12 @@ BEGIN
 					  HINT = 'Refresh it with taxi_duration.refresh_reference_profile(), or drop it first.';
 		END IF;
 		INSERT INTO @extschema@.reference_profiles AS t (name, owner, reference, reference_query,
-			search_path, columns, prediction, target, reference_rows, regression)
+			search_path, columns, prediction, target, reference_rows, regression, monitor)
 		VALUES (reference_profile_store.name, caller, reference_profile_store.reference,
 			reference_profile_store.reference_query, reference_profile_store.search_path,
 			reference_profile_store.columns, reference_profile_store.prediction,
 			reference_profile_store.target, reference_profile_store.reference_rows,
-			reference_profile_store.regression)
+			reference_profile_store.regression, reference_profile_store.monitor)
 		RETURNING * INTO p;
 	END IF;
 	FOR i IN 1 .. cardinality(column_names) LOOP
@@ -294,6 +306,13 @@ BEGIN
 	-- a superuser may drop a profile whose owner was dropped
 	IF NOT (SELECT rolsuper FROM pg_roles WHERE oid = caller) THEN
 		PERFORM @extschema@.reference_profile_for_caller(caller, profile_name);
+	END IF;
+	SELECT p.monitor INTO users FROM @extschema@.reference_profiles AS p WHERE p.name = profile_name;
+	IF users IS NOT NULL THEN
+		RAISE EXCEPTION 'reference profile "%" belongs to monitor "%"', profile_name, users
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  DETAIL = 'A monitor''s own profile is dropped with the monitor.',
+				  HINT = 'Drop the monitor, or create it again with reference_profile => false.';
 	END IF;
 	SELECT string_agg(format('%I', m.name), ', ' ORDER BY m.name) INTO users
 	FROM @extschema@.monitors AS m
@@ -348,6 +367,35 @@ AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION drift_value_map_summary(bytea) IS
 	'The reference values counted, missing values and distinct values of a value map (drift_value_map())';
 
+-- Store a monitor's own profile 'monitor:<monitor>' (scanned as the
+-- monitor's owner from the monitor's definition), replacing the one it had.
+-- `caller` must have the owner's privileges.  Internal.
+CREATE FUNCTION monitor_profile_store(caller regrole, monitor_name text, column_names text[],
+									  column_types oid[], kinds text[], value_maps bytea[],
+									  reference_rows bigint, regression bytea)
+RETURNS @extschema@.reference_profiles LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m @extschema@.monitors;
+BEGIN
+	m := @extschema@.monitor_for_caller(caller, monitor_name);
+	IF NOT m.reference_profile OR m.reference_query LIKE 'profile:%' THEN
+		RAISE EXCEPTION 'monitor "%" does not profile its reference', monitor_name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = CASE WHEN m.reference_profile
+							   THEN format('Its reference is the reference profile "%s".', substr(m.reference_query, 9))
+							   ELSE 'It was created with reference_profile => false: every window scans the reference.' END,
+				  HINT = CASE WHEN m.reference_profile
+							 THEN 'Refresh that profile with taxi_duration.refresh_reference_profile().'
+							 ELSE 'Create it again with reference_profile => true to profile its reference.' END;
+	END IF;
+	DELETE FROM @extschema@.reference_profiles AS p WHERE p.monitor = monitor_name;
+	RETURN @extschema@.reference_profile_store(m.owner, 'monitor:' || monitor_name, m.reference,
+		m.reference_query, m.search_path, m.columns, m.prediction, m.target, column_names,
+		column_types, kinds, value_maps, reference_rows, regression, false, monitor_name);
+END
+$$;
+
 -- The C entry points (src/monitoring/profiles.c): they note the caller,
 -- scan the reference as the profile's owner and store it as the
 -- extension's owner.
@@ -360,20 +408,27 @@ CREATE FUNCTION refresh_reference_profile(name text)
 RETURNS @extschema@.reference_profiles AS 'MODULE_PATHNAME', 'refresh_reference_profile' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION drop_reference_profile(name text)
 RETURNS boolean AS 'MODULE_PATHNAME', 'drop_reference_profile' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION refresh_monitor_reference(name text)
+RETURNS @extschema@.reference_profiles AS 'MODULE_PATHNAME', 'refresh_monitor_reference' LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION create_reference_profile(text, text, text[], text, text) IS
 	'Scan a reference set once (as the calling role, who owns the profile) and store what drift reports need from it; use it as drift_report(reference => ''profile:NAME'') or as a monitor''s reference';
 COMMENT ON FUNCTION refresh_reference_profile(text) IS
 	'Scan a profile''s reference set again, with its owner''s privileges, and replace the stored data';
+COMMENT ON FUNCTION refresh_monitor_reference(text) IS
+	'Scan a monitor''s reference again, with its owner''s privileges, into its profile ''monitor:<name>'' (after the reference data changed)';
 COMMENT ON FUNCTION drop_reference_profile(text) IS
 	'Drop a reference profile (refused while a monitor uses it)';
 
 REVOKE ALL ON FUNCTION reference_profile_for_caller(regrole, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION reference_profile_store(regrole, text, regclass, text, text, text[], text, text, text[], oid[], text[], bytea[], bigint, bytea, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION reference_profile_store(regrole, text, regclass, text, text, text[], text, text, text[], oid[], text[], bytea[], bigint, bytea, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION reference_profile_drop(regrole, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION create_reference_profile(text, text, text[], text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION refresh_reference_profile(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION drop_reference_profile(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION monitor_profile_store(regrole, text, text[], oid[], text[], bytea[], bigint, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION refresh_monitor_reference(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION refresh_monitor_reference(text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION create_reference_profile(text, text, text[], text, text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION refresh_reference_profile(text) TO taxi_duration_admin;
 GRANT EXECUTE ON FUNCTION drop_reference_profile(text) TO taxi_duration_admin;

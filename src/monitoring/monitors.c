@@ -46,6 +46,7 @@ PG_FUNCTION_INFO_V1(run_monitor);
 PG_FUNCTION_INFO_V1(check_forwarder_slots);
 PG_FUNCTION_INFO_V1(monitor_window_report);
 PG_FUNCTION_INFO_V1(monitor_first_row);
+PG_FUNCTION_INFO_V1(refresh_monitor_reference);
 
 #define TD_MAX_CALL_ARGS 16
 
@@ -395,6 +396,7 @@ typedef struct TdMonitorRow
 	char *time_column;
 	Datum columns, prediction, target, options;
 	bool  columns_null, prediction_null, target_null, options_null;
+	bool  own_profile; /* a plain reference, profiled as 'monitor:<name>' */
 } TdMonitorRow;
 
 static Datum
@@ -437,7 +439,38 @@ td_read_monitor(HeapTupleHeader row, TdMonitorRow *m)
 	m->prediction = td_field(row, "prediction", &m->prediction_null);
 	m->target = td_field(row, "target", &m->target_null);
 	m->options = td_field(row, "options", &m->options_null);
+	d = td_field(row, "reference_profile", &isnull);
+	m->own_profile = !isnull && DatumGetBool(d) && TdProfileName(m->reference) == NULL;
 	TdRequireRole(m->owner, psprintf("monitor \"%s\"", m->name));
+}
+
+/*
+ * A monitor's own profile at a window: made now (the reference scanned as
+ * the owner, as a window would scan it) if it has none yet, in which case
+ * the profile's name is returned; NULL if it existed (the caller then checks
+ * that the owner may still read the reference).  We run as the extension's
+ * owner (monitor_run); the profile is stored as the monitor's owner.
+ */
+static const char *
+td_own_profile(FunctionCallInfo fcinfo, const TdMonitorRow *m)
+{
+	Oid		types[1] = { TEXTOID };
+	Datum	values[1] = { CStringGetTextDatum(m->name) };
+	bool	nulls[1] = { false };
+	bool	isnull;
+	TdRunAs saved;
+
+	if (DatumGetBool(TdSpiScalar(psprintf("SELECT EXISTS (SELECT 1 FROM %s.reference_profiles"
+										  " WHERE monitor OPERATOR(pg_catalog.=) $1)",
+										  TdFunctionSchema(fcinfo)),
+								 1, types, values, nulls, &isnull)))
+		return NULL;
+	TdRunAsBegin(&saved, m->owner, false, NULL);
+	(void) TdMonitorProfileMake(fcinfo, m->name, m->owner, m->search_path, m->reference,
+								m->columns, m->columns_null, m->prediction, m->prediction_null,
+								m->target, m->target_null);
+	TdRunAsEnd(&saved);
+	return psprintf("monitor:%s", m->name);
 }
 
 /*
@@ -460,6 +493,7 @@ monitor_window_report(PG_FUNCTION_ARGS)
 	Oid			 types[6] = { TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID };
 	Datum		 values[6];
 	bool		 nulls[6] = { false };
+	const char	*reference = NULL;
 
 	td_read_monitor(PG_GETARG_HEAPTUPLEHEADER(0), &m);
 	start_literal = quote_literal_cstr(timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(1)));
@@ -472,9 +506,25 @@ monitor_window_report(PG_FUNCTION_ARGS)
 
 	TdRunAsBegin(&saved, m.owner, true, m.search_path);
 	exists = TdSpiScalar(psprintf("SELECT EXISTS (%s)", current_sql), 0, NULL, NULL, NULL, &isnull);
+	TdRunAsEnd(&saved);
+	if (DatumGetBool(exists) && m.own_profile)
+		reference = td_own_profile(fcinfo, &m);
+	TdRunAsBegin(&saved, m.owner, true, m.search_path);
+	if (DatumGetBool(exists) && m.own_profile && reference == NULL)
+	{
+		/* the stored profile, if the owner may still read the reference */
+		TdDriftSet set;
+
+		TdDescribeSet(m.reference, "reference", &set);
+		if (OidIsValid(set.relid))
+			td_require_select(set.relid, m.owner);
+		(void) TdSpiScalar(psprintf("SELECT EXISTS (SELECT FROM (%s\n) AS reference_set LIMIT 0)",
+									set.sql),
+						   0, NULL, NULL, NULL, &isnull);
+	}
 	if (DatumGetBool(exists))
 	{
-		values[0] = CStringGetTextDatum(m.reference);
+		values[0] = CStringGetTextDatum(m.own_profile ? psprintf("profile:monitor:%s", m.name) : m.reference);
 		values[1] = CStringGetTextDatum(current_sql);
 		values[2] = m.columns;
 		nulls[2] = m.columns_null;
@@ -518,6 +568,38 @@ monitor_first_row(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(first);
+}
+
+/*
+ * refresh_monitor_reference(name) → reference_profiles: scan a monitor's
+ * reference again, as its owner, into its own profile (made if it has none
+ * yet).  The caller must have the owner's privileges (monitor_for_caller,
+ * and monitor_profile_store again).
+ */
+Datum
+refresh_monitor_reference(PG_FUNCTION_ARGS)
+{
+	Oid			 types[1] = { TEXTOID };
+	Datum		 values[1] = { PG_GETARG_DATUM(0) };
+	bool		 nulls[1] = { false };
+	bool		 isnull;
+	TdMonitorRow m;
+
+	td_require_primary("refresh_monitor_reference");
+	td_read_monitor(DatumGetHeapTupleHeader(td_call_internal(fcinfo, "monitor_for_caller", 1,
+															 types, values, nulls, &isnull)),
+					&m);
+	if (!m.own_profile)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("monitor \"%s\" does not profile its reference", m.name),
+				TdProfileName(m.reference) != NULL ? errdetail("Its reference is the reference profile \"%s\".",
+															   TdProfileName(m.reference)) :
+													 errdetail("It was created with reference_profile => false: every window scans the reference."),
+				TdProfileName(m.reference) != NULL ? errhint("Refresh that profile with taxi_duration.refresh_reference_profile().") : errhint("Create it again with reference_profile => true to profile its reference."));
+	PG_RETURN_DATUM(TdMonitorProfileMake(fcinfo, m.name, m.owner, m.search_path, m.reference,
+										 m.columns, m.columns_null, m.prediction,
+										 m.prediction_null, m.target, m.target_null));
 }
 
 /* The helpers above, for profiles.c (monitors.h). */

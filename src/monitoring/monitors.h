@@ -23,4 +23,15 @@ extern Datum TdCallInternal(FunctionCallInfo fcinfo, const char *internal, int n
 							const Oid *types, const Datum *values, const bool *nulls,
 							bool *isnull);
 
+/*
+ * Scan monitor `monitor`'s reference `source` as its `owner` and store it as
+ * the monitor's own profile 'monitor:<monitor>' (profiles.c), replacing the
+ * one it had; the calling role (GetUserId()) must have the owner's
+ * privileges.  Returns the reference_profiles row.
+ */
+extern Datum TdMonitorProfileMake(FunctionCallInfo fcinfo, const char *monitor, Oid owner,
+								  const char *search_path, const char *source, Datum columns,
+								  bool columns_null, Datum prediction, bool prediction_null,
+								  Datum target, bool target_null);
+
 #endif /* TD_MONITORS_H */

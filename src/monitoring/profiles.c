@@ -245,6 +245,43 @@ refresh_reference_profile(PG_FUNCTION_ARGS)
 									 &scan, true));
 }
 
+/*
+ * A monitor's own profile 'monitor:<monitor>': scan the monitor's reference
+ * `source` as its owner (security-restricted, the owner's search_path) and
+ * store it with monitor_profile_store() as the extension's owner, which
+ * checks the calling role (GetUserId()) against the monitor's owner.
+ */
+Datum
+TdMonitorProfileMake(FunctionCallInfo fcinfo, const char *monitor, Oid owner,
+					 const char *search_path, const char *source, Datum columns,
+					 bool columns_null, Datum prediction, bool prediction_null,
+					 Datum target, bool target_null)
+{
+	Oid			  types[7] = { TEXTOID, TEXTARRAYOID, OIDARRAYOID, TEXTARRAYOID,
+							   BYTEAARRAYOID, INT8OID, BYTEAOID };
+	Datum		  values[7];
+	bool		  nulls[7] = { false };
+	bool		  isnull;
+	TdDriftSet	  set;
+	TdProfileScan scan;
+	Datum		  result;
+	int			  i;
+
+	TdRequireRole(owner, psprintf("monitor \"%s\"", monitor));
+	td_profile_scan(fcinfo, owner, search_path, source, columns, columns_null, prediction,
+					prediction_null, target, target_null, &set, &scan);
+	values[0] = CStringGetTextDatum(monitor);
+	for (i = 0; i < TD_SCAN_FIELDS; i++)
+	{
+		values[1 + i] = scan.values[i];
+		nulls[1 + i] = scan.nulls[i];
+	}
+	result = TdCallInternal(fcinfo, "monitor_profile_store", 7, types, values, nulls, &isnull);
+	if (isnull)
+		elog(ERROR, "taxi_duration: monitor_profile_store returned no profile");
+	return result;
+}
+
 /* drop_reference_profile(name) → boolean */
 Datum
 drop_reference_profile(PG_FUNCTION_ARGS)

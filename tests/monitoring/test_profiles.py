@@ -181,7 +181,8 @@ def test_monitor_windows_and_refresh(conn):
             "start_at => '2023-02-01', options => '{\"histograms\": true}'"
         )
         cur.execute(
-            f"SELECT taxi_duration.create_monitor('td_prof_m_scan', 'td_prof_ref_copy', {common})"
+            f"SELECT taxi_duration.create_monitor('td_prof_m_scan', 'td_prof_ref_copy', {common}, "
+            "reference_profile => false)"
         )
         cur.execute(
             f"SELECT taxi_duration.create_monitor('td_prof_m_prof', 'profile:td_prof_m', {common})"
@@ -211,6 +212,99 @@ def test_monitor_windows_and_refresh(conn):
             cur.execute("SELECT taxi_duration.drop_monitor(%s)", (m,))
         cur.execute("SELECT taxi_duration.drop_reference_profile('td_prof_m')")
         assert cur.fetchone()[0] is True
+
+
+def _same_windows(cur, a: str, b: str) -> tuple:
+    cur.execute(
+        """SELECT count(*), count(*) FILTER (WHERE x.report::text = y.report::text)
+           FROM taxi_duration.monitor_reports x JOIN taxi_duration.monitor_reports y USING (window_start)
+           WHERE x.monitor = %s AND y.monitor = %s""",
+        (a, b),
+    )
+    return cur.fetchone()
+
+
+def test_default_monitor_profiles_its_reference(conn):
+    """A monitor with a plain reference profiles it ('monitor:NAME') at its first window:
+    its stored reports are a rescan monitor's, text for text; refresh_monitor_reference()
+    picks up a changed reference; the profile is dropped with the monitor only."""
+    with conn.cursor() as cur:
+        _serial(cur)
+        cur.execute("DROP TABLE IF EXISTS td_prof_ref_auto")
+        cur.execute("CREATE TABLE td_prof_ref_auto AS SELECT * FROM td_prof_2023_01")
+        for m in ("td_prof_a_scan", "td_prof_a_auto", "td_prof_a_query"):
+            cur.execute("SELECT taxi_duration.drop_monitor(%s)", (m,))
+        common = (
+            "'td_prof_2023_02', 'lpep_pickup_datetime', prediction => 'prediction', target => 'duration', "
+            "start_at => '2023-02-01', options => '{\"histograms\": true}'"
+        )
+        cur.execute(
+            f"SELECT taxi_duration.create_monitor('td_prof_a_scan', 'td_prof_ref_auto', {common}, "
+            "reference_profile => false)"
+        )
+        cur.execute(
+            f"SELECT taxi_duration.create_monitor('td_prof_a_auto', 'td_prof_ref_auto', {common})"
+        )
+        query = "SELECT * FROM td_prof_ref_auto WHERE pulocationid <> 7"
+        cur.execute(
+            f"SELECT taxi_duration.create_monitor('td_prof_a_query', %s, {common})", (query,)
+        )
+        cur.execute(
+            "SELECT count(*) FROM taxi_duration.reference_profiles WHERE monitor IS NOT NULL"
+            " AND name LIKE 'monitor:td_prof_a_%%'"
+        )
+        assert cur.fetchone()[0] == 0  # made at the first window, not before
+        for m in ("td_prof_a_scan", "td_prof_a_auto", "td_prof_a_query"):
+            cur.execute("SELECT count(*) FROM taxi_duration.run_monitor(%s, '2023-02-03')", (m,))
+            assert cur.fetchone()[0] == 2
+        cur.execute(
+            "SELECT name, reference_rows FROM taxi_duration.reference_profiles"
+            " WHERE monitor IN ('td_prof_a_auto', 'td_prof_a_query', 'td_prof_a_scan') ORDER BY 1"
+        )
+        rows = cur.fetchall()
+        assert [r[0] for r in rows] == ["monitor:td_prof_a_auto", "monitor:td_prof_a_query"]
+        assert rows[0][1] > rows[1][1] > 60000
+        assert _same_windows(cur, "td_prof_a_scan", "td_prof_a_auto") == (2, 2)
+
+        # the query monitor equals a rescan of its query
+        current = (
+            "SELECT * FROM td_prof_2023_02 WHERE lpep_pickup_datetime >= '2023-02-01'"
+            " AND lpep_pickup_datetime < '2023-02-02'"
+        )
+        reg = {"prediction": "prediction", "target": "duration", "options": {"histograms": True}}
+        cur.execute(
+            "SELECT report - 'rmse_degradation' FROM taxi_duration.monitor_reports"
+            " WHERE monitor = 'td_prof_a_query' AND window_start = '2023-02-01'"
+        )
+        stored = cur.fetchone()[0]
+        assert stored == json.loads(_report(cur, query, current, **reg))
+
+        # the reference changes: stale until refresh_monitor_reference()
+        cur.execute("DELETE FROM td_prof_ref_auto WHERE pulocationid < 80")
+        for m in ("td_prof_a_scan", "td_prof_a_auto"):
+            cur.execute("SELECT count(*) FROM taxi_duration.run_monitor(%s, '2023-02-04')", (m,))
+        assert _same_windows(cur, "td_prof_a_scan", "td_prof_a_auto") == (3, 2)
+        cur.execute("SELECT (taxi_duration.refresh_monitor_reference('td_prof_a_auto')).name")
+        assert cur.fetchone()[0] == "monitor:td_prof_a_auto"
+        for m in ("td_prof_a_scan", "td_prof_a_auto"):
+            cur.execute("SELECT count(*) FROM taxi_duration.run_monitor(%s, '2023-02-05')", (m,))
+        assert _same_windows(cur, "td_prof_a_scan", "td_prof_a_auto") == (4, 3)
+
+        # the monitor's own profile: not for drop_reference_profile, reserved name
+        with pytest.raises(psycopg.errors.DependentObjectsStillExist):
+            cur.execute("SELECT taxi_duration.drop_reference_profile('monitor:td_prof_a_auto')")
+        with pytest.raises(psycopg.errors.ReservedName):
+            cur.execute(
+                "SELECT taxi_duration.create_reference_profile('monitor:x', 'td_prof_2023_01')"
+            )
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+            cur.execute("SELECT taxi_duration.refresh_monitor_reference('td_prof_a_scan')")
+        for m in ("td_prof_a_scan", "td_prof_a_auto", "td_prof_a_query"):
+            cur.execute("SELECT taxi_duration.drop_monitor(%s)", (m,))
+        cur.execute(
+            "SELECT count(*) FROM taxi_duration.reference_profiles WHERE name LIKE 'monitor:td_prof_a_%%'"
+        )
+        assert cur.fetchone()[0] == 0
 
 
 def test_profile_mismatches_are_errors(conn):

@@ -6,7 +6,7 @@
 -- tests/security/run.sh as the superuser `postgres`, acting as attackers
 -- with SET ROLE.
 BEGIN;
-SELECT plan(33);
+SELECT plan(45);
 
 CREATE ROLE sec_pa_alice IN ROLE taxi_duration_admin;		-- owns the secret table's profile
 CREATE ROLE sec_pa_bob IN ROLE taxi_duration_admin;			-- another admin member
@@ -148,6 +148,44 @@ SELECT is((SELECT count(*)::int FROM taxi_duration.monitor_reports WHERE monitor
           'and stored no report');
 SELECT throws_ok($$SELECT taxi_duration.drop_reference_profile('sec_pa_bob_p')$$,
                  '2BP01', NULL, 'a profile a monitor uses cannot be dropped');
+
+-- A monitor's own profile ('monitor:NAME', made at its first window from a
+-- plain reference): the same boundary as any profile, and the owner's
+-- privileges on the reference are checked again at every window and refresh.
+RESET ROLE;
+GRANT SELECT ON sec_pa_secret TO sec_pa_alice;
+SET ROLE sec_pa_alice;
+SELECT lives_ok($$SELECT taxi_duration.create_monitor('sec_pa_am', 'public.sec_pa_secret', 'public.sec_pa_public', 't',
+                    window_size => '1 day', start_at => '2023-01-01 00:00:00+00')$$,
+                'alice monitors with her secret table as reference (profiled by default)');
+SELECT is((SELECT count(*)::int FROM taxi_duration.run_monitor('sec_pa_am', '2023-01-02 00:00:00+00')), 1,
+          'its first window is computed');
+RESET ROLE;
+SELECT is((SELECT owner::text FROM taxi_duration.reference_profiles WHERE monitor = 'sec_pa_am'), 'sec_pa_alice',
+          'the monitor''s profile was made as, and belongs to, the monitor''s owner');
+SET ROLE sec_pa_bob;
+SELECT is((SELECT count(*)::int FROM taxi_duration.reference_profiles WHERE name = 'monitor:sec_pa_am'), 0,
+          'bob does not see alice''s monitor profile');
+SELECT throws_ok($$SELECT taxi_duration.drift_report('profile:monitor:sec_pa_am', 'public.sec_pa_public')$$,
+                 '42704', NULL, 'bob cannot report against it');
+SELECT throws_ok($$SELECT taxi_duration.refresh_monitor_reference('sec_pa_am')$$,
+                 '42501', NULL, 'bob cannot refresh alice''s monitor reference');
+SELECT throws_ok($$SELECT taxi_duration.refresh_reference_profile('monitor:sec_pa_am')$$,
+                 '42501', NULL, 'nor the profile by its name');
+SELECT throws_ok($$SELECT taxi_duration.drop_reference_profile('monitor:sec_pa_am')$$,
+                 '42501', NULL, 'nor drop it');
+SELECT throws_ok($$SELECT taxi_duration.monitor_profile_store('sec_pa_alice', 'sec_pa_am', '{}', '{}', '{}', '{}', 1, NULL)$$,
+                 '42501', NULL, 'nor store one through the internal function');
+RESET ROLE;
+SELECT throws_ok($$SELECT taxi_duration.drop_reference_profile('monitor:sec_pa_am')$$,
+                 '2BP01', NULL, 'even a superuser drops a monitor''s profile only with the monitor');
+REVOKE SELECT ON sec_pa_secret FROM sec_pa_alice;
+SET ROLE sec_pa_alice;
+SELECT throws_ok($$SELECT taxi_duration.refresh_monitor_reference('sec_pa_am')$$,
+                 '42501', NULL, 'alice, no longer allowed to read the reference, cannot refresh the profile');
+SELECT throws_ok($$SELECT * FROM taxi_duration.run_monitor('sec_pa_am', '2023-01-03 00:00:00+00')$$,
+                 '42501', NULL, 'nor compute another window from the stored profile');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
