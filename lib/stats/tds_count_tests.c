@@ -363,8 +363,8 @@ tds_mt19937_permutation(tds_mt19937 *state, int64_t *perm, int64_t n)
 /* ------------------------------------------------------------------ */
 
 /* numpy's pairwise summation (add.reduce over a contiguous float64 array). */
-static double
-npy_pairwise_sum(const double *a, size_t n)
+double
+tds_npy_pairwise_sum(const double *a, size_t n)
 {
 	if (n < 8)
 	{
@@ -396,7 +396,7 @@ npy_pairwise_sum(const double *a, size_t n)
 		size_t n2 = n / 2;
 
 		n2 -= n2 % 8;
-		return npy_pairwise_sum(a, n2) + npy_pairwise_sum(a + n2, n - n2);
+		return tds_npy_pairwise_sum(a, n2) + tds_npy_pairwise_sum(a + n2, n - n2);
 	}
 }
 
@@ -413,7 +413,7 @@ tvd_numpy(const int64_t *r, const int64_t *cc, size_t k, int64_t nr, int64_t nc,
 
 	for (i = 0; i < k; i++)
 		buf[i] = fabs((double) r[i] / (double) nr - (double) cc[i] / (double) nc);
-	return 0.5 * npy_pairwise_sum(buf, k);
+	return 0.5 * tds_npy_pairwise_sum(buf, k);
 }
 
 static tds_status

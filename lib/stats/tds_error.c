@@ -17,6 +17,8 @@ tds_status_message(tds_status status)
 			return "invalid input to a drift test";
 		case TDS_ERR_LIMIT:
 			return "value exceeds a limit of the drift statistics";
+		case TDS_ERR_CANCELED:
+			return "drift statistic canceled";
 	}
 	return "unknown error";
 }

@@ -71,6 +71,28 @@ tds_status tds_count_test_score(tds_stattest test, const tds_drift_column *c,
 								double *score, tds_error *err);
 tds_status tds_mmd_score(const tds_drift_column *c, double *score, tds_error *err);
 
+/* numpy's pairwise summation: add.reduce of a contiguous float64 array (tds_count_tests.c). */
+double tds_npy_pairwise_sum(const double *a, size_t n);
+
+/*
+ * The tokens scikit-learn's TfidfVectorizer (lowercase, r"(?u)\b\w\w+\b",
+ * English stop words) takes from one UTF-8 document, in order, handed to
+ * emit (tds_text_tokens.c); emit returns false when it cannot keep one.
+ * The scratch buffers (zeroed before first use, freed with
+ * tds_token_scratch_free) are reused from one document to the next.
+ */
+typedef bool (*tds_token_fn)(void *arg, const char *token, size_t len);
+typedef struct tds_token_scratch
+{
+	uint32_t *cps;
+	uint32_t *low;
+	char	 *utf8;
+	size_t	  cap;
+} tds_token_scratch;
+tds_status tds_text_tokens(const char *text, size_t len, tds_token_scratch *scratch,
+						   tds_token_fn emit, void *arg, tds_error *err);
+void	   tds_token_scratch_free(tds_token_scratch *scratch);
+
 #define tds_error_set(err, status, ...) \
 	((void) tdc_error_set((err), (status), tds_status_message(status), __VA_ARGS__))
 

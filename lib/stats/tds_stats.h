@@ -41,7 +41,8 @@ typedef enum tds_status
 	TDS_OK = 0,
 	TDS_ERR_NOMEM, /* an allocation hook returned NULL */
 	TDS_ERR_INPUT, /* a statistic cannot be computed from these inputs */
-	TDS_ERR_LIMIT  /* a value exceeds a bound (a text key too long) */
+	TDS_ERR_LIMIT, /* a value exceeds a bound (a text key too long) */
+	TDS_ERR_CANCELED /* a cancel_requested poll said stop */
 } tds_status;
 
 /* Errors are the common library's tdc_error; status holds a tds_status. */
@@ -73,8 +74,8 @@ typedef enum tds_stattest
 	TDS_STATTEST_EMPIRICAL_MMD,	   /* "empirical_mmd": permutation p-value */
 	TDS_STATTEST_T_TEST,		   /* "t_test": ttest_ind p-value */
 	TDS_STATTEST_TVD,			   /* "TVD": permutation p-value of the TVD */
-	TDS_STATTEST_PERC_TEXT,		   /* "perc_text_content_drift": not computed */
-	TDS_STATTEST_ABS_TEXT		   /* "abs_text_content_drift": not computed */
+	TDS_STATTEST_PERC_TEXT,		   /* "perc_text_content_drift": ROC AUC (tds_text_drift.c) */
+	TDS_STATTEST_ABS_TEXT		   /* "abs_text_content_drift": ROC AUC (tds_text_drift.c) */
 } tds_stattest;
 
 #define TDS_STATTEST_COUNT 21
@@ -96,8 +97,10 @@ bool tds_stattest_is_pvalue(tds_stattest test);
 
 /*
  * Evidently's decision: ks and cramer_von_mises drift when p <= threshold,
- * the other p-values when p < threshold, ed when score > threshold, the
- * other distances when score >= threshold.
+ * the other p-values when p < threshold, ed and abs_text_content_drift when
+ * score > threshold, the other distances when score >= threshold.
+ * perc_text_content_drift compares with a bound the test itself computes
+ * (tds_text_content_drift()): false here.
  */
 bool tds_stattest_drifted(tds_stattest test, double score, double threshold);
 
@@ -158,6 +161,45 @@ tds_status tds_drift_score(tds_stattest test, const tds_drift_column *column,
  * exact p-value (max(n_ref, n_cur) <= 20) is always computed.
  */
 #define TDS_MMD_MAX_DISTINCT 2000
+
+/*
+ * A free-text column for the text content drift tests: m distinct texts
+ * (UTF-8, any order) with their counts in each window.
+ */
+typedef struct tds_text_column
+{
+	size_t				m;
+	const char *const  *texts;
+	const uint32_t	   *lens;
+	const int64_t	   *ref;
+	const int64_t	   *cur;
+	int64_t				n_ref;
+	int64_t				n_cur;
+
+	/*
+	 * Polled in the long loops (tokenizing, every training epoch, every
+	 * random classifier); returning true abandons the test with
+	 * TDS_ERR_CANCELED.  It must not longjmp.  NULL: never canceled.
+	 */
+	bool (*cancel_requested)(void *arg);
+	void *cancel_arg;
+} tds_text_column;
+
+/* The classifier trains on rows, not distinct values: at most this many. */
+#define TDS_TEXT_MAX_ROWS 20000000
+
+/*
+ * Evidently's text content drift (abs_ or perc_text_content_drift): the
+ * ROC AUC of a TF-IDF + SGD domain classifier trained on a seeded half of
+ * the rows (each window's rows in text order) and scored on the other,
+ * and the drift verdict (AUC > threshold, or for perc_ AUC > the
+ * (100 * threshold)th percentile of 1000 random classifiers' AUCs, set
+ * in *random_auc_percentile; NaN for abs_).  TDS_ERR_INPUT where scikit-learn raises (no word left after stop words
+ * and max_df; a half holding one window only), with err filled.
+ */
+tds_status tds_text_content_drift(tds_stattest test, const tds_text_column *column,
+								  double threshold, double *score, bool *drifted,
+								  double *random_auc_percentile, tds_error *err);
 
 /* The individual statistics (score = these; exposed for the aggregates). */
 double tds_wasserstein_distance(const tds_drift_column *column); /* W1 */

@@ -42,7 +42,8 @@ typedef enum drift_comparison
 	DRIFT_SCORE_LE, /* ks, cramer_von_mises: p <= threshold */
 	DRIFT_SCORE_LT, /* the other p-values: p < threshold */
 	DRIFT_SCORE_GE, /* distances: score >= threshold */
-	DRIFT_SCORE_GT	/* ed: score > threshold */
+	DRIFT_SCORE_GT, /* ed, abs_text_content_drift: score > threshold */
+	DRIFT_SCORE_GT_RANDOM /* perc_text_content_drift: AUC > random classifiers' percentile */
 } drift_comparison;
 
 /*
@@ -86,9 +87,9 @@ static const stattest_info stattests[TDS_STATTEST_COUNT] = {
 	[TDS_STATTEST_EMPIRICAL_MMD] = { "empirical_mmd", "empirical_mmd", 0.1, P_LT, true, true, false },
 	[TDS_STATTEST_T_TEST] = { "t_test", "t_test", 0.05, P_LT, true, true, false },
 	[TDS_STATTEST_TVD] = { "TVD", "Total-Variation-Distance", 0.1, P_LT, true, false, true },
-	/* text only: Evidently's abs test compares the ROC AUC with the threshold (>) */
-	[TDS_STATTEST_PERC_TEXT] = { "perc_text_content_drift", "Percentile text content drift", 0.95, DRIFT_NEVER, false, false, false },
-	[TDS_STATTEST_ABS_TEXT] = { "abs_text_content_drift", "Absolute text content drift", 0.55, DRIFT_NEVER, false, false, false }
+	/* text only (tds_text_drift.c): the score is the domain classifier's ROC AUC */
+	[TDS_STATTEST_PERC_TEXT] = { "perc_text_content_drift", "Percentile text content drift", 0.95, DRIFT_SCORE_GT_RANDOM, false, false, false },
+	[TDS_STATTEST_ABS_TEXT] = { "abs_text_content_drift", "Absolute text content drift", 0.55, D_GT, false, false, false }
 };
 
 #undef P_LE
@@ -168,6 +169,7 @@ tds_stattest_drifted(tds_stattest test, double score, double threshold)
 			return score >= threshold;
 		case DRIFT_SCORE_GT:
 			return score > threshold;
+		case DRIFT_SCORE_GT_RANDOM: /* decided by tds_text_content_drift() */
 		case DRIFT_NEVER:
 			break;
 	}
@@ -187,6 +189,8 @@ tds_stattest_rule(tds_stattest test)
 			return "score >= threshold";
 		case DRIFT_SCORE_GT:
 			return "score > threshold";
+		case DRIFT_SCORE_GT_RANDOM:
+			return "score > random classifiers' AUC at the threshold percentile";
 		case DRIFT_NEVER:
 			break;
 	}
@@ -997,9 +1001,7 @@ tds_drift_score(tds_stattest test, const tds_drift_column *c, double *score,
 			return tds_mmd_score(c, score, err);
 		case TDS_STATTEST_PERC_TEXT:
 		case TDS_STATTEST_ABS_TEXT:
-			tds_drift_input_error(err, "Evidently's text content drift trains a TF-IDF and SGD domain classifier on a random half of the rows; it is not computed from value counts (docs/monitoring.md).");
-			tdc_error_set_message(err, "text content drift is not supported");
-			return TDS_ERR_INPUT;
+			return tds_drift_input_error(err, "Text content drift needs the column's texts: it is computed by tds_text_content_drift(), not from value counts.");
 		case TDS_STATTEST_NONE:
 			break;
 	}

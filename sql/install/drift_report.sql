@@ -407,8 +407,8 @@ BEGIN
 	IF n_columns = 0 THEN
 		RAISE EXCEPTION 'no column could be tested'
 			USING ERRCODE = 'no_data_found',
-				  DETAIL = format('Every column is empty in a window or free text: %s.', per_column::text),
-				  HINT = 'Check the sets'' filters, or force type cat on text columns.';
+				  DETAIL = format('Every column is empty in a window or its test could not be computed: %s.', per_column::text),
+				  HINT = 'Check the sets'' filters; each column''s "error" says what stopped its test.';
 	END IF;
 
 	result := jsonb_build_object(

@@ -1,8 +1,11 @@
 /*
  * errors.c — a library error raised as a PostgreSQL ERROR: the library's
- * message and detail, the SQLSTATE and hint its caller chose.
+ * message and detail, the SQLSTATE and hint its caller chose; and the
+ * interrupt poll the libraries' long loops call.
  */
 #include "postgres.h"
+
+#include "miscadmin.h"
 
 #include "glue/glue.h"
 
@@ -15,4 +18,13 @@ TdReportLibraryError(const tdc_error *error, int sqlerrcode, const char *hint)
 			error->detail[0] ? errdetail("%s", error->detail) : 0,
 			hint ? errhint("%s", hint) : 0);
 	pg_unreachable();
+}
+
+bool
+TdInterruptPending(void *arg)
+{
+	(void) arg;
+	if (InterruptHoldoffCount != 0 || CritSectionCount != 0)
+		return false;
+	return ProcDiePending || (QueryCancelPending && QueryCancelHoldoffCount == 0);
 }

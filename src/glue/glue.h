@@ -33,5 +33,12 @@ extern Tuplestorestate *TdBeginMaterializedSet(FunctionCallInfo fcinfo, const ch
 /* errors.c */
 pg_noreturn extern void TdReportLibraryError(const tdc_error *error, int sqlerrcode,
 											 const char *hint);
+/*
+ * A library's cancel_requested poll: would CHECK_FOR_INTERRUPTS() raise a
+ * query cancel (statement_timeout included) or a termination now?  Only
+ * reads flags, so a library may call it (it must not longjmp); the caller
+ * then runs CHECK_FOR_INTERRUPTS() to raise the interrupt.
+ */
+extern bool TdInterruptPending(void *arg);
 
 #endif /* TD_GLUE_H */

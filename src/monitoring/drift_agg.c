@@ -147,7 +147,7 @@ td_bad_option(const char *key, const char *detail)
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			errmsg("invalid drift option \"%s\"", key),
 			errdetail("%s", detail),
-			errhint("Options are \"kind\" (float, integer, boolean, text), \"type\" (num, cat), \"stattest\" (ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, anderson, cramer_von_mises, ed, es, fisher_exact, g_test, hellinger, mannw, empirical_mmd, t_test, TVD), \"threshold\" (a number), \"histogram\" (a boolean) and \"nullable_integers\" (float, integer)."));
+			errhint("Options are \"kind\" (float, integer, boolean, text), \"type\" (num, cat, text), \"stattest\" (ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, anderson, cramer_von_mises, ed, es, fisher_exact, g_test, hellinger, mannw, empirical_mmd, t_test, TVD, perc_text_content_drift, abs_text_content_drift), \"threshold\" (a number), \"histogram\" (a boolean) and \"nullable_integers\" (float, integer)."));
 }
 
 static char *
@@ -190,10 +190,12 @@ td_apply_option(TdDriftOptions *options, const char *key, const JsonbValue *v)
 			options->column_type = TD_TYPE_NUM;
 		else if (strcmp(s, "cat") == 0 || strcmp(s, "categorical") == 0)
 			options->column_type = TD_TYPE_CAT;
+		else if (strcmp(s, "text") == 0)
+			options->column_type = TD_TYPE_TEXT;
 		else if (strcmp(s, "auto") == 0)
 			options->column_type = TD_TYPE_AUTO;
 		else
-			td_bad_option(key, "The type must be num, cat or auto.");
+			td_bad_option(key, "The type must be num, cat, text or auto.");
 	}
 	else if (strcmp(key, "stattest") == 0)
 	{

@@ -35,7 +35,8 @@ typedef enum TdColumnType
 {
 	TD_TYPE_AUTO = 0,
 	TD_TYPE_NUM,
-	TD_TYPE_CAT
+	TD_TYPE_CAT,
+	TD_TYPE_TEXT /* free text (Evidently's text_columns): text content drift */
 } TdColumnType;
 
 /*

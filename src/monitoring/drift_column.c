@@ -19,6 +19,8 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "miscadmin.h"
+
 #include "monitoring/drift_agg.h"
 
 /* Evidently's INTEGER_CARDINALITY_LIMIT (core/datasets.py). */
@@ -52,8 +54,8 @@ td_current_unique(const tds_drift_column *column)
  * Evidently's type for the column, inferred as core/datasets.py does from
  * the CURRENT window's dtype: floats are numerical; integers categorical up
  * to 10 distinct current values; booleans categorical; strings categorical,
- * or free text when more than half the current values are distinct (text
- * drift is a domain classifier, not supported: *is_text is set).  An
+ * or free text (*is_text) when more than half the current values are
+ * distinct, or when the option "type" says "text".  An
  * integer column with a NULL in the current window is float64 in pandas
  * (pd.read_sql, pd.read_parquet), hence numerical, unless the option
  * nullable_integers is "integer" (`current_missing` = NULLs in current).
@@ -65,6 +67,17 @@ td_infer_numerical(const TdDriftOptions *options, const tds_drift_column *column
 	size_t current_unique = td_current_unique(column);
 
 	*is_text = false;
+	if (options->column_type == TD_TYPE_TEXT)
+	{
+		if (options->kind != TD_KIND_TEXT)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("column type \"text\" needs a text column"),
+					errdetail("Free text is compared by a classifier over its words; this column holds numbers or booleans."),
+					errhint("Cast the column to text in a query, or set its \"type\" to num or cat."));
+		*is_text = true;
+		return false;
+	}
 	if (options->column_type == TD_TYPE_NUM)
 		return true;
 	if (options->column_type == TD_TYPE_CAT)
@@ -195,6 +208,71 @@ td_json_bin_histogram(StringInfo buf, const tds_drift_column *column)
 	pfree(cur);
 }
 
+/* Evidently's default for free text: abs_ above 1000 reference rows, else perc_. */
+static tds_stattest
+td_text_stattest_choose(int64 n_ref)
+{
+	return n_ref > 1000 ? TDS_STATTEST_ABS_TEXT : TDS_STATTEST_PERC_TEXT;
+}
+
+static bool
+td_stattest_is_text(tds_stattest test)
+{
+	return test == TDS_STATTEST_ABS_TEXT || test == TDS_STATTEST_PERC_TEXT;
+}
+
+/* The column types Evidently registers a test for, for an error's detail. */
+static const char *
+td_allowed_types(tds_stattest test)
+{
+	bool num = tds_stattest_allows(test, true);
+	bool cat = tds_stattest_allows(test, false);
+
+	if (num && cat)
+		return "numerical and categorical";
+	if (num)
+		return "numerical";
+	if (cat)
+		return "categorical";
+	return "text";
+}
+
+/*
+ * Text content drift over the column's distinct texts (a domain classifier
+ * trained on the rows: lib/stats/tds_text_drift.c).  Where scikit-learn
+ * raises on the data, *problem is set and false returned, as for any test;
+ * running out of memory or an interrupt is an ERROR.
+ */
+static bool
+td_text_drift(tds_stattest test, const tds_drift_column *column, const char **texts,
+			  const uint32 *lens, double threshold, double *score, bool *drifted,
+			  double *random_auc_percentile, const char **problem)
+{
+	tds_text_column text;
+	tds_error		error;
+	tds_status		status;
+
+	text.m = column->m;
+	text.texts = texts;
+	text.lens = lens;
+	text.ref = column->ref;
+	text.cur = column->cur;
+	text.n_ref = column->n_ref;
+	text.n_cur = column->n_cur;
+	text.cancel_requested = TdInterruptPending;
+	text.cancel_arg = NULL;
+	status = tds_text_content_drift(test, &text, threshold, score, drifted,
+									random_auc_percentile, &error);
+	if (status == TDS_OK)
+		return true;
+	if (status == TDS_ERR_CANCELED)
+		CHECK_FOR_INTERRUPTS();
+	if (status != TDS_ERR_INPUT)
+		TdReportStatsError(&error);
+	*problem = pstrdup(error.detail[0] ? error.detail : error.message);
+	return false;
+}
+
 static Datum
 td_column_drift_jsonb(TdDriftState *state)
 {
@@ -210,6 +288,7 @@ td_column_drift_jsonb(TdDriftState *state)
 	double				  score = NAN;
 	bool				  have_score = false;
 	bool				  drifted = false;
+	double				  random_auc_percentile = NAN;
 	const char			 *problem = NULL;
 	StringInfoData		  buf;
 	tds_error			  error;
@@ -233,26 +312,28 @@ td_column_drift_jsonb(TdDriftState *state)
 
 	test = (tds_stattest) options->stattest;
 	if (test == TDS_STATTEST_NONE)
-		test = tds_stattest_choose(numerical, column.n_ref, (int64_t) column.m);
+		test = is_text ? td_text_stattest_choose(column.n_ref)
+					   : tds_stattest_choose(numerical, column.n_ref, (int64_t) column.m);
 	threshold = options->has_threshold ? options->threshold : tds_stattest_default_threshold(test);
 	/* Evidently's registry refuses a forced test the column type does not allow */
-	if (options->stattest != TDS_STATTEST_NONE && !is_text &&
-		!tds_stattest_allows(test, numerical))
+	if (options->stattest != TDS_STATTEST_NONE &&
+		(is_text ? !td_stattest_is_text(test) : !tds_stattest_allows(test, numerical)))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("stattest \"%s\" is not applicable to a %s column",
-					   tds_stattest_name(test), numerical ? "numerical" : "categorical"),
+					   tds_stattest_name(test), is_text ? "text" : (numerical ? "numerical" : "categorical")),
 				errdetail("Evidently registers \"%s\" for %s columns only and raises StatTestInvalidFeatureTypeError otherwise.",
-						  tds_stattest_name(test),
-						  tds_stattest_allows(test, !numerical) ? (numerical ? "categorical" : "numerical") : "text"),
-				errhint("Force the column's \"type\", or choose a test that allows it (docs/monitoring.md lists them)."));
+						  tds_stattest_name(test), td_allowed_types(test)),
+				is_text ? errhint("Free text takes perc_text_content_drift or abs_text_content_drift; set the column's \"type\" to cat to compare its values as categories.")
+						: errhint("Force the column's \"type\", or choose a test that allows it (docs/monitoring.md lists them)."));
 
-	if (is_text && options->stattest == TDS_STATTEST_NONE)
-		problem = "More than half of the current values are distinct: Evidently treats the column as free text, whose drift test (a text classifier) is not supported. Set its type to cat to compare categories.";
-	else if (column.n_ref == 0)
+	if (column.n_ref == 0)
 		problem = "The reference window has no value in this column.";
 	else if (column.n_cur == 0)
 		problem = "The current window has no value in this column.";
+	else if (is_text)
+		have_score = td_text_drift(test, &column, texts, lens, threshold, &score, &drifted,
+								   &random_auc_percentile, &problem);
 	else if (tds_drift_score(test, &view, &score, &error) != TDS_OK)
 		problem = pstrdup(error.detail[0] ? error.detail : error.message);
 	else
@@ -266,18 +347,13 @@ td_column_drift_jsonb(TdDriftState *state)
 	td_json_key(&buf, "column_type", true);
 	appendStringInfoString(&buf, numerical ? "\"num\"" : (is_text ? "\"text\"" : "\"cat\""));
 	td_json_key(&buf, "stattest", false);
-	if (is_text && options->stattest == TDS_STATTEST_NONE)
-		appendStringInfoString(&buf, "null, \"stattest_name\": \"text content drift (not supported)\"");
-	else
-	{
-		escape_json(&buf, tds_stattest_name(test));
-		td_json_key(&buf, "stattest_name", false);
-		escape_json(&buf, tds_stattest_display_name(test));
-		td_json_key(&buf, "drift_rule", false);
-		escape_json(&buf, tds_stattest_rule(test));
-		td_json_key(&buf, "score_is_p_value", false);
-		appendStringInfoString(&buf, tds_stattest_is_pvalue(test) ? "true" : "false");
-	}
+	escape_json(&buf, tds_stattest_name(test));
+	td_json_key(&buf, "stattest_name", false);
+	escape_json(&buf, tds_stattest_display_name(test));
+	td_json_key(&buf, "drift_rule", false);
+	escape_json(&buf, tds_stattest_rule(test));
+	td_json_key(&buf, "score_is_p_value", false);
+	appendStringInfoString(&buf, tds_stattest_is_pvalue(test) ? "true" : "false");
 	td_json_key(&buf, "score", false);
 	if (have_score)
 		TdAppendJsonNumber(&buf, score);
@@ -285,6 +361,11 @@ td_column_drift_jsonb(TdDriftState *state)
 		appendStringInfoString(&buf, "null");
 	td_json_key(&buf, "threshold", false);
 	TdAppendJsonNumber(&buf, threshold);
+	if (isfinite(random_auc_percentile))
+	{
+		td_json_key(&buf, "random_auc_percentile", false);
+		TdAppendJsonNumber(&buf, random_auc_percentile);
+	}
 	td_json_key(&buf, "drifted", false);
 	appendStringInfoString(&buf, drifted ? "true" : "false");
 	td_json_key(&buf, "reference_rows", false);

@@ -3,7 +3,7 @@
  *
  * A td_error becomes ereport(ERROR) with a SQLSTATE chosen by status, the
  * library's message and detail, and a hint where one helps.  A compile
- * stopped by TdLoadCancelRequested (TD_ERR_CANCELED) raises the pending
+ * stopped by TdInterruptPending (TD_ERR_CANCELED) raises the pending
  * interrupt itself: the cancel, statement_timeout or termination.
  */
 #include "postgres.h"
@@ -64,20 +64,6 @@ td_hint_for(td_status status)
 		default:
 			return NULL;
 	}
-}
-
-/*
- * td_limits.cancel_requested for loads: would CHECK_FOR_INTERRUPTS() raise
- * a query cancel (statement_timeout included) or a termination now?  Only
- * reads flags: the library must not longjmp.
- */
-bool
-TdLoadCancelRequested(void *arg)
-{
-	(void) arg;
-	if (InterruptHoldoffCount != 0 || CritSectionCount != 0)
-		return false;
-	return ProcDiePending || (QueryCancelPending && QueryCancelHoldoffCount == 0);
 }
 
 /* Raise a model error as a PostgreSQL ERROR. */

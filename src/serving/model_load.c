@@ -62,7 +62,7 @@ typedef struct TdCompiledBundle
 
 /*
  * Fetch, hash and compile the bundle.  Cancellable throughout: the fetch
- * checks between chunks, the model library polls TdLoadCancelRequested in its loops
+ * checks between chunks, the model library polls TdInterruptPending in its loops
  * and between its phases, and the pending interrupt is raised here between
  * ours.  Nothing shared changes.
  */
@@ -78,7 +78,7 @@ td_fetch_and_compile(const char *uri, TdCompiledBundle *out)
 
 	td_default_limits(&limits);
 	limits.max_bundle_bytes = (size_t) td_max_bundle_size_kb * 1024;
-	limits.cancel_requested = TdLoadCancelRequested;
+	limits.cancel_requested = TdInterruptPending;
 	if (td_compile_bundle(out->fetched.data, out->fetched.len, &limits,
 						  &out->image, &out->image_bytes, &error) != TD_OK)
 		TdReportModelError(&error);

@@ -198,7 +198,6 @@ extern void			   TdSetStatementModel(TdStatementPin *pin, TdModelRef *ref,
 
 /* model_errors.c */
 pg_noreturn extern void TdReportModelError(const td_error *error);
-extern bool				TdLoadCancelRequested(void *arg);
 extern double			TdPredictOrError(td_predictor *predictor, const td_value *values);
 
 /* predict.c */

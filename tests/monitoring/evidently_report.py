@@ -8,7 +8,7 @@
 Needs the Evidently venv (evidently==0.7.23 with pandas < 3: 0.7.23 does not import under
 pandas 3).  CONFIG.json:
 
-    {"columns": {"<name>": {"type": "num"|"cat"|null, "stattest": "<name>"|null,
+    {"columns": {"<name>": {"type": "num"|"cat"|"text"|null, "stattest": "<name>"|null,
                             "threshold": float|null}},
      "prediction": "<name>"|null, "target": "<name>"|null, "drift_share": 0.5}
 
@@ -85,8 +85,8 @@ def _load_config(path: str) -> dict:
     cols = cfg.get("columns") or {}
     for name, spec in cols.items():
         spec = spec or {}
-        if spec.get("type") not in (None, "num", "cat"):
-            raise SystemExit(f"column {name}: type must be num, cat or null")
+        if spec.get("type") not in (None, "num", "cat", "text"):
+            raise SystemExit(f"column {name}: type must be num, cat, text or null")
         cols[name] = {
             "type": spec.get("type"),
             "stattest": spec.get("stattest"),

@@ -949,6 +949,77 @@ def case_catalogue_tiny_real():
     return ref, cur, cfg
 
 
+PAYMENT_WORDS = {1: "credit card", 2: "cash", 3: "no charge", 4: "dispute", 5: "unknown"}
+
+
+def _trip_notes(month: str, n: int, start: int = 0) -> pd.DataFrame:
+    """n consecutive trips of a TLC green month from `start`, with a free-text "note" written
+    from each trip's own fields and the zone lookup ("Pickup East Harlem North (Manhattan) at
+    06:31, 2.3 miles to Central Harlem; paid by credit card, tip 1.5"), plus trip_distance and
+    fare_amount.  Nearly every note is distinct, so Evidently types the column as text."""
+    zones = pd.read_csv(data_dir() / "taxi_zone_lookup.csv").set_index("LocationID")
+    cols = ["lpep_pickup_datetime", "PULocationID", "DOLocationID", "trip_distance",
+            "fare_amount", "tip_amount", "payment_type"]
+    df = _raw_month(month, cols).iloc[start:start + n].reset_index(drop=True)
+
+    def note(r):
+        pu, do = zones.loc[r.PULocationID], zones.loc[r.DOLocationID]
+        paid = PAYMENT_WORDS.get(int(r.payment_type), "unknown") if pd.notna(r.payment_type) else "unknown"
+        return (f"Pickup {pu.Zone} ({pu.Borough}) at {r.lpep_pickup_datetime:%H:%M}, "
+                f"{r.trip_distance} miles to {do.Zone}; paid by {paid}, tip {r.tip_amount}")
+
+    return pd.DataFrame({
+        "note": pd.Series([note(r) for r in df.itertuples()], dtype="str"),
+        "trip_distance": df["trip_distance"],
+        "fare_amount": df["fare_amount"],
+    })
+
+
+def _by_note(df: pd.DataFrame) -> pd.DataFrame:
+    # Evidently's text classifier splits the rows at random: each window's rows in note order,
+    # the order in which the SQL side lays a value map's rows out
+    return df.sort_values("note", kind="stable").reset_index(drop=True)
+
+
+def case_text_notes_real():
+    """Free text written from real trips (see _trip_notes): 3000 trips of TLC green 2023-01
+    against 2500 of 2023-04.  Evidently types "note" as text and, with more than 1000 reference
+    rows, tests it with abs_text_content_drift (a TF-IDF + SGD domain classifier's ROC AUC on a
+    seeded half of the rows, drift above 0.55); the two numeric columns count in the same share."""
+    ref, cur = _by_note(_trip_notes("2023-01", 3000)), _by_note(_trip_notes("2023-04", 2500))
+    return ref, cur, _auto_config(ref)
+
+
+def case_text_notes_small_real():
+    """The same notes, 600 consecutive trips of 2023-02 against the next 700: at most 1000
+    reference rows, so perc_text_content_drift (the AUC against the 95th percentile of 1000
+    random classifiers' AUCs on the same test rows), then the same notes forced to
+    abs_text_content_drift with threshold 0.6 in a second column."""
+    def window(start, n):
+        df = _trip_notes("2023-02", n, start)
+        df["note_abs"] = df["note"]
+        return _by_note(df)
+
+    ref, cur = window(0, 600), window(600, 700)
+    cfg = _force(_auto_config(ref), {"note_abs": {"stattest": "abs_text_content_drift", "threshold": 0.6}})
+    return ref, cur, cfg
+
+
+def case_text_forced_type():
+    """A short-text column Evidently would type categorical (few distinct values) declared text
+    ({"type": "text"}): 1200 reference rows of four phrases against 1100 of five, so the domain
+    classifier sees many identical rows (tied scores); plus the same column left categorical."""
+    r = _rng("text_forced_type")
+    a = ["late driver", "smooth ride to JFK", "rude driver, very late", "clean taxi"]
+    b = a + ["snow storm delay on the bridge"]
+    ref = pd.DataFrame({"phrase": pd.Series(r.choice(a, 1200), dtype="str")})
+    cur = pd.DataFrame({"phrase": pd.Series(r.choice(b, 1100), dtype="str")})
+    ref["phrase_cat"], cur["phrase_cat"] = ref["phrase"], cur["phrase"]
+    ref, cur = ref.sort_values("phrase", kind="stable"), cur.sort_values("phrase", kind="stable")
+    cfg = _force(_auto_config(ref), {"phrase": {"type": "text"}})
+    return ref.reset_index(drop=True), cur.reset_index(drop=True), cfg
+
+
 SYNTHETIC = {
     "ks_exact_equal_n": case_ks_exact_equal_n,
     "ks_exact_small_ref": case_ks_exact_small_ref,
@@ -975,6 +1046,9 @@ SYNTHETIC = {
     "catalogue_cat_equal_real": case_catalogue_cat_equal_real,
     "catalogue_mmd_small": case_catalogue_mmd_small,
     "catalogue_tiny_real": case_catalogue_tiny_real,
+    "text_notes_real": case_text_notes_real,
+    "text_notes_small_real": case_text_notes_small_real,
+    "text_forced_type": case_text_forced_type,
 }
 
 

@@ -224,6 +224,19 @@ EXPECTED_STATTESTS = {
         "PULocationID": "t_test",
         "extra": "ed",
     },
+    # free text: abs_ above 1000 reference rows, else perc_
+    "text_notes_real": {
+        "note": "abs_text_content_drift",
+        "trip_distance": "wasserstein",
+        "fare_amount": "wasserstein",
+    },
+    "text_notes_small_real": {
+        "note": "perc_text_content_drift",
+        "note_abs": "abs_text_content_drift",
+        "trip_distance": "ks",
+        "fare_amount": "ks",
+    },
+    "text_forced_type": {"phrase": "abs_text_content_drift", "phrase_cat": "jensenshannon"},
 }
 
 
