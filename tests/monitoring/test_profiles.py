@@ -167,6 +167,35 @@ def test_parallel_report_is_the_rescan_report(conn):
         assert profiled == rescan
 
 
+# Free text written from each trip (nearly every note distinct, so Evidently's type is text).
+NOTES = """SELECT lpep_pickup_datetime, trip_distance,
+       'pickup zone ' || pulocationid || ' at ' || to_char(lpep_pickup_datetime, 'HH24:MI')
+       || ', ' || trip_distance || ' miles to zone ' || dolocationid AS note
+FROM td_prof_{month} WHERE lpep_pickup_datetime < '{until}'"""
+
+
+def test_free_text_profile_is_the_rescan(conn):
+    """A free-text column's text content drift (a classifier over every row's text) from a
+    profile's stored texts equals the rescan's, to the bit, serial and parallel, for both tests
+    (abs_ by default above 1000 reference rows, perc_ forced)."""
+    reference = NOTES.format(month="2023_01", until="2023-01-04")
+    current = NOTES.format(month="2023_02", until="2023-02-03")
+    with conn.cursor() as cur:
+        for mode in (_serial, _parallel):
+            mode(cur)
+            _profile(cur, "td_prof_notes", reference)
+            for options in ({}, {"columns": {"note": {"stattest": "perc_text_content_drift"}}}):
+                rescan = _report(cur, reference, current, options=options)
+                profiled = _report(cur, "profile:td_prof_notes", current, options=options)
+                assert profiled == rescan
+                note = json.loads(profiled)["columns"]["note"]
+                assert note["column_type"] == "text" and note["reference_rows"] > 1000
+                assert note["stattest"] == options.get("columns", {}).get("note", {}).get(
+                    "stattest", "abs_text_content_drift"
+                )
+                assert 0 <= note["score"] <= 1
+
+
 def test_monitor_windows_and_refresh(conn):
     """A monitor on the profile stores the rescan monitor's reports; a stale profile is refreshed."""
     with conn.cursor() as cur:

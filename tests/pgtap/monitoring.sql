@@ -3,7 +3,7 @@
 -- PostgreSQL style, alerts (row, NOTIFY, log) and permissions.
 -- Exact parity with Evidently on real months is tests/monitoring/parity.py.
 BEGIN;
-SELECT plan(63);
+SELECT plan(68);
 
 -- ------------------------------------------------------------------
 -- Aggregates on answers that can be worked out by hand
@@ -190,6 +190,56 @@ SELECT run, taxi_duration.drift_report('SELECT * FROM td_mon_trips WHERE id <= 1
 FROM generate_series(1, 3) AS run;
 SELECT is((SELECT count(DISTINCT report)::int FROM report_runs), 1,
           'three parallel runs of the same report are byte-identical');
+
+-- free text: the domain classifier sees each window's rows in text order, so
+-- a parallel scan (any order, any split) gives the same AUC; statement_timeout
+-- stops it inside the classifier's training, not after it
+CREATE TABLE td_mon_notes AS
+SELECT g AS id, g <= 20000 AS is_reference,
+       (ARRAY['late driver', 'smooth ride', 'airport run', 'toll detour', 'clean taxi',
+              'snow storm delay', 'parade closure'])[1 + (g * 7919 % 1000003) % (CASE WHEN g <= 20000 THEN 5 ELSE 7 END)]
+       || ' ' || (ARRAY['jfk', 'harlem', 'queens', 'bridge', 'tunnel'])[1 + g % 5] || ' ' || g AS note
+FROM generate_series(1, 40000) g;
+ALTER TABLE td_mon_notes SET (parallel_workers = 2);
+ANALYZE td_mon_notes;
+CREATE TEMP TABLE note_runs AS
+SELECT run, taxi_duration.drift_report(
+           CASE WHEN run = 1 THEN 'SELECT * FROM td_mon_notes WHERE is_reference'
+                ELSE 'SELECT * FROM td_mon_notes WHERE is_reference ORDER BY md5(note)' END,
+           'SELECT * FROM td_mon_notes WHERE NOT is_reference', ARRAY['note'])::text AS report
+FROM generate_series(1, 3) AS run;
+SELECT is((SELECT count(DISTINCT report)::int FROM note_runs), 1,
+          'free text: parallel and reordered runs give the same report, byte for byte');
+SELECT is((SELECT report::jsonb #>> '{columns,note,stattest}' FROM note_runs WHERE run = 1),
+          'abs_text_content_drift', 'free text over 1000 reference rows: abs_text_content_drift');
+SELECT ok((SELECT (report::jsonb #>> '{columns,note,score}')::float8 BETWEEN 0.5 AND 1 FROM note_runs WHERE run = 1),
+          'the AUC of windows with different phrases is above chance');
+SELECT clock_timestamp() AS perc_started \gset
+SELECT taxi_duration.drift_report('SELECT * FROM td_mon_notes WHERE is_reference',
+       'SELECT * FROM td_mon_notes WHERE NOT is_reference', ARRAY['note'], NULL, NULL,
+       '{"stattest": "perc_text_content_drift"}') IS NOT NULL AS perc_ran \gset
+SELECT extract(epoch FROM clock_timestamp() - :'perc_started'::timestamptz) AS perc_seconds \gset
+CREATE TEMP TABLE cancel_outcome (sqlstate text, seconds float8);
+-- (pgTAP's throws_ok cannot catch a cancel: PL/pgSQL's OTHERS never does)
+SET LOCAL statement_timeout = '200ms';
+DO $$
+DECLARE started timestamptz := clock_timestamp();
+BEGIN
+	PERFORM taxi_duration.drift_report('SELECT * FROM td_mon_notes WHERE is_reference',
+	        'SELECT * FROM td_mon_notes WHERE NOT is_reference', ARRAY['note'], NULL, NULL,
+	        '{"stattest": "perc_text_content_drift"}');
+	INSERT INTO cancel_outcome VALUES ('finished', extract(epoch FROM clock_timestamp() - started));
+EXCEPTION WHEN query_canceled THEN
+	INSERT INTO cancel_outcome VALUES ('57014', extract(epoch FROM clock_timestamp() - started));
+END $$;
+RESET statement_timeout;
+SELECT is((SELECT sqlstate FROM cancel_outcome), '57014',
+          'statement_timeout cancels a text content drift test');
+-- the 1000 random classifiers alone take most of the uncancelled run: a
+-- cancel polled inside them returns long before that run's time is up
+SELECT ok((SELECT seconds FROM cancel_outcome) < 0.2 + :perc_seconds / 2,
+          format('the cancel came from inside the classifier (%s s of a %s s run)',
+                 (SELECT round(seconds::numeric, 2) FROM cancel_outcome), round(:perc_seconds::numeric, 2)));
 SELECT is((:'serial_report'::jsonb)->>'number_of_columns', '7',
           'prediction and target are counted with the columns, as in Evidently');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'serial_report'::jsonb)->'columns') k),
