@@ -118,9 +118,17 @@ def main() -> int:
                 tests.append(("perc_text_content_drift", 0.95))
             jobs = [(t, thr, args.runs) for t, thr in tests]
             ev = subprocess.run(
-                [EVIDENTLY_PY, "-c", EVIDENTLY_RUNNER, str(work / "ref.parquet"),
-                 str(work / "cur.parquet"), json.dumps(jobs)],
-                check=True, capture_output=True, text=True,
+                [
+                    EVIDENTLY_PY,
+                    "-c",
+                    EVIDENTLY_RUNNER,
+                    str(work / "ref.parquet"),
+                    str(work / "cur.parquet"),
+                    json.dumps(jobs),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             )
             ev_results = {r["test"]: r for r in json.loads(ev.stdout)}
             for test, _ in tests:
@@ -133,14 +141,21 @@ def main() -> int:
                 sql_s, ev_s = statistics.median(times), statistics.median(e["seconds"])
                 same = col["score"] == e["auc"] and col["drifted"] == e["drifted"]
                 rows.append((n, test, col["score"], same, sql_s, ev_s))
-                print(f"{n} {test}: auc {col['score']!r} (Evidently {e['auc']!r}), "
-                      f"SQL {sql_s:.3f} s, Evidently {ev_s:.3f} s", file=sys.stderr)
-    print("| rows per window | test | ROC AUC | same AUC and verdict as Evidently | drift_report() (s) "
-          "| Evidently's test alone (s) | Evidently / SQL |")
+                print(
+                    f"{n} {test}: auc {col['score']!r} (Evidently {e['auc']!r}), "
+                    f"SQL {sql_s:.3f} s, Evidently {ev_s:.3f} s",
+                    file=sys.stderr,
+                )
+    print(
+        "| rows per window | test | ROC AUC | same AUC and verdict as Evidently | drift_report() (s) "
+        "| Evidently's test alone (s) | Evidently / SQL |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n, test, auc, same, sql_s, ev_s in rows:
-        print(f"| {n:,} | {test} | {auc:.6f} | {'yes' if same else '**NO**'} | {sql_s:.3f} "
-              f"| {ev_s:.3f} | {ev_s / sql_s:.1f}× |")
+        print(
+            f"| {n:,} | {test} | {auc:.6f} | {'yes' if same else '**NO**'} | {sql_s:.3f} "
+            f"| {ev_s:.3f} | {ev_s / sql_s:.1f}× |"
+        )
     return 0 if all(r[3] for r in rows) else 1
 
 

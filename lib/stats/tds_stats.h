@@ -39,9 +39,9 @@
 typedef enum tds_status
 {
 	TDS_OK = 0,
-	TDS_ERR_NOMEM, /* an allocation hook returned NULL */
-	TDS_ERR_INPUT, /* a statistic cannot be computed from these inputs */
-	TDS_ERR_LIMIT, /* a value exceeds a bound (a text key too long) */
+	TDS_ERR_NOMEM,	 /* an allocation hook returned NULL */
+	TDS_ERR_INPUT,	 /* a statistic cannot be computed from these inputs */
+	TDS_ERR_LIMIT,	 /* a value exceeds a bound (a text key too long) */
 	TDS_ERR_CANCELED /* a cancel_requested poll said stop */
 } tds_status;
 
@@ -168,13 +168,13 @@ tds_status tds_drift_score(tds_stattest test, const tds_drift_column *column,
  */
 typedef struct tds_text_column
 {
-	size_t				m;
-	const char *const  *texts;
-	const uint32_t	   *lens;
-	const int64_t	   *ref;
-	const int64_t	   *cur;
-	int64_t				n_ref;
-	int64_t				n_cur;
+	size_t			   m;
+	const char *const *texts;
+	const uint32_t	  *lens;
+	const int64_t	  *ref;
+	const int64_t	  *cur;
+	int64_t			   n_ref;
+	int64_t			   n_cur;
 
 	/*
 	 * Polled in the long loops (tokenizing, every training epoch, every

@@ -39,10 +39,10 @@
 typedef enum drift_comparison
 {
 	DRIFT_NEVER = 0,
-	DRIFT_SCORE_LE, /* ks, cramer_von_mises: p <= threshold */
-	DRIFT_SCORE_LT, /* the other p-values: p < threshold */
-	DRIFT_SCORE_GE, /* distances: score >= threshold */
-	DRIFT_SCORE_GT, /* ed, abs_text_content_drift: score > threshold */
+	DRIFT_SCORE_LE,		  /* ks, cramer_von_mises: p <= threshold */
+	DRIFT_SCORE_LT,		  /* the other p-values: p < threshold */
+	DRIFT_SCORE_GE,		  /* distances: score >= threshold */
+	DRIFT_SCORE_GT,		  /* ed, abs_text_content_drift: score > threshold */
 	DRIFT_SCORE_GT_RANDOM /* perc_text_content_drift: AUC > random classifiers' percentile */
 } drift_comparison;
 

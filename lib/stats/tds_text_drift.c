@@ -254,7 +254,7 @@ typedef struct corpus
 	token_ref *tokens; /* in document order, documents in order */
 	size_t	   ntokens;
 	size_t	   tokens_cap;
-	uint32_t  *term;	   /* per token: its term id (alphabetical rank) */
+	uint32_t  *term;	  /* per token: its term id (alphabetical rank) */
 	size_t	  *doc_first; /* per doc: its first token (docs + 1) */
 	uint32_t   nterms;
 	uint32_t   current_doc;
@@ -619,18 +619,18 @@ sgd_fit(const sparse_rows *x, const uint32_t *doc, const uint8_t *label, size_t 
 		}
 		for (i = 0; i < n; i++)
 		{
-			size_t	 row = (size_t) ind[i];
-			size_t	 first = x->start[doc[row]];
-			size_t	 nnz = x->start[doc[row] + 1] - first;
+			size_t			row = (size_t) ind[i];
+			size_t			first = x->start[doc[row]];
+			size_t			nnz = x->start[doc[row] + 1] - first;
 			const uint32_t *xi = x->index + first;
-			const double *xv = x->value + first;
-			double	 y = label[row] ? 1.0 : -1.0;
-			double	 innerprod = 0.0;
-			double	 p;
-			double	 eta;
-			double	 dloss;
-			double	 update;
-			size_t	 j;
+			const double   *xv = x->value + first;
+			double			y = label[row] ? 1.0 : -1.0;
+			double			innerprod = 0.0;
+			double			p;
+			double			eta;
+			double			dloss;
+			double			update;
+			size_t			j;
 
 			for (j = 0; j < nnz; j++)
 				innerprod += w[xi[j]] * xv[j];
@@ -735,8 +735,8 @@ static const tds_text_column *sort_column;
 static int
 cmp_text(const void *a, const void *b)
 {
-	size_t i = *(const size_t *) a;
-	size_t j = *(const size_t *) b;
+	size_t	 i = *(const size_t *) a;
+	size_t	 j = *(const size_t *) b;
 	uint32_t li = sort_column->lens[i];
 	uint32_t lj = sort_column->lens[j];
 	int		 r = memcmp(sort_column->texts[i], sort_column->texts[j], li < lj ? li : lj);
@@ -810,9 +810,9 @@ fit_vocabulary(text_work *k, size_t n_train, uint32_t *nfeatures, tds_error *err
 		k->first_seen[term] = NO_RANK;
 	/* per distinct text, how many training rows hold it */
 	{
-		int64_t *doc_rows = tdc_calloc_array(c->docs ? c->docs : 1, sizeof(int64_t));
+		int64_t	 *doc_rows = tdc_calloc_array(c->docs ? c->docs : 1, sizeof(int64_t));
 		uint32_t *last_doc = tdc_calloc_array(c->nterms ? c->nterms : 1, sizeof(uint32_t));
-		uint32_t d;
+		uint32_t  d;
 
 		if (doc_rows == NULL || last_doc == NULL)
 		{
@@ -873,20 +873,20 @@ tds_text_content_drift(tds_stattest test, const tds_text_column *col, double thr
 					   double *score, bool *drifted, double *random_auc_percentile,
 					   tds_error *err)
 {
-	text_work  k;
+	text_work	k;
 	tds_mt19937 mt;
-	int64_t	   n;
-	size_t	   n_test;
-	size_t	   n_train;
-	size_t	   i;
-	size_t	   d;
-	size_t	   r = 0;
-	uint32_t   nfeatures = 0;
-	uint32_t   seed;
-	bool	   train_has[2] = { false, false };
-	bool	   test_has[2] = { false, false };
-	double	   auc;
-	tds_status status;
+	int64_t		n;
+	size_t		n_test;
+	size_t		n_train;
+	size_t		i;
+	size_t		d;
+	size_t		r = 0;
+	uint32_t	nfeatures = 0;
+	uint32_t	seed;
+	bool		train_has[2] = { false, false };
+	bool		test_has[2] = { false, false };
+	double		auc;
+	tds_status	status;
 
 	*random_auc_percentile = NAN;
 	if (test != TDS_STATTEST_ABS_TEXT && test != TDS_STATTEST_PERC_TEXT)

@@ -182,7 +182,7 @@ cmp_stop_word(const void *key, const void *elem)
 static bool
 is_stop_word(const char *token, size_t len)
 {
-	char key[16];
+	char   key[16];
 	size_t i;
 
 	if (len >= sizeof key)

@@ -312,8 +312,7 @@ td_column_drift_jsonb(TdDriftState *state)
 
 	test = (tds_stattest) options->stattest;
 	if (test == TDS_STATTEST_NONE)
-		test = is_text ? td_text_stattest_choose(column.n_ref)
-					   : tds_stattest_choose(numerical, column.n_ref, (int64_t) column.m);
+		test = is_text ? td_text_stattest_choose(column.n_ref) : tds_stattest_choose(numerical, column.n_ref, (int64_t) column.m);
 	threshold = options->has_threshold ? options->threshold : tds_stattest_default_threshold(test);
 	/* Evidently's registry refuses a forced test the column type does not allow */
 	if (options->stattest != TDS_STATTEST_NONE &&
@@ -324,8 +323,7 @@ td_column_drift_jsonb(TdDriftState *state)
 					   tds_stattest_name(test), is_text ? "text" : (numerical ? "numerical" : "categorical")),
 				errdetail("Evidently registers \"%s\" for %s columns only and raises StatTestInvalidFeatureTypeError otherwise.",
 						  tds_stattest_name(test), td_allowed_types(test)),
-				is_text ? errhint("Free text takes perc_text_content_drift or abs_text_content_drift; set the column's \"type\" to cat to compare its values as categories.")
-						: errhint("Force the column's \"type\", or choose a test that allows it (docs/monitoring.md lists them)."));
+				is_text ? errhint("Free text takes perc_text_content_drift or abs_text_content_drift; set the column's \"type\" to cat to compare its values as categories.") : errhint("Force the column's \"type\", or choose a test that allows it (docs/monitoring.md lists them)."));
 
 	if (column.n_ref == 0)
 		problem = "The reference window has no value in this column.";

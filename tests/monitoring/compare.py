@@ -130,7 +130,11 @@ def compare(ours: dict, evidently: dict, notes: list | None = None) -> list[str]
         if o.get("stattest") != e.get("stattest"):
             bad.append(f"column {name}: stattest {o.get('stattest')} != {e.get('stattest')}")
         ok, d = score_diff(o.get("score"), e.get("score"))
-        if ok and e.get("stattest") in EXACT_SCORE_TESTS and _f(o.get("score")) != _f(e.get("score")):
+        if (
+            ok
+            and e.get("stattest") in EXACT_SCORE_TESTS
+            and _f(o.get("score")) != _f(e.get("score"))
+        ):
             ok = False
         if not ok:
             bad.append(

@@ -958,21 +958,36 @@ def _trip_notes(month: str, n: int, start: int = 0) -> pd.DataFrame:
     06:31, 2.3 miles to Central Harlem; paid by credit card, tip 1.5"), plus trip_distance and
     fare_amount.  Nearly every note is distinct, so Evidently types the column as text."""
     zones = pd.read_csv(data_dir() / "taxi_zone_lookup.csv").set_index("LocationID")
-    cols = ["lpep_pickup_datetime", "PULocationID", "DOLocationID", "trip_distance",
-            "fare_amount", "tip_amount", "payment_type"]
-    df = _raw_month(month, cols).iloc[start:start + n].reset_index(drop=True)
+    cols = [
+        "lpep_pickup_datetime",
+        "PULocationID",
+        "DOLocationID",
+        "trip_distance",
+        "fare_amount",
+        "tip_amount",
+        "payment_type",
+    ]
+    df = _raw_month(month, cols).iloc[start : start + n].reset_index(drop=True)
 
     def note(r):
         pu, do = zones.loc[r.PULocationID], zones.loc[r.DOLocationID]
-        paid = PAYMENT_WORDS.get(int(r.payment_type), "unknown") if pd.notna(r.payment_type) else "unknown"
-        return (f"Pickup {pu.Zone} ({pu.Borough}) at {r.lpep_pickup_datetime:%H:%M}, "
-                f"{r.trip_distance} miles to {do.Zone}; paid by {paid}, tip {r.tip_amount}")
+        paid = (
+            PAYMENT_WORDS.get(int(r.payment_type), "unknown")
+            if pd.notna(r.payment_type)
+            else "unknown"
+        )
+        return (
+            f"Pickup {pu.Zone} ({pu.Borough}) at {r.lpep_pickup_datetime:%H:%M}, "
+            f"{r.trip_distance} miles to {do.Zone}; paid by {paid}, tip {r.tip_amount}"
+        )
 
-    return pd.DataFrame({
-        "note": pd.Series([note(r) for r in df.itertuples()], dtype="str"),
-        "trip_distance": df["trip_distance"],
-        "fare_amount": df["fare_amount"],
-    })
+    return pd.DataFrame(
+        {
+            "note": pd.Series([note(r) for r in df.itertuples()], dtype="str"),
+            "trip_distance": df["trip_distance"],
+            "fare_amount": df["fare_amount"],
+        }
+    )
 
 
 def _by_note(df: pd.DataFrame) -> pd.DataFrame:
@@ -995,13 +1010,16 @@ def case_text_notes_small_real():
     reference rows, so perc_text_content_drift (the AUC against the 95th percentile of 1000
     random classifiers' AUCs on the same test rows), then the same notes forced to
     abs_text_content_drift with threshold 0.6 in a second column."""
+
     def window(start, n):
         df = _trip_notes("2023-02", n, start)
         df["note_abs"] = df["note"]
         return _by_note(df)
 
     ref, cur = window(0, 600), window(600, 700)
-    cfg = _force(_auto_config(ref), {"note_abs": {"stattest": "abs_text_content_drift", "threshold": 0.6}})
+    cfg = _force(
+        _auto_config(ref), {"note_abs": {"stattest": "abs_text_content_drift", "threshold": 0.6}}
+    )
     return ref, cur, cfg
 
 

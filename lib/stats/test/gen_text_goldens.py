@@ -20,23 +20,52 @@ import random
 import warnings
 
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from evidently.legacy.calculations.stattests.text_content_drift import _perc_text_content_drift
 from evidently.legacy.calculations.stattests.text_content_drift_abs import _abs_text_content_drift
 from evidently.legacy.core import ColumnType
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "text_goldens.h")
 
-TRIP_WORDS = ("taxi driver airport jfk laguardia fare tip rain traffic bridge tunnel meter cash "
-              "card receipt late early night downtown brooklyn queens harlem toll detour luggage "
-              "receipt smooth rude friendly clean dirty radio heater window seatbelt app surge").split()
-OTHER_WORDS = ("snow storm parade marathon closure accident police siren construction flooding "
-               "blizzard delay cancelled strike protest holiday concert stadium ferry subway").split()
+TRIP_WORDS = (
+    "taxi driver airport jfk laguardia fare tip rain traffic bridge tunnel meter cash "
+    "card receipt late early night downtown brooklyn queens harlem toll detour luggage "
+    "receipt smooth rude friendly clean dirty radio heater window seatbelt app surge"
+).split()
+OTHER_WORDS = (
+    "snow storm parade marathon closure accident police siren construction flooding "
+    "blizzard delay cancelled strike protest holiday concert stadium ferry subway"
+).split()
 STOP = "the and of to a was very it is in on for with at by from as be this that".split()
-UNICODE_WORDS = ["Ταξί", "ΟΔΟΣ", "ΟΔΌΣ.", "ΣΑΣ", "İstanbul", "Straße", "ÉCOLE", "café", "東京駅",
-                 "Москва", "naïve", "x²", "١٢٣", "ǅemal", "\u212aelvin", "🚕ride", "a_b", "x1", "9",
-                 "Ⅻ", "½mile", "ﬁne", "Ǉubljana", "ὈΔΥΣΣΕΎΣ", "ΑΣ\u0345Σ", "Σ'Σ", "Aσ\u0301Σ"]
+UNICODE_WORDS = [
+    "Ταξί",
+    "ΟΔΟΣ",
+    "ΟΔΌΣ.",
+    "ΣΑΣ",
+    "İstanbul",
+    "Straße",
+    "ÉCOLE",
+    "café",
+    "東京駅",
+    "Москва",
+    "naïve",
+    "x²",
+    "١٢٣",
+    "ǅemal",
+    "\u212aelvin",
+    "🚕ride",
+    "a_b",
+    "x1",
+    "9",
+    "Ⅻ",
+    "½mile",
+    "ﬁne",
+    "Ǉubljana",
+    "ὈΔΥΣΣΕΎΣ",
+    "ΑΣ\u0345Σ",
+    "Σ'Σ",
+    "Aσ\u0301Σ",
+]
 SEPARATORS = [" ", " ", " ", ", ", ". ", "-", "'", "\n", "  ", "/", "!"]
 
 
@@ -71,20 +100,104 @@ def cases():
     drifted = TRIP_WORDS[:20] + OTHER_WORDS
     uni = TRIP_WORDS[:10] + UNICODE_WORDS
     templates = ["Great ride", "late again", "ΟΔΟΣ ΣΑΣ", "", "the the", "JFK airport, no toll"]
-    yield "perc_same", "perc_text_content_drift", 0.95, window(rng, 300, base), window(rng, 300, base)
-    yield "perc_drift", "perc_text_content_drift", 0.95, window(rng, 400, base), window(rng, 350, drifted)
-    yield "perc_small", "perc_text_content_drift", 0.95, window(rng, 25, base), window(rng, 40, drifted)
-    yield "perc_threshold_0_9", "perc_text_content_drift", 0.9, window(rng, 200, base), window(rng, 260, base[:25])
-    yield "abs_same", "abs_text_content_drift", 0.55, window(rng, 1200, base), window(rng, 1100, base)
-    yield "abs_drift", "abs_text_content_drift", 0.55, window(rng, 1300, base), window(rng, 1200, drifted)
-    yield "abs_threshold_0_6", "abs_text_content_drift", 0.6, window(rng, 1050, base), window(rng, 900, base[5:])
-    yield "unicode", "abs_text_content_drift", 0.55, window(rng, 600, uni, 0.2), window(rng, 500, uni[::-1][:20], 0.2)
-    yield "unicode_perc", "perc_text_content_drift", 0.95, window(rng, 150, UNICODE_WORDS, 0.1), window(rng, 150, UNICODE_WORDS, 0.1)
-    yield "duplicates", "abs_text_content_drift", 0.55, window(rng, 800, base, templates=templates), window(rng, 700, drifted, templates=templates)
-    yield "long_docs", "abs_text_content_drift", 0.55, window(rng, 300, base, 0.3, 20, 60), window(rng, 300, drifted, 0.3, 20, 60)
-    yield "tiny", "perc_text_content_drift", 0.95, ["taxi fare", "late driver", "tip"], ["snow storm", "taxi delay", "parade day"]
-    yield "one_word_everywhere", "abs_text_content_drift", 0.55, ["taxi " + d for d in window(rng, 60, base)], ["taxi " + d for d in window(rng, 60, drifted)]
-    yield "error_stop_words_only", "abs_text_content_drift", 0.55, window(rng, 50, STOP, 1.0), window(rng, 50, STOP, 1.0)
+    yield (
+        "perc_same",
+        "perc_text_content_drift",
+        0.95,
+        window(rng, 300, base),
+        window(rng, 300, base),
+    )
+    yield (
+        "perc_drift",
+        "perc_text_content_drift",
+        0.95,
+        window(rng, 400, base),
+        window(rng, 350, drifted),
+    )
+    yield (
+        "perc_small",
+        "perc_text_content_drift",
+        0.95,
+        window(rng, 25, base),
+        window(rng, 40, drifted),
+    )
+    yield (
+        "perc_threshold_0_9",
+        "perc_text_content_drift",
+        0.9,
+        window(rng, 200, base),
+        window(rng, 260, base[:25]),
+    )
+    yield (
+        "abs_same",
+        "abs_text_content_drift",
+        0.55,
+        window(rng, 1200, base),
+        window(rng, 1100, base),
+    )
+    yield (
+        "abs_drift",
+        "abs_text_content_drift",
+        0.55,
+        window(rng, 1300, base),
+        window(rng, 1200, drifted),
+    )
+    yield (
+        "abs_threshold_0_6",
+        "abs_text_content_drift",
+        0.6,
+        window(rng, 1050, base),
+        window(rng, 900, base[5:]),
+    )
+    yield (
+        "unicode",
+        "abs_text_content_drift",
+        0.55,
+        window(rng, 600, uni, 0.2),
+        window(rng, 500, uni[::-1][:20], 0.2),
+    )
+    yield (
+        "unicode_perc",
+        "perc_text_content_drift",
+        0.95,
+        window(rng, 150, UNICODE_WORDS, 0.1),
+        window(rng, 150, UNICODE_WORDS, 0.1),
+    )
+    yield (
+        "duplicates",
+        "abs_text_content_drift",
+        0.55,
+        window(rng, 800, base, templates=templates),
+        window(rng, 700, drifted, templates=templates),
+    )
+    yield (
+        "long_docs",
+        "abs_text_content_drift",
+        0.55,
+        window(rng, 300, base, 0.3, 20, 60),
+        window(rng, 300, drifted, 0.3, 20, 60),
+    )
+    yield (
+        "tiny",
+        "perc_text_content_drift",
+        0.95,
+        ["taxi fare", "late driver", "tip"],
+        ["snow storm", "taxi delay", "parade day"],
+    )
+    yield (
+        "one_word_everywhere",
+        "abs_text_content_drift",
+        0.55,
+        ["taxi " + d for d in window(rng, 60, base)],
+        ["taxi " + d for d in window(rng, 60, drifted)],
+    )
+    yield (
+        "error_stop_words_only",
+        "abs_text_content_drift",
+        0.55,
+        window(rng, 50, STOP, 1.0),
+        window(rng, 50, STOP, 1.0),
+    )
     yield "error_two_rows", "perc_text_content_drift", 0.95, ["taxi fare"], ["snow storm"]
     yield "error_same_word", "abs_text_content_drift", 0.55, ["taxi"] * 20, ["Taxi!"] * 20
 
@@ -94,7 +207,9 @@ def evidently(test, threshold, ref, cur):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            auc, drifted = fn(pd.Series(sorted(ref)), pd.Series(sorted(cur)), ColumnType.Text, threshold)
+            auc, drifted = fn(
+                pd.Series(sorted(ref)), pd.Series(sorted(cur)), ColumnType.Text, threshold
+            )
         except ValueError as e:
             return None, None, str(e)
     return float(auc), bool(drifted), None
@@ -114,11 +229,37 @@ def c_string(s):
 
 
 TOKEN_STRINGS = [
-    "The taxi WAS late, very late!!", "a an the", "x x1 1x _ __ a_b", "ΟΔΟΣ ΟΔΟΣ. ΣΑΣ Σ ΑΣ\u0345Σ",
-    "ὈΔΥΣΣΕΎΣ", "Σ'Σ Aσ\u0301Σ AΣ\u0301", "İstanbul İİ", "Straße STRASSE", "\u212aelvin \u212a",
-    "東京駅で降りる", "naïve café ÉCOLE", "x² ½mile Ⅻ ١٢٣", "🚕ride 🚕🚕", "ǅemal Ǉubljana ǈ",
-    "ﬁne ﬁ", "don't can't won't", "ΑʰΣ ΑΣʰΑ ΑʰΣʰ xΣ 1Σ Σ", "ΑΣ­Σ ΑΣ­", "e-mail e_mail", "\u00a0nbsp\u00a0sep\u2003em", "tab\tnew\nline",
-    "", "  ", "ab", "a", "ÀÉÎÕÜ àéîõü", "Ωmega ΩΩ", "mixedCASE MiXeD", "ǰ ǰǰ", "ﬀ ﬃ", "Ꭰ Ꭱ ꭰ",
+    "The taxi WAS late, very late!!",
+    "a an the",
+    "x x1 1x _ __ a_b",
+    "ΟΔΟΣ ΟΔΟΣ. ΣΑΣ Σ ΑΣ\u0345Σ",
+    "ὈΔΥΣΣΕΎΣ",
+    "Σ'Σ Aσ\u0301Σ AΣ\u0301",
+    "İstanbul İİ",
+    "Straße STRASSE",
+    "\u212aelvin \u212a",
+    "東京駅で降りる",
+    "naïve café ÉCOLE",
+    "x² ½mile Ⅻ ١٢٣",
+    "🚕ride 🚕🚕",
+    "ǅemal Ǉubljana ǈ",
+    "ﬁne ﬁ",
+    "don't can't won't",
+    "ΑʰΣ ΑΣʰΑ ΑʰΣʰ xΣ 1Σ Σ",
+    "ΑΣ­Σ ΑΣ­",
+    "e-mail e_mail",
+    "\u00a0nbsp\u00a0sep\u2003em",
+    "tab\tnew\nline",
+    "",
+    "  ",
+    "ab",
+    "a",
+    "ÀÉÎÕÜ àéîõü",
+    "Ωmega ΩΩ",
+    "mixedCASE MiXeD",
+    "ǰ ǰǰ",
+    "ﬀ ﬃ",
+    "Ꭰ Ꭱ ꭰ",
 ]
 
 
@@ -131,15 +272,21 @@ def main():
     rng = random.Random(7)
     with open(OUT, "w") as f:
         w = f.write
-        w("/* GENERATED by gen_text_goldens.py from Evidently 0.7.23 / scikit-learn: do not edit. */\n\n")
-        w("typedef struct text_token_golden\n{\n\tconst char *text;\n\tconst char *tokens; /* space-separated */\n} text_token_golden;\n\n")
+        w(
+            "/* GENERATED by gen_text_goldens.py from Evidently 0.7.23 / scikit-learn: do not edit. */\n\n"
+        )
+        w(
+            "typedef struct text_token_golden\n{\n\tconst char *text;\n\tconst char *tokens; /* space-separated */\n} text_token_golden;\n\n"
+        )
         w("static const text_token_golden text_token_goldens[] = {\n")
         for s in TOKEN_STRINGS:
             w(f"\t{{{c_string(s)}, {c_string(' '.join(analyze(s)))}}},\n")
         w("};\n\n")
-        w("typedef struct text_golden\n{\n\tconst char *name;\n\tconst char *test;\n\tdouble threshold;\n"
-          "\tsize_t m;\n\tconst char *const *texts;\n\tconst int64_t *ref;\n\tconst int64_t *cur;\n"
-          "\tint error;\n\tdouble auc;\n\tint drifted;\n} text_golden;\n\n")
+        w(
+            "typedef struct text_golden\n{\n\tconst char *name;\n\tconst char *test;\n\tdouble threshold;\n"
+            "\tsize_t m;\n\tconst char *const *texts;\n\tconst int64_t *ref;\n\tconst int64_t *cur;\n"
+            "\tint error;\n\tdouble auc;\n\tint drifted;\n} text_golden;\n\n"
+        )
         entries = []
         for name, test, threshold, ref, cur in cases():
             auc, drifted, error = evidently(test, threshold, ref, cur)
@@ -149,16 +296,22 @@ def main():
             for t in distinct:
                 w(f"\t{c_string(t)},\n")
             w("};\n")
-            w(f"static const int64_t {name}_ref[] = {{{', '.join(str(ref.count(t)) for t in distinct)}}};\n")
-            w(f"static const int64_t {name}_cur[] = {{{', '.join(str(cur.count(t)) for t in distinct)}}};\n\n")
+            w(
+                f"static const int64_t {name}_ref[] = {{{', '.join(str(ref.count(t)) for t in distinct)}}};\n"
+            )
+            w(
+                f"static const int64_t {name}_cur[] = {{{', '.join(str(cur.count(t)) for t in distinct)}}};\n\n"
+            )
             if error:
                 result = "1, 0, 0"
                 print(f"{name}: error {error}")
             else:
                 result = f"0, {auc!r}, {int(drifted)}"
                 print(f"{name}: {test} auc={auc!r} drifted={drifted}")
-            entries.append(f'\t{{"{name}", "{test}", {threshold!r}, {len(distinct)}, {name}_texts, '
-                           f"{name}_ref, {name}_cur, {result}}},\n")
+            entries.append(
+                f'\t{{"{name}", "{test}", {threshold!r}, {len(distinct)}, {name}_texts, '
+                f"{name}_ref, {name}_cur, {result}}},\n"
+            )
         w("static const text_golden text_goldens[] = {\n")
         for e in entries:
             w(e)

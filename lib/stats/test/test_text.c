@@ -73,7 +73,12 @@ test_tokens(void)
 	{
 		token_list l;
 		tds_error  err;
-		const char bad[] = "ab\xff" "cd\xe2\x82" "ef\xc0\xaf" "gh\xed\xa0\x80" "ij\xf4\x90\x80\x80" "kl\xe2";
+		const char bad[] = "ab\xff"
+						   "cd\xe2\x82"
+						   "ef\xc0\xaf"
+						   "gh\xed\xa0\x80"
+						   "ij\xf4\x90\x80\x80"
+						   "kl\xe2";
 
 		tds_token_scratch scratch;
 
