@@ -8,7 +8,7 @@
 #   bash bench/bench_text_drift.sh                 (after `make install`)
 #   SIZES="2000 5000" PERC_SIZES=2000 bash bench/bench_text_drift.sh   (smoke: not recorded)
 #
-# Environment: SIZES ("10000 60000 200000": trips per window), PERC_SIZES
+# Environment: SIZES ("10000 40000 120000": trips per window), PERC_SIZES
 # ("10000"), RUNS (3), RECORD (1: append to bench/RESULTS.md; default only
 # with the default sizes), TAXI_DATA_DIR, TD_BENCH_DIR / TD_BENCH_PORT.
 set -euo pipefail
@@ -17,11 +17,11 @@ cd "$(dirname "$0")/.."
 if [ -z "${TAXI_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
 	export TAXI_DATA_DIR=$(cd ../shared/data && pwd)
 fi
-SIZES=${SIZES:-"10000 60000 200000"}
+SIZES=${SIZES:-"10000 40000 120000"}
 PERC_SIZES=${PERC_SIZES:-10000}
 RUNS=${RUNS:-3}
 RECORD=${RECORD:-auto}
-[ "$RECORD" = auto ] && { [ "$SIZES" = "10000 60000 200000" ] && RECORD=1 || RECORD=0; }
+[ "$RECORD" = auto ] && { [ "$SIZES" = "10000 40000 120000" ] && RECORD=1 || RECORD=0; }
 DIR=${TD_BENCH_DIR:-/tmp/taxi_duration_bench_text}
 PORT=${TD_BENCH_PORT:-54438}
 trap 'td_cluster_stop "$DIR"; rm -rf "$DIR/data" "$DIR/work"' EXIT
@@ -35,7 +35,7 @@ table=$(PYTHONPATH=python${PYTHONPATH:+:$PYTHONPATH} python3 bench/bench_text_dr
 section="## Text content drift: drift_report() against Evidently's own test — $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -m)
 
 \`bash bench/bench_text_drift.sh\` (RUNS=$RUNS, medians; free text written from real trips of green
-2023-01 against 2023-04). The SQL time is the whole report (both scans, the value map, the
+2023-01/02 against 2023-04/03). The SQL time is the whole report (both scans, the value map, the
 classifier); Evidently's is its stattest function alone on two sorted Series.
 
 $table

@@ -108,6 +108,18 @@ const char *tdc_escape(const char *s, char *buf, size_t bufsize);
 #define TDC_ESCAPE_SHORT 160
 
 /*
+ * The length (1 to 4) of the well-formed UTF-8 sequence at p, n bytes
+ * available, with its code point in *cp; 0 when p does not start one (a
+ * stray continuation byte, an overlong form, a surrogate, a value above
+ * U+10FFFF, a truncated sequence).  Reads no byte after one that fails, so
+ * a NUL-terminated string may pass n = 4.
+ */
+size_t tdc_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+
+/* Write code point cp (at most U+10FFFF) as UTF-8 to out (room for 4 bytes); its length. */
+size_t tdc_utf8_encode(uint32_t cp, char *out);
+
+/*
  * Copy `s` into buf (at most bufsize - 1 bytes, NUL-terminated) without the
  * user info ("user:password@") of any URL authority in it, so that text that
  * may hold a URL can be shown or logged.  Returns buf.

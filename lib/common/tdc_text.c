@@ -80,28 +80,31 @@ tdc_redact_userinfo(const char *s, char *buf, size_t bufsize)
 	return buf;
 }
 
-/*
- * The length (2 to 4) of the well-formed UTF-8 sequence at p, with its code
- * point in *cp; 0 when p does not start one (a stray continuation byte, an
- * overlong form, a surrogate, a value above U+10FFFF, a truncated sequence).
- */
-static size_t
-utf8_sequence(const unsigned char *p, uint32_t *cp)
+size_t
+tdc_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
-	unsigned char c = p[0];
+	unsigned char c;
 	unsigned char lo = 0x80;
 	unsigned char hi = 0xbf;
-	size_t		  n;
+	size_t		  k;
 	size_t		  i;
 
+	if (n == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80)
+	{
+		*cp = c;
+		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf)
 	{
-		n = 2;
+		k = 2;
 		*cp = c & 0x1f;
 	}
 	else if (c >= 0xe0 && c <= 0xef)
 	{
-		n = 3;
+		k = 3;
 		*cp = c & 0x0f;
 		if (c == 0xe0)
 			lo = 0xa0; /* overlong */
@@ -110,7 +113,7 @@ utf8_sequence(const unsigned char *p, uint32_t *cp)
 	}
 	else if (c >= 0xf0 && c <= 0xf4)
 	{
-		n = 4;
+		k = 4;
 		*cp = c & 0x07;
 		if (c == 0xf0)
 			lo = 0x90; /* overlong */
@@ -119,16 +122,44 @@ utf8_sequence(const unsigned char *p, uint32_t *cp)
 	}
 	else
 		return 0;
-	for (i = 1; i < n; i++)
+	for (i = 1; i < k; i++)
 	{
 		/* a NUL terminator fails this test, so nothing past it is read */
-		if (p[i] < lo || p[i] > hi)
+		if (i >= n || p[i] < lo || p[i] > hi)
 			return 0;
 		*cp = (*cp << 6) | (p[i] & 0x3f);
 		lo = 0x80;
 		hi = 0xbf;
 	}
-	return n;
+	return k;
+}
+
+size_t
+tdc_utf8_encode(uint32_t cp, char *out)
+{
+	if (cp < 0x80)
+	{
+		out[0] = (char) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		out[0] = (char) (0xc0 | (cp >> 6));
+		out[1] = (char) (0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		out[0] = (char) (0xe0 | (cp >> 12));
+		out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char) (0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char) (0xf0 | (cp >> 18));
+	out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char) (0x80 | (cp & 0x3f));
+	return 4;
 }
 
 /* Room for the longest escaped character, a surrogate pair: 12 bytes + NUL. */
@@ -184,7 +215,7 @@ escape_one(const unsigned char *p, char *out, size_t *outlen)
 		*outlen = (size_t) snprintf(out, PIECE_MAX, "\\u%04x", c);
 		return 1;
 	}
-	n = utf8_sequence(p, &cp);
+	n = tdc_utf8_decode(p, 4, &cp);
 	if (n == 0)
 	{
 		/* not part of well-formed UTF-8: the byte itself, as \xHH */

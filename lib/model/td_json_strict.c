@@ -215,45 +215,6 @@ unicode_escape(strict_state *st)
 	return TD_OK;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n, long *cp)
-{
-	unsigned char c = p[0];
-	size_t		  k;
-	size_t		  i;
-	long		  v;
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2, v = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		k = 3, v = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4, v = c & 0x07;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < k || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 1; i < k; i++)
-	{
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	*cp = v;
-	return k;
-}
-
 static td_status
 string(strict_state *st)
 {
@@ -261,7 +222,7 @@ string(strict_state *st)
 	while (st->pos < st->len)
 	{
 		unsigned char c = st->s[st->pos];
-		long		  cp = 0;
+		uint32_t	  cp = 0;
 		size_t		  k;
 
 		if (c == '"')
@@ -300,7 +261,7 @@ string(strict_state *st)
 			st->pos++;
 			continue;
 		}
-		k = utf8_len(st->s + st->pos, st->len - st->pos, &cp);
+		k = tdc_utf8_decode(st->s + st->pos, st->len - st->pos, &cp);
 		if (k == 0)
 			return bad(st, "bytes that are not UTF-8");
 		if (is_control(cp))
@@ -314,35 +275,6 @@ static td_status value(strict_state *st, unsigned depth);
 
 static td_status container_members(strict_state *st, unsigned depth, bool object,
 								   char ***names, size_t *nnames, size_t *cap_names);
-
-/* Append code point cp as UTF-8 to out (room for 4 bytes). */
-static size_t
-put_utf8(long cp, char *out)
-{
-	if (cp < 0x80)
-	{
-		out[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		out[0] = (char) (0xc0 | (cp >> 6));
-		out[1] = (char) (0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		out[0] = (char) (0xe0 | (cp >> 12));
-		out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char) (0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char) (0xf0 | (cp >> 18));
-	out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char) (0x80 | (cp & 0x3f));
-	return 4;
-}
 
 /*
  * The decoded text of the string token [start, end) (quotes included),
@@ -380,7 +312,7 @@ decode_key(const unsigned char *s, size_t start, size_t end)
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(s + i + 2) - 0xdc00);
 			i += 6;
 		}
-		o += put_utf8(cp, out + o);
+		o += tdc_utf8_encode((uint32_t) cp, out + o);
 	}
 	out[o] = '\0';
 	return out;

@@ -109,69 +109,6 @@ lower_sigma(const uint32_t *cps, size_t n, size_t i)
 	return final ? CP_FINAL_SIGMA : CP_SMALL_SIGMA;
 }
 
-/* Decode one UTF-8 sequence (strict: no overlong, surrogate or > U+10FFFF). */
-static uint32_t
-decode_utf8(const unsigned char *s, size_t len, size_t *used)
-{
-	unsigned char c = s[0];
-	size_t		  need;
-	uint32_t	  cp;
-	uint32_t	  min;
-	size_t		  k;
-
-	*used = 1;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1, cp = c & 0x1F, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		need = 2, cp = c & 0x0F, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		need = 3, cp = c & 0x07, min = 0x10000;
-	else
-		return CP_REPLACEMENT;
-	if (need >= len)
-		return CP_REPLACEMENT;
-	for (k = 1; k <= need; k++)
-	{
-		if ((s[k] & 0xC0) != 0x80)
-			return CP_REPLACEMENT;
-		cp = (cp << 6) | (s[k] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return CP_REPLACEMENT;
-	*used = need + 1;
-	return cp;
-}
-
-static size_t
-encode_utf8(uint32_t cp, char *out)
-{
-	if (cp < 0x80)
-	{
-		out[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		out[0] = (char) (0xC0 | (cp >> 6));
-		out[1] = (char) (0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		out[0] = (char) (0xE0 | (cp >> 12));
-		out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char) (0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char) (0xF0 | (cp >> 18));
-	out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char) (0x80 | (cp & 0x3F));
-	return 4;
-}
-
 static int
 cmp_stop_word(const void *key, const void *elem)
 {
@@ -245,9 +182,15 @@ tds_text_tokens(const char *text, size_t len, tds_token_scratch *scratch, tds_to
 	utf8 = scratch->utf8;
 	while (pos < len)
 	{
-		size_t used;
+		uint32_t cp;
+		size_t	 used = tdc_utf8_decode(s + pos, len - pos, &cp);
 
-		cps[n++] = decode_utf8(s + pos, len - pos, &used);
+		if (used == 0)
+		{
+			cp = CP_REPLACEMENT;
+			used = 1;
+		}
+		cps[n++] = cp;
 		pos += used;
 	}
 	for (i = 0; i < n; i++)
@@ -280,7 +223,7 @@ tds_text_tokens(const char *text, size_t len, tds_token_scratch *scratch, tds_to
 		if (i - start < 2)
 			continue;
 		for (k = start; k < i; k++)
-			bytes += encode_utf8(low[k], utf8 + bytes);
+			bytes += tdc_utf8_encode(low[k], utf8 + bytes);
 		if (is_stop_word(utf8, bytes))
 			continue;
 		if (!emit(arg, utf8, bytes))

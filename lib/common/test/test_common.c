@@ -90,6 +90,55 @@ printable(const char *s, size_t bufsize)
 	return i < bufsize;
 }
 
+/* Every code point round-trips; every ill-formed sequence is refused without over-reading. */
+static void
+test_utf8(void)
+{
+	uint32_t cp;
+	bool	 round_trip = true;
+	size_t	 i;
+	static const struct
+	{
+		const char *bytes;
+		size_t		len;
+	} bad[] = {
+		{ "\x80", 1 },			   /* stray continuation */
+		{ "\xc0\xaf", 2 },		   /* overlong */
+		{ "\xe0\x80\xaf", 3 },	   /* overlong */
+		{ "\xed\xa0\x80", 3 },	   /* surrogate */
+		{ "\xf4\x90\x80\x80", 4 }, /* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", 4 },
+		{ "\xe2\x82", 2 },	   /* truncated */
+		{ "\xe2\x82\xac", 2 }, /* the euro sign, but only 2 bytes available */
+		{ "\xe2\x00\xac", 3 }, /* a NUL inside */
+	};
+
+	for (cp = 0; cp <= 0x10FFFF; cp++)
+	{
+		char	 buf[4];
+		uint32_t back = 0;
+		size_t	 n;
+
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		n = tdc_utf8_encode(cp, buf);
+		if (tdc_utf8_decode((const unsigned char *) buf, n, &back) != n || back != cp ||
+			n != (size_t) (cp < 0x80 ? 1 : cp < 0x800 ? 2 :
+									   cp < 0x10000	  ? 3 :
+														4))
+			round_trip = false;
+	}
+	test_cond("every code point encodes and decodes back", round_trip);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		char what[64];
+
+		snprintf(what, sizeof what, "ill-formed UTF-8 #%zu is refused", i);
+		test_cond(what, tdc_utf8_decode((const unsigned char *) bad[i].bytes, bad[i].len, &cp) == 0);
+	}
+	test_cond("nothing to read is refused", tdc_utf8_decode((const unsigned char *) "a", 0, &cp) == 0);
+}
+
 static void
 test_escape(void)
 {
@@ -253,6 +302,7 @@ main(void)
 	test_errors();
 	test_echo();
 	test_escape();
+	test_utf8();
 	test_redact();
 	test_alloc();
 	test_buf();
