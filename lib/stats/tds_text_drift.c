@@ -238,107 +238,174 @@ np_percentile(double *values, size_t n, double q)
 /* The corpus: distinct texts, their tokens and terms                   */
 /* ------------------------------------------------------------------ */
 
-typedef struct token_ref
+/*
+ * Terms are interned as the tokenizer hands them over (a hash table over
+ * their bytes, each distinct term's bytes kept once), then ranked in code
+ * point order, the order of scikit-learn's sorted vocabulary.
+ */
+typedef struct term_info
 {
-	uint32_t doc;
-	uint32_t offset; /* into the arena */
+	uint64_t hash;
+	uint32_t offset;
 	uint32_t len;
-} token_ref;
+} term_info;
 
 typedef struct corpus
 {
-	size_t	   docs;
-	char	  *arena; /* token bytes */
+	size_t	  docs;
+	size_t	 *doc_first; /* per doc: its first token (docs + 1) */
+	uint32_t *term;		 /* per token, documents in order: its term id */
+	size_t	  ntokens;
+	size_t	  tokens_cap;
+	/* the distinct terms: their bytes in the arena */
+	char	  *arena;
 	size_t	   arena_len;
 	size_t	   arena_cap;
-	token_ref *tokens; /* in document order, documents in order */
-	size_t	   ntokens;
-	size_t	   tokens_cap;
-	uint32_t  *term;	  /* per token: its term id (alphabetical rank) */
-	size_t	  *doc_first; /* per doc: its first token (docs + 1) */
-	uint32_t   nterms;
-	uint32_t   current_doc;
+	term_info *terms;
+	size_t	   nterms;
+	size_t	   terms_cap;
+	uint32_t  *slots; /* term id + 1; 0: empty */
+	size_t	   nslots;
 } corpus;
+
+static uint64_t
+fnv1a(const char *s, size_t len)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+static bool
+grow(void **p, size_t *cap, size_t used, size_t need, size_t elem, size_t first)
+{
+	size_t n = *cap ? *cap : first;
+	void  *grown;
+
+	if (used + need <= *cap)
+		return true;
+	while (n < used + need)
+		n *= 2;
+	grown = tdc_realloc(*p, *cap * elem, n * elem);
+	if (grown == NULL)
+		return false;
+	*p = grown;
+	*cap = n;
+	return true;
+}
+
+/* Double the hash table (or make the first one). */
+static bool
+rehash(corpus *c)
+{
+	size_t	  nslots = c->nslots ? 2 * c->nslots : 1024;
+	uint32_t *slots = tdc_calloc_array(nslots, sizeof(uint32_t));
+	uint32_t  t;
+
+	if (slots == NULL)
+		return false;
+	for (t = 0; t < c->nterms; t++)
+	{
+		size_t i = (size_t) c->terms[t].hash & (nslots - 1);
+
+		while (slots[i] != 0)
+			i = (i + 1) & (nslots - 1);
+		slots[i] = t + 1;
+	}
+	tdc_free(c->slots);
+	c->slots = slots;
+	c->nslots = nslots;
+	return true;
+}
 
 static bool
 corpus_add_token(void *arg, const char *token, size_t len)
 {
-	corpus *c = arg;
+	corpus	*c = arg;
+	uint64_t h = fnv1a(token, len);
+	size_t	 i;
+	uint32_t t;
 
-	if (c->arena_len + len > c->arena_cap)
+	if (2 * (c->nterms + 1) > c->nslots && !rehash(c))
+		return false;
+	for (i = (size_t) h & (c->nslots - 1); c->slots[i] != 0; i = (i + 1) & (c->nslots - 1))
 	{
-		size_t cap = c->arena_cap ? c->arena_cap : 4096;
-		char  *grown;
+		const term_info *known = &c->terms[c->slots[i] - 1];
 
-		while (cap < c->arena_len + len)
-			cap *= 2;
-		if (cap > UINT32_MAX || (grown = tdc_realloc(c->arena, c->arena_cap, cap)) == NULL)
-			return false;
-		c->arena = grown;
-		c->arena_cap = cap;
+		if (known->hash == h && known->len == len &&
+			memcmp(c->arena + known->offset, token, len) == 0)
+			break;
 	}
-	if (c->ntokens == c->tokens_cap)
+	if (c->slots[i] != 0)
+		t = c->slots[i] - 1;
+	else
 	{
-		size_t	   cap = c->tokens_cap ? 2 * c->tokens_cap : 1024;
-		token_ref *grown = tdc_realloc(c->tokens, c->tokens_cap * sizeof(token_ref),
-									   cap * sizeof(token_ref));
-
-		if (grown == NULL)
+		if (c->nterms >= UINT32_MAX - 1 || c->arena_len + len > UINT32_MAX ||
+			!grow((void **) &c->arena, &c->arena_cap, c->arena_len, len, 1, 4096) ||
+			!grow((void **) &c->terms, &c->terms_cap, c->nterms, 1, sizeof(term_info), 256))
 			return false;
-		c->tokens = grown;
-		c->tokens_cap = cap;
+		t = (uint32_t) c->nterms++;
+		memcpy(c->arena + c->arena_len, token, len);
+		c->terms[t].hash = h;
+		c->terms[t].offset = (uint32_t) c->arena_len;
+		c->terms[t].len = (uint32_t) len;
+		c->arena_len += len;
+		c->slots[i] = t + 1;
 	}
-	memcpy(c->arena + c->arena_len, token, len);
-	c->tokens[c->ntokens].doc = c->current_doc;
-	c->tokens[c->ntokens].offset = (uint32_t) c->arena_len;
-	c->tokens[c->ntokens].len = (uint32_t) len;
-	c->ntokens++;
-	c->arena_len += len;
+	if (!grow((void **) &c->term, &c->tokens_cap, c->ntokens, 1, sizeof(uint32_t), 1024))
+		return false;
+	c->term[c->ntokens++] = t;
 	return true;
 }
 
-static const char *sort_arena;
+static const corpus *sort_corpus;
 
 static int
-cmp_token_text(const void *a, const void *b)
+cmp_term_text(const void *a, const void *b)
 {
-	const token_ref *x = *(const token_ref *const *) a;
-	const token_ref *y = *(const token_ref *const *) b;
-	size_t			 n = x->len < y->len ? x->len : y->len;
-	int				 r = memcmp(sort_arena + x->offset, sort_arena + y->offset, n);
+	uint32_t x = *(const uint32_t *) a;
+	uint32_t y = *(const uint32_t *) b;
+	uint32_t lx = sort_corpus->terms[x].len;
+	uint32_t ly = sort_corpus->terms[y].len;
+	int		 r = memcmp(sort_corpus->arena + sort_corpus->terms[x].offset,
+						sort_corpus->arena + sort_corpus->terms[y].offset, lx < ly ? lx : ly);
 
 	if (r != 0)
 		return r;
-	return (x->len > y->len) - (x->len < y->len);
+	return (lx > ly) - (lx < ly);
 }
 
-/* Term ids: the tokens' distinct texts ranked in code point order. */
+/* Term ids become the terms' ranks in code point order. */
 static tds_status
 corpus_rank_terms(corpus *c, tds_error *err)
 {
-	token_ref **order = tdc_calloc_array(c->ntokens ? c->ntokens : 1, sizeof(token_ref *));
-	size_t		i;
+	uint32_t *order = tdc_calloc_array(c->nterms ? c->nterms : 1, sizeof(uint32_t));
+	uint32_t *rank = tdc_calloc_array(c->nterms ? c->nterms : 1, sizeof(uint32_t));
+	uint32_t  t;
+	size_t	  k;
 
-	c->term = tdc_calloc_array(c->ntokens ? c->ntokens : 1, sizeof(uint32_t));
-	if (order == NULL || c->term == NULL)
+	if (order == NULL || rank == NULL)
 	{
 		tdc_free(order);
+		tdc_free(rank);
 		return tds_drift_nomem(err);
 	}
-	for (i = 0; i < c->ntokens; i++)
-		order[i] = &c->tokens[i];
-	sort_arena = c->arena;
-	qsort(order, c->ntokens, sizeof(token_ref *), cmp_token_text);
-	c->nterms = 0;
-	for (i = 0; i < c->ntokens; i++)
-	{
-		if (i > 0 && cmp_token_text(&order[i - 1], &order[i]) != 0)
-			c->nterms++;
-		c->term[order[i] - c->tokens] = c->nterms;
-	}
-	if (c->ntokens > 0)
-		c->nterms++;
+	for (t = 0; t < c->nterms; t++)
+		order[t] = t;
+	sort_corpus = c;
+	qsort(order, c->nterms, sizeof(uint32_t), cmp_term_text);
+	for (t = 0; t < c->nterms; t++)
+		rank[order[t]] = t;
+	for (k = 0; k < c->ntokens; k++)
+		c->term[k] = rank[c->term[k]];
 	tdc_free(order);
+	tdc_free(rank);
 	return TDS_OK;
 }
 
@@ -362,7 +429,6 @@ corpus_build(corpus *c, const tds_text_column *col, const size_t *order, tds_err
 			status = cancel_error(err);
 			break;
 		}
-		c->current_doc = (uint32_t) d;
 		c->doc_first[d] = c->ntokens;
 		status = tds_text_tokens(col->texts[order[d]], col->lens[order[d]], &scratch,
 								 corpus_add_token, c, err);
@@ -379,10 +445,11 @@ corpus_build(corpus *c, const tds_text_column *col, const size_t *order, tds_err
 static void
 corpus_free(corpus *c)
 {
-	tdc_free(c->arena);
-	tdc_free(c->tokens);
-	tdc_free(c->term);
 	tdc_free(c->doc_first);
+	tdc_free(c->term);
+	tdc_free(c->arena);
+	tdc_free(c->terms);
+	tdc_free(c->slots);
 }
 
 /* ------------------------------------------------------------------ */
