@@ -5,7 +5,8 @@
  *   compat.h     version differences
  *   allocator.c  the libraries allocate with palloc in the current memory
  *                context, asking for NULL rather than an ERROR on failure
- *   errors.c     a library error (tdc_error) raised as a PostgreSQL ERROR
+ *   errors.c     a library error (tdc_error) raised as a PostgreSQL ERROR;
+ *                the interrupt poll the libraries' long loops call
  *   srf.c        a set-returning function's materialized result
  *   run_as.c/.h  running SQL as another role in a security-restricted
  *                operation (monitors read their sets as their owner)

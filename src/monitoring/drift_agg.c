@@ -94,6 +94,9 @@ TdReportStatsError(const tds_error *error)
 		case TDS_ERR_INPUT:
 			sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
 			break;
+		case TDS_ERR_CANCELED:
+			sqlerrcode = ERRCODE_QUERY_CANCELED;
+			break;
 		default:
 			sqlerrcode = ERRCODE_INTERNAL_ERROR;
 			break;

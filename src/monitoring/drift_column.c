@@ -4,9 +4,10 @@
  *
  * From the merged value map it decides the column type the way Evidently
  * infers it from a pandas dtype, picks the test Evidently would pick (or the
- * one the options force), computes the score, applies the threshold and
- * Evidently's decision direction, and optionally adds the reference and
- * current histograms the HTML report plots.  The keys match
+ * one the options force), computes the score (for free text, the text
+ * content drift classifier over the map's distinct texts), applies the
+ * threshold and Evidently's decision direction, and optionally adds the
+ * reference and current histograms the HTML report plots.  The keys match
  * Evidently's per-column result (docs/monitoring.md).
  */
 #include "postgres.h"
