@@ -430,6 +430,8 @@ CREATE TABLE evsnap_trips AS
 SELECT lpep_pickup_datetime AT TIME ZONE 'UTC' AS pickup, pulocationid, dolocationid, trip_distance,
        CASE WHEN trip_distance < 1 THEN 'short' WHEN trip_distance < 5 THEN 'medium' ELSE 'long' END
            AS distance_band,
+       'zone ' || pulocationid || ' at ' || to_char(lpep_pickup_datetime, 'HH24:MI') || ', '
+           || trip_distance || ' miles to zone ' || dolocationid AS note,
        duration,
        taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance, lpep_pickup_datetime)
            AS prediction
@@ -438,6 +440,8 @@ CREATE TABLE evsnap_reference AS
 SELECT pulocationid, dolocationid, trip_distance,
        CASE WHEN trip_distance < 1 THEN 'short' WHEN trip_distance < 5 THEN 'medium' ELSE 'long' END
            AS distance_band,
+       'zone ' || pulocationid || ' at ' || to_char(lpep_pickup_datetime, 'HH24:MI') || ', '
+           || trip_distance || ' miles to zone ' || dolocationid AS note,
        duration,
        taxi_duration.predict_duration(pulocationid, dolocationid, trip_distance, lpep_pickup_datetime)
            AS prediction
@@ -445,7 +449,7 @@ FROM trips_2021_01;
 SELECT taxi_duration.drop_monitor(name) FROM taxi_duration.monitors WHERE name = 'evsnap_weekly';
 SELECT name FROM taxi_duration.create_monitor(
     'evsnap_weekly', 'evsnap_reference', 'evsnap_trips', 'pickup', '7 days',
-    columns => ARRAY['pulocationid', 'dolocationid', 'trip_distance', 'distance_band'],
+    columns => ARRAY['pulocationid', 'dolocationid', 'trip_distance', 'distance_band', 'note'],
     prediction => 'prediction', target => 'duration',
     options => '{"histograms": true}', start_at => '2021-02-01 00:00+00');
 SELECT count(*) FROM taxi_duration.run_monitor('evsnap_weekly', '2021-03-01 00:00+00');
@@ -552,7 +556,9 @@ def test_real_monitor_in_evidently_ui(tmp_path):
     for rid, _start, report in reports:
         assert compare(report, by_report[rid]) == [], rid
     types = {c["column_type"] for c in reports[0][2]["columns"].values()}
-    assert types == {"num", "cat"}, types
+    assert types == {"num", "cat", "text"}, types
+    note = reports[0][2]["columns"]["note"]
+    assert note["stattest"] == "abs_text_content_drift" and note.get("error") is None, note
 
     # Evidently's HTML of the first window, in Chromium
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
