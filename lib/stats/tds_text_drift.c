@@ -87,14 +87,19 @@ np_randint(tds_mt19937 *mt, int64_t low, int64_t high)
 	return low + (int64_t) value;
 }
 
-/* RandomState.random_sample(): 53 bits from two draws. */
-static double
-np_random_double(tds_mt19937 *mt)
+/*
+ * RandomState.random_sample() is (a * 67108864.0 + b) / 9007199254740992.0
+ * for a = next32 >> 5, b = next32 >> 6: exactly k / 2^53 for the 53-bit
+ * integer k returned here (and *score set to it).
+ */
+static uint64_t
+np_random_sample_key(tds_mt19937 *mt, double *score)
 {
-	int32_t a = (int32_t) (tds_mt19937_next32(mt) >> 5);
-	int32_t b = (int32_t) (tds_mt19937_next32(mt) >> 6);
+	uint32_t a = tds_mt19937_next32(mt) >> 5;
+	uint32_t b = tds_mt19937_next32(mt) >> 6;
 
-	return (a * 67108864.0 + b) / 9007199254740992.0;
+	*score = ((int32_t) a * 67108864.0 + (int32_t) b) / 9007199254740992.0;
+	return ((uint64_t) a << 26) | b;
 }
 
 /* scikit-learn's our_rand_r (utils/_random.pxd). */
@@ -129,14 +134,14 @@ cmp_scored_desc(const void *a, const void *b)
 }
 
 /*
- * roc_curve(drop_intermediate = True) then auc(): the ROC points at each
- * distinct score, collinear ones dropped, the trapezoids summed as
- * np.trapezoid does (numpy's pairwise add.reduce).  Ties form one group
- * whatever their order, so any sort by score works.  `rows` is sorted in
- * place; `pts` holds 3 * (n + 1) doubles.
+ * roc_curve(drop_intermediate = True) then auc() over rows sorted by
+ * descending score: the ROC points at each distinct score, collinear ones
+ * dropped, the trapezoids summed as np.trapezoid does (numpy's pairwise
+ * add.reduce).  Ties form one group whatever their order, so any sort by
+ * score works.  `pts` holds 3 * (n + 1) doubles.
  */
 static double
-roc_auc(scored *rows, size_t n, double *pts)
+roc_auc_sorted(const scored *rows, size_t n, double *pts)
 {
 	double *tps = pts;
 	double *fps = pts + (n + 1);
@@ -146,7 +151,6 @@ roc_auc(scored *rows, size_t n, double *pts)
 	size_t	kept = 0;
 	size_t	i;
 
-	qsort(rows, n, sizeof(scored), cmp_scored_desc);
 	for (i = 0; i < n; i++)
 	{
 		cum += rows[i].label;
@@ -193,6 +197,59 @@ roc_auc(scored *rows, size_t n, double *pts)
 		}
 	}
 	return tds_npy_pairwise_sum(terms, k);
+}
+
+/* roc_auc_score(labels, scores): `rows` is sorted in place. */
+static double
+roc_auc(scored *rows, size_t n, double *pts)
+{
+	qsort(rows, n, sizeof(scored), cmp_scored_desc);
+	return roc_auc_sorted(rows, n, pts);
+}
+
+#define RADIX_BITS 11
+#define RADIX_PASSES 5 /* 55 bits: a random_sample() draw is k / 2^53 */
+
+/*
+ * The rows of a random classifier (score = key / 2^53, keys < 2^53) sorted
+ * by descending score: a stable LSD radix sort of the integer keys, far
+ * cheaper than comparisons for the 1000 classifiers of perc_.  `tmp` and
+ * `tmp_keys` are scratch of n each.
+ */
+static void
+sort_random_scores(scored *rows, uint64_t *keys, size_t n, scored *tmp, uint64_t *tmp_keys)
+{
+	size_t count[1 << RADIX_BITS];
+	int	   pass;
+	size_t i;
+
+	for (pass = 0; pass < RADIX_PASSES; pass++)
+	{
+		int	   shift = pass * RADIX_BITS;
+		size_t sum = 0;
+		size_t d;
+
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[(keys[i] >> shift) & ((1u << RADIX_BITS) - 1)]++;
+		/* descending: the highest digit first */
+		for (d = (1u << RADIX_BITS); d-- > 0;)
+		{
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+		{
+			size_t at = count[(keys[i] >> shift) & ((1u << RADIX_BITS) - 1)]++;
+
+			tmp[at] = rows[i];
+			tmp_keys[at] = keys[i];
+		}
+		memcpy(rows, tmp, n * sizeof(scored));
+		memcpy(keys, tmp_keys, n * sizeof(uint64_t));
+	}
 }
 
 static int
@@ -1067,14 +1124,18 @@ tds_text_content_drift(tds_stattest test, const tds_text_column *col, double thr
 
 	/* roc_auc_random_classifier_percentile(y_test, p_value = 1 - threshold) */
 	{
-		uint8_t *labels = tdc_calloc_array(n_test, sizeof(uint8_t));
-		int64_t	 seeds[RANDOM_CLASSIFIERS];
-		int		 s;
+		uint8_t	 *labels = tdc_calloc_array(n_test, sizeof(uint8_t));
+		uint64_t *keys = tdc_calloc_array(2 * n_test, sizeof(uint64_t));
+		scored	 *tmp = tdc_calloc_array(n_test, sizeof(scored));
+		int64_t	  seeds[RANDOM_CLASSIFIERS];
+		int		  s;
 
 		k.random_aucs = tdc_calloc_array(RANDOM_CLASSIFIERS, sizeof(double));
-		if (labels == NULL || k.random_aucs == NULL)
+		if (labels == NULL || keys == NULL || tmp == NULL || k.random_aucs == NULL)
 		{
 			tdc_free(labels);
+			tdc_free(keys);
+			tdc_free(tmp);
 			status = tds_drift_nomem(err);
 			goto done;
 		}
@@ -1088,18 +1149,23 @@ tds_text_content_drift(tds_stattest test, const tds_text_column *col, double thr
 			if (canceled(col))
 			{
 				tdc_free(labels);
+				tdc_free(keys);
+				tdc_free(tmp);
 				status = cancel_error(err);
 				goto done;
 			}
 			tds_mt19937_seed(&mt, (uint32_t) seeds[s]);
 			for (i = 0; i < n_test; i++)
 			{
-				k.test[i].score = np_random_double(&mt);
+				keys[i] = np_random_sample_key(&mt, &k.test[i].score);
 				k.test[i].label = labels[i];
 			}
-			k.random_aucs[s] = roc_auc(k.test, n_test, k.pts);
+			sort_random_scores(k.test, keys, n_test, tmp, keys + n_test);
+			k.random_aucs[s] = roc_auc_sorted(k.test, n_test, k.pts);
 		}
 		tdc_free(labels);
+		tdc_free(keys);
+		tdc_free(tmp);
 		{
 			double p_value = 1 - threshold;
 

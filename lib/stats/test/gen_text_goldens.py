@@ -23,7 +23,9 @@ import pandas as pd
 from evidently.legacy.calculations.stattests.text_content_drift import _perc_text_content_drift
 from evidently.legacy.calculations.stattests.text_content_drift_abs import _abs_text_content_drift
 from evidently.legacy.core import ColumnType
+from evidently.legacy.utils.data_drift_utils import roc_auc_random_classifier_percentile
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import train_test_split
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "text_goldens.h")
 
@@ -215,6 +217,20 @@ def evidently(test, threshold, ref, cur):
     return float(auc), bool(drifted), None
 
 
+def random_percentile(threshold, ref, cur):
+    """perc_'s bound: Evidently's roc_auc_random_classifier_percentile on the same test labels."""
+    domain = pd.concat(
+        [
+            pd.DataFrame({"text": pd.Series(sorted(ref)), "target": 0}),
+            pd.DataFrame({"text": pd.Series(sorted(cur)), "target": 1}),
+        ]
+    )
+    _, _, _, y_test = train_test_split(
+        domain["text"], domain["target"], test_size=0.5, random_state=42, shuffle=True
+    )
+    return float(roc_auc_random_classifier_percentile(y_test, p_value=1 - threshold))
+
+
 def c_string(s):
     out = '"'
     for b in s.encode("utf-8"):
@@ -285,7 +301,8 @@ def main():
         w(
             "typedef struct text_golden\n{\n\tconst char *name;\n\tconst char *test;\n\tdouble threshold;\n"
             "\tsize_t m;\n\tconst char *const *texts;\n\tconst int64_t *ref;\n\tconst int64_t *cur;\n"
-            "\tint error;\n\tdouble auc;\n\tint drifted;\n} text_golden;\n\n"
+            "\tint error;\n\tdouble auc;\n\tint drifted;\n"
+            "\tdouble random_auc_percentile; /* perc_ only; 0 for abs_ */\n} text_golden;\n\n"
         )
         entries = []
         for name, test, threshold, ref, cur in cases():
@@ -303,11 +320,12 @@ def main():
                 f"static const int64_t {name}_cur[] = {{{', '.join(str(cur.count(t)) for t in distinct)}}};\n\n"
             )
             if error:
-                result = "1, 0, 0"
+                result = "1, 0, 0, 0"
                 print(f"{name}: error {error}")
             else:
-                result = f"0, {auc!r}, {int(drifted)}"
-                print(f"{name}: {test} auc={auc!r} drifted={drifted}")
+                bound = random_percentile(threshold, ref, cur) if test.startswith("perc") else 0.0
+                result = f"0, {auc!r}, {int(drifted)}, {bound!r}"
+                print(f"{name}: {test} auc={auc!r} drifted={drifted} bound={bound!r}")
             entries.append(
                 f'\t{{"{name}", "{test}", {threshold!r}, {len(distinct)}, {name}_texts, '
                 f"{name}_ref, {name}_cur, {result}}},\n"

@@ -143,12 +143,15 @@ test_goldens(void)
 		}
 		else
 		{
+			bool perc = test == TDS_STATTEST_PERC_TEXT;
+			bool same_bound = perc ? bound == g->random_auc_percentile : isnan(bound);
+
 			if (st != TDS_OK)
 				printf("  %s: %s (%s)\n", what, err.message, err.detail);
-			else if (auc != g->auc || drifted != (bool) g->drifted)
-				printf("  %s: AUC %.17g drifted %d, Evidently %.17g %d\n", what, auc,
-					   drifted, g->auc, g->drifted);
-			test_cond(what, st == TDS_OK && auc == g->auc && drifted == (bool) g->drifted);
+			else if (auc != g->auc || drifted != (bool) g->drifted || !same_bound)
+				printf("  %s: AUC %.17g drifted %d bound %.17g, Evidently %.17g %d %.17g\n", what,
+					   auc, drifted, bound, g->auc, g->drifted, g->random_auc_percentile);
+			test_cond(what, st == TDS_OK && auc == g->auc && drifted == (bool) g->drifted && same_bound);
 		}
 		free(lens);
 	}
