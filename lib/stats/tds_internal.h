@@ -71,6 +71,9 @@ tds_status tds_count_test_score(tds_stattest test, const tds_drift_column *c,
 								double *score, tds_error *err);
 tds_status tds_mmd_score(const tds_drift_column *c, double *score, tds_error *err);
 
+/* A hash of text for the library's hash tables: FNV-1a, then mixed (tds_value_map.c). */
+uint64_t tds_hash_bytes(const char *s, size_t len);
+
 /* numpy's pairwise summation: add.reduce of a contiguous float64 array (tds_count_tests.c). */
 double tds_npy_pairwise_sum(const double *a, size_t n);
 

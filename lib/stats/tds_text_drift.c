@@ -325,20 +325,6 @@ typedef struct corpus
 	size_t	   nslots;
 } corpus;
 
-static uint64_t
-fnv1a(const char *s, size_t len)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
-}
-
 static bool
 grow(void **p, size_t *cap, size_t used, size_t need, size_t elem, size_t first)
 {
@@ -385,7 +371,7 @@ static bool
 corpus_add_token(void *arg, const char *token, size_t len)
 {
 	corpus	*c = arg;
-	uint64_t h = fnv1a(token, len);
+	uint64_t h = tds_hash_bytes(token, len);
 	size_t	 i;
 	uint32_t t;
 

@@ -89,9 +89,8 @@ tds_vm_hash_number(double value)
 	return tds_vm_mix(bits);
 }
 
-/* FNV-1a, then mixed. */
-static uint64_t
-tds_vm_hash_text(const char *s, size_t len)
+uint64_t
+tds_hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 	size_t	 i;
@@ -418,7 +417,7 @@ tds_vm_add_text_counts(tds_value_map *map, const char *s, size_t len,
 
 	if (len > TDS_VALUE_MAP_MAX_TEXT_KEY)
 		return TDS_ERR_LIMIT;
-	hash = tds_vm_hash_text(s, len);
+	hash = tds_hash_bytes(s, len);
 	slot = tds_vm_find_text(map, s, len, hash);
 	if (!tds_vm_slot_used(map, slot))
 	{
