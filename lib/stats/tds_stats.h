@@ -8,9 +8,13 @@
  *
  * Files: tds_value_map.c (exact value counts), tds_stattests.c (the column
  * drift tests and Evidently's decision rules), tds_ks.c (the KS p-value),
- * tds_special.c (special functions), tds_regression.c (regression
- * metrics), tds_error.c; tds_internal.h is private.
- *  The extension's aggregates collect, per
+ * tds_rank_tests.c, tds_count_tests.c, tds_epps_singleton.c, tds_mmd.c (the
+ * rest of the catalogue), tds_special.c and tds_special_more.c (special
+ * functions), tds_xsum.c (exact sums), tds_regression.c (regression
+ * metrics), the text content drift test (tds_text_drift.c, with
+ * tds_text_model.c, tds_roc_auc.c, tds_text_tokens.c and the generated
+ * tds_text_tables.h), tds_error.c; tds_internal.h and tds_text_internal.h
+ * are private.  The extension's aggregates collect, per
  * column, an exact map of distinct values to (reference count, current
  * count) (tds_value_map.c) and hand its sorted contents to the functions
  * below in their final step.  Every statistic reproduces Evidently 0.7.x
