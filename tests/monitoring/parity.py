@@ -29,6 +29,7 @@ Prints one line per case and ends with "N passed, N failed"; exits 1 on any mism
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -165,6 +166,15 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     data, out = Path(args.data), Path(args.evidently)
+    # The datasets are cached between runs (they take a while to build); a cache written by
+    # another version of make_datasets.py would silently run its own, older set of cases.
+    generator = hashlib.sha256((HERE / "make_datasets.py").read_bytes()).hexdigest()
+    stamp = data / "generator.sha256"
+    if (data / "manifest.json").exists() and (
+        not stamp.exists() or stamp.read_text().strip() != generator
+    ):
+        print(f"datasets in {data} were built by another make_datasets.py: rebuilding")
+        (data / "manifest.json").unlink()
     if not (data / "manifest.json").exists():
         subprocess.run(
             [
@@ -187,6 +197,7 @@ def main(argv=None) -> int:
                 ),
             ),
         )
+        stamp.write_text(generator + "\n")
     cmd = [
         sys.executable,
         str(HERE / "run_evidently_all.py"),
