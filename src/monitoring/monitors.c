@@ -55,8 +55,8 @@ PG_FUNCTION_INFO_V1(refresh_monitor_reference);
  * so it is defined, changed and run on the primary (drift_report() reads
  * only, and works anywhere).
  */
-static void
-td_require_primary(const char *function)
+void
+TdRequirePrimary(const char *function)
 {
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -67,8 +67,8 @@ td_require_primary(const char *function)
 }
 
 /* ERROR unless the caller may read relation `relid`. */
-static void
-td_require_select(Oid relid, Oid role)
+void
+TdRequireSelect(Oid relid, Oid role)
 {
 	if (pg_class_aclcheck(relid, role, ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
@@ -81,10 +81,10 @@ td_require_select(Oid relid, Oid role)
  * Call internal function `internal`(caller, args...) as the extension's
  * owner and return its single result.
  */
-static Datum
-td_call_internal(FunctionCallInfo fcinfo, const char *internal, int nargs,
-				 const Oid *types, const Datum *values, const bool *nulls,
-				 bool *isnull)
+Datum
+TdCallInternal(FunctionCallInfo fcinfo, const char *internal, int nargs,
+			   const Oid *types, const Datum *values, const bool *nulls,
+			   bool *isnull)
 {
 	Oid			   call_types[TD_MAX_CALL_ARGS];
 	Datum		   call_values[TD_MAX_CALL_ARGS];
@@ -193,7 +193,7 @@ create_monitor(PG_FUNCTION_ARGS)
 	char	   *reference_source;
 	const char *profile;
 
-	td_require_primary("create_monitor");
+	TdRequirePrimary("create_monitor");
 	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -209,7 +209,7 @@ create_monitor(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_TABLE),
 				errmsg("relation with OID %u does not exist", current));
-	td_require_select(current, caller);
+	TdRequireSelect(current, caller);
 	attnum = get_attnum(current, time_column);
 	time_type = attnum > 0 ? get_atttype(current, attnum) : InvalidOid;
 	if (time_type != TIMESTAMPOID && time_type != TIMESTAMPTZOID && time_type != DATEOID)
@@ -226,7 +226,7 @@ create_monitor(PG_FUNCTION_ARGS)
 	else
 		TdDescribeSet(reference_source, "reference", &reference);
 	if (OidIsValid(reference.relid))
-		td_require_select(reference.relid, caller);
+		TdRequireSelect(reference.relid, caller);
 
 	/* monitor_save(caller, name, reference, reference_query, search_path, current, time_column, ...) */
 	types[0] = TEXTOID;
@@ -247,8 +247,8 @@ create_monitor(PG_FUNCTION_ARGS)
 		values[i + 2] = PG_GETARG_DATUM(i);
 		nulls[i + 2] = PG_ARGISNULL(i);
 	}
-	result = td_call_internal(fcinfo, "monitor_save", PG_NARGS() + 2, types, values,
-							  nulls, &isnull);
+	result = TdCallInternal(fcinfo, "monitor_save", PG_NARGS() + 2, types, values,
+							nulls, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
@@ -265,7 +265,7 @@ td_pass_to_internal(FunctionCallInfo fcinfo, const char *internal)
 	Datum result;
 
 	td_own_args(fcinfo, types, values, nulls);
-	result = td_call_internal(fcinfo, internal, PG_NARGS(), types, values, nulls, &isnull);
+	result = TdCallInternal(fcinfo, internal, PG_NARGS(), types, values, nulls, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
@@ -275,7 +275,7 @@ td_pass_to_internal(FunctionCallInfo fcinfo, const char *internal)
 Datum
 alter_monitor(PG_FUNCTION_ARGS)
 {
-	td_require_primary("alter_monitor");
+	TdRequirePrimary("alter_monitor");
 	return td_pass_to_internal(fcinfo, "monitor_alter");
 }
 
@@ -283,7 +283,7 @@ alter_monitor(PG_FUNCTION_ARGS)
 Datum
 drop_monitor(PG_FUNCTION_ARGS)
 {
-	td_require_primary("drop_monitor");
+	TdRequirePrimary("drop_monitor");
 	return td_pass_to_internal(fcinfo, "monitor_drop");
 }
 
@@ -304,7 +304,7 @@ run_monitor(PG_FUNCTION_ARGS)
 	char			*sql;
 	uint64			 i;
 
-	td_require_primary("run_monitor");
+	TdRequirePrimary("run_monitor");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -355,7 +355,7 @@ check_forwarder_slots(PG_FUNCTION_ARGS)
 	int				 i;
 	uint64			 row;
 
-	td_require_primary("check_forwarder_slots");
+	TdRequirePrimary("check_forwarder_slots");
 	Assert(PG_NARGS() + 1 <= TD_MAX_CALL_ARGS);
 	types[0] = REGROLEOID;
 	values[0] = ObjectIdGetDatum(GetUserId());
@@ -517,7 +517,7 @@ monitor_window_report(PG_FUNCTION_ARGS)
 
 		TdDescribeSet(m.reference, "reference", &set);
 		if (OidIsValid(set.relid))
-			td_require_select(set.relid, m.owner);
+			TdRequireSelect(set.relid, m.owner);
 		(void) TdSpiScalar(psprintf("SELECT EXISTS (SELECT FROM (%s\n) AS reference_set LIMIT 0)",
 									set.sql),
 						   0, NULL, NULL, NULL, &isnull);
@@ -585,9 +585,9 @@ refresh_monitor_reference(PG_FUNCTION_ARGS)
 	bool		 isnull;
 	TdMonitorRow m;
 
-	td_require_primary("refresh_monitor_reference");
-	td_read_monitor(DatumGetHeapTupleHeader(td_call_internal(fcinfo, "monitor_for_caller", 1,
-															 types, values, nulls, &isnull)),
+	TdRequirePrimary("refresh_monitor_reference");
+	td_read_monitor(DatumGetHeapTupleHeader(TdCallInternal(fcinfo, "monitor_for_caller", 1,
+														   types, values, nulls, &isnull)),
 					&m);
 	if (!m.own_profile)
 		ereport(ERROR,
@@ -600,24 +600,4 @@ refresh_monitor_reference(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(TdMonitorProfileMake(fcinfo, m.name, m.owner, m.search_path, m.reference,
 										 m.columns, m.columns_null, m.prediction,
 										 m.prediction_null, m.target, m.target_null));
-}
-
-/* The helpers above, for profiles.c (monitors.h). */
-void
-TdRequirePrimary(const char *function)
-{
-	td_require_primary(function);
-}
-
-void
-TdRequireSelect(Oid relid, Oid role)
-{
-	td_require_select(relid, role);
-}
-
-Datum
-TdCallInternal(FunctionCallInfo fcinfo, const char *internal, int nargs,
-			   const Oid *types, const Datum *values, const bool *nulls, bool *isnull)
-{
-	return td_call_internal(fcinfo, internal, nargs, types, values, nulls, isnull);
 }
